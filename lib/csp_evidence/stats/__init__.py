@@ -1,0 +1,1 @@
+"""Statistics for the evidence pack: change and significance, rates, ranks, time series, proportions."""
