@@ -1,0 +1,82 @@
+"""The tidy tables the notebooks ask for. Notebooks never open files by path: they call these.
+
+Each table is read from the locked source files (verified by sha256), tidied and validated by its reader,
+and cached as parquet in data/interim/ under a name keyed by the sources' sha256 and the library version,
+so the heavy parsing happens once per data refresh, not once per notebook or borough.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__
+from .fetch import verified_file
+from .readers import gla, mps, ons
+from .sources import project_dir
+
+MAIN_CRIME_SOURCES = ("mps_borough_historical", "mps_borough_recent")
+
+
+def _cache_dir() -> Path:
+    return project_dir() / "data" / "interim"
+
+
+def _cached(name: str, source_ids: tuple[str, ...], build: Callable[[list[Path]], pd.DataFrame]) -> pd.DataFrame:
+    files = [verified_file(sid) for sid in source_ids]
+    key = hashlib.sha256("|".join([__version__, name, *(sha for _, sha in files)]).encode()).hexdigest()[:16]
+    target = _cache_dir() / f"{name}-{key}.parquet"
+    if target.is_file():
+        try:
+            return pd.read_parquet(target)
+        except Exception:  # a damaged cache file is rebuilt, never trusted
+            target.unlink(missing_ok=True)
+    table = build([path for path, _ in files])
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(fd)
+    try:
+        table.to_parquet(tmp, index=False)
+        os.replace(tmp, target)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return table
+
+
+@functools.cache
+def borough_lookup() -> pd.DataFrame:
+    """London local authorities: code, name, inner_outer (GLA borough profiles)."""
+    return _cached("borough_lookup", ("gla_borough_profiles",), lambda p: gla.read_borough_lookup(p[0]))
+
+
+@functools.cache
+def population() -> pd.DataFrame:
+    """ONS mid-year population by local authority: code, name, geography, year, population."""
+    return _cached("population", ("ons_population",), lambda p: ons.read_population(p[0]))
+
+
+@functools.cache
+def recorded_crime() -> pd.DataFrame:
+    """MPS recorded crime, one continuous CRIS-era monthly series 2010-04 to 2024-01: tidy long table."""
+    names = borough_lookup()["name"].tolist()
+    return _cached("recorded_crime", MAIN_CRIME_SOURCES, lambda p: mps.read_borough_crime(p, names))
+
+
+@functools.cache
+def recorded_crime_extract_2020() -> pd.DataFrame:
+    """MPS recorded crime as published in July 2020 (2018-07 to 2020-06): for showing later revisions."""
+    names = borough_lookup()["name"].tolist()
+    return _cached(
+        "recorded_crime_2020_07", ("mps_borough_extract_2020_07",), lambda p: mps.read_borough_crime(p, names)
+    )
+
+
+def source_ids_used() -> tuple[str, ...]:
+    """Every source a default pack reads (for the sources page)."""
+    return (*MAIN_CRIME_SOURCES, "mps_borough_extract_2020_07", "ons_population", "gla_borough_profiles", "mopac_pas")
