@@ -80,3 +80,17 @@ def recorded_crime_extract_2020() -> pd.DataFrame:
 def source_ids_used() -> tuple[str, ...]:
     """Every source a default pack reads (for the sources page)."""
     return (*MAIN_CRIME_SOURCES, "mps_borough_extract_2020_07", "ons_population", "gla_borough_profiles", "mopac_pas")
+
+
+def citation(*source_ids: str) -> str:
+    """A source line naming publisher, title and period of each source, for charts and tables."""
+    from .sources import source
+
+    parts = []
+    for sid in source_ids:
+        src = source(sid)
+        parts.append(f"{src.publisher}, {src.title} ({src.period})")
+    return "; ".join(parts)
+
+
+CRIME_CITATION_IDS = MAIN_CRIME_SOURCES

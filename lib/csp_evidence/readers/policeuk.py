@@ -168,11 +168,11 @@ def read_street_files(paths: str | Path | Iterable[str | Path]) -> pd.DataFrame:
 
 
 def asb_monthly(tidy: pd.DataFrame, borough: str) -> pd.Series:
-    """Monthly counts of 'Anti-social behaviour' for one borough, over every month in `tidy` (0 where none)."""
+    """Monthly counts of 'Anti-social behaviour' for one borough, over the months present in `tidy` (0 where none)."""
     if borough not in set(tidy["borough"]):
         raise ValueError(f"borough {borough!r} not in the data; boroughs present: {sorted(set(tidy['borough']))}")
-    all_months = pd.DatetimeIndex(sorted(tidy["month"].unique()))
-    months = pd.date_range(all_months.min(), all_months.max(), freq="MS", name="month")
+    # only months that some file covered: a month with no file is unknown, not zero
+    months = pd.DatetimeIndex(sorted(tidy["month"].unique()), name="month")
     sel = tidy[(tidy["borough"] == borough) & (tidy["crime_type"] == ASB)]
     series = sel.groupby("month")["count"].sum().reindex(months, fill_value=0).astype("int64")
     series.name = "asb"

@@ -1,0 +1,158 @@
+"""One house style for the pack's charts and tables, on the Analysis Function's afcharts style.
+
+Every chart has a title that states the finding, a statistical subtitle, axis labels with units and a
+source line; the data behind it is written as CSV beside the PNG and linked under it. Tables are shown as
+HTML (text escaped) with a download link to the same CSV. Alt text and captions go on the notebook cell
+(`#| fig-alt:` and `#| fig-cap:`), where Quarto and the pure-Python renderer both read them.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no screen on CI or servers; the notebook shows the saved figure
+import matplotlib.dates as mdates  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+from afcharts.af_colours import get_af_colours  # noqa: E402
+from IPython.display import HTML, Image, Markdown, display  # noqa: E402
+
+from .periods import LOCKDOWNS  # noqa: E402
+
+STYLE = str(resources.files("afcharts") / "afcharts.mplstyle")
+COLOURS = get_af_colours("categorical", number_of_colours=6)
+DARK_BLUE, TURQUOISE, DARK_PINK, ORANGE, GREY, PURPLE = COLOURS
+FIGSIZE = (10, 5.2)
+
+
+def _atomic_write(path: Path, write) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def _figure(title: str, subtitle: str, source: str):
+    with plt.style.context(STYLE):
+        fig, ax = plt.subplots(figsize=FIGSIZE, layout="constrained")
+    fig.suptitle(title, x=0.01, ha="left", fontsize=15, fontweight="bold")
+    ax.set_title(subtitle, loc="left", fontsize=11, color=GREY)
+    fig.text(0.01, -0.02, f"Source: {source}", ha="left", va="top", fontsize=9, color=GREY)
+    return fig, ax
+
+
+def _style_axes(ax) -> None:
+    ax.spines[["top", "right", "left"]].set_visible(False)
+    ax.grid(axis="y", color="0.85")
+    ax.set_axisbelow(True)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+
+
+def monthly_chart(data: pd.DataFrame, title: str, subtitle: str, ylabel: str, source: str,
+                  band: tuple[str, str] | None = None, lockdowns: bool = True):
+    """Line chart of monthly series (one line per column of `data`, indexed by month); lockdowns shaded.
+
+    `band` names two columns drawn as a shaded interval (lower, upper) instead of lines.
+    """
+    fig, ax = _figure(title, subtitle, source)
+    with plt.style.context(STYLE):
+        lines = [c for c in data.columns if not band or c not in band]
+        if band:
+            ax.fill_between(data.index, data[band[0]], data[band[1]], color=TURQUOISE, alpha=0.25,
+                            label="95% prediction interval", linewidth=0)
+        for colour, col in zip(COLOURS, lines):
+            ax.plot(data.index, data[col], color=colour, label=col, linewidth=2)
+        if lockdowns:
+            for i, (name, start, end) in enumerate(LOCKDOWNS):
+                if data.index.min() <= start <= data.index.max():
+                    ax.axvspan(start, end, color=GREY, alpha=0.12, linewidth=0,
+                               label="National lockdowns" if i == 0 else None)
+        ax.set_ylabel(ylabel)
+        ax.set_xlabel("Month")
+        ax.xaxis.set_major_locator(mdates.YearLocator())
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+        ax.set_ylim(bottom=0)
+        _style_axes(ax)
+        ax.legend(loc="lower left", frameon=False, fontsize=10)
+    return fig
+
+
+def bar_chart(values: pd.Series, title: str, subtitle: str, xlabel: str, source: str, highlight: str | None = None):
+    """Horizontal bar chart of values by label, largest at the top; `highlight` picks one bar out."""
+    values = values.sort_values()
+    fig, ax = _figure(title, subtitle, source)
+    fig.set_size_inches(10, max(4.0, 0.28 * len(values) + 1.5))
+    with plt.style.context(STYLE):
+        colours = [DARK_BLUE if label == highlight else "#A7B4C2" for label in values.index]
+        ax.barh(values.index.astype(str), values.to_numpy(), color=colours)
+        ax.set_xlabel(xlabel)
+        ax.grid(axis="x", color="0.85")
+        ax.grid(axis="y", visible=False)
+        ax.spines[["top", "right", "left"]].set_visible(False)
+        ax.set_axisbelow(True)
+        ax.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+    return fig
+
+
+def publish_chart(fig, data: pd.DataFrame, slug: str, output_dir: str | Path) -> None:
+    """Save the chart as PNG and its data as CSV in the run's output folder, show it, and link the CSV."""
+    output_dir = Path(output_dir)
+    png = output_dir / "figures" / f"{slug}.png"
+    csv = output_dir / "tables" / f"{slug}.csv"
+    _atomic_write(png, lambda tmp: fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight"))
+    _atomic_write(csv, lambda tmp: data.to_csv(tmp, index=True, encoding="utf-8"))
+    plt.close(fig)
+    display(Image(filename=str(png)))
+    display(Markdown(f"[Download the data for this chart (CSV)](tables/{slug}.csv)"))
+
+
+def publish_table(table: pd.DataFrame, slug: str, output_dir: str | Path, formats: dict[str, str] | None = None,
+                  labels: dict[str, str] | None = None, caption: str = "", flag: pd.Series | None = None) -> None:
+    """Write the table as CSV and show it as an escaped HTML table with a download link.
+
+    `formats` maps a column to a format string ('{:,.0f}'); `labels` renames columns for display only;
+    `flag` marks rows (True) that are shown in italics with a note, e.g. counts under the small-number threshold.
+    """
+    output_dir = Path(output_dir)
+    csv = output_dir / "tables" / f"{slug}.csv"
+    _atomic_write(csv, lambda tmp: table.to_csv(tmp, index=False, encoding="utf-8"))
+    display(HTML(table_html(table, formats or {}, labels or {}, caption, flag)))
+    display(Markdown(f"[Download this table (CSV)](tables/{slug}.csv)"))
+
+
+def _cell(value, fmt: str | None) -> str:
+    if isinstance(value, float) and pd.isna(value):
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    text = fmt.format(value) if fmt else str(value)
+    return html.escape(text)
+
+
+def table_html(table: pd.DataFrame, formats: dict[str, str], labels: dict[str, str], caption: str = "",
+               flag: pd.Series | None = None) -> str:
+    """An accessible HTML table (caption, header scopes); every value from the data is escaped."""
+    head = "".join(f'<th scope="col">{html.escape(labels.get(c, c))}</th>' for c in table.columns)
+    body = []
+    for i, (_, row) in enumerate(table.iterrows()):
+        flagged = flag is not None and bool(flag.iloc[i])
+        cells = "".join(f"<td>{_cell(row[c], formats.get(c))}</td>" for c in table.columns)
+        body.append(f'<tr class="small-number" style="font-style:italic">{cells}</tr>' if flagged else f"<tr>{cells}</tr>")
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return (f'<table class="table table-sm csp-table">{cap}<thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table>")
+
+
+def say(text: str) -> None:
+    """Show generated narrative text as Markdown (the numbers in it come from the data)."""
+    display(Markdown(text))

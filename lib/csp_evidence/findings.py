@@ -1,0 +1,63 @@
+"""Sentences of finding, generated from the numbers (never typed by hand), and safe to put in Markdown."""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+
+
+def md(text: object) -> str:
+    """Text from data made safe for Markdown: HTML escaped and Markdown markup characters backslashed."""
+    return _MD_SPECIAL.sub(r"\\\1", html.unescape(str(text))).replace("&", "&amp;")
+
+
+def number(value: float) -> str:
+    """A count with thousands separators: 34693 -> '34,693'."""
+    return f"{value:,.0f}"
+
+
+def ordinal(n: int) -> str:
+    """1 -> '1st', 2 -> '2nd', 11 -> '11th', 23 -> '23rd'."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def pct(value: float, signed: bool = True) -> str:
+    """A percentage to one decimal place: 7.43 -> '+7.4%'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{value:+.1f}%" if signed else f"{value:.1f}%"
+
+
+def p_value(p: float) -> str:
+    """p-values as analysts write them: 'p < 0.001' or 'p = 0.034'."""
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def change_sentence(what: str, current: int, previous: int, change_pct: float, significant: bool, p: float,
+                    year: str, prev_year: str) -> str:
+    """'Theft fell by 12.3% from 9,232 in 2018/19 to 8,100 in 2019/20, a change beyond chance (p < 0.001).'"""
+    if current == previous:
+        return f"{md(what)} was unchanged at {number(current)} in {year}."
+    verb = "rose" if current > previous else "fell"
+    verdict = (f"a change beyond what chance alone would produce ({p_value(p)})" if significant
+               else f"a change within what chance alone could produce ({p_value(p)})")
+    return (f"{md(what)} {verb} by {abs(change_pct):.1f}% from {number(previous)} in {prev_year} "
+            f"to {number(current)} in {year}, {verdict}.")
+
+
+def rank_sentence(borough: str, count: int, rank: int, ranked: int, year: str, what: str = "recorded offences") -> str:
+    """'In 2019/20 Tower Hamlets recorded 34,693 offences, the 7th highest of the 32 London boroughs.'"""
+    position = "the highest" if rank == 1 else f"the {ordinal(rank)} highest"
+    return (f"In {year} {md(borough)} had {number(count)} {what}, {position} of the {ranked} London boroughs "
+            f"policed by the Metropolitan Police.")
+
+
+def change_words(value: float, joiner: str = "since") -> str:
+    """'28.4% more than' / '31.4% fewer than' style wording ('up 28.4% since' with joiner='since')."""
+    if joiner == "since":
+        return f"{'up' if value >= 0 else 'down'} {abs(value):.1f}% since"
+    return f"{abs(value):.1f}% {'more' if value >= 0 else 'fewer'} {joiner}"

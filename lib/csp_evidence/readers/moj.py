@@ -1,0 +1,240 @@
+"""Ministry of Justice proven reoffending, geographic data tool (CSV form): read, validate, and compute rates.
+
+Source: MoJ "Proven reoffending statistics" (https://www.gov.uk/government/collections/proven-reoffending-statistics),
+the attachment "CSV format of data tools" of a quarterly release; for the January to March 2022 release the zip
+holds ``PRSQ_Geographic_data_April 2011 to March 2022.csv``. Open Government Licence v3.0.
+
+Layout ASSUMED (the file itself was not available to check; see /work/shared/data/other/SOURCES.md):
+
+* Columns used, matched by exact name: ``Geography``, ``Category`` (e.g. 'UTLA total'), ``Adult / Juvenile``
+  ('Adult' or 'Juvenile'), ``Cohort``, ``offenders``, ``reoffenders``, ``reoffences``. These names are confirmed
+  only partly: public R code that reads this file (and the older ``Geographical_data_tool_Apr09_Mar21.xlsx``,
+  sheet ``Data``) filters on ``Geography``, ``Category``, `` `Adult / Juvenile` == "Adult"``, ``Cohort``, and sums
+  ``offenders`` and ``reoffenders``; ``reoffences`` is taken from the project brief. Any other columns (for
+  example published rates or averages) are ignored; rates are recomputed from the counts.
+* ``Cohort`` is a label ``'<Mon> <YYYY> to <Mon> <YYYY>'``: 12-month cohorts (``'Apr 2019 to Mar 2020'``) and,
+  in the quarterly tool, 3-month cohorts (``'Jan 2020 to Mar 2020'``). Full month names are accepted too.
+  ``cohort_start`` is the first day of the first month, ``cohort_end`` the last day of the last month,
+  ``cohort_months`` the length in months.
+* Counts may be written with thousands separators (``1,234``); anything else that is not a whole number
+  (suppression marks such as ``*`` or ``..``, blanks) is an error naming the file, line and column.
+
+Definitions (MoJ): an offender enters the cohort on release from custody or on receiving a non-custodial
+conviction, caution, reprimand or warning in the cohort period; a proven reoffence is one committed in the
+following 12 months and proven by court conviction or caution in that 12 months or a further 6 months.
+3-month and 12-month cohorts are not comparable with each other (the 12-month cohort counts each person once
+per year, so its rate is higher), so changes are only computed between cohorts of the same length.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from csp_evidence.stats.proportions import two_proportion_test, wilson_interval
+
+REQUIRED_COLUMNS: tuple[str, ...] = (
+    "Geography",
+    "Category",
+    "Adult / Juvenile",
+    "Cohort",
+    "offenders",
+    "reoffenders",
+    "reoffences",
+)
+COUNT_COLUMNS: tuple[str, ...] = ("offenders", "reoffenders", "reoffences")
+AGE_GROUPS: tuple[str, ...] = ("Adult", "Juvenile")
+
+_COHORT = re.compile(r"^\s*([A-Za-z]+)\.?\s+(\d{4})\s+to\s+([A-Za-z]+)\.?\s+(\d{4})\s*$", re.IGNORECASE)
+_MONTHS = {m.lower(): i for i, m in enumerate(
+    ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+     "November", "December"], start=1)}
+_MONTHS.update({name[:3]: i for name, i in list(_MONTHS.items())})
+_MONTHS["sept"] = 9
+
+
+class MojFormatError(ValueError):
+    """A proven reoffending data-tool file that does not have the expected layout or values."""
+
+
+def _line(index: object) -> int:
+    """The 1-based file line of a 0-based data row index (line 1 is the header)."""
+    return int(index) + 2  # type: ignore[call-overload]
+
+
+def parse_cohort(label: str) -> tuple[pd.Timestamp, pd.Timestamp, int]:
+    """Parse 'Apr 2019 to Mar 2020' into (first day, last day, length in months); ValueError names the label."""
+    m = _COHORT.match(str(label))
+    if not m:
+        raise ValueError(f"cohort {label!r} is not of the form 'Apr 2019 to Mar 2020'")
+    mon1, year1, mon2, year2 = m.group(1).lower(), int(m.group(2)), m.group(3).lower(), int(m.group(4))
+    if mon1 not in _MONTHS or mon2 not in _MONTHS:
+        raise ValueError(f"cohort {label!r} has an unknown month name")
+    start = pd.Timestamp(year1, _MONTHS[mon1], 1)
+    end_month = pd.Timestamp(year2, _MONTHS[mon2], 1)
+    months = (end_month.year - start.year) * 12 + end_month.month - start.month + 1
+    if months < 1:
+        raise ValueError(f"cohort {label!r} ends before it starts")
+    return start, end_month + pd.offsets.MonthEnd(0), months
+
+
+_SCHEMA = pa.DataFrameSchema(
+    {
+        "geography": pa.Column(str, pa.Check.str_length(min_value=1)),
+        "category": pa.Column(str, pa.Check.str_length(min_value=1)),
+        "age_group": pa.Column(str, pa.Check.isin(list(AGE_GROUPS))),
+        "cohort": pa.Column(str),
+        "cohort_start": pa.Column("datetime64[ns]"),
+        "cohort_end": pa.Column("datetime64[ns]"),
+        "cohort_months": pa.Column("int64", pa.Check.ge(1)),
+        "offenders": pa.Column("int64", pa.Check.ge(0)),
+        "reoffenders": pa.Column("int64", pa.Check.ge(0)),
+        "reoffences": pa.Column("int64", pa.Check.ge(0)),
+    },
+    checks=[
+        pa.Check(lambda df: df["reoffenders"] <= df["offenders"], name="reoffenders <= offenders"),
+        pa.Check(lambda df: df["reoffences"] >= df["reoffenders"], name="reoffences >= reoffenders"),
+    ],
+    unique=["geography", "category", "age_group", "cohort"],
+    strict=True,
+    coerce=False,
+)
+
+_SOURCE_COLUMN = {
+    "geography": "Geography",
+    "category": "Category",
+    "age_group": "Adult / Juvenile",
+    "cohort": "Cohort",
+    "offenders": "offenders",
+    "reoffenders": "reoffenders",
+    "reoffences": "reoffences",
+}
+
+
+def _schema_error_message(path: Path, err: pa.errors.SchemaErrors, frame: pd.DataFrame) -> str:
+    """Summarise pandera failures as 'file: line N, column C: value (check)' lines."""
+    out = []
+    cases = err.failure_cases.copy()
+    wide = cases["check"].astype(str).isin(["reoffenders <= offenders", "reoffences >= reoffenders"])
+    # a frame-wide check reports every cell of a failing row: keep one entry per row, after column failures
+    dup = cases["check"].astype(str) == "multiple_fields_uniqueness"
+    cases = pd.concat(
+        [cases[~wide & ~dup], cases[dup].drop_duplicates("index"), cases[wide].drop_duplicates(["check", "index"])]
+    )
+    for _, case in cases.head(10).iterrows():
+        check = str(case["check"])
+        idx = case["index"]
+        line = f"line {_line(idx)}" if pd.notna(idx) else "all rows"
+        if check == "multiple_fields_uniqueness":
+            key = tuple(frame.loc[idx, ["geography", "category", "age_group", "cohort"]])
+            out.append(f"{path}: {line}, columns Geography/Category/Adult / Juvenile/Cohort: {key} is repeated")
+        elif check in ("reoffenders <= offenders", "reoffences >= reoffenders"):
+            row = frame.loc[idx]
+            values = ", ".join(f"{c}={row[c]}" for c in COUNT_COLUMNS)
+            out.append(f"{path}: {line}, columns offenders/reoffenders/reoffences: {values} breaks {check}")
+        else:
+            column = _SOURCE_COLUMN.get(str(case["column"]), case["column"])
+            out.append(f"{path}: {line}, column {column!r}: value {case['failure_case']!r} fails {check}")
+    more = f"\n... and {len(cases) - 10} more" if len(cases) > 10 else ""
+    return "invalid proven reoffending file\n" + "\n".join(out) + more
+
+
+def read_proven_reoffending(path: str | Path) -> pd.DataFrame:
+    """Read the MoJ geographic proven reoffending CSV into a tidy validated table, one row per cohort and group."""
+    path = Path(path)
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise MojFormatError(f"{path}: cannot be read as a CSV ({exc})") from exc
+    raw.columns = [str(c).strip() for c in raw.columns]
+    missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
+    if missing:
+        raise MojFormatError(f"{path}: missing column(s) {missing}; found {list(raw.columns)}")
+
+    tidy = pd.DataFrame(
+        {
+            "geography": raw["Geography"].str.strip(),
+            "category": raw["Category"].str.strip(),
+            "age_group": raw["Adult / Juvenile"].str.strip(),
+            "cohort": raw["Cohort"].str.strip(),
+        }
+    )
+    starts, ends, lengths = [], [], []
+    for idx, label in tidy["cohort"].items():
+        try:
+            start, end, months = parse_cohort(label)
+        except ValueError as exc:
+            raise MojFormatError(f"{path}: line {_line(idx)}, column 'Cohort': {exc}") from None
+        starts.append(start)
+        ends.append(end)
+        lengths.append(months)
+    tidy["cohort_start"] = pd.DatetimeIndex(starts, dtype="datetime64[ns]")
+    tidy["cohort_end"] = pd.DatetimeIndex(ends, dtype="datetime64[ns]")
+    tidy["cohort_months"] = np.array(lengths, dtype="int64")
+
+    for col in COUNT_COLUMNS:
+        text = raw[col].str.strip().str.replace(",", "", regex=False)
+        ok = text.str.fullmatch(r"-?\d+")
+        if not ok.all():
+            idx = ok.index[~ok][0]
+            raise MojFormatError(
+                f"{path}: line {_line(idx)}, column {col!r}: value {raw.at[idx, col]!r} is not a whole number"
+                f" ({int((~ok).sum())} such row(s))"
+            )
+        tidy[col] = text.astype("int64")
+
+    try:
+        _SCHEMA.validate(tidy, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        raise MojFormatError(_schema_error_message(path, err, tidy)) from None
+    return tidy
+
+
+def reoffending_rates(
+    tidy: pd.DataFrame, geography: str, age_group: str, category: str | None = None
+) -> pd.DataFrame:
+    """Per cohort: rate, Wilson 95% CI, and change (points, two-proportion p) on the previous same-length cohort."""
+    if age_group not in AGE_GROUPS:
+        raise ValueError(f"age_group must be one of {AGE_GROUPS}; got {age_group!r}")
+    sel = tidy[(tidy["geography"] == geography) & (tidy["age_group"] == age_group)]
+    if category is not None:
+        sel = sel[sel["category"] == category]
+    if sel.empty:
+        raise ValueError(f"no rows for geography={geography!r}, age_group={age_group!r}, category={category!r}")
+    if sel["category"].nunique() > 1:
+        raise ValueError(
+            f"geography {geography!r} has several categories {sorted(sel['category'].unique())}; pass category="
+        )
+    out = sel[["geography", "category", "age_group", "cohort", "cohort_start", "cohort_end", "cohort_months",
+               "offenders", "reoffenders"]].copy()
+    out = out.sort_values(["cohort_months", "cohort_start"], ascending=[False, True], ignore_index=True)
+    has_n = out["offenders"] > 0  # a cohort with no offenders has no rate (NaN), rather than an error
+    out["rate"] = np.where(has_n, out["reoffenders"] / out["offenders"].where(has_n, 1), np.nan)
+    out["ci_low"] = np.nan
+    out["ci_high"] = np.nan
+    if has_n.any():
+        low, high = wilson_interval(out.loc[has_n, "reoffenders"], out.loc[has_n, "offenders"])
+        out.loc[has_n, "ci_low"], out.loc[has_n, "ci_high"] = low, high
+
+    # previous cohort = same length, ending the day before this one starts (so the two do not overlap)
+    prev = out[["cohort", "cohort_end", "cohort_months", "offenders", "reoffenders", "rate"]].rename(
+        columns={"cohort": "previous_cohort", "offenders": "previous_offenders",
+                 "reoffenders": "previous_reoffenders", "rate": "previous_rate"}
+    )
+    prev["cohort_start"] = prev.pop("cohort_end") + pd.Timedelta(days=1)
+    out = out.merge(prev, on=["cohort_start", "cohort_months"], how="left", validate="one_to_one")
+    out["change_pp"] = (out["rate"] - out["previous_rate"]) * 100
+    has_prev = out["previous_cohort"].notna() & (out["offenders"] > 0) & (out["previous_offenders"] > 0)
+    out["p_value"] = np.nan
+    if has_prev.any():
+        p = out[has_prev]
+        out.loc[has_prev, "p_value"] = np.asarray(
+            two_proportion_test(p["reoffenders"], p["offenders"], p["previous_reoffenders"].astype("int64"),
+                                p["previous_offenders"].astype("int64")),
+            dtype=float,
+        )
+    return out.drop(columns=["previous_offenders", "previous_reoffenders"])

@@ -1,0 +1,224 @@
+"""The tables of the evidence pack: a borough's counts by financial year with change, rank and rate.
+
+Each function takes the tidy recorded-crime table (month, borough, major_category, minor_category, count)
+and returns a plain DataFrame; the notebooks show them and write them out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from . import geo
+from .readers.mps import AIRPORTS
+from .stats.change import compare_counts, financial_year_totals, rank_of
+from .stats.rates import count_interval, rate_per_1000
+
+CATEGORY_LEVELS = ("major_category", "minor_category")
+
+
+def select(crime: pd.DataFrame, categories: Sequence[str] | None = None, level: str = "major_category") -> pd.DataFrame:
+    """Rows of the given categories (all when None); an unknown category is an error that lists the valid ones."""
+    if level not in CATEGORY_LEVELS:
+        raise ValueError(f"level must be one of {CATEGORY_LEVELS}, got {level!r}")
+    if categories is None:
+        return crime
+    valid = set(crime[level].unique())
+    unknown = [c for c in categories if c not in valid]
+    if unknown:
+        raise ValueError(f"unknown {level.replace('_', ' ')} {unknown}; valid: {', '.join(sorted(valid))}")
+    return crime[crime[level].isin(categories)]
+
+
+def monthly_series(crime: pd.DataFrame, borough: str | None, categories: Sequence[str] | None = None,
+                   level: str = "major_category") -> pd.Series:
+    """Monthly counts for a borough (or London, the 32 boroughs and the airports, when None) as a month-start series."""
+    rows = select(crime, categories, level)
+    if borough is not None:
+        rows = rows[rows["borough"] == geo.check_borough(borough)]
+    series = rows.groupby("month")["count"].sum()
+    full = pd.date_range(crime["month"].min(), crime["month"].max(), freq="MS")
+    series = series.reindex(full, fill_value=0).astype("int64")
+    series.index.name = "month"
+    series.name = "count"
+    return series
+
+
+def _fy_borough_totals(crime: pd.DataFrame, categories, level) -> pd.DataFrame:
+    return financial_year_totals(select(crime, categories, level), by=("borough",))
+
+
+def totals_by_year(crime: pd.DataFrame, borough: str, years: Sequence[str],
+                   categories: Sequence[str] | None = None, level: str = "major_category") -> pd.DataFrame:
+    """A borough's count per financial year with change on the previous year, rank of 32, rate per 1,000 and London's rate.
+
+    Columns: financial_year, count, previous, change, pct_change, p_value, significant, z_score, signal, rank,
+    ranked, rate, rate_low, rate_high, london_rate, population_basis.
+    """
+    borough = geo.check_borough(borough)
+    totals = _fy_borough_totals(crime, categories, level)
+    wanted = sorted(years)
+    rows = []
+    for fy in wanted:
+        year = totals[totals["financial_year"] == fy].set_index("borough")["count"]
+        if year.empty:
+            raise ValueError(f"financial year {fy} is not complete in the data")
+        count = int(year.get(borough, 0))
+        rank, ranked = rank_of(year.reindex(geo.mps_boroughs(), fill_value=0), borough, exclude=[AIRPORTS])
+        pop = geo.population_for_financial_year(fy)
+        pop_b = int(pop.loc[pop["borough"] == borough, "population"].iloc[0])
+        low, high = count_interval(count)
+        london_count = int(year.drop(index=[AIRPORTS], errors="ignore").sum())
+        row = {
+            "financial_year": fy, "count": count, "rank": rank, "ranked": ranked,
+            "population": pop_b, "rate": rate_per_1000(count, pop_b),
+            "rate_low": rate_per_1000(low, pop_b), "rate_high": rate_per_1000(high, pop_b),
+            "london_rate": rate_per_1000(london_count, int(pop["population"].sum())),
+            "population_basis": pop["basis"].iloc[0],
+        }
+        prev = totals[(totals["financial_year"] == _prev(fy)) & (totals["borough"] == borough)]["count"]
+        if not prev.empty:
+            change = compare_counts(int(prev.iloc[0]), count)
+            row.update(previous=change.previous, change=change.change, pct_change=change.pct_change,
+                       p_value=change.p_value, significant=change.significant,
+                       z_score=change.z_score, signal=change.signal)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _prev(fy: str) -> str:
+    from .periods import previous_financial_year
+
+    return previous_financial_year(fy)
+
+
+def category_table(crime: pd.DataFrame, borough: str, year: str, level: str = "major_category",
+                   categories: Sequence[str] | None = None) -> pd.DataFrame:
+    """One row per category: the year's count, change on the previous year with significance, rate and rank.
+
+    Columns: category, previous, count, change, pct_change, p_value, significant, z_score, signal, rate,
+    london_rate, rank, ranked.
+    """
+    borough = geo.check_borough(borough)
+    rows = select(crime, categories, level)
+    totals = financial_year_totals(rows, by=("borough", level))
+    prev_fy = _prev(year)
+    pop = geo.population_for_financial_year(year)
+    pop_b = int(pop.loc[pop["borough"] == borough, "population"].iloc[0])
+    london_pop = int(pop["population"].sum())
+    out = []
+    for cat, group in totals.groupby(level):
+        cur_all = group[group["financial_year"] == year].set_index("borough")["count"]
+        prev_all = group[group["financial_year"] == prev_fy].set_index("borough")["count"]
+        current, previous = int(cur_all.get(borough, 0)), int(prev_all.get(borough, 0))
+        if current == 0 and previous == 0:
+            continue
+        change = compare_counts(previous, current)
+        rank, ranked = rank_of(cur_all.reindex(geo.mps_boroughs(), fill_value=0), borough)
+        out.append({
+            "category": cat, "previous": previous, "count": current, "change": change.change,
+            "pct_change": change.pct_change, "p_value": change.p_value, "significant": change.significant,
+            "z_score": change.z_score, "signal": change.signal,
+            "rate": rate_per_1000(current, pop_b),
+            "london_rate": rate_per_1000(int(cur_all.drop(index=[AIRPORTS], errors="ignore").sum()), london_pop),
+            "rank": rank, "ranked": ranked,
+        })
+    table = pd.DataFrame(out)
+    return table.sort_values("count", ascending=False, ignore_index=True)
+
+
+def london_rates(crime: pd.DataFrame, year: str, categories: Sequence[str] | None = None,
+                 level: str = "major_category") -> pd.DataFrame:
+    """Count, population and rate per 1,000 for each of the 32 boroughs in a financial year, indexed by borough."""
+    totals = _fy_borough_totals(crime, categories, level)
+    year_totals = totals[totals["financial_year"] == year].set_index("borough")["count"]
+    pop = geo.population_for_financial_year(year).set_index("borough")["population"]
+    table = pd.DataFrame({"count": year_totals.reindex(pop.index, fill_value=0), "population": pop})
+    table["rate"] = rate_per_1000(table["count"], table["population"])
+    table.index.name = "borough"
+    return table.sort_values("rate", ascending=False)
+
+
+def first_published(borough: str, year: str) -> dict | None:
+    """A year's total and rank as first published (the July 2020 extract), or None if it does not cover the year."""
+    from . import datasets
+
+    extract = datasets.recorded_crime_extract_2020()
+    totals = financial_year_totals(extract, by=("borough",))
+    year_totals = totals[totals["financial_year"] == year].set_index("borough")["count"]
+    if year_totals.empty:
+        return None
+    rank, ranked = rank_of(year_totals.reindex(geo.mps_boroughs(), fill_value=0), borough)
+    return {"extract": "July 2020", "source_id": "mps_borough_extract_2020_07",
+            "count": int(year_totals.get(borough, 0)), "rank": rank, "ranked": ranked}
+
+
+def category_findings(table: pd.DataFrame, year: str) -> str:
+    """Sentences naming the categories whose change on the previous year is a signal (|Z| > 3)."""
+    from . import findings as f
+
+    up = table[table["signal"] & (table["change"] > 0)]
+    down = table[table["signal"] & (table["change"] < 0)]
+
+    def listing(rows: pd.DataFrame) -> str:
+        return ", ".join(f"{f.md(r.category).lower()} ({f.pct(r.pct_change)})" for r in rows.itertuples())
+
+    parts = []
+    if len(up):
+        parts.append(f"rose beyond chance in {listing(up)}")
+    if len(down):
+        parts.append(f"fell beyond chance in {listing(down)}")
+    if not parts:
+        return f"No major category changed in {year} by more than chance would explain (Poisson |Z| > 3)."
+    return f"In {year}, recorded crime " + "; and it ".join(parts) + " (a Poisson Z-score above 3 in size marks a signal)."
+
+
+def monthly_with_trend(series: pd.Series) -> pd.DataFrame:
+    """A monthly series with its centred 12-month rolling mean, as columns 'Offences' and '12-month average'."""
+    return pd.DataFrame({"Offences": series, "12-month average": series.rolling(12, center=True).mean()})
+
+
+def lockdown_summary(series: pd.Series, covid_start: str, baseline_years: int = 3) -> dict:
+    """The first full lockdown month (the month after `covid_start`) against the same month's average over prior years.
+
+    Returns month, observed, baseline (mean of the same month in the `baseline_years` years before), pct_change,
+    and a sentence and a chart title stating the finding.
+    """
+    from . import findings as f
+
+    month = pd.Timestamp(f"{covid_start}-01") + pd.offsets.MonthBegin(1)
+    earlier = [month - pd.DateOffset(years=k) for k in range(1, baseline_years + 1)]
+    missing = [m for m in [month, *earlier] if m not in series.index]
+    if missing:
+        raise ValueError(f"the series lacks month(s) {', '.join(f'{m:%Y-%m}' for m in missing)} needed for the lockdown comparison")
+    observed = int(series[month])
+    baseline = float(series[earlier].mean())
+    change = 100 * (observed / baseline - 1)
+    direction = "fell" if change < 0 else "rose"
+    size = "sharply " if abs(change) >= 20 else ""
+    first, last = min(earlier), max(earlier)
+    return {
+        "month": f"{month:%Y-%m}", "observed": observed, "baseline": baseline, "pct_change": change,
+        "title": f"Recorded crime {direction} {size}in the first lockdown",
+        "sentence": (f"In {month:%B %Y}, the first full month of the first national lockdown, {f.number(observed)} offences "
+                     f"were recorded, {f.change_words(change, 'than')} the average {month:%B} of {first:%Y} to {last:%Y} "
+                     f"({f.number(baseline)})."),
+    }
+
+
+def plan_comparison(borough: str, year: str, count: int, rank: int) -> str:
+    """A sentence setting a year's total offences and rank against the borough's CSP plan, when it quotes them."""
+    from . import findings as f
+    from .plan import plan_figures
+
+    figures = plan_figures(borough)
+    figure_id = "total_offences_" + year.replace("/", "_")
+    if figure_id not in figures.index:
+        return ""
+    quoted = figures.loc[figure_id]
+    rank_id = figure_id.replace("total_offences", "rank")
+    rank_text = f" and rank {int(figures.loc[rank_id, 'plan_value'])}" if rank_id in figures.index else ""
+    return (f" The CSP plan ({quoted['plan_section']}) quotes {f.number(quoted['plan_value'])}{rank_text} for {year}; "
+            f"the difference of {f.number(count - quoted['plan_value'])} offences is a revision of the source data "
+            "between extracts, not an error.")

@@ -1,0 +1,150 @@
+"""Tests for the data.police.uk street-level reader, on two small synthetic month files in the official layout."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from csp_evidence.readers.policeuk import (
+    EXPECTED_COLUMNS,
+    PoliceUkFormatError,
+    asb_monthly,
+    read_street_files,
+)
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "policeuk"
+APRIL = FIXTURES / "2020-04-metropolitan-street.csv"
+MAY = FIXTURES / "2020-05-metropolitan-street.csv"
+
+# What was planted in the fixtures (one extra April row has no location and must be left out).
+PLANTED = {
+    ("2020-04-01", "Tower Hamlets"): {
+        "Anti-social behaviour": 6,
+        "Violence and sexual offences": 5,
+        "Burglary": 2,
+        "Vehicle crime": 2,
+        "Drugs": 1,
+    },
+    ("2020-04-01", "Hackney"): {
+        "Anti-social behaviour": 4,
+        "Violence and sexual offences": 3,
+        "Other theft": 2,
+        "Robbery": 1,
+        "Shoplifting": 1,
+    },
+    ("2020-05-01", "Tower Hamlets"): {"Anti-social behaviour": 3, "Violence and sexual offences": 2},
+    ("2020-05-01", "Hackney"): {"Burglary": 2},
+}
+
+
+def _rewrite(src: Path, dst: Path, edit) -> Path:
+    """Copy a fixture through csv, applying `edit(header, rows)`, and return the new path."""
+    with src.open(newline="") as f:
+        header, *rows = list(csv.reader(f))
+    header, rows = edit(header, rows)
+    with dst.open("w", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows([header, *rows])
+    return dst
+
+
+def test_fixture_has_exact_official_layout():
+    for path in (APRIL, MAY):
+        with path.open(newline="") as f:
+            header = next(csv.reader(f))
+        assert tuple(header) == EXPECTED_COLUMNS
+
+
+def test_aggregated_counts_match_planted():
+    tidy = read_street_files([APRIL, MAY])
+    assert list(tidy.columns) == ["month", "borough", "crime_type", "count"]
+    got = {
+        (m.strftime("%Y-%m-%d"), b, c): n
+        for m, b, c, n in tidy.itertuples(index=False, name=None)
+    }
+    want = {(m, b, c): n for (m, b), d in PLANTED.items() for c, n in d.items()}
+    assert got == want
+    assert tidy["count"].sum() == 34  # 35 rows in the files, minus the one with no location
+    assert pd.api.types.is_datetime64_any_dtype(tidy["month"])
+    assert (tidy["month"].dt.day == 1).all()
+    assert tidy["count"].dtype == "int64"
+
+
+def test_single_path_accepted():
+    tidy = read_street_files(APRIL)
+    assert set(tidy["month"]) == {pd.Timestamp("2020-04-01")}
+
+
+def test_asb_rows_have_empty_crime_id_in_fixture():
+    raw = pd.read_csv(APRIL, dtype=str, keep_default_na=False)
+    asb = raw[raw["Crime type"] == "Anti-social behaviour"]
+    assert len(asb) == 10 and (asb["Crime ID"] == "").all()
+    assert (raw.loc[raw["Crime type"] != "Anti-social behaviour", "Crime ID"].str.len() == 64).all()
+
+
+def test_asb_monthly():
+    tidy = read_street_files([APRIL, MAY])
+    th = asb_monthly(tidy, "Tower Hamlets")
+    assert isinstance(th.index, pd.DatetimeIndex)
+    assert list(th.index) == [pd.Timestamp("2020-04-01"), pd.Timestamp("2020-05-01")]
+    assert th.tolist() == [6, 3]
+    hk = asb_monthly(tidy, "Hackney")
+    assert hk.tolist() == [4, 0]  # no Hackney ASB planted in May: zero, not missing
+
+
+def test_asb_monthly_unknown_borough():
+    tidy = read_street_files([APRIL])
+    with pytest.raises(ValueError, match="Islington"):
+        asb_monthly(tidy, "Islington")
+
+
+def test_missing_column_names_file_and_column(tmp_path):
+    def drop_lsoa_name(header, rows):
+        i = header.index("LSOA name")
+        return header[:i] + header[i + 1 :], [r[:i] + r[i + 1 :] for r in rows]
+
+    bad = _rewrite(APRIL, tmp_path / "2020-04-metropolitan-street.csv", drop_lsoa_name)
+    with pytest.raises(PoliceUkFormatError) as exc:
+        read_street_files([bad])
+    assert str(bad) in str(exc.value) and "LSOA name" in str(exc.value)
+
+
+def test_bad_month_names_file_line_and_column(tmp_path):
+    def bad_month(header, rows):
+        rows[4][header.index("Month")] = "April 2020"
+        return header, rows
+
+    bad = _rewrite(APRIL, tmp_path / "bad.csv", bad_month)
+    with pytest.raises(PoliceUkFormatError) as exc:
+        read_street_files([bad])
+    msg = str(exc.value)
+    assert str(bad) in msg and "line 6" in msg and "'Month'" in msg and "April 2020" in msg
+
+
+def test_unknown_crime_type(tmp_path):
+    def bad_type(header, rows):
+        rows[0][header.index("Crime type")] = "Littering"
+        return header, rows
+
+    bad = _rewrite(APRIL, tmp_path / "bad.csv", bad_type)
+    with pytest.raises(PoliceUkFormatError) as exc:
+        read_street_files([bad])
+    msg = str(exc.value)
+    assert "line 2" in msg and "'Crime type'" in msg and "Littering" in msg
+
+
+def test_missing_crime_id_on_a_crime_is_an_error(tmp_path):
+    def blank_id(header, rows):
+        i = next(k for k, r in enumerate(rows) if r[header.index("Crime type")] == "Burglary")
+        rows[i][0] = ""
+        return header, rows
+
+    bad = _rewrite(APRIL, tmp_path / "bad.csv", blank_id)
+    with pytest.raises(PoliceUkFormatError, match="Crime ID.*Burglary"):
+        read_street_files([bad])
+
+
+def test_error_is_a_value_error():
+    assert issubclass(PoliceUkFormatError, ValueError)
