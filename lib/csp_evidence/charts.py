@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import os
+import textwrap
 import tempfile
 from importlib import resources
 from pathlib import Path
@@ -47,7 +48,7 @@ def _figure(title: str, subtitle: str, source: str):
         fig, ax = plt.subplots(figsize=FIGSIZE, layout="constrained")
     fig.suptitle(title, x=0.01, ha="left", fontsize=15, fontweight="bold")
     ax.set_title(subtitle, loc="left", fontsize=11, color=GREY)
-    fig.text(0.01, -0.02, f"Source: {source}", ha="left", va="top", fontsize=9, color=GREY)
+    fig.text(0.01, -0.02, textwrap.fill(f"Source: {source}", 150), ha="left", va="top", fontsize=9, color=GREY)
     return fig, ax
 
 

@@ -146,5 +146,12 @@ def test_missing_crime_id_on_a_crime_is_an_error(tmp_path):
         read_street_files([bad])
 
 
-def test_error_is_a_value_error():
-    assert issubclass(PoliceUkFormatError, ValueError)
+def test_error_is_the_shared_reader_error(tmp_path):
+    from csp_evidence.readers.errors import SourceFormatError
+
+    assert issubclass(PoliceUkFormatError, SourceFormatError) and issubclass(PoliceUkFormatError, ValueError)
+    bad = tmp_path / "empty.csv"
+    bad.write_text("Month\n2020-04\n")
+    with pytest.raises(SourceFormatError) as exc:
+        read_street_files([bad])
+    assert exc.value.path == bad

@@ -24,6 +24,12 @@ conviction, caution, reprimand or warning in the cohort period; a proven reoffen
 following 12 months and proven by court conviction or caution in that 12 months or a further 6 months.
 3-month and 12-month cohorts are not comparable with each other (the 12-month cohort counts each person once
 per year, so its rate is higher), so changes are only computed between cohorts of the same length.
+
+``reoffending_rates`` compares each cohort with the cohort of the same length that ends the day before it
+starts ('Apr 2019 to Mar 2020' with 'Apr 2018 to Mar 2019'; 'Jan 2020 to Mar 2020' with 'Oct 2019 to Dec 2019');
+overlapping cohorts are never compared, and a cohort with no such predecessor gets NaN. The p-value is the
+pooled two-proportion z-test, which treats the two cohorts as independent samples; the same person can appear
+in consecutive cohorts, so read it as approximate. A cohort with 0 offenders has rate, CI and p-value NaN.
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+
+from csp_evidence.readers.errors import SourceFormatError
 
 from csp_evidence.stats.proportions import two_proportion_test, wilson_interval
 
@@ -57,8 +65,13 @@ _MONTHS.update({name[:3]: i for name, i in list(_MONTHS.items())})
 _MONTHS["sept"] = 9
 
 
-class MojFormatError(ValueError):
+class MojFormatError(SourceFormatError):
     """A proven reoffending data-tool file that does not have the expected layout or values."""
+
+    def __init__(self, path: Path | str, message: str) -> None:
+        # the message already names the file, line(s) and column(s), possibly for several failures
+        ValueError.__init__(self, message)
+        self.path, self.row, self.column, self.problem = Path(path), None, None, message
 
 
 def _line(index: object) -> int:
@@ -149,11 +162,11 @@ def read_proven_reoffending(path: str | Path) -> pd.DataFrame:
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise MojFormatError(f"{path}: cannot be read as a CSV ({exc})") from exc
+        raise MojFormatError(path, f"{path}: cannot be read as a CSV ({exc})") from exc
     raw.columns = [str(c).strip() for c in raw.columns]
     missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
     if missing:
-        raise MojFormatError(f"{path}: missing column(s) {missing}; found {list(raw.columns)}")
+        raise MojFormatError(path, f"{path}: missing column(s) {missing}; found {list(raw.columns)}")
 
     tidy = pd.DataFrame(
         {
@@ -168,7 +181,7 @@ def read_proven_reoffending(path: str | Path) -> pd.DataFrame:
         try:
             start, end, months = parse_cohort(label)
         except ValueError as exc:
-            raise MojFormatError(f"{path}: line {_line(idx)}, column 'Cohort': {exc}") from None
+            raise MojFormatError(path, f"{path}: line {_line(idx)}, column 'Cohort': {exc}") from None
         starts.append(start)
         ends.append(end)
         lengths.append(months)
@@ -182,6 +195,7 @@ def read_proven_reoffending(path: str | Path) -> pd.DataFrame:
         if not ok.all():
             idx = ok.index[~ok][0]
             raise MojFormatError(
+                path,
                 f"{path}: line {_line(idx)}, column {col!r}: value {raw.at[idx, col]!r} is not a whole number"
                 f" ({int((~ok).sum())} such row(s))"
             )
@@ -190,7 +204,7 @@ def read_proven_reoffending(path: str | Path) -> pd.DataFrame:
     try:
         _SCHEMA.validate(tidy, lazy=True)
     except pa.errors.SchemaErrors as err:
-        raise MojFormatError(_schema_error_message(path, err, tidy)) from None
+        raise MojFormatError(path, _schema_error_message(path, err, tidy)) from None
     return tidy
 
 

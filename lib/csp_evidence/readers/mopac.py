@@ -36,8 +36,9 @@ Consequences: consecutive quarters share about 3/4 of their respondents, so quar
 independent and must not be tested as if they were; compare quarters 4 apart (non-overlapping years), with
 roughly n = 400 per borough (about +/-4.5 points at 95% for a proportion near 0.6, before any design effect).
 A value "for September 2020" covers roughly October 2019 to September 2020, so it mixes pre-pandemic and
-pandemic fieldwork; the survey's fieldwork mode also changed during the pandemic (check MOPAC's notes before
-reading 2020-21 changes as real).
+pandemic fieldwork. Face-to-face interviewing was unlikely to continue through the 2020-21 lockdowns, so check
+MOPAC's methodology notes for a change of fieldwork mode before reading 2020-21 movements as real (not verified
+here).
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ from pathlib import Path
 
 import pandas as pd
 import pandera.pandas as pa
+
+from csp_evidence.readers.errors import SourceFormatError
 
 NAMED_COLUMNS: tuple[str, ...] = ("Date", "Survey", "Borough", "Measure", "Proportion", "MPS")
 
@@ -74,8 +77,13 @@ _BY_KEY = {b.lower(): b for b in BOROUGHS} | _ALIASES
 _PROPORTION_TEXT = r"^\d+(,\d+)?$"
 
 
-class PasFormatError(ValueError):
+class PasFormatError(SourceFormatError):
     """A PAS dashboard file that does not have the expected layout or values."""
+
+    def __init__(self, path: Path | str, message: str) -> None:
+        # the message already names the file, line(s) and column(s), possibly for several failures
+        ValueError.__init__(self, message)
+        self.path, self.row, self.column, self.problem = Path(path), None, None, message
 
 
 def normalise_borough(name: str) -> str:
@@ -114,14 +122,25 @@ _TIDY_SCHEMA = pa.DataFrameSchema(
 )
 
 
-def _message(path: Path, err: pa.errors.SchemaErrors, columns: dict[str, str]) -> str:
+def _message(
+    path: Path, err: pa.errors.SchemaErrors, columns: dict[str, str], frame: pd.DataFrame | None = None
+) -> str:
     """Summarise pandera failures as 'file: line N, column C: value (check)' lines, one per row and check."""
     cases = err.failure_cases.drop_duplicates(["check", "index", "column"])
+    dup = cases["check"].astype(str) == "multiple_fields_uniqueness"
+    cases = pd.concat([cases[~dup], cases[dup].drop_duplicates("index")])  # one line per repeated row
     out = []
     for _, case in cases.head(10).iterrows():
         line = f"line {_line(case['index'])}" if pd.notna(case["index"]) else "all rows"
+        if case["check"] == "multiple_fields_uniqueness" and frame is not None:
+            q, b, m = frame.loc[case["index"], ["quarter_end", "borough", "measure"]]
+            out.append(f"{path}: {line}, columns Date/Borough/Measure: ({q:%d/%m/%Y}, {b!r}, {m!r}) is repeated"
+                       " (after normalising borough names)")
+            continue
         column = columns.get(str(case["column"]), case["column"])
-        out.append(f"{path}: {line}, column {column!r}: value {case['failure_case']!r} fails {case['check']}")
+        value = case["failure_case"]
+        value = f"{value:%d/%m/%Y}" if isinstance(value, pd.Timestamp) else repr(value)
+        out.append(f"{path}: {line}, column {column!r}: value {value} fails {case['check']}")
     more = f"\n... and {len(cases) - 10} more" if len(cases) > 10 else ""
     return "invalid PAS borough dashboard file\n" + "\n".join(out) + more
 
@@ -132,18 +151,18 @@ def read_pas(path: str | Path) -> pd.DataFrame:
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise PasFormatError(f"{path}: cannot be read as a CSV ({exc})") from exc
+        raise PasFormatError(path, f"{path}: cannot be read as a CSV ({exc})") from exc
     missing = [c for c in NAMED_COLUMNS if c not in raw.columns]
     if missing:
-        raise PasFormatError(f"{path}: missing column(s) {missing}; found {list(raw.columns)}")
+        raise PasFormatError(path, f"{path}: missing column(s) {missing}; found {list(raw.columns)}")
     extra = [c for c in raw.columns if c not in NAMED_COLUMNS and not str(c).startswith("Unnamed:")]
     if extra:
-        raise PasFormatError(f"{path}: unexpected named column(s) {extra}; expected {list(NAMED_COLUMNS)}")
+        raise PasFormatError(path, f"{path}: unexpected named column(s) {extra}; expected {list(NAMED_COLUMNS)}")
     raw = raw[list(NAMED_COLUMNS)].apply(lambda s: s.str.strip())
     try:
         _RAW_SCHEMA.validate(raw, lazy=True)
     except pa.errors.SchemaErrors as err:
-        raise PasFormatError(_message(path, err, {})) from None
+        raise PasFormatError(path, _message(path, err, {})) from None
 
     tidy = pd.DataFrame(
         {
@@ -157,13 +176,13 @@ def read_pas(path: str | Path) -> pd.DataFrame:
     bad_date = tidy["quarter_end"].isna()
     if bad_date.any():
         i = bad_date.idxmax()
-        raise PasFormatError(f"{path}: line {_line(i)}, column 'Date': {raw.at[i, 'Date']!r} is not a d/m/yyyy date")
+        raise PasFormatError(path, f"{path}: line {_line(i)}, column 'Date': {raw.at[i, 'Date']!r} is not a d/m/yyyy date")
     try:
         _TIDY_SCHEMA.validate(tidy, lazy=True)
     except pa.errors.SchemaErrors as err:
         names = {"quarter_end": "Date", "borough": "Borough", "measure": "Measure", "proportion": "Proportion",
                  "london": "MPS"}
-        raise PasFormatError(_message(path, err, names)) from None
+        raise PasFormatError(path, _message(path, err, names, tidy)) from None
     _check_panel(path, tidy)
     return tidy.sort_values(["quarter_end", "borough", "measure"], ignore_index=True)
 
@@ -175,12 +194,14 @@ def _check_panel(path: Path, tidy: pd.DataFrame) -> None:
         if boroughs != set(BOROUGHS):
             missing = sorted(set(BOROUGHS) - boroughs)
             raise PasFormatError(
+                path,
                 f"{path}: {quarter:%d/%m/%Y} {measure!r} has {len(boroughs)} boroughs, not 32 (lines "
                 f"{_line(group.index.min())}-{_line(group.index.max())}); missing {missing}"
             )
         if group["london"].nunique() != 1:
             lines = [_line(i) for i in group.index[group["london"] != group["london"].mode().iloc[0]]]
             raise PasFormatError(
+                path,
                 f"{path}: {quarter:%d/%m/%Y} {measure!r}: column 'MPS' differs between boroughs (lines {lines[:10]})"
             )
 

@@ -27,6 +27,8 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
+from csp_evidence.readers.errors import SourceFormatError
+
 EXPECTED_COLUMNS: tuple[str, ...] = (
     "Crime ID",
     "Month",
@@ -72,8 +74,13 @@ _MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 _LSOA_NAME = re.compile(r"^(?P<borough>.*\S)\s+\d{3}[A-Z]$")
 
 
-class PoliceUkFormatError(ValueError):
+class PoliceUkFormatError(SourceFormatError):
     """A data.police.uk street file that does not have the expected layout or values."""
+
+    def __init__(self, path: Path | str, message: str) -> None:
+        # the message already names the file, line(s) and column(s), possibly for several failures
+        ValueError.__init__(self, message)
+        self.path, self.row, self.column, self.problem = Path(path), None, None, message
 
 
 _SCHEMA = pa.DataFrameSchema(
@@ -110,24 +117,26 @@ def read_street_file(path: str | Path) -> pd.DataFrame:
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
     except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise PoliceUkFormatError(f"{path}: cannot be read as a data.police.uk street CSV ({exc})") from exc
+        raise PoliceUkFormatError(path, f"{path}: cannot be read as a data.police.uk street CSV ({exc})") from exc
     missing = [c for c in EXPECTED_COLUMNS if c not in raw.columns]
     if missing:
         raise PoliceUkFormatError(
+            path,
             f"{path}: missing column(s) {missing}; expected the data.police.uk street layout {list(EXPECTED_COLUMNS)}"
         )
     for col in ("Month", "Crime type"):
         blank = raw.index[raw[col].isna()]
         if len(blank):
-            raise PoliceUkFormatError(f"{path}: {_line(blank[0])}, column {col!r} is empty ({len(blank)} row(s))")
+            raise PoliceUkFormatError(path, f"{path}: {_line(blank[0])}, column {col!r} is empty ({len(blank)} row(s))")
     try:
         _SCHEMA.validate(raw, lazy=True)
     except pa.errors.SchemaErrors as err:
-        raise PoliceUkFormatError(_schema_error_message(path, err)) from None
+        raise PoliceUkFormatError(path, _schema_error_message(path, err)) from None
     no_id = raw["Crime ID"].isna() & (raw["Crime type"] != ASB)
     if no_id.any():
         first = raw.index[no_id][0]
         raise PoliceUkFormatError(
+            path,
             f"{path}: {_line(first)}, column 'Crime ID' is empty for crime type {raw.at[first, 'Crime type']!r}"
             " (only 'Anti-social behaviour' rows may have no Crime ID)"
         )

@@ -1,0 +1,125 @@
+"""The `csp` command: fetch the locked data, run the notebooks, render the site, or all three (`pack`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from . import __version__
+
+console = Console(stderr=True)
+DEFAULT_PARAMS = "params/tower-hamlets.yml"
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                    TimeElapsedColumn(), console=console, transient=False)
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    from .fetch import fetch
+    from .sources import SOURCES
+
+    with _progress() as progress:
+        task = progress.add_task("Fetching sources", total=len(SOURCES))
+
+        def done(result):
+            progress.update(task, advance=1, description=f"{result.action}: {Path(result.path).name}")
+
+        fetch(mirror=args.mirror, update=args.update, on_progress=done)
+    console.print(f"data/raw holds the locked files{' (lock updated)' if args.update else ''}.")
+    return 0
+
+
+def _run(args: argparse.Namespace, render_site: bool) -> int:
+    from .pipeline import notebook_paths, run
+
+    names = args.notebook or None
+    total = len(notebook_paths(names))
+    with _progress() as progress:
+        task = progress.add_task(f"Running notebooks for {args.params}", total=total)
+        result = run(args.params, names, render_site=render_site, engine=args.engine, jobs=args.jobs,
+                     on_notebook_done=lambda name: progress.update(task, advance=1, description=f"done: {name}"))
+    console.print(f"Executed {len(result.notebooks)} notebook(s) into {result.run_dir}")
+    if result.site:
+        console.print(f"Site: {result.site / 'index.html'}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    return _run(args, render_site=False)
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from .params import load_params
+    from .pipeline import outputs_dir
+    from .render import render
+
+    params = load_params(args.params)
+    site = render(outputs_dir() / params.name, params.display_title, engine=args.engine)
+    console.print(f"Site: {site / 'index.html'}")
+    return 0
+
+
+def cmd_pack(args: argparse.Namespace) -> int:
+    cmd_fetch(args)
+    return _run(args, render_site=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="csp", description="Build Community Safety Partnership evidence packs.")
+    parser.add_argument("--version", action="version", version=f"csp-evidence {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_fetch(p):
+        p.add_argument("--mirror", help="folder laid out like data/raw/ to copy sources from (default: $CSP_DATA_MIRROR)")
+        p.add_argument("--update", action="store_true", help="accept new upstream bytes and rewrite data/sources.lock")
+
+    def with_run(p):
+        p.add_argument("--params", default=DEFAULT_PARAMS, help=f"params YAML file (default {DEFAULT_PARAMS})")
+        p.add_argument("--notebook", action="append", help="run only this notebook (repeatable), e.g. 00_overview")
+        p.add_argument("--jobs", type=int, default=2, help="notebooks executed at once (default 2)")
+        p.add_argument("--engine", choices=["auto", "quarto", "smalldocs"], default="auto",
+                       help="site renderer: Quarto if on PATH, else smalldocs (default auto)")
+
+    p = sub.add_parser("fetch", help="bring the locked source files into data/raw/")
+    with_fetch(p)
+    p.set_defaults(func=cmd_fetch)
+    p = sub.add_parser("run", help="execute the notebooks into outputs/<run>/")
+    with_run(p)
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("render", help="build the site outputs/<run>/site/ from an executed run")
+    p.add_argument("--params", default=DEFAULT_PARAMS)
+    p.add_argument("--engine", choices=["auto", "quarto", "smalldocs"], default="auto")
+    p.set_defaults(func=cmd_render)
+    p = sub.add_parser("pack", help="fetch + run + render")
+    with_fetch(p)
+    with_run(p)
+    p.set_defaults(func=cmd_pack)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from .fetch import FetchError
+    from .params import ParamsError
+    from .pipeline import RunError
+    from .readers.errors import SourceFormatError
+    from .render import RenderError
+
+    try:
+        return args.func(args)
+    except (FetchError, ParamsError, RunError, SourceFormatError, RenderError) as exc:
+        console.print(f"[bold red]csp {args.command} failed:[/] {exc}", markup=True, highlight=False)
+        return 1
+    except KeyboardInterrupt:
+        console.print("Interrupted: nothing was published; the last good pack is unchanged.")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
