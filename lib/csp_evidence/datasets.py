@@ -17,8 +17,8 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__
-from .fetch import verified_file
-from .readers import gla, mps, ons
+from .fetch import optional_file, verified_file
+from .readers import gla, moj, mopac, mps, ons, policeuk
 from .sources import project_dir
 
 MAIN_CRIME_SOURCES = ("mps_borough_historical", "mps_borough_recent")
@@ -75,6 +75,26 @@ def recorded_crime_extract_2020() -> pd.DataFrame:
     return _cached(
         "recorded_crime_2020_07", ("mps_borough_extract_2020_07",), lambda p: mps.read_borough_crime(p, names)
     )
+
+
+@functools.cache
+def public_attitudes() -> pd.DataFrame:
+    """MOPAC Public Attitude Survey by borough and quarter: quarter_end, borough, measure, proportion, london."""
+    return _cached("public_attitudes", ("mopac_pas",), lambda p: mopac.read_pas(p[0]))
+
+
+def proven_reoffending() -> pd.DataFrame | None:
+    """MoJ proven reoffending by local authority and cohort, or None until the file is provided and locked."""
+    path = optional_file("moj_proven_reoffending")
+    return None if path is None else _cached("proven_reoffending", ("moj_proven_reoffending",),
+                                             lambda p: moj.read_proven_reoffending(p[0]))
+
+
+def asb_incidents() -> pd.DataFrame | None:
+    """police.uk street-level crime and ASB by borough and month, or None until the file is provided and locked."""
+    path = optional_file("policeuk_street_asb")
+    return None if path is None else _cached("policeuk_street", ("policeuk_street_asb",),
+                                             lambda p: policeuk.read_street_files(p))
 
 
 def source_ids_used() -> tuple[str, ...]:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .sources import SOURCES, LockEntry, Source, raw_dir, read_lock, source, write_lock
+from .sources import OPTIONAL_SOURCES, SOURCES, LockEntry, Source, raw_dir, read_lock, source, write_lock
 
 MIRROR_ENV = "CSP_DATA_MIRROR"
 
@@ -126,8 +126,11 @@ def fetch(
     one is set) or downloaded from its official URL, and verified. With ``update=True`` new bytes are
     accepted and the lock is rewritten with their sha256 and today's date.
     """
-    wanted = [source(sid) for sid in source_ids] if source_ids is not None else list(SOURCES)
     lock = read_lock()
+    if source_ids is not None:
+        wanted = [source(sid) for sid in source_ids]
+    else:  # optional sources join once provided and locked (or when --update looks for them)
+        wanted = list(SOURCES) + [s for s in OPTIONAL_SOURCES if update or s.id in lock]
     mirror_path = mirror_dir(mirror)
     results: list[FetchResult] = []
     missing: list[tuple[Source, str]] = []
@@ -150,9 +153,13 @@ def fetch(
             else:
                 got, action = _download(src, target, want), "downloaded"
         except FileNotFoundError:
+            if src.optional and update:
+                continue
             missing.append((src, f"not in the mirror {mirror_path}"))
             continue
         except ConnectionError as exc:
+            if src.optional and update:
+                continue
             missing.append((src, f"download failed ({exc})"))
             continue
         if update and (entry is None or entry.sha256 != got):
@@ -184,3 +191,11 @@ def verified_file(source_id: str) -> tuple[Path, str]:
     if got != want:
         raise _mismatch(src, f"data/raw ({target})", got, want)
     return target, got
+
+
+def optional_file(source_id: str) -> Path | None:
+    """The verified path of an optional source once it is provided and locked; None while it is not."""
+    src = source(source_id)
+    if source_id not in read_lock():
+        return None
+    return verified_file(src.id)[0]

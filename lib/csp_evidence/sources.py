@@ -30,6 +30,7 @@ class Source:
     file: str  # path under data/raw/ and under a mirror folder
     period: str
     notes: str = ""
+    optional: bool = False  # not in the mirror: chapters that use it say how to add it, and build without it
 
 
 SOURCES: tuple[Source, ...] = (
@@ -101,7 +102,36 @@ SOURCES: tuple[Source, ...] = (
     ),
 )
 
-_BY_ID = {s.id: s for s in SOURCES}
+OPTIONAL_SOURCES: tuple[Source, ...] = (
+    Source(
+        id="moj_proven_reoffending",
+        title="Proven reoffending statistics: geographical data tool (CSV format of data tools), April 2011 to March 2022",
+        publisher="Ministry of Justice",
+        page="https://www.gov.uk/government/collections/proven-reoffending-statistics",
+        url="https://www.gov.uk/government/statistics/proven-reoffending-statistics-january-to-march-2022",
+        licence=OGL,
+        file="moj/PRSQ_Geographic_data_April 2011 to March 2022.csv",
+        period="offender cohorts April 2011 to March 2022",
+        notes="In the 'CSV format of data tools' zip of the January to March 2022 release; unzip this CSV into "
+              "data/raw/moj/ (or the mirror's moj/ folder) and run `csp fetch --update` to lock it.",
+        optional=True,
+    ),
+    Source(
+        id="policeuk_street_asb",
+        title="Street-level crime and anti-social behaviour, Metropolitan Police (data.police.uk)",
+        publisher="Home Office / police.uk",
+        page="https://data.police.uk/data/",
+        url="https://data.police.uk/data/archive/",
+        licence=OGL,
+        file="policeuk/metropolitan-street.csv",
+        period="monthly files YYYY-MM-metropolitan-street.csv, combined into one CSV",
+        notes="Crime type 'Anti-social behaviour' gives ASB incidents by LSOA and month. Concatenate the monthly "
+              "files (one header) into data/raw/policeuk/metropolitan-street.csv and run `csp fetch --update`.",
+        optional=True,
+    ),
+)
+
+_BY_ID = {s.id: s for s in (*SOURCES, *OPTIONAL_SOURCES)}
 
 
 def source(source_id: str) -> Source:
