@@ -157,3 +157,105 @@ def table_html(table: pd.DataFrame, formats: dict[str, str], labels: dict[str, s
 def say(text: str) -> None:
     """Show generated narrative text as Markdown (the numbers in it come from the data)."""
     display(Markdown(text))
+
+
+def _percent_axis(ax, axis: str = "y") -> None:
+    """Format an axis of proportions (0-1) as whole percentages."""
+    fmt = matplotlib.ticker.PercentFormatter(xmax=1, decimals=0)
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+
+
+def quarterly_chart(data: pd.DataFrame, title: str, subtitle: str, ylabel: str, source: str,
+                    lines: list[str] | None = None, band: tuple[str, str] | None = None,
+                    target: tuple[str, float, pd.Timestamp] | None = None, percent: bool = True):
+    """Line chart of quarterly values (one line per column in `lines`, indexed by quarter end), no dual axes.
+
+    `band` names two columns (lower, upper) shaded around the first line, e.g. a 95% interval; `target` is
+    (label, value, start) drawn as a dashed horizontal line from `start` to the last quarter; `percent`
+    formats proportions (0-1) on the y axis as percentages.
+    """
+    fig, ax = _figure(title, subtitle, source)
+    lines = lines or [c for c in data.columns if not band or c not in band]
+    with plt.style.context(STYLE):
+        if band:
+            ax.fill_between(data.index, data[band[0]], data[band[1]], color=DARK_BLUE, alpha=0.12, linewidth=0,
+                            label="95% interval")
+        for colour, col in zip([DARK_BLUE, ORANGE, TURQUOISE, DARK_PINK, PURPLE, GREY], lines):
+            ax.plot(data.index, data[col], color=colour, label=col, linewidth=2, marker="o", markersize=3)
+        if target:
+            label, value, start = target
+            start = pd.Timestamp(start)
+            ax.hlines(value, start, data.index.max(), colors=DARK_PINK, linestyles="--", linewidth=2, label=label)
+            ax.axvline(start, color=GREY, linewidth=1, linestyle=":")
+        ax.set_ylabel(ylabel)
+        ax.set_xlabel("Quarter ending (each value covers the 12 months to that quarter)")
+        ax.xaxis.set_major_locator(mdates.YearLocator())
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+        _style_axes(ax)
+        if percent:
+            _percent_axis(ax)
+        ax.legend(loc="lower left", frameon=False, fontsize=10)
+    return fig
+
+
+def panel_chart(data: pd.DataFrame, panel: str, lines: dict[str, str], title: str, subtitle: str, ylabel: str,
+                source: str, x: str = "quarter_end", ncols: int = 4, percent: bool = True):
+    """Small multiples: one panel per value of column `panel`, each with one line per column in `lines`.
+
+    `data` is long (one row per panel and x); `lines` maps a column to its legend label. All panels share
+    the y axis so levels can be compared; proportions (0-1) are shown as percentages when `percent`.
+    """
+    panels = list(dict.fromkeys(data[panel]))
+    nrows = -(-len(panels) // ncols)
+    height = 2.9 * nrows + 1.4
+    with plt.style.context(STYLE):
+        fig, axes = plt.subplots(nrows, ncols, figsize=(12, height), sharex=True, sharey=True, squeeze=False)
+    top = 1 - 1.15 / height
+    fig.subplots_adjust(left=0.07, right=0.99, top=top, bottom=0.55 / height, hspace=0.35, wspace=0.12)
+    fig.text(0.01, 1 - 0.25 / height, title, ha="left", va="top", fontsize=15, fontweight="bold")
+    fig.text(0.01, 1 - 0.62 / height, subtitle, ha="left", va="top", fontsize=11, color=GREY)
+    fig.text(0.01, 0.0, textwrap.fill(f"Source: {source}", 170), ha="left", va="top", fontsize=9, color=GREY)
+    colours = [DARK_BLUE, ORANGE, TURQUOISE, DARK_PINK]
+    with plt.style.context(STYLE):
+        for ax, name in zip(axes.flat, panels):
+            rows = data[data[panel] == name]
+            for colour, (col, label) in zip(colours, lines.items()):
+                ax.plot(rows[x], rows[col], color=colour, linewidth=1.8, label=label)
+            ax.set_title(textwrap.fill(str(name), 30), loc="left", fontsize=11)
+            _style_axes(ax)
+            if percent:
+                _percent_axis(ax)
+            ax.xaxis.set_major_locator(mdates.YearLocator(4))
+            ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+        for ax in axes.flat[len(panels):]:
+            ax.set_visible(False)
+        axes.flat[0].set_ylim(0, 1.05 * float(data[list(lines)].max().max()))  # shared: one scale from zero
+        for ax in axes[:, 0]:
+            ax.set_ylabel(ylabel)
+        handles, labels = axes.flat[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="upper right", bbox_to_anchor=(0.99, 1 - 0.55 / height), frameon=False,
+                   fontsize=10, ncols=len(lines))
+    return fig
+
+
+def interval_chart(data: pd.DataFrame, x: str, y: str, low: str, high: str, group: str, title: str,
+                   subtitle: str, ylabel: str, source: str, percent: bool = True):
+    """Points with 95% interval bars by category `x` (in the order given), one colour per value of `group`."""
+    fig, ax = _figure(title, subtitle, source)
+    labels = list(dict.fromkeys(data[x]))
+    groups = list(dict.fromkeys(data[group]))
+    width = 0.6 / max(len(groups), 1)
+    with plt.style.context(STYLE):
+        for i, (colour, name) in enumerate(zip([DARK_BLUE, ORANGE, TURQUOISE, DARK_PINK], groups)):
+            rows = data[data[group] == name]
+            pos = [labels.index(v) + (i - (len(groups) - 1) / 2) * width for v in rows[x]]
+            ax.errorbar(pos, rows[y], yerr=[rows[y] - rows[low], rows[high] - rows[y]], fmt="o", color=colour,
+                        capsize=4, linewidth=1.8, markersize=6, label=str(name))
+        ax.set_xticks(range(len(labels)), [textwrap.fill(str(v), 14) for v in labels])
+        ax.set_ylabel(ylabel)
+        _style_axes(ax)
+        if percent:
+            _percent_axis(ax)
+        ax.set_ylim(bottom=0)
+        ax.legend(loc="lower left", frameon=False, fontsize=10)
+    return fig

@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (FetchError, ParamsError, RunError, SourceFormatError, RenderError) as exc:
-        console.print(f"[bold red]csp {args.command} failed:[/] {exc}", markup=True, highlight=False)
+        console.print(f"[bold red]csp {args.command} failed:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
         return 1
     except KeyboardInterrupt:
         console.print("Interrupted: nothing was published; the last good pack is unchanged.")

@@ -26,6 +26,10 @@ class FetchError(RuntimeError):
     """A source file could not be brought in or did not match the lock."""
 
 
+class _NotInMirror(LookupError):
+    """The mirror folder has no copy of a source's file."""
+
+
 @dataclass(frozen=True)
 class FetchResult:
     """What happened to one source: 'present' (already valid), 'copied', 'downloaded' or 'updated'."""
@@ -80,7 +84,7 @@ def _mismatch(src: Source, where: str, got: str, want: str) -> FetchError:
 def _copy_from_mirror(src: Source, mirror: Path, target: Path, want: str | None) -> str:
     origin = mirror / src.file
     if not origin.is_file():
-        raise FileNotFoundError(origin)
+        raise _NotInMirror(origin)
     tmp = _temp_beside(target)
     try:
         shutil.copyfile(origin, tmp)
@@ -96,6 +100,7 @@ def _copy_from_mirror(src: Source, mirror: Path, target: Path, want: str | None)
 def _download(src: Source, target: Path, want: str | None) -> str:
     import pooch  # imported here: a download is the rare path
 
+    target.parent.mkdir(parents=True, exist_ok=True)
     tmp_dir = Path(tempfile.mkdtemp(prefix=".download-", dir=target.parent))
     try:
         try:
@@ -152,7 +157,7 @@ def fetch(
                 got, action = _copy_from_mirror(src, mirror_path, target, want), "copied"
             else:
                 got, action = _download(src, target, want), "downloaded"
-        except FileNotFoundError:
+        except _NotInMirror:
             if src.optional and update:
                 continue
             missing.append((src, f"not in the mirror {mirror_path}"))

@@ -6,6 +6,7 @@ type expected, an unknown borough lists the valid names, and a period outside th
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -89,9 +90,7 @@ def load_params(path: Path | str) -> Params:
             raise ParamsError(f"{path}: {exc}") from None
     if raw["headline_year"] not in years:
         raise ParamsError(f"{path}: headline_year {raw['headline_year']!r} must be one of financial_years {years}")
-    try:
-        pd.Period(raw.get("covid_start", "2020-03"), freq="M")
-    except ValueError:
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(raw.get("covid_start", "2020-03"))):
         raise ParamsError(f"{path}: covid_start must be a month 'YYYY-MM', got {raw.get('covid_start')!r}") from None
     if raw.get("small_number_threshold", 10) < 0:
         raise ParamsError(f"{path}: small_number_threshold must be zero or more")

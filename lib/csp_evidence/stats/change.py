@@ -55,7 +55,8 @@ def compare_counts(previous: float, current: float, alpha: float = 0.05) -> Chan
     if prev + cur == 0:
         p_value, low, high, ratio = 1.0, 0.0, np.inf, np.nan
     else:
-        p_value = float(test_poisson_2indep(cur, 1, prev, 1, method="exact-cond").pvalue)
+        with np.errstate(divide="ignore", invalid="ignore"):  # a zero count makes the point ratio infinite
+            p_value = float(test_poisson_2indep(cur, 1, prev, 1, method="exact-cond").pvalue)
         # Given the total, current ~ Binomial(total, r/(1+r)); map the exact interval of p to r = p/(1-p).
         p_low, p_high = proportion_confint(cur, cur + prev, alpha=alpha, method="beta")
         low = p_low / (1 - p_low)

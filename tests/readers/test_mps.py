@@ -1,0 +1,95 @@
+"""The MPS borough-crime reader: on the real mirrored files, and on small bad files made here."""
+
+import csv
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from csp_evidence.readers.errors import SourceFormatError
+from csp_evidence.readers.mps import AIRPORTS, read_borough_crime, read_borough_file
+
+HIST = "mps/mps_borough_crime_historical_201004_202201.csv"
+RECENT = "mps/mps_borough_crime_recent_202202_202401.csv"
+
+
+def _independent_fy_total(path: Path, borough: str, months: list[str]) -> int:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return sum(int(row[m]) for row in csv.DictReader(fh) if row["LookUp_BoroughName"] == borough for m in months)
+
+
+@pytest.mark.realdata
+def test_real_series_is_continuous_and_tidy(crime):
+    assert crime["month"].min() == pd.Timestamp("2010-04-01")
+    assert crime["month"].max() == pd.Timestamp("2024-01-01")
+    assert crime["month"].nunique() == 166
+    assert crime["borough"].nunique() == 33 and AIRPORTS in set(crime["borough"])
+    assert (crime["count"] >= 0).all()
+    assert not crime.duplicated(["month", "borough", "major_category", "minor_category"]).any()
+
+
+@pytest.mark.realdata
+def test_real_totals_match_an_independent_read(crime, fetched):
+    months = [f"2019{m:02d}" for m in range(4, 13)] + [f"2020{m:02d}" for m in range(1, 4)]
+    expected = _independent_fy_total(fetched / HIST, "Tower Hamlets", months)
+    got = crime[(crime["borough"] == "Tower Hamlets") & crime["month"].between("2019-04-01", "2020-03-01")]["count"].sum()
+    assert got == expected
+    months_recent = [f"2022{m:02d}" for m in range(4, 13)] + [f"2023{m:02d}" for m in range(1, 4)]
+    expected = _independent_fy_total(fetched / RECENT, "Hackney", months_recent)
+    got = crime[(crime["borough"] == "Hackney") & crime["month"].between("2022-04-01", "2023-03-01")]["count"].sum()
+    assert got == expected
+
+
+# --- bad input, in small files written here --------------------------------------------------------
+
+HEADER = "MajorText,MinorText,LookUp_BoroughName,201904,201905,201906"
+GOOD = [
+    "Burglary,Domestic Burglary,Hackney,10,11,12",
+    'Theft,"Theft from, a person",Hackney,5,6,7',
+]
+
+
+def _write(tmp_path, lines, name="mps.csv"):
+    path = tmp_path / name
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    return path
+
+
+def test_small_file_reads_to_long_table(tmp_path):
+    tidy = read_borough_file(_write(tmp_path, [HEADER, *GOOD]), known_boroughs=["Hackney"])
+    assert len(tidy) == 6 and tidy["count"].sum() == 51
+    assert set(tidy["minor_category"]) == {"Domestic Burglary", "Theft from, a person"}
+
+
+@pytest.mark.parametrize("lines, match", [
+    ([HEADER.replace("LookUp_BoroughName", "BoroughName"), *GOOD], r"LookUp_BoroughName.*missing"),
+    ([HEADER, "Burglary,Domestic Burglary,Hackney,10,-1,12"], r"line 2, column '201905'.*non-negative"),
+    ([HEADER, "Burglary,Domestic Burglary,Hackney,10,ten,12"], r"line 2, column '201905'.*'ten'"),
+    ([HEADER, *GOOD, GOOD[0]], r"line 4: duplicated row: same categories and borough as line 2"),
+    (["MajorText,MinorText,LookUp_BoroughName,201904,201906", "Burglary,Domestic Burglary,Hackney,1,2"],
+     r"month\(s\) missing from the columns: 201905"),
+    ([HEADER, "Burglary,Domestic Burglary,Gotham,1,2,3"], r"line 2, column 'LookUp_BoroughName': unknown borough 'Gotham'"),
+    ([HEADER, "Burglary,Domestic Burglary,Hackney,1,2"], r"line 2, column '201906'"),  # truncated last line
+    ([HEADER], "no data rows"),
+])
+def test_bad_input_names_file_row_and_column(tmp_path, lines, match):
+    path = _write(tmp_path, lines)
+    with pytest.raises(SourceFormatError, match=match) as err:
+        read_borough_file(path, known_boroughs=["Hackney"])
+    assert str(path) in str(err.value)
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_bytes(b"")
+    with pytest.raises(SourceFormatError, match="empty"):
+        read_borough_file(path)
+
+
+def test_extracts_must_join_without_gap_or_overlap(tmp_path):
+    first = _write(tmp_path, [HEADER, *GOOD], "a.csv")
+    overlap = _write(tmp_path, ["MajorText,MinorText,LookUp_BoroughName,201906,201907", "Burglary,Domestic Burglary,Hackney,1,2"], "b.csv")
+    with pytest.raises(SourceFormatError, match=r"b\.csv.*starts at 2019-06 but a\.csv ends at 2019-06"):
+        read_borough_crime([first, overlap])
+    follow = _write(tmp_path, ["MajorText,MinorText,LookUp_BoroughName,201907", "Burglary,Domestic Burglary,Hackney,4"], "c.csv")
+    assert read_borough_crime([first, follow])["month"].nunique() == 4

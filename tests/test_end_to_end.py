@@ -1,0 +1,58 @@
+"""Build whole evidence packs, as `make pack` does, into a temporary outputs folder."""
+
+import csv
+import re
+
+import pytest
+
+from conftest import ROOT
+from csp_evidence.findings import number, ordinal
+from csp_evidence.pipeline import run
+
+pytestmark = [pytest.mark.e2e, pytest.mark.realdata]
+
+
+def _fy_totals_by_hand(raw, year_start: int) -> dict[str, int]:
+    """Financial-year totals per borough read straight from the official CSV, without the library."""
+    months = [f"{year_start}{m:02d}" for m in range(4, 13)] + [f"{year_start + 1}{m:02d}" for m in range(1, 4)]
+    totals: dict[str, int] = {}
+    with open(raw / "mps" / "mps_borough_crime_historical_201004_202201.csv", newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            totals[row["LookUp_BoroughName"]] = totals.get(row["LookUp_BoroughName"], 0) + sum(int(row[m]) for m in months)
+    totals.pop("London Heathrow and London City Airports")
+    return totals
+
+
+def _text(path):
+    return re.sub(r"<[^>]+>", " ", path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory, fetched):
+    import os
+
+    folder = tmp_path_factory.mktemp("outputs")
+    os.environ["CSP_OUTPUTS_DIR"] = str(folder)
+    yield folder
+    os.environ.pop("CSP_OUTPUTS_DIR", None)
+
+
+@pytest.mark.parametrize("params_file, borough", [("tower-hamlets.yml", "Tower Hamlets"), ("hackney.yml", "Hackney")])
+def test_pack_shows_the_headline_total_and_rank(outputs, fetched, params_file, borough):
+    result = run(ROOT / "params" / params_file, render_site=True, engine="smalldocs")
+    site = outputs / params_file.removesuffix(".yml") / "site"
+    assert result.site == site
+    for page in ("index.html", "00_overview.html", "methods.html", "sources.html"):
+        assert (site / page).is_file(), page
+    totals = _fy_totals_by_hand(fetched, 2019)
+    rank = 1 + sum(v > totals[borough] for v in totals.values())
+    overview = _text(site / "00_overview.html")
+    assert f"In 2019/20 {borough} had {number(totals[borough])} recorded offences" in overview
+    assert f"the {ordinal(rank)} highest of the 32 London boroughs" in overview
+    assert number(totals[borough]) in _text(site / "index.html")
+    assert (site / "tables" / "00-total-by-year.csv").is_file()
+    if borough == "Tower Hamlets":
+        assert totals[borough] == 34693 and rank == 7  # the plan quotes 34,657 and 7th: a revision of 36
+        assert "quotes 34,657 and rank 7" in overview
+    sources = _text(site / "sources.html")
+    assert "6345105bf68b4416cbf20183adef8e3086470ceb2e72d91e0e0d67b2df49373e" in sources

@@ -1,0 +1,60 @@
+"""The run's guarantees: a failing notebook is named, kept for debugging, and never replaces the last good pack."""
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from conftest import ROOT
+from csp_evidence.pipeline import RunError, run
+
+pytestmark = pytest.mark.realdata
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch, fetched):
+    """A project sharing the real data/ but with its own notebooks and outputs."""
+    (tmp_path / "data").symlink_to(ROOT / "data")
+    (tmp_path / "params").mkdir()
+    (tmp_path / "params" / "th.yml").write_text((ROOT / "params" / "tower-hamlets.yml").read_text())
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.setenv("CSP_PROJECT_DIR", str(tmp_path))
+    monkeypatch.setenv("CSP_OUTPUTS_DIR", str(tmp_path / "outputs"))
+    return tmp_path
+
+
+def _notebook(path, *sources):
+    nb = new_notebook(cells=[new_markdown_cell("# A chapter"), new_code_cell('borough = "x"\noutput_dir = "."')])
+    nb.cells[1].metadata["tags"] = ["parameters"]
+    nb.cells.extend(new_code_cell(s) for s in sources)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+def test_failing_notebook_is_named_kept_and_last_pack_untouched(project):
+    _notebook(project / "notebooks" / "00_ok.ipynb", "print(borough)")
+    run(project / "params" / "th.yml")
+    published = project / "outputs" / "th"
+    before = sorted(p.name for p in (published / "notebooks").iterdir())
+    assert before == ["00_ok.ipynb"]
+
+    _notebook(project / "notebooks" / "01_bad.ipynb", "x = 1", "raise ValueError('planted failure')")
+    with pytest.raises(RunError) as err:
+        run(project / "params" / "th.yml")
+    message = str(err.value)
+    assert "01_bad.ipynb" in message and "planted failure" in message and "cell" in message
+    assert sorted(p.name for p in (published / "notebooks").iterdir()) == before
+    failed = list((project / "outputs" / "failed").glob("th-*/notebooks/01_bad.ipynb"))
+    assert len(failed) == 1
+    kept = nbformat.read(failed[0], as_version=4)
+    assert any(o.get("ename") == "ValueError" for c in kept.cells if c.cell_type == "code" for o in c.outputs)
+    assert not list((project / "outputs").glob(".staging-*"))
+
+
+def test_a_second_run_on_the_same_output_refuses(project):
+    from filelock import FileLock
+
+    _notebook(project / "notebooks" / "00_ok.ipynb", "print(borough)")
+    (project / "outputs").mkdir()
+    with FileLock(str(project / "outputs" / ".th.lock")):
+        with pytest.raises(RunError, match="another run is already building"):
+            run(project / "params" / "th.yml")
