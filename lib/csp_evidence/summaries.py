@@ -93,6 +93,28 @@ def _prev(fy: str) -> str:
     return previous_financial_year(fy)
 
 
+def _comparison_row(totals: pd.DataFrame, borough: str, year: str, pop_b: int, london_pop: int) -> dict:
+    """Year against previous year for one borough from (borough, financial_year, count) totals, with rate and rank."""
+    cur_all = totals[totals["financial_year"] == year].set_index("borough")["count"]
+    prev_all = totals[totals["financial_year"] == _prev(year)].set_index("borough")["count"]
+    current, previous = int(cur_all.get(borough, 0)), int(prev_all.get(borough, 0))
+    change = compare_counts(previous, current)
+    rank, ranked = rank_of(cur_all.reindex(geo.mps_boroughs(), fill_value=0), borough)
+    return {
+        "previous": previous, "count": current, "change": change.change,
+        "pct_change": change.pct_change, "p_value": change.p_value, "significant": change.significant,
+        "z_score": change.z_score, "signal": change.signal,
+        "rate": rate_per_1000(current, pop_b),
+        "london_rate": rate_per_1000(int(cur_all.drop(index=[AIRPORTS], errors="ignore").sum()), london_pop),
+        "rank": rank, "ranked": ranked,
+    }
+
+
+def _populations(borough: str, year: str) -> tuple[int, int]:
+    pop = geo.population_for_financial_year(year)
+    return int(pop.loc[pop["borough"] == borough, "population"].iloc[0]), int(pop["population"].sum())
+
+
 def category_table(crime: pd.DataFrame, borough: str, year: str, level: str = "major_category",
                    categories: Sequence[str] | None = None) -> pd.DataFrame:
     """One row per category: the year's count, change on the previous year with significance, rate and rank.
@@ -101,31 +123,33 @@ def category_table(crime: pd.DataFrame, borough: str, year: str, level: str = "m
     london_rate, rank, ranked.
     """
     borough = geo.check_borough(borough)
-    rows = select(crime, categories, level)
-    totals = financial_year_totals(rows, by=("borough", level))
-    prev_fy = _prev(year)
-    pop = geo.population_for_financial_year(year)
-    pop_b = int(pop.loc[pop["borough"] == borough, "population"].iloc[0])
-    london_pop = int(pop["population"].sum())
+    totals = financial_year_totals(select(crime, categories, level), by=("borough", level))
+    pop_b, london_pop = _populations(borough, year)
     out = []
     for cat, group in totals.groupby(level):
-        cur_all = group[group["financial_year"] == year].set_index("borough")["count"]
-        prev_all = group[group["financial_year"] == prev_fy].set_index("borough")["count"]
-        current, previous = int(cur_all.get(borough, 0)), int(prev_all.get(borough, 0))
-        if current == 0 and previous == 0:
-            continue
-        change = compare_counts(previous, current)
-        rank, ranked = rank_of(cur_all.reindex(geo.mps_boroughs(), fill_value=0), borough)
-        out.append({
-            "category": cat, "previous": previous, "count": current, "change": change.change,
-            "pct_change": change.pct_change, "p_value": change.p_value, "significant": change.significant,
-            "z_score": change.z_score, "signal": change.signal,
-            "rate": rate_per_1000(current, pop_b),
-            "london_rate": rate_per_1000(int(cur_all.drop(index=[AIRPORTS], errors="ignore").sum()), london_pop),
-            "rank": rank, "ranked": ranked,
-        })
-    table = pd.DataFrame(out)
-    return table.sort_values("count", ascending=False, ignore_index=True)
+        row = _comparison_row(group, borough, year, pop_b, london_pop)
+        if row["count"] or row["previous"]:
+            out.append({"category": cat, **row})
+    return pd.DataFrame(out).sort_values("count", ascending=False, ignore_index=True)
+
+
+def measure_table(crime: pd.DataFrame, borough: str, year: str, measures, threshold: int = 0) -> pd.DataFrame:
+    """One row per measure of a priority: the year against the previous one, rate, London rate and rank.
+
+    Columns: measure, previous, count, change, pct_change, p_value, significant, z_score, signal, rate,
+    london_rate, rank, ranked, small (count or previous below `threshold`, for safeguarding measures).
+    """
+    from .priorities import measure_rows
+
+    borough = geo.check_borough(borough)
+    pop_b, london_pop = _populations(borough, year)
+    out = []
+    for m in measures:
+        totals = financial_year_totals(measure_rows(crime, m), by=("borough",))
+        row = _comparison_row(totals, borough, year, pop_b, london_pop)
+        small = bool(m.safeguarding and min(row["count"], row["previous"]) < threshold)
+        out.append({"measure": m.name, **row, "small": small})
+    return pd.DataFrame(out)
 
 
 def london_rates(crime: pd.DataFrame, year: str, categories: Sequence[str] | None = None,
