@@ -214,6 +214,16 @@ def _points(pp: float) -> str:
     return f"{abs(pp):.0f} point{'s' if round(abs(pp)) != 1 else ''}"
 
 
+def target_title(progress: TargetProgress) -> str:
+    """A chart title stating the finding: 'Hackney is behind the path to its fair-treatment target'."""
+    return {
+        "met": f"{progress.borough} has met the target for fair treatment",
+        "on track": f"{progress.borough} is on track for the fair-treatment target",
+        "behind": f"{progress.borough} is behind the path to the fair-treatment target",
+        "below baseline": f"Fair treatment in {progress.borough} is below where the plan started",
+    }[progress.status]
+
+
 def target_sentence(progress: TargetProgress) -> str:
     """Whether the borough is on track to the +5 point target, in words, from the numbers."""
     from .findings import md, p_value

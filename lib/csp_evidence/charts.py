@@ -259,3 +259,12 @@ def interval_chart(data: pd.DataFrame, x: str, y: str, low: str, high: str, grou
         ax.set_ylim(bottom=0)
         ax.legend(loc="lower left", frameon=False, fontsize=10)
     return fig
+
+
+def move_legend(fig, outside: bool = True, loc: str = "upper left", ncols: int = 1) -> None:
+    """Redraw the legend of a single-axes chart where the default hides a line: outside to the right, or at `loc`."""
+    ax = fig.axes[0]
+    if outside:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=10)
+    else:
+        ax.legend(loc=loc, ncols=ncols, frameon=False, fontsize=10)

@@ -106,6 +106,28 @@ def trend_sentence(row: pd.Series | dict, borough: str) -> str:
             f"{r['ci_low']:+.1f} to {r['ci_high']:+.1f}).")
 
 
+def trend_title(row: pd.Series | dict, borough: str) -> str:
+    """A chart title stating the recent trend: 'Drug offences in Hackney have been falling over the last 24 months'."""
+    r = dict(row)
+    plural = str(r["group"]).lower().endswith("offences")
+    has, shows = ("have", "show") if plural else ("has", "shows")
+    state = {"rising": f"{has} been rising", "falling": f"{has} been falling"}.get(r["direction"], f"{shows} no clear trend")
+    return f"{r['group']} in {borough} {state} over the last {r['months']} months"
+
+
+def lockdown_sentence(crime: pd.DataFrame, borough: str, covid_start: str,
+                      categories: Sequence[str] = DRUG_CATEGORIES, what: str = "drug offences") -> tuple[dict, str]:
+    """The first full lockdown month against the same month of earlier years (`summaries.lockdown_summary`) for
+    the borough's offences in `categories`, with the sentence naming `what` was counted; returns (figures, sentence).
+    """
+    from .findings import md
+
+    summary = summaries.lockdown_summary(summaries.monthly_series(crime, borough, list(categories)), covid_start)
+    sentence = summary["sentence"].replace(" offences were recorded", f" {md(what)} were recorded", 1)
+    figures = {k: summary[k] for k in ("month", "observed", "baseline", "pct_change")}
+    return figures, sentence
+
+
 def year_sentence(table: pd.DataFrame, group: str, year: str) -> str:
     """A group's count in a financial year against the previous year, its rate, rank and London's rate."""
     from .findings import change_sentence, number, ordinal

@@ -351,6 +351,59 @@ def _periods_in_window(
     return chosen
 
 
+def _simulate_log_paths(
+    result, steps: int, n_sims: int, rng: np.random.Generator, parameter_uncertainty: bool
+) -> np.ndarray:
+    """Simulated future paths (steps x n_sims, log scale) from the end of the fit, conditional on the data.
+
+    With `parameter_uncertainty`, parameters are first drawn from their asymptotic normal distribution (MLE and
+    its covariance), n_sims/20 draws (at most 100), each re-filtered and simulated to make up n_sims paths;
+    otherwise the MLE is treated as known, as in standard ARIMA prediction intervals.
+    """
+    if not parameter_uncertainty:
+        paths = result.simulate(steps, anchor="end", repetitions=n_sims, rng=rng)
+        return np.asarray(paths).reshape(steps, n_sims)
+    n_draws = max(1, min(100, n_sims // 20))
+    per_draw = -(-n_sims // n_draws)
+    blocks = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for params in rng.multivariate_normal(result.params, result.cov_params(), size=n_draws):
+            refit = result.model.filter(params)
+            paths = refit.simulate(steps, anchor="end", repetitions=per_draw, rng=rng)
+            blocks.append(np.asarray(paths).reshape(steps, per_draw))
+    return np.hstack(blocks)[:, :n_sims]
+
+
+def _monthly_table(result, observed: pd.Series, simulated: pd.DataFrame | None) -> pd.DataFrame:
+    """Monthly observed vs expected (back-transformed forecast median) and 95% interval, all in counts.
+
+    Intervals are analytic (forecast mean +/- 1.96 sd on the log scale) unless `simulated` paths are given,
+    in which case they are the 2.5% and 97.5% quantiles of the simulated counts.
+    """
+    forecast = result.get_forecast(steps=len(observed))
+    mean = forecast.predicted_mean.to_numpy()
+    expected = np.expm1(mean)
+    if simulated is None:
+        half = Z95 * np.sqrt(forecast.var_pred_mean.to_numpy())
+        lower, upper = np.clip(np.expm1(mean - half), 0, None), np.expm1(mean + half)
+    else:
+        lower, upper = (simulated.quantile(q, axis=1).to_numpy() for q in (0.025, 0.975))
+    obs = observed.to_numpy()
+    return pd.DataFrame(
+        {
+            "observed": obs,
+            "expected": expected,
+            "lower": lower,
+            "upper": upper,
+            "outside": [_outside(o, lo, hi) for o, lo, hi in zip(obs, lower, upper)],
+            "ratio": np.divide(obs, expected, out=np.full(len(obs), np.nan), where=expected > 0),
+        },
+        index=pd.DatetimeIndex(observed.index, name="month"),
+    )
+
+
 def covid_counterfactual(
     series: pd.Series,
     start: pd.Timestamp | str = "2020-03-01",
@@ -362,6 +415,7 @@ def covid_counterfactual(
     n_sims: int = 2000,
     seed: int = 20200323,
     period: int = 12,
+    parameter_uncertainty: bool = False,
 ) -> Counterfactual:
     """Pre-pandemic SARIMA (log(count+1), AIC-chosen) forecast from `start` to `end`; 95% intervals in counts."""
     y = check_monthly(series)
@@ -393,32 +447,19 @@ def covid_counterfactual(
     window = pd.date_range(start, end, freq="MS")
     result, candidates = _select_sarima(train, orders, period)
 
-    forecast = result.get_forecast(steps=len(window))
-    mean = forecast.predicted_mean.to_numpy()
-    half = Z95 * np.sqrt(forecast.var_pred_mean.to_numpy())
-    observed = y.loc[window].to_numpy()
-    expected = np.expm1(mean)
-    lower, upper = np.clip(np.expm1(mean - half), 0, None), np.expm1(mean + half)
-    monthly = pd.DataFrame(
-        {
-            "observed": observed,
-            "expected": expected,
-            "lower": lower,
-            "upper": upper,
-            "outside": [_outside(o, lo, hi) for o, lo, hi in zip(observed, lower, upper)],
-            "ratio": np.divide(observed, expected, out=np.full(len(window), np.nan), where=expected > 0),
-        },
+    rng = np.random.default_rng(seed)
+    simulated = pd.DataFrame(
+        _simulate_log_paths(result, len(window), n_sims, rng, parameter_uncertainty),
         index=pd.DatetimeIndex(window, name="month"),
-    )
-    paths = result.simulate(len(window), anchor="end", repetitions=n_sims, rng=np.random.default_rng(seed))
-    simulated = pd.DataFrame(np.clip(np.expm1(np.asarray(paths).reshape(len(window), n_sims)), 0, None),
-                             index=monthly.index)
+    ).pipe(np.expm1).clip(lower=0)
+    monthly = _monthly_table(result, y.loc[window], simulated if parameter_uncertainty else None)
 
     order, seasonal = tuple(result.model.order), tuple(result.model.seasonal_order[:3])
     drift = order[1] + seasonal[1] <= 1
     description = (
         f"{_sarima_label(order, seasonal, period, drift)} on log(count+1), fitted {_span(train.index)}, "
         f"chosen by AIC among {len(orders)} candidates; period-total intervals from {n_sims} simulated paths"
+        + (" including parameter uncertainty" if parameter_uncertainty else "")
     )
     level = 0.95
     return Counterfactual(
