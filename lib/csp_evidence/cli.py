@@ -43,8 +43,10 @@ def _run(args: argparse.Namespace, render_site: bool) -> int:
     with _progress() as progress:
         task = progress.add_task(f"Running notebooks for {args.params}", total=total)
         result = run(args.params, names, render_site=render_site, engine=args.engine, jobs=args.jobs,
-                     on_notebook_done=lambda name: progress.update(task, advance=1, description=f"done: {name}"))
-    console.print(f"Executed {len(result.notebooks)} notebook(s) into {result.run_dir}")
+                     force=args.force,
+                     on_notebook_done=lambda name, how: progress.update(task, advance=1, description=f"{how}: {name}"))
+    console.print(f"Executed {len(result.notebooks)} notebook(s), reused {len(result.reused)} unchanged, "
+                  f"into {result.run_dir}")
     if result.site:
         console.print(f"Site: {result.site / 'index.html'}")
     return 0
@@ -67,7 +69,29 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 def cmd_pack(args: argparse.Namespace) -> int:
     cmd_fetch(args)
+    if args.all_boroughs or args.scheduler == "dask":
+        return _pack_many(args)
     return _run(args, render_site=True)
+
+
+def _pack_many(args: argparse.Namespace) -> int:
+    from .batch import build_many, params_for_batch
+
+    params_list = params_for_batch(args.params, args.all_boroughs)
+    with _progress() as progress:
+        task = progress.add_task(f"Building {len(params_list)} pack(s)", total=len(params_list))
+
+        def done(outcome):
+            how = f"{len(outcome.executed)} run, {len(outcome.reused)} reused" if outcome.status == "built" else "FAILED"
+            progress.update(task, advance=1, description=f"{outcome.borough}: {how}")
+
+        result = build_many(params_list, jobs=args.jobs, engine=args.engine, force=args.force,
+                            scheduler=args.scheduler, dask_address=args.dask_address, on_done=done)
+    built = len(result.outcomes) - len(result.failed)
+    console.print(f"Built {built} of {len(result.outcomes)} pack(s); London index: {result.index}")
+    for failure in result.failed:
+        console.print(f"[red]failed[/] {failure.borough}: {failure.error}", soft_wrap=True, highlight=False)
+    return 1 if result.failed else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -83,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--params", default=DEFAULT_PARAMS, help=f"params YAML file (default {DEFAULT_PARAMS})")
         p.add_argument("--notebook", action="append", help="run only this notebook (repeatable), e.g. 00_overview")
         p.add_argument("--jobs", type=int, default=2, help="notebooks executed at once (default 2)")
+        p.add_argument("--force", action="store_true", help="execute every notebook even if its inputs are unchanged")
         p.add_argument("--engine", choices=["auto", "quarto", "smalldocs"], default="auto",
                        help="site renderer: Quarto if on PATH, else smalldocs (default auto)")
 
@@ -99,6 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("pack", help="fetch + run + render")
     with_fetch(p)
     with_run(p)
+    p.add_argument("--all-boroughs", action="store_true",
+                   help="build a pack for each of the 32 boroughs from the params file, plus outputs/london/index.html")
+    p.add_argument("--scheduler", choices=["processes", "dask"], default="processes",
+                   help="run boroughs in a local process pool (default) or on Dask (dask.distributed)")
+    p.add_argument("--dask-address", help="address of an existing Dask scheduler (default: start a local cluster)")
     p.set_defaults(func=cmd_pack)
     return parser
 

@@ -9,6 +9,9 @@ the last good pack. A failed run's folder, with the partly executed notebook, is
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -19,9 +22,12 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from . import datasets, geo
+from . import __version__, datasets, geo
 from .params import Params, check_against_data, load_params
 from .sources import project_dir
+
+
+MANIFEST = "manifest.json"  # per run: each notebook's input key and output files, and the site's key
 
 
 class RunError(RuntimeError):
@@ -34,7 +40,8 @@ class RunResult:
 
     params: Params
     run_dir: Path
-    notebooks: list[str] = field(default_factory=list)
+    notebooks: list[str] = field(default_factory=list)  # executed this time
+    reused: list[str] = field(default_factory=list)  # unchanged inputs: outputs carried over
     site: Path | None = None
 
 
@@ -97,19 +104,97 @@ def _publish(stage: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def _link_or_copy(src: str, dst: str) -> None:
+    """Hard-link an unchanged output into the new run (outputs are replaced, never edited, so links are safe)."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+@functools.cache
+def library_fingerprint() -> str:
+    """sha256 over the library's source files and version: a change to the code re-executes the notebooks."""
+    digest = hashlib.sha256(__version__.encode())
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _inputs_digest(*parts: bytes | str) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part if isinstance(part, bytes) else part.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def notebook_key(notebook: Path, params: Params) -> str:
+    """What a notebook's outputs depend on: the notebook, the params, the locked data, the plan tables, the library."""
+    root = project_dir()
+    plans = b"".join(p.read_bytes() for p in sorted((root / "data" / "plan").glob("*.csv")))
+    return _inputs_digest(
+        notebook.read_bytes(), json.dumps(params.notebook_parameters(), sort_keys=True),
+        (root / "data" / "sources.lock").read_bytes(), plans, library_fingerprint(),
+    )
+
+
+def site_key(notebook_keys: dict[str, str], engine: str) -> str:
+    """What the site depends on: every notebook's key, the site's pages and configuration, and the renderer."""
+    root = project_dir()
+    pages = b"".join(p.read_bytes() for p in sorted((root / "site").glob("*")))
+    return _inputs_digest(json.dumps(notebook_keys, sort_keys=True), (root / "_quarto.yml").read_bytes(), pages,
+                          engine, library_fingerprint())
+
+
+def _outputs_of(folder: Path, stem: str) -> list[str]:
+    """The files a notebook wrote: its executed copy, headline JSON, and figures/tables named '<NN>-*'."""
+    number = stem.split("_", 1)[0]
+    files = [f"notebooks/{stem}.ipynb", f"notebooks/{stem}.json"]
+    for sub in ("figures", "tables"):
+        files += [f"{sub}/{p.name}" for p in sorted((folder / sub).glob(f"{number}-*"))] if (folder / sub).is_dir() else []
+    return [f for f in files if (folder / f).is_file()]
+
+
+def _read_manifest(folder: Path) -> dict:
+    try:
+        return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _reuse(previous: Path, stage: Path, files: list[str]) -> bool:
+    if not files or not all((previous / f).is_file() for f in files):
+        return False
+    for f in files:
+        (stage / f).parent.mkdir(parents=True, exist_ok=True)
+        _link_or_copy(str(previous / f), str(stage / f))
+    return True
+
+
 def run(
-    params_path: str | Path,
+    params: Params | str | Path,
     notebooks: Sequence[str] | None = None,
     *,
     render_site: bool = False,
     engine: str = "auto",
     jobs: int = 2,
-    on_notebook_done: Callable[[str], None] | None = None,
+    force: bool = False,
+    on_notebook_done: Callable[[str, str], None] | None = None,
 ) -> RunResult:
-    """Execute the notebooks for one params file into outputs/<run>/ (and render the site when asked)."""
-    params = load_params(params_path)
+    """Execute the notebooks for one params file into outputs/<run>/ (and render the site when asked).
+
+    A notebook whose inputs (notebook, params, locked data, plan tables, library) are unchanged since the
+    last good run is reused, not executed again, unless `force`; notebooks not named in `notebooks` keep
+    their previous outputs. `on_notebook_done(name, 'executed' | 'reused')` reports progress.
+    """
+    params = params if isinstance(params, Params) else load_params(params)
     prepare(params)
     paths = notebook_paths(notebooks)
+    selected = {p.stem for p in paths}
+    all_paths = notebook_paths() if notebooks is not None else paths
     root = outputs_dir()
     root.mkdir(parents=True, exist_ok=True)
     target = root / params.name
@@ -121,25 +206,51 @@ def run(
             f"another run is already building {target} (lock {lock.lock_file}); wait for it to finish"
         ) from None
     try:
+        if engine == "auto":
+            from .render import quarto_available
+
+            engine = "quarto" if quarto_available() else "smalldocs"
+        previous = _read_manifest(target).get("notebooks", {}) if target.is_dir() else {}
+        keys = {p.stem: notebook_key(p, params) for p in all_paths}
         stage = Path(tempfile.mkdtemp(prefix=f".staging-{params.name}-", dir=root))
         (stage / "notebooks").mkdir()
+        result = RunResult(params, target)
         try:
+            to_run = []
+            for nb in all_paths:
+                old = previous.get(nb.stem, {})
+                unchanged = old.get("key") == keys[nb.stem] and not force
+                keep_old = nb.stem not in selected or unchanged
+                if keep_old and _reuse(target, stage, old.get("files", [])):
+                    result.reused.append(nb.stem)
+                    if on_notebook_done and nb.stem in selected:
+                        on_notebook_done(nb.stem, "reused")
+                elif nb.stem in selected:
+                    to_run.append(nb)
             with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-                futures = {pool.submit(_execute, nb, stage, params): nb for nb in paths}
+                futures = {pool.submit(_execute, nb, stage, params): nb for nb in to_run}
                 for future, nb in futures.items():
                     future.result()
+                    result.notebooks.append(nb.stem)
                     if on_notebook_done:
-                        on_notebook_done(nb.stem)
-            if notebooks is not None and target.is_dir():
-                _carry_over(target, stage, {p.name for p in paths})
-            result = RunResult(params, target, [p.stem for p in paths])
+                        on_notebook_done(nb.stem, "executed")
+            manifest = {"params": params.notebook_parameters(), "library": __version__, "notebooks": {
+                stem: {"key": keys[stem], "files": _outputs_of(stage, stem)}
+                for stem in keys if (stage / "notebooks" / f"{stem}.ipynb").is_file()
+            }}
             if render_site:
-                from .render import render
+                manifest["site_key"] = site_key({k: v["key"] for k, v in manifest["notebooks"].items()}, engine)
+                old_site = _read_manifest(target).get("site_key") if target.is_dir() else None
+                if not force and old_site == manifest["site_key"] and (target / "site" / "index.html").is_file():
+                    shutil.copytree(target / "site", stage / "site", copy_function=_link_or_copy)
+                else:
+                    from .render import render
 
-                render(stage, params.display_title, engine=engine)
+                    render(stage, params.display_title, engine=engine)
                 result.site = target / "site"
             elif (target / "site").is_dir():
-                shutil.copytree(target / "site", stage / "site")
+                shutil.copytree(target / "site", stage / "site", copy_function=_link_or_copy)
+            (stage / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         except BaseException as exc:  # includes KeyboardInterrupt: nothing half-written is published
             if isinstance(exc, RunError):
                 kept = _keep_failed(stage, params)
@@ -150,16 +261,3 @@ def run(
         return result
     finally:
         lock.release()
-
-
-def _carry_over(previous: Path, stage: Path, executed: set[str]) -> None:
-    """When only some notebooks were run, keep the other chapters' outputs from the previous run."""
-    for nb in (previous / "notebooks").glob("*"):
-        if nb.name.split(".")[0] + ".ipynb" not in executed and not (stage / "notebooks" / nb.name).exists():
-            shutil.copy2(nb, stage / "notebooks" / nb.name)
-    for folder in ("tables", "figures"):
-        for f in (previous / folder).glob("*") if (previous / folder).is_dir() else []:
-            dest = stage / folder / f.name
-            if not dest.exists():
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(f, dest)
