@@ -13,7 +13,8 @@ pytestmark = pytest.mark.realdata
 @pytest.fixture
 def project(tmp_path, monkeypatch, fetched):
     """A project sharing the real data/ but with its own notebooks and outputs."""
-    (tmp_path / "data").symlink_to(ROOT / "data")
+    for shared in ("data", "site", "_quarto.yml"):
+        (tmp_path / shared).symlink_to(ROOT / shared)
     (tmp_path / "params").mkdir()
     (tmp_path / "params" / "th.yml").write_text((ROOT / "params" / "tower-hamlets.yml").read_text())
     (tmp_path / "notebooks").mkdir()
@@ -23,6 +24,7 @@ def project(tmp_path, monkeypatch, fetched):
 
 
 def _notebook(path, *sources):
+    """A minimal chapter: a parameters cell, then the given code cells."""
     nb = new_notebook(cells=[new_markdown_cell("# A chapter"), new_code_cell('borough = "x"\noutput_dir = "."')])
     nb.cells[1].metadata["tags"] = ["parameters"]
     nb.cells.extend(new_code_cell(s) for s in sources)
@@ -58,3 +60,40 @@ def test_a_second_run_on_the_same_output_refuses(project):
     with FileLock(str(project / "outputs" / ".th.lock")):
         with pytest.raises(RunError, match="another run is already building"):
             run(project / "params" / "th.yml")
+
+
+def test_unchanged_inputs_reuse_outputs_and_changes_re_execute(project):
+    nb = project / "notebooks" / "00_ok.ipynb"
+    _notebook(nb, "import pathlib\npathlib.Path(output_dir, 'tables').mkdir(exist_ok=True)\n"
+                  "pathlib.Path(output_dir, 'tables', '00-x.csv').write_text(borough)")
+    params = project / "params" / "th.yml"
+    first = run(params)
+    assert first.notebooks == ["00_ok"] and first.reused == []
+    second = run(params)
+    assert second.notebooks == [] and second.reused == ["00_ok"]
+    assert (project / "outputs" / "th" / "tables" / "00-x.csv").read_text() == "Tower Hamlets"
+    params.write_text(params.read_text().replace("Tower Hamlets", "Hackney"))
+    third = run(params)
+    assert third.notebooks == ["00_ok"]
+    assert (project / "outputs" / "th" / "tables" / "00-x.csv").read_text() == "Hackney"
+    _notebook(nb, "print('changed')")
+    assert run(params).notebooks == ["00_ok"]
+    assert run(params, force=True).notebooks == ["00_ok"]
+
+
+def test_interrupted_run_publishes_nothing(project, monkeypatch):
+    from csp_evidence import pipeline
+
+    _notebook(project / "notebooks" / "00_ok.ipynb", "print(borough)")
+    run(project / "params" / "th.yml")
+    published = project / "outputs" / "th" / "notebooks" / "00_ok.ipynb"
+    before = published.read_bytes()
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, "_execute", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run(project / "params" / "th.yml", force=True)
+    assert published.read_bytes() == before
+    assert not list((project / "outputs").glob(".staging-*"))

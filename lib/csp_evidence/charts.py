@@ -268,3 +268,71 @@ def move_legend(fig, outside: bool = True, loc: str = "upper left", ncols: int =
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=10)
     else:
         ax.legend(loc=loc, ncols=ncols, frameon=False, fontsize=10)
+
+
+def index_chart(values: pd.Series, title: str, subtitle: str, xlabel: str, source: str, reference: float = 100.0,
+                labels: pd.Series | None = None):
+    """Horizontal bars of an index by label (e.g. a borough's rate with London = 100), with the reference line.
+
+    Bars above the reference are dark blue, below it grey-blue; `labels` (same index) are written at the bar ends.
+    """
+    values = values.sort_values()
+    fig, ax = _figure(title, subtitle, source)
+    fig.set_size_inches(10, max(4.0, 0.45 * len(values) + 1.8))
+    with plt.style.context(STYLE):
+        colours = [DARK_BLUE if v >= reference else "#A7B4C2" for v in values]
+        ax.barh(values.index.astype(str), values.to_numpy(), color=colours)
+        ax.axvline(reference, color=ORANGE, linewidth=2, linestyle="--", label=f"London = {reference:g}")
+        if labels is not None:
+            for i, (label, value) in enumerate(values.items()):
+                ax.text(value, i, f"  {labels[label]}", va="center", ha="left", fontsize=9, color=GREY)
+        ax.set_xlabel(xlabel)
+        ax.set_xlim(0, 1.18 * max(float(values.max()), reference))
+        ax.grid(axis="x", color="0.85")
+        ax.grid(axis="y", visible=False)
+        ax.spines[["top", "right", "left"]].set_visible(False)
+        ax.set_axisbelow(True)
+        ax.legend(loc="lower right", frameon=False, fontsize=10)
+    return fig
+
+
+def counterfactual_panels(frames: dict[str, pd.DataFrame], title: str, subtitle: str, ylabel: str, source: str,
+                          ncols: int = 3):
+    """Small multiples of observed monthly counts against the expected level and its 95% interval, one per series.
+
+    Each frame has columns 'Observed', 'Expected without the pandemic', 'lower', 'upper' indexed by month (as from
+    ``covid.counterfactual_chart_data``); each panel has its own y scale from zero, as the series differ in size.
+    """
+    names = list(frames)
+    nrows = -(-len(names) // ncols)
+    height = 2.7 * nrows + 1.5
+    with plt.style.context(STYLE):
+        fig, axes = plt.subplots(nrows, ncols, figsize=(12, height), sharex=True, squeeze=False)
+    fig.subplots_adjust(left=0.07, right=0.99, top=1 - 1.2 / height, bottom=0.55 / height, hspace=0.4, wspace=0.2)
+    fig.text(0.01, 1 - 0.25 / height, title, ha="left", va="top", fontsize=15, fontweight="bold")
+    fig.text(0.01, 1 - 0.62 / height, subtitle, ha="left", va="top", fontsize=11, color=GREY)
+    fig.text(0.01, 0.0, textwrap.fill(f"Source: {source}", 170), ha="left", va="top", fontsize=9, color=GREY)
+    with plt.style.context(STYLE):
+        for ax, name in zip(axes.flat, names):
+            data = frames[name]
+            ax.fill_between(data.index, data["lower"], data["upper"], color=TURQUOISE, alpha=0.3, linewidth=0,
+                            label="95% prediction interval")
+            ax.plot(data.index, data["Observed"], color=DARK_BLUE, linewidth=1.6, label="Observed")
+            ax.plot(data.index, data["Expected without the pandemic"], color=ORANGE, linewidth=1.6,
+                    label="Expected without the pandemic")
+            ax.set_title(textwrap.fill(str(name), 32), loc="left", fontsize=11)
+            ax.set_ylim(bottom=0)
+            _style_axes(ax)
+            ax.xaxis.set_major_locator(mdates.YearLocator(2))
+            ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+        for i, ax in enumerate(axes.flat):
+            if i >= len(names):
+                ax.set_visible(False)
+            elif i + ncols >= len(names):  # nothing drawn below: show this panel's years
+                ax.xaxis.set_tick_params(labelbottom=True)
+        for ax in axes[:, 0]:
+            ax.set_ylabel(ylabel)
+        handles, labels = axes.flat[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="upper right", bbox_to_anchor=(0.99, 1 - 0.55 / height), frameon=False,
+                   fontsize=10, ncols=3)
+    return fig

@@ -71,7 +71,8 @@ def index_page(run_dir: Path, title: str, chapters: list[tuple[str, str]]) -> st
     """The home page: the headline figures of the overview and links to every chapter of this run."""
     head = read_headlines(run_dir, "00_overview")
     lines = [f"---\ntitle: {yaml.safe_dump(title, default_style=chr(34)).strip()}\n---\n"]
-    if head:
+    needed = ("headline_year", "borough", "total_offences", "rank", "ranked", "rate_per_1000", "london_rate_per_1000")
+    if all(k in head for k in needed):
         lines.append(
             f"In **{head['headline_year']}**, **{md(head['borough'])}** had **{number(head['total_offences'])}** "
             f"police-recorded offences, the **{ordinal(head['rank'])} highest** of the {head['ranked']} London "
