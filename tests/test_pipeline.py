@@ -97,3 +97,40 @@ def test_interrupted_run_publishes_nothing(project, monkeypatch):
         run(project / "params" / "th.yml", force=True)
     assert published.read_bytes() == before
     assert not list((project / "outputs").glob(".staging-*"))
+
+
+def test_corrupt_source_stops_the_run_and_keeps_the_pack(tmp_path, monkeypatch, fetched):
+    """A source file changed after the last good pack: the run refuses, naming the file; the pack stays."""
+    import shutil
+
+    for shared in ("site", "_quarto.yml"):
+        (tmp_path / shared).symlink_to(ROOT / shared)
+    shutil.copytree(ROOT / "data", tmp_path / "data", ignore=shutil.ignore_patterns("interim"))
+    (tmp_path / "params").mkdir()
+    (tmp_path / "params" / "th.yml").write_text((ROOT / "params" / "tower-hamlets.yml").read_text())
+    (tmp_path / "notebooks").mkdir()
+    _notebook(tmp_path / "notebooks" / "00_ok.ipynb", "print(borough)")
+    monkeypatch.setenv("CSP_PROJECT_DIR", str(tmp_path))
+    monkeypatch.setenv("CSP_OUTPUTS_DIR", str(tmp_path / "outputs"))
+    monkeypatch.delenv("CSP_DATA_MIRROR", raising=False)
+    from csp_evidence import datasets
+    from csp_evidence.fetch import FetchError
+
+    for cached in (datasets.recorded_crime, datasets.borough_lookup, datasets.population,
+                   datasets.recorded_crime_extract_2020):
+        cached.cache_clear()
+    run(tmp_path / "params" / "th.yml")
+    published = tmp_path / "outputs" / "th" / "notebooks" / "00_ok.ipynb"
+    before = published.read_bytes()
+    raw = tmp_path / "data" / "raw" / "mps" / "mps_borough_crime_recent_202202_202401.csv"
+    raw.write_bytes(raw.read_bytes()[:-1000])  # truncated
+    for cached in (datasets.recorded_crime, datasets.borough_lookup):
+        cached.cache_clear()
+    try:
+        with pytest.raises(FetchError, match="mps_borough_crime_recent_202202_202401.csv.*does not match the lock"):
+            run(tmp_path / "params" / "th.yml", force=True)
+        assert published.read_bytes() == before
+    finally:
+        for cached in (datasets.recorded_crime, datasets.borough_lookup, datasets.population,
+                       datasets.recorded_crime_extract_2020):
+            cached.cache_clear()

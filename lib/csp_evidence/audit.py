@@ -385,6 +385,14 @@ def audit_row(borough: str, fig: Figure, plan_row: pd.Series | None = None) -> d
     }
 
 
+def audit_figure(borough: str, figure_id: str) -> dict:
+    """One audit row for one figure, with the plan's value when the borough's plan quotes it."""
+    from .plan import plan_figures
+
+    plan = plan_figures(borough)
+    return audit_row(borough, figure(figure_id), plan.loc[figure_id] if figure_id in plan.index else None)
+
+
 def audit_table(borough: str, plan: pd.DataFrame | None = None) -> pd.DataFrame:
     """The plan audit for a borough: one row per figure the audit knows, plan values where the plan quotes them.
 

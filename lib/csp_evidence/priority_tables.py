@@ -38,6 +38,7 @@ PLAN_CHANGE_FIGURES = {
     "violence_change": "Violence against the person",
     "sexual_offences_change": "Sexual offences",
     "sexual_offences_change_2020_21": "Sexual offences",
+    "rape_change_2020_21": "Rape",
     "knife_possession_change_2020_21": "Knife and blade possession",
 }
 
@@ -148,44 +149,73 @@ def counterfactual_title(table: pd.DataFrame, measure: str) -> str:
 
 def drug_enforcement_sentence(crime: pd.DataFrame, table: pd.DataFrame, borough: str, measures: Sequence[Measure],
                               headline_year: str) -> str:
-    """What recorded drug trafficking and possession show about enforcement, set against London and the plan's operation."""
+    """What recorded drug trafficking and possession show about enforcement, set against London and the plan's operation.
+
+    Names the drug operation of the borough's CSP plan (PLAN_DRUG_OPERATIONS) when there is one. Enforcement
+    shows in the data as a rise beyond London's that also lies above the counterfactual interval.
+    """
     year = table["year"].iloc[0]
     by_name = {m.name: m for m in measures}
     rows = table.set_index("measure")
-    parts = []
-    for name in ("Drug trafficking", "Possession of drugs"):
-        if name not in rows.index:
-            continue
-        row, london = rows.loc[name], london_change(crime, by_name[name], year)
-        parts.append(
-            f"{f.md(name).lower()} {'rose' if row['pandemic_change'] > 0 else 'fell'} {f.pct(row['pandemic_pct_change'])} "
-            f"in {year} ({f.number(row['pandemic_previous'])} to {f.number(row['pandemic_count'])}, "
-            f"{'beyond' if row['pandemic_significant'] else 'within'} chance) against {f.pct(london['pct_change'])} "
-            f"across London, after {f.pct(row['pct_change'])} in {headline_year}; it ranked "
-            f"{f.ordinal(int(row['pandemic_rank']))} of {int(row['pandemic_ranked'])} boroughs per resident in {year}")
-    if not parts:
+    names = [n for n in ("Drug trafficking", "Possession of drugs") if n in rows.index and not rows.loc[n, "small"]]
+    if not names:
         return ""
+    parts, stepped_up, quiet_before = [], [], []
+    for name in names:
+        row, london = rows.loc[name], london_change(crime, by_name[name], year)
+        change = row["pandemic_pct_change"]
+        verb = "rose" if change > 0 else "fell" if change < 0 else "was unchanged"
+        beyond = row["pandemic_significant"]
+        parts.append(
+            f"{f.md(name).lower()} {verb} {f.pct(abs(change), signed=False)} in {year} "
+            f"({f.number(row['pandemic_previous'])} to {f.number(row['pandemic_count'])}, "
+            f"{'beyond' if beyond else 'within'} chance) while London's {verb_of(london['pct_change'])} "
+            f"{f.pct(abs(london['pct_change']), signed=False)}, ranking {f.ordinal(int(row['pandemic_rank']))} of "
+            f"{int(row['pandemic_ranked'])} boroughs per resident; the year was "
+            + {"above": "above", "below": "below", "within": "within"}.get(row.get("outside"), "not compared with")
+            + " its counterfactual interval")
+        if change > london["pct_change"] and beyond and row.get("outside") == "above":
+            stepped_up.append(f.md(name).lower())
+        if not row["significant"] or row["change"] <= 0:
+            quiet_before.append(f.md(name).lower())
     operation = PLAN_DRUG_OPERATIONS.get(borough)
-    lead = (f"The CSP plan credits {operation} with police enforcement against drug dealing, which would show as "
-            f"a rise in recorded drug trafficking and possession. " if operation else "")
-    return (lead + "In the data, " + "; ".join(parts) + ". Recorded drug offences count police activity (stop and "
-            "search, proactive operations) more than drug markets: a rise well beyond London's, outside the "
-            "counterfactual interval, is consistent with stepped-up local enforcement, though lockdown policing "
-            "raised drug offences across London too, so the data cannot separate one operation's effect.")
+    lead = (f"The CSP plan credits {operation} with police enforcement against drug dealing, which would show in "
+            "recorded drug trafficking and possession. " if operation else "")
+    if stepped_up:
+        verdict = (f"The rise in {' and '.join(stepped_up)} outran London's and the counterfactual, which is "
+                   "consistent with stepped-up local enforcement; lockdown policing raised recorded drug offences "
+                   "across London too, so the data cannot isolate one operation's effect.")
+    else:
+        verdict = ("Neither measure rose beyond both London's change and its counterfactual interval, so the data "
+                   "show no sign of enforcement above the London-wide pattern.")
+    before = (f" In {headline_year} {' and '.join(quiet_before)} did not rise beyond chance."
+              if quiet_before and len(quiet_before) == len(names) else "")
+    return (lead + "In the data, " + "; ".join(parts) + ". " + verdict + before + " Recorded drug offences count "
+            "police activity (stop and search, proactive operations) at least as much as drug markets.")
 
 
-def _plan_year(period: str) -> str | None:
-    match = re.fullmatch(r"\s*(\d{4}/\d{2}) on (\d{4}/\d{2})\s*", str(period))
-    return match.group(1) if match and previous_financial_year(match.group(1)) == match.group(2) else None
+def verb_of(change: float) -> str:
+    """'rose', 'fell' or 'was unchanged' for a change."""
+    return "rose" if change > 0 else "fell" if change < 0 else "was unchanged"
+
+
+def _plan_year(period: str) -> tuple[str | None, bool]:
+    """The year a plan figure's period names ('2019/20 on 2018/19', or '... read as 2019/20 on 2018/19'), and whether
+    the plan states it (False when the period is a reading of an undated figure)."""
+    match = re.search(r"(\d{4}/\d{2}) on (\d{4}/\d{2})", str(period))
+    if not match or previous_financial_year(match.group(1)) != match.group(2):
+        return None, False
+    return match.group(1), bool(re.fullmatch(r"\s*\d{4}/\d{2} on \d{4}/\d{2}\s*", str(period)))
 
 
 def plan_change_comparisons(crime: pd.DataFrame, borough: str, measures: Sequence[Measure], plan: pd.DataFrame,
                             threshold: int = 0) -> pd.DataFrame:
     """Each change a borough's plan quotes for a measure, beside the change recomputed from the data.
 
-    `plan` is ``plan.plan_figures(borough)``; only PLAN_CHANGE_FIGURES whose period reads 'YYYY/YY on YYYY/YY'
-    are compared. Columns: figure_id, measure, year, plan_pct, previous, count, pct_change, p_value,
-    significant, plan_section, plan_quote (empty when the plan quotes none).
+    `plan` is ``plan.plan_figures(borough)``; only PLAN_CHANGE_FIGURES whose period names 'YYYY/YY on YYYY/YY'
+    are compared. Columns: figure_id, measure, year, stated (the plan states the year), plan_pct, previous, count,
+    pct_change, p_value, significant, year_before_pct (the data's change a year earlier), plan_section,
+    plan_quote (no rows when the plan quotes none).
     """
     by_name = {m.name: m for m in measures}
     rows = []
@@ -193,41 +223,60 @@ def plan_change_comparisons(crime: pd.DataFrame, borough: str, measures: Sequenc
         if figure_id not in plan.index or name not in by_name:
             continue
         quoted = plan.loc[figure_id]
-        year = _plan_year(quoted["period"])
+        year, stated = _plan_year(quoted["period"])
         if year is None:
             continue
         data = measure_table(crime, borough, year, [by_name[name]], threshold).iloc[0]
-        rows.append({"figure_id": figure_id, "measure": name, "year": year, "plan_pct": float(quoted["plan_value"]),
-                     "previous": int(data["previous"]), "count": int(data["count"]),
-                     "pct_change": float(data["pct_change"]), "p_value": float(data["p_value"]),
-                     "significant": bool(data["significant"]), "plan_section": quoted["plan_section"],
+        earlier = measure_table(crime, borough, previous_financial_year(year), [by_name[name]], threshold).iloc[0]
+        rows.append({"figure_id": figure_id, "measure": name, "year": year, "stated": stated,
+                     "plan_pct": float(quoted["plan_value"]), "previous": int(data["previous"]),
+                     "count": int(data["count"]), "pct_change": float(data["pct_change"]),
+                     "p_value": float(data["p_value"]), "significant": bool(data["significant"]),
+                     "year_before_pct": float(earlier["pct_change"]), "plan_section": quoted["plan_section"],
                      "plan_quote": quoted["plan_quote"]})
-    columns = ["figure_id", "measure", "year", "plan_pct", "previous", "count", "pct_change", "p_value",
-               "significant", "plan_section", "plan_quote"]
+    columns = ["figure_id", "measure", "year", "stated", "plan_pct", "previous", "count", "pct_change", "p_value",
+               "significant", "year_before_pct", "plan_section", "plan_quote"]
     return pd.DataFrame(rows, columns=columns)
 
 
+def _agreement(plan_pct: float, data_pct: float) -> str:
+    same = (plan_pct < 0) == (data_pct < 0)
+    if same and abs(plan_pct - data_pct) <= 1:
+        return "agreeing with it to within a percentage point"
+    return "in the same direction" if same else "in the opposite direction"
+
+
 def plan_change_sentences(comparisons: pd.DataFrame) -> str:
-    """'The plan says violence fell 3 per cent in 2019/20; the data give 8,799 to 8,560, -2.7% (...)' per figure."""
+    """'The plan reports a decrease of 3 per cent in violence ...; the data give 8,799 to 8,560, -2.7% (...)' per figure."""
     out = []
     for r in comparisons.itertuples():
         plan_dir = "a decrease" if r.plan_pct < 0 else "an increase"
-        agree = ("in the same direction and within a point of it" if (r.plan_pct < 0) == (r.pct_change < 0)
-                 and abs(r.plan_pct - r.pct_change) <= 1 else
-                 "in the same direction" if (r.plan_pct < 0) == (r.pct_change < 0) else "in the opposite direction")
-        out.append(
-            f"The CSP plan ({f.md(r.plan_section)}) reports {plan_dir} of {abs(r.plan_pct):g} per cent for "
-            f"{f.md(r.measure).lower()} in {r.year} on the year before; the data give {f.number(r.previous)} "
-            f"in {previous_financial_year(r.year)} and {f.number(r.count)} in {r.year}, {f.pct(r.pct_change)}, "
-            f"{agree} (a change {'beyond' if r.significant else 'within'} chance, {f.p_value(r.p_value)}). "
-            "The plan's figures came from an earlier extract and may use a different definition.")
+        when = (f"in {r.year} on the year before" if r.stated else
+                f"on the previous year (the plan does not say which; read here as {r.year})")
+        text = (f"The CSP plan ({f.md(r.plan_section)}) reports {plan_dir} of {abs(r.plan_pct):g} per cent in "
+                f"{f.md(r.measure).lower()} {when}; the data give {f.number(r.previous)} in "
+                f"{previous_financial_year(r.year)} and {f.number(r.count)} in {r.year}, {f.pct(r.pct_change)}, "
+                f"{_agreement(r.plan_pct, r.pct_change)} (a change {'beyond' if r.significant else 'within'} chance, "
+                f"{f.p_value(r.p_value)}).")
+        if abs(r.plan_pct - r.pct_change) > 1 and abs(r.plan_pct - r.year_before_pct) <= 1:
+            text += (f" The data's change a year earlier, {previous_financial_year(r.year)} on the year before "
+                     f"({f.pct(r.year_before_pct)}), is close to the plan's figure, which may describe that year.")
+        out.append(text)
+    if out:
+        out.append("The plan's figures came from an earlier extract of the data, which later extracts revise.")
     return " ".join(out)
 
 
 def change_columns(table: pd.DataFrame) -> pd.DataFrame:
-    """The year-on-year table for display: both years' counts, changes and p-values, one row per measure."""
-    return table[["measure", "previous", "count", "pct_change", "p_value", "signal", "pandemic_count",
-                  "pandemic_pct_change", "pandemic_p_value", "pandemic_signal"]]
+    """The year-on-year table for display: both years' counts, changes and p-values, one row per measure.
+
+    Small safeguarding measures keep their counts but show no change, test or signal (they are not tested).
+    """
+    out = table[["measure", "previous", "count", "pct_change", "p_value", "signal", "pandemic_count",
+                 "pandemic_pct_change", "pandemic_p_value", "pandemic_signal"]].astype(object)
+    tested = ["pct_change", "p_value", "signal", "pandemic_pct_change", "pandemic_p_value", "pandemic_signal"]
+    out.loc[table["small"].to_numpy(), tested] = float("nan")
+    return out
 
 
 def london_columns(table: pd.DataFrame) -> pd.DataFrame:
@@ -247,3 +296,41 @@ def covid_columns(table: pd.DataFrame) -> pd.DataFrame:
     """The Covid table for display: first pandemic year observed, expected, interval, difference and verdict."""
     return table[["measure", "observed", "expected", "lower", "upper", "pct_difference", "outside",
                   "lockdown_observed", "lockdown_expected", "its_level_ratio", "note"]]
+
+
+def counterfactual_figure(crime: pd.DataFrame, borough: str, measures: Sequence[Measure], table: pd.DataFrame,
+                          fits: dict[str, ts.Counterfactual], name: str, source: str, since: str = "2017-04-01"):
+    """The observed-against-expected chart of one measure and its data, or (None, None) when it is not chartable."""
+    from . import charts
+
+    rows = table.set_index("measure")
+    if name not in rows.index or not rows.loc[name, "chartable"]:
+        return None, None
+    measure = {m.name: m for m in measures}[name]
+    data = counterfactual_frame(crime, borough, measure, fits, since)
+    fig = charts.monthly_chart(
+        data, counterfactual_title(table, name),
+        f"{name} in {borough}, recorded offences per month, against the level expected from the five pre-pandemic "
+        "years (seasonal ARIMA) with its 95% prediction interval",
+        "Offences per month", source, band=("lower", "upper"))
+    return fig, data
+
+
+def counterfactual_panel_data(crime: pd.DataFrame, borough: str, measures: Sequence[Measure], table: pd.DataFrame,
+                              fits: dict[str, ts.Counterfactual], since: str = "2017-04-01") -> dict[str, pd.DataFrame]:
+    """Chart data of every chartable measure (observed, expected, lower, upper by month), in the priority's order."""
+    chartable = set(table.loc[table["chartable"], "measure"])
+    return {m.name: counterfactual_frame(crime, borough, m, fits, since) for m in measures if m.name in chartable}
+
+
+def long_panel_data(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The small-multiple data as one long table (measure, month, observed, expected, lower, upper) for the CSV."""
+    return pd.concat({k: v for k, v in frames.items()}, names=["measure", "month"])
+
+
+def panel_title(table: pd.DataFrame) -> str:
+    """'6 of 8 measures in 2020/21 lay outside the range expected without the pandemic'."""
+    fitted = table[table["chartable"]]
+    outside = int((fitted["outside"] != "within").sum())
+    return (f"{outside} of {len(fitted)} measures in {table['year'].iloc[0]} lay outside the range expected "
+            "without the pandemic")
