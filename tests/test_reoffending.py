@@ -9,27 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hand_stats import wilson_by_hand, ztest_by_hand  # noqa: E402
 from csp_evidence import reoffending as r
 from csp_evidence.readers.moj import read_proven_reoffending
 from csp_evidence.sources import source
 
 FIXTURE = Path(__file__).parent / "fixtures" / "moj" / "PRSQ_Geographic_data_fixture.csv"
-Z95 = 1.959963984540054
-
-
-def wilson_by_hand(x: int, n: int, z: float = Z95) -> tuple[float, float]:
-    p = x / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return centre - half, centre + half
-
-
-def ztest_by_hand(x1: int, n1: int, x2: int, n2: int) -> float:
-    p = (x1 + x2) / (n1 + n2)
-    z = (x1 / n1 - x2 / n2) / math.sqrt(p * (1 - p) * (1 / n1 + 1 / n2))
-    return math.erfc(abs(z) / math.sqrt(2))
-
 
 @pytest.fixture(scope="module")
 def tidy() -> pd.DataFrame:
