@@ -305,10 +305,10 @@ def counterfactual_panels(frames: dict[str, pd.DataFrame], title: str, subtitle:
     """
     names = list(frames)
     nrows = -(-len(names) // ncols)
-    height = 2.7 * nrows + 1.5
+    height = 2.7 * nrows + 1.8
     with plt.style.context(STYLE):
         fig, axes = plt.subplots(nrows, ncols, figsize=(12, height), sharex=True, squeeze=False)
-    fig.subplots_adjust(left=0.07, right=0.99, top=1 - 1.2 / height, bottom=0.55 / height, hspace=0.4, wspace=0.2)
+    fig.subplots_adjust(left=0.07, right=0.99, top=1 - 1.5 / height, bottom=0.55 / height, hspace=0.4, wspace=0.2)
     fig.text(0.01, 1 - 0.25 / height, title, ha="left", va="top", fontsize=15, fontweight="bold")
     fig.text(0.01, 1 - 0.62 / height, subtitle, ha="left", va="top", fontsize=11, color=GREY)
     fig.text(0.01, 0.0, textwrap.fill(f"Source: {source}", 170), ha="left", va="top", fontsize=9, color=GREY)
@@ -333,6 +333,6 @@ def counterfactual_panels(frames: dict[str, pd.DataFrame], title: str, subtitle:
         for ax in axes[:, 0]:
             ax.set_ylabel(ylabel)
         handles, labels = axes.flat[0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="upper right", bbox_to_anchor=(0.99, 1 - 0.55 / height), frameon=False,
+        fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(0.005, 1 - 0.85 / height), frameon=False,
                    fontsize=10, ncols=3)
     return fig

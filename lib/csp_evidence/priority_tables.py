@@ -310,9 +310,9 @@ def counterfactual_figure(crime: pd.DataFrame, borough: str, measures: Sequence[
     data = counterfactual_frame(crime, borough, measure, fits, since)
     fig = charts.monthly_chart(
         data, counterfactual_title(table, name),
-        f"{name} in {borough}, recorded offences per month, against the level expected from the five pre-pandemic "
-        "years (seasonal ARIMA) with its 95% prediction interval",
+        f"{name} in {borough} per month against the level expected from five pre-pandemic years (seasonal ARIMA)",
         "Offences per month", source, band=("lower", "upper"))
+    charts.move_legend(fig)
     return fig, data
 
 
