@@ -88,8 +88,12 @@ def monthly_chart(data: pd.DataFrame, title: str, subtitle: str, ylabel: str, so
     return fig
 
 
-def bar_chart(values: pd.Series, title: str, subtitle: str, xlabel: str, source: str, highlight: str | None = None):
-    """Horizontal bar chart of values by label, largest at the top; `highlight` picks one bar out."""
+def bar_chart(values: pd.Series, title: str, subtitle: str, xlabel: str, source: str, highlight: str | None = None,
+              value_format: str = "{x:,.0f}"):
+    """Horizontal bar chart of values by label, largest at the top; `highlight` picks one bar out.
+
+    `value_format` formats the value axis ('{x:.1f}' for small rates).
+    """
     values = values.sort_values()
     fig, ax = _figure(title, subtitle, source)
     fig.set_size_inches(10, max(4.0, 0.28 * len(values) + 1.5))
@@ -101,7 +105,7 @@ def bar_chart(values: pd.Series, title: str, subtitle: str, xlabel: str, source:
         ax.grid(axis="y", visible=False)
         ax.spines[["top", "right", "left"]].set_visible(False)
         ax.set_axisbelow(True)
-        ax.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+        ax.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter(value_format))
     return fig
 
 
