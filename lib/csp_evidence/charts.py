@@ -125,7 +125,7 @@ def publish_table(table: pd.DataFrame, slug: str, output_dir: str | Path, format
                   labels: dict[str, str] | None = None, caption: str = "", flag: pd.Series | None = None) -> None:
     """Write the table as CSV and show it as an escaped HTML table with a download link.
 
-    `formats` maps a column to a format string ('{:,.0f}'); `labels` renames columns for display only;
+    `formats` maps a column to a format string ('{:,.0f}', or charts.P_VALUE for p-values); `labels` renames columns for display only;
     `flag` marks rows (True) that are shown in italics with a note, e.g. counts under the small-number threshold.
     """
     output_dir = Path(output_dir)
@@ -135,11 +135,16 @@ def publish_table(table: pd.DataFrame, slug: str, output_dir: str | Path, format
     display(Markdown(f"[Download this table (CSV)](tables/{slug}.csv)"))
 
 
+P_VALUE = "p-value"  # the format name for p-values in tables: '<0.001' or three decimals
+
+
 def _cell(value, fmt: str | None) -> str:
-    if isinstance(value, float) and pd.isna(value):
+    if value is None or (isinstance(value, float) and pd.isna(value)):
         return "–"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if fmt == P_VALUE:
+        return "&lt;0.001" if value < 0.001 else f"{value:.3f}"
     text = fmt.format(value) if fmt else str(value)
     return html.escape(text)
 
