@@ -40,15 +40,26 @@ def _measure(cmd: list[str], env: dict) -> tuple[float, float]:
         "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
         "print(f'{wall} {peak} {rc}')\n"
     )
-    out = subprocess.run([sys.executable, "-c", probe, *cmd], env=env, cwd=ROOT, capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-c", probe, *cmd], env=env, cwd=env["CSP_PROJECT_DIR"],
+                         capture_output=True, text=True)
     wall, peak, rc = out.stdout.strip().splitlines()[-1].split()
     if rc != "0":
         raise SystemExit(f"{' '.join(cmd)} failed (exit {rc}):\n{out.stderr[-3000:]}")
     return float(wall), float(peak)
 
 
-def _clear_caches() -> None:
-    shutil.rmtree(ROOT / "data" / "interim", ignore_errors=True)
+def _project_copy(where: Path) -> Path:
+    """A copy of the project's inputs (notebooks, params, site, data) so the benchmark never touches the tree."""
+    project = where / "project"
+    for name in ("notebooks", "params", "site"):
+        shutil.copytree(ROOT / name, project / name)
+    shutil.copy2(ROOT / "_quarto.yml", project / "_quarto.yml")
+    shutil.copytree(ROOT / "data", project / "data", ignore=shutil.ignore_patterns("interim"))
+    return project
+
+
+def _clear_caches(project: Path) -> None:
+    shutil.rmtree(project / "data" / "interim", ignore_errors=True)
 
 
 def main() -> None:
@@ -57,24 +68,25 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
-    outputs = Path(tempfile.mkdtemp(prefix="csp-bench-"))
-    env = os.environ | {"CSP_OUTPUTS_DIR": str(outputs), "CSP_PROJECT_DIR": str(ROOT), "MPLBACKEND": "Agg"}
-    subprocess.run([str(BIN / "csp"), "fetch"], env=env, cwd=ROOT, check=True, capture_output=True)
-    notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    work = Path(tempfile.mkdtemp(prefix="csp-bench-"))
+    project, outputs = _project_copy(work), work / "outputs"
+    env = os.environ | {"CSP_OUTPUTS_DIR": str(outputs), "CSP_PROJECT_DIR": str(project), "MPLBACKEND": "Agg"}
+    subprocess.run([str(BIN / "csp"), "fetch"], env=env, cwd=project, check=True, capture_output=True)
+    notebooks = sorted((project / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     results: dict[str, dict] = {}
 
-    _clear_caches()
+    _clear_caches(project)
     naive_out = outputs / "naive"
-    naive_out.mkdir()
+    naive_out.mkdir(parents=True)
     cmd = ["bash", "-c", " && ".join(
         f"{BIN / 'jupyter'} nbconvert --to notebook --execute --output-dir {naive_out} {nb}" for nb in notebooks)]
     results["a_naive_nbconvert"] = dict(zip(("seconds", "peak_mib"), _measure(cmd, env)))
 
-    _clear_caches()
+    _clear_caches(project)
     results["b_pack_cold"] = dict(zip(("seconds", "peak_mib"), _measure([str(BIN / "csp"), "pack"], env)))
     results["c_pack_unchanged"] = dict(zip(("seconds", "peak_mib"), _measure([str(BIN / "csp"), "pack"], env)))
     if not args.skip_all_boroughs:
-        _clear_caches()
+        _clear_caches(project)
         shutil.rmtree(outputs / "tower-hamlets", ignore_errors=True)
         results["d_all_boroughs_cold"] = dict(
             zip(("seconds", "peak_mib"), _measure([str(BIN / "csp"), "pack", "--all-boroughs"], env)))
@@ -92,7 +104,7 @@ def main() -> None:
           + (f"   (d)/(b) = {ratios['d_vs_b']:.1f}x" if "d_vs_b" in ratios else ""))
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
-    shutil.rmtree(outputs, ignore_errors=True)
+    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -446,3 +446,24 @@ def _fmt(value: float, unit: str) -> str:
     if unit == "per cent":
         return f"{value:.0f}%"
     return f.number(value)
+
+
+def display_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The audit as readers see it: figure, period, plan, recomputed, difference and verdict as formatted text."""
+
+    def value(v, unit):
+        return "" if _isnan(v) else _fmt(v, unit)
+
+    def difference(v, unit):
+        if _isnan(v):
+            return ""
+        return f"{v:+.1f} points" if unit in ("per cent change", "per cent") else f"{v:+,.0f}"
+
+    return pd.DataFrame({
+        "Figure": table["figure"],
+        "Period": table["period"],
+        "Plan": [value(v, u) for v, u in zip(table["plan_value"], table["unit"])],
+        "Open data": [value(v, u) for v, u in zip(table["recomputed"], table["unit"])],
+        "Difference": [difference(v, u) for v, u in zip(table["difference"], table["unit"])],
+        "Verdict": table["verdict"],
+    })

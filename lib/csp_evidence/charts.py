@@ -122,15 +122,18 @@ def publish_chart(fig, data: pd.DataFrame, slug: str, output_dir: str | Path) ->
 
 
 def publish_table(table: pd.DataFrame, slug: str, output_dir: str | Path, formats: dict[str, str] | None = None,
-                  labels: dict[str, str] | None = None, caption: str = "", flag: pd.Series | None = None) -> None:
+                  labels: dict[str, str] | None = None, caption: str = "", flag: pd.Series | None = None,
+                  download: pd.DataFrame | None = None) -> None:
     """Write the table as CSV and show it as an escaped HTML table with a download link.
 
     `formats` maps a column to a format string ('{:,.0f}', or charts.P_VALUE for p-values); `labels` renames columns for display only;
     `flag` marks rows (True) that are shown in italics with a note, e.g. counts under the small-number threshold.
+    `download` is a fuller table to write as the CSV instead of the one shown (all columns, unformatted).
     """
     output_dir = Path(output_dir)
     csv = output_dir / "tables" / f"{slug}.csv"
-    _atomic_write(csv, lambda tmp: table.to_csv(tmp, index=False, encoding="utf-8"))
+    written = table if download is None else download
+    _atomic_write(csv, lambda tmp: written.to_csv(tmp, index=False, encoding="utf-8"))
     display(HTML(table_html(table, formats or {}, labels or {}, caption, flag)))
     display(Markdown(f"[Download this table (CSV)](tables/{slug}.csv)"))
 
