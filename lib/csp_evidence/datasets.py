@@ -97,11 +97,6 @@ def asb_incidents() -> pd.DataFrame | None:
                                              lambda p: policeuk.read_street_files(p))
 
 
-def source_ids_used() -> tuple[str, ...]:
-    """Every source a default pack reads (for the sources page)."""
-    return (*MAIN_CRIME_SOURCES, "mps_borough_extract_2020_07", "ons_population", "gla_borough_profiles", "mopac_pas")
-
-
 def citation(*source_ids: str) -> str:
     """A source line naming publisher, title and period of each source, for charts and tables."""
     from .sources import source

@@ -18,7 +18,7 @@ import yaml
 from . import __version__
 from .findings import md, number, ordinal
 from .headlines import read_headlines
-from .sources import SOURCES, project_dir, read_lock
+from .sources import OPTIONAL_SOURCES, SOURCES, project_dir, read_lock
 
 
 class RenderError(RuntimeError):
@@ -39,13 +39,14 @@ def _site_config(pages: set[str], title: str) -> dict:
     return config
 
 
-def sources_page(source_ids: list[str] | None = None) -> str:
-    """The sources page: publisher, URL, licence, sha256 and retrieval date of every file used."""
+def sources_page() -> str:
+    """The sources page: publisher, URL, licence, sha256 and retrieval date of every file used.
+
+    Optional sources (not in the mirror) are listed once provided and locked.
+    """
     lock = read_lock()
     rows = []
-    for src in SOURCES:
-        if source_ids is not None and src.id not in source_ids:
-            continue
+    for src in (*SOURCES, *(s for s in OPTIONAL_SOURCES if s.id in lock)):
         entry = lock.get(src.id)
         rows.append(
             f"### {md(src.title)}\n\n"
