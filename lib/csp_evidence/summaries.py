@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from . import geo
+from .periods import previous_financial_year
 from .readers.mps import AIRPORTS
 from .stats.change import compare_counts, financial_year_totals, rank_of
 from .stats.rates import count_interval, rate_per_1000
@@ -77,7 +78,7 @@ def totals_by_year(crime: pd.DataFrame, borough: str, years: Sequence[str],
             "london_rate": rate_per_1000(london_count, int(pop["population"].sum())),
             "population_basis": pop["basis"].iloc[0],
         }
-        prev = totals[(totals["financial_year"] == _prev(fy)) & (totals["borough"] == borough)]["count"]
+        prev = totals[(totals["financial_year"] == previous_financial_year(fy)) & (totals["borough"] == borough)]["count"]
         if not prev.empty:
             change = compare_counts(int(prev.iloc[0]), count)
             row.update(previous=change.previous, change=change.change, pct_change=change.pct_change,
@@ -87,16 +88,10 @@ def totals_by_year(crime: pd.DataFrame, borough: str, years: Sequence[str],
     return pd.DataFrame(rows)
 
 
-def _prev(fy: str) -> str:
-    from .periods import previous_financial_year
-
-    return previous_financial_year(fy)
-
-
 def _comparison_row(totals: pd.DataFrame, borough: str, year: str, pop_b: int, london_pop: int) -> dict:
     """Year against previous year for one borough from (borough, financial_year, count) totals, with rate and rank."""
     cur_all = totals[totals["financial_year"] == year].set_index("borough")["count"]
-    prev_all = totals[totals["financial_year"] == _prev(year)].set_index("borough")["count"]
+    prev_all = totals[totals["financial_year"] == previous_financial_year(year)].set_index("borough")["count"]
     current, previous = int(cur_all.get(borough, 0)), int(prev_all.get(borough, 0))
     change = compare_counts(previous, current)
     rank, ranked = rank_of(cur_all.reindex(geo.mps_boroughs(), fill_value=0), borough)
