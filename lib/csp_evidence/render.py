@@ -18,6 +18,7 @@ import yaml
 from . import __version__
 from .findings import md, number, ordinal
 from .headlines import read_headlines
+from .key_findings import key_findings
 from .sources import OPTIONAL_SOURCES, SOURCES, project_dir, read_lock
 
 
@@ -80,6 +81,11 @@ def index_page(run_dir: Path, title: str, chapters: list[tuple[str, str]]) -> st
             f"boroughs, or {head['rate_per_1000']:.1f} per 1,000 residents against "
             f"{head['london_rate_per_1000']:.1f} for London.\n"
         )
+    findings = key_findings(run_dir)
+    if findings:
+        lines.append("## Key findings\n")
+        lines.extend(f"- {sentence} [More]({page})" for page, sentence in findings)
+        lines.append("")
     lines.append("## Chapters\n")
     for href, text in chapters:
         lines.append(f"- [{html.escape(text)}]({href.replace('.ipynb', '.html').replace('.qmd', '.html')})")
