@@ -56,3 +56,15 @@ def test_pack_shows_the_headline_total_and_rank(outputs, fetched, params_file, b
         assert "quotes 34,657 and rank 7" in overview
     sources = _text(site / "sources.html")
     assert "6345105bf68b4416cbf20183adef8e3086470ceb2e72d91e0e0d67b2df49373e" in sources
+
+
+def test_measure_rank_by_rate_agrees_with_london_rates(crime):
+    from csp_evidence import priorities, summaries
+
+    table = summaries.measure_table(crime, "Tower Hamlets", "2019/20", priorities.NEIGHBOURHOOD).set_index("measure")
+    for measure in priorities.NEIGHBOURHOOD:
+        london = summaries.london_rates(priorities.measure_rows(crime, measure), "2019/20")
+        by_rate = 1 + int((london["rate"] > london.loc["Tower Hamlets", "rate"]).sum())
+        by_count = 1 + int((london["count"] > london.loc["Tower Hamlets", "count"]).sum())
+        assert table.loc[measure.name, "rate_rank"] == by_rate
+        assert table.loc[measure.name, "rank"] == by_count

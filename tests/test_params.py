@@ -65,3 +65,22 @@ def test_period_outside_data_states_the_data_range(tmp_path):
     params = load_params(_params(tmp_path, BASE.replace('["2018/19", "2019/20"]', '["2019/20", "2024/25"]')))
     with pytest.raises(ParamsError, match=r"financial year 2024/25 .* outside the data: MPS recorded crime covers 2010-04 to 2024-01"):
         check_against_data(params, MONTHS, "MPS recorded crime", BOROUGHS)
+
+
+def test_year_before_the_headline_must_be_in_the_data(tmp_path):
+    text = BASE.replace('headline_year: "2019/20"', 'headline_year: "2010/11"').replace('["2018/19", "2019/20"]', '["2010/11"]')
+    params = load_params(_params(tmp_path, text))
+    with pytest.raises(ParamsError, match=r"financial year 2009/10 .* outside the data"):
+        check_against_data(params, MONTHS, "MPS recorded crime", BOROUGHS)
+
+
+def test_years_before_the_population_estimates_are_named(tmp_path):
+    params = load_params(_params(tmp_path, BASE.replace('["2018/19", "2019/20"]', '["2010/11", "2019/20"]')))
+    with pytest.raises(ParamsError, match=r"2010/11 starts before the population estimates \(mid-2011 to mid-2023\)"):
+        check_against_data(params, MONTHS, "MPS recorded crime", BOROUGHS, population_years=(2011, 2023))
+
+
+def test_covid_start_needs_five_pre_pandemic_years(tmp_path):
+    params = load_params(_params(tmp_path, BASE + 'covid_start: "2014-03"\n'))
+    with pytest.raises(ParamsError, match="covid_start 2014-03 needs 5 years of data before it"):
+        check_against_data(params, MONTHS, "MPS recorded crime", BOROUGHS)

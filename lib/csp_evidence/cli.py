@@ -61,8 +61,17 @@ def cmd_render(args: argparse.Namespace) -> int:
     from .pipeline import outputs_dir
     from .render import render
 
+    from filelock import FileLock, Timeout
+
+    from .pipeline import RunError
+
     params = load_params(args.params)
-    site = render(outputs_dir() / params.name, params.display_title, engine=args.engine)
+    lock = FileLock(str(outputs_dir() / f".{params.name}.lock"))
+    try:
+        with lock.acquire(timeout=0):
+            site = render(outputs_dir() / params.name, params.display_title, engine=args.engine)
+    except Timeout:
+        raise RunError(f"another run is building {outputs_dir() / params.name} (lock {lock.lock_file}); wait for it") from None
     console.print(f"Site: {site / 'index.html'}")
     return 0
 

@@ -49,14 +49,15 @@ def covid_effects(crime: pd.DataFrame, borough: str, measures: Sequence[Measure]
         fits[m.name] = cf
         periods = cf.periods.set_index("period")
         fy = periods.loc[f"Financial year {year}"]
-        lockdown = periods.iloc[0]
+        lockdown = periods.loc["First lockdown"] if "First lockdown" in periods.index else None
         its = ts.interrupted_time_series(series, interruption=start, end=its_end)
         rows.append(row | {
             "observed": int(fy["observed"]), "expected": float(fy["expected"]),
             "lower": float(fy["lower"]), "upper": float(fy["upper"]), "outside": fy["outside"],
             "pct_difference": float(fy["pct_difference"]),
-            "lockdown_observed": int(lockdown["observed"]), "lockdown_expected": float(lockdown["expected"]),
-            "lockdown_outside": lockdown["outside"],
+            "lockdown_observed": None if lockdown is None else int(lockdown["observed"]),
+            "lockdown_expected": None if lockdown is None else float(lockdown["expected"]),
+            "lockdown_outside": None if lockdown is None else lockdown["outside"],
             "its_level_ratio": its.level_change_ratio, "its_low": its.level_ci[0], "its_high": its.level_ci[1],
             "model": cf.model.split(",")[0], "note": "",
         })

@@ -173,7 +173,7 @@ def fetch(
         results.append(FetchResult(src.id, target, action, got))
         if on_progress:
             on_progress(results[-1])
-    if update:
+    if update and not missing:  # a lock is rewritten whole or not at all
         write_lock(lock)
     if missing:
         lines = "\n".join(f"  - {s.file} ({s.id}): {why}; official page {s.page}" for s, why in missing)
@@ -191,8 +191,10 @@ def verified_file(source_id: str) -> tuple[Path, str]:
     target = raw_dir() / src.file
     if not target.is_file():
         fetch([source_id])
-    want = read_lock()[source_id].sha256
-    got = sha256_of(target)
+    entry = read_lock().get(source_id)
+    if entry is None:
+        raise FetchError(f"{src.file} ({source_id}) is present but not in data/sources.lock; run `csp fetch --update` to lock it")
+    want, got = entry.sha256, sha256_of(target)
     if got != want:
         raise _mismatch(src, f"data/raw ({target})", got, want)
     return target, got

@@ -101,8 +101,14 @@ def load_params(path: Path | str) -> Params:
     )
 
 
-def check_against_data(params: Params, months: pd.Series | pd.DatetimeIndex, source: str, valid_boroughs: list[str]) -> None:
-    """Check the borough exists and every financial year lies wholly inside the data's months."""
+def check_against_data(params: Params, months: pd.Series | pd.DatetimeIndex, source: str, valid_boroughs: list[str],
+                       population_years: tuple[int, int] | None = None, pre_years: int = 5) -> None:
+    """Check the borough exists and the periods fit the data.
+
+    Every financial year, and the year before the headline year, must lie wholly inside the data's months;
+    every financial year must start within the population estimates' years (`population_years`, first and
+    last mid-year; later years use the latest); `covid_start` needs `pre_years` of data before it.
+    """
     if params.borough not in valid_boroughs:
         raise ParamsError(
             f"params {params.name!r}: unknown borough {params.borough!r}; valid boroughs: {', '.join(valid_boroughs)}"
@@ -110,6 +116,14 @@ def check_against_data(params: Params, months: pd.Series | pd.DatetimeIndex, sou
     months = pd.DatetimeIndex(months)
     first, last = months.min(), months.max()
     for fy in params.financial_years:
+        if population_years and parse_financial_year(fy) < population_years[0]:
+            raise ParamsError(
+                f"params {params.name!r}: financial year {fy} starts before the population estimates "
+                f"(mid-{population_years[0]} to mid-{population_years[1]}), so it has no rate per 1,000"
+            )
+    from .periods import previous_financial_year
+
+    for fy in (*params.financial_years, previous_financial_year(params.headline_year)):
         span = financial_year_months(fy)
         if span[0] < first or span[-1] > last:
             raise ParamsError(
@@ -117,8 +131,8 @@ def check_against_data(params: Params, months: pd.Series | pd.DatetimeIndex, sou
                 f"the data: {source} covers {first:%Y-%m} to {last:%Y-%m}"
             )
     covid = pd.Timestamp(params.covid_start + "-01")
-    if not first + pd.DateOffset(years=3) <= covid <= last:
+    if not first + pd.DateOffset(years=pre_years) <= covid <= last - pd.DateOffset(months=3):
         raise ParamsError(
-            f"params {params.name!r}: covid_start {params.covid_start} needs three years of data before it, inside "
-            f"{source} ({first:%Y-%m} to {last:%Y-%m})"
+            f"params {params.name!r}: covid_start {params.covid_start} needs {pre_years} years of data before it "
+            f"and 3 months after, inside {source} ({first:%Y-%m} to {last:%Y-%m})"
         )

@@ -69,8 +69,9 @@ def outputs_dir() -> Path:
 def prepare(params: Params) -> None:
     """Check the params against the data, and build the shared tidy tables once (cached as parquet)."""
     crime = datasets.recorded_crime()
-    check_against_data(params, crime["month"].unique(), "MPS recorded crime (CRIS-era extracts)", geo.mps_boroughs())
-    datasets.population()
+    years = datasets.population()["year"]
+    check_against_data(params, crime["month"].unique(), "MPS recorded crime (CRIS-era extracts)", geo.mps_boroughs(),
+                       population_years=(int(years.min()), int(years.max())))
     datasets.recorded_crime_extract_2020()
 
 
@@ -90,6 +91,8 @@ def _execute(notebook: Path, stage: Path, params: Params) -> None:
             f"run {params.name!r}: notebook {notebook.name} failed in cell {exc.exec_count} "
             f"({exc.ename}: {exc.evalue})"
         ) from exc
+    except Exception as exc:  # a dead kernel, a missing kernel or parameters cell, an unreadable notebook
+        raise RunError(f"run {params.name!r}: notebook {notebook.name} could not run ({type(exc).__name__}: {exc})") from exc
 
 
 def _keep_failed(stage: Path, params: Params) -> Path:
@@ -192,7 +195,9 @@ def run(
 
     A notebook whose inputs (notebook, params, locked data, plan tables, library) are unchanged since the
     last good run is reused, not executed again, unless `force`; notebooks not named in `notebooks` keep
-    their previous outputs. `on_notebook_done(name, 'executed' | 'reused')` reports progress.
+    their previous outputs. A run without `render_site` publishes no site (a site of the old notebooks
+    would disagree with the new ones): `csp render` builds it. `on_notebook_done(name, 'executed' |
+    'reused')` reports progress.
     """
     params = params if isinstance(params, Params) else load_params(params)
     for name, value in SINGLE_THREADED.items():  # inherited by the kernels papermill starts
@@ -222,13 +227,14 @@ def run(
         (stage / "notebooks").mkdir()
         result = RunResult(params, target)
         try:
-            to_run = []
+            to_run, reused_keys = [], {}
             for nb in all_paths:
                 old = previous.get(nb.stem, {})
                 unchanged = old.get("key") == keys[nb.stem] and not force
                 keep_old = nb.stem not in selected or unchanged
                 if keep_old and _reuse(target, stage, old.get("files", [])):
                     result.reused.append(nb.stem)
+                    reused_keys[nb.stem] = old["key"]  # outputs of those inputs, even if the inputs changed since
                     if on_notebook_done and nb.stem in selected:
                         on_notebook_done(nb.stem, "reused")
                 elif nb.stem in selected:
@@ -241,7 +247,7 @@ def run(
                     if on_notebook_done:
                         on_notebook_done(nb.stem, "executed")
             manifest = {"params": params.notebook_parameters(), "library": __version__, "notebooks": {
-                stem: {"key": keys[stem], "files": _outputs_of(stage, stem)}
+                stem: {"key": reused_keys.get(stem, keys[stem]), "files": _outputs_of(stage, stem)}
                 for stem in keys if (stage / "notebooks" / f"{stem}.ipynb").is_file()
             }}
             if render_site:
@@ -254,8 +260,6 @@ def run(
 
                     render(stage, params.display_title, engine=engine)
                 result.site = target / "site"
-            elif (target / "site").is_dir():
-                shutil.copytree(target / "site", stage / "site", copy_function=_link_or_copy)
             (stage / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         except BaseException as exc:  # includes KeyboardInterrupt: nothing half-written is published
             if isinstance(exc, RunError):

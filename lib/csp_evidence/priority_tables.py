@@ -26,7 +26,7 @@ from .stats.change import compare_counts, financial_year_totals
 from .summaries import measure_table, monthly_series
 
 _CHANGE = ["previous", "count", "change", "pct_change", "p_value", "significant", "z_score", "signal", "rate",
-           "london_rate", "rank", "ranked"]
+           "london_rate", "rank", "rate_rank", "ranked"]
 _COVID = ["observed", "expected", "lower", "upper", "outside", "pct_difference", "lockdown_observed",
           "lockdown_expected", "lockdown_outside", "its_level_ratio", "its_low", "its_high", "model", "note"]
 
@@ -107,7 +107,7 @@ def measure_findings(table: pd.DataFrame, borough: str, headline_year: str) -> s
             f"- **{f.md(row['measure'])}**: {_change_words(row, '', headline_year)}; "
             f"{_change_words(row, 'pandemic_', year)}. In {headline_year} {f.md(borough)} recorded "
             f"{row['rate']:.2f} per 1,000 residents, {london} London's {row['london_rate']:.2f}, the "
-            f"{f.ordinal(int(row['rank']))} highest of {int(row['ranked'])} boroughs. "
+            f"{f.ordinal(int(row['rate_rank']))} highest rate of {int(row['ranked'])} boroughs. "
             + _capital(covid.covid_sentence(row).split(": ", 1)[1]))
     return "\n".join(bullets)
 
@@ -170,7 +170,7 @@ def drug_enforcement_sentence(crime: pd.DataFrame, table: pd.DataFrame, borough:
             f"{f.md(name).lower()} {verb} {f.pct(abs(change), signed=False)} in {year} "
             f"({f.number(row['pandemic_previous'])} to {f.number(row['pandemic_count'])}, "
             f"{'beyond' if beyond else 'within'} chance) while London's {verb_of(london['pct_change'])} "
-            f"{f.pct(abs(london['pct_change']), signed=False)}, ranking {f.ordinal(int(row['pandemic_rank']))} of "
+            f"{f.pct(abs(london['pct_change']), signed=False)}, ranking {f.ordinal(int(row['pandemic_rate_rank']))} of "
             f"{int(row['pandemic_ranked'])} boroughs per resident; the year was "
             + {"above": "above", "below": "below", "within": "within"}.get(row.get("outside"), "not compared with")
             + " its counterfactual interval")
@@ -280,14 +280,15 @@ def change_columns(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def london_columns(table: pd.DataFrame) -> pd.DataFrame:
-    """Rate per 1,000, London's rate and rank of 32, in the headline and first pandemic years."""
-    return table[["measure", "rate", "london_rate", "rank", "pandemic_rate", "pandemic_london_rate", "pandemic_rank"]]
+    """Rate per 1,000, London's rate and the rank of 32 by rate, in the headline and first pandemic years."""
+    columns = ["measure", "rate", "london_rate", "rate_rank", "pandemic_rate", "pandemic_london_rate", "pandemic_rate_rank"]
+    return table[columns].rename(columns={"rate_rank": "rank", "pandemic_rate_rank": "pandemic_rank"})
 
 
 def london_index(table: pd.DataFrame) -> pd.DataFrame:
     """The chartable measures' rate relative to London's (London = 100) in the headline year, for the comparison chart."""
     rows = table[~table["small"]].set_index("measure")
-    out = rows[["rate", "london_rate", "rank", "ranked"]].copy()
+    out = rows[["rate", "london_rate", "rate_rank", "ranked"]].rename(columns={"rate_rank": "rank"})
     out["index"] = 100 * out["rate"] / out["london_rate"]
     return out
 

@@ -142,7 +142,7 @@ def year_sentence(table: pd.DataFrame, group: str, year: str) -> str:
         text = change_sentence(group, r["count"], r["previous"], r["pct_change"], bool(r["significant"]),
                                r["p_value"], year, previous_financial_year(year)) + " "
     return text + (f"That is {r['rate']:.2f} per 1,000 residents against {r['london_rate']:.2f} for London, "
-                   f"the {ordinal(int(r['rank']))} highest of {int(r['ranked'])} boroughs ({number(r['count'])} offences).")
+                   f"and by count the {ordinal(int(r['rank']))} highest of {int(r['ranked'])} boroughs ({number(r['count'])} offences).")
 
 
 # --------------------------------------------------------------------------- proven reoffending (MoJ)

@@ -88,8 +88,18 @@ def totals_by_year(crime: pd.DataFrame, borough: str, years: Sequence[str],
     return pd.DataFrame(rows)
 
 
+def rate_rank(counts: pd.Series, year: str, borough: str) -> int:
+    """Rank of a borough among the 32 by rate per 1,000 residents in a financial year (1 = highest rate)."""
+    pop = geo.population_for_financial_year(year).set_index("borough")["population"]
+    rates = counts.reindex(pop.index, fill_value=0) / pop
+    return rank_of(rates, borough)[0]
+
+
 def _comparison_row(totals: pd.DataFrame, borough: str, year: str, pop_b: int, london_pop: int) -> dict:
-    """Year against previous year for one borough from (borough, financial_year, count) totals, with rate and rank."""
+    """Year against previous year for one borough from (borough, financial_year, count) totals, with rate and ranks.
+
+    `rank` is by count, `rate_rank` by rate per 1,000 residents (1 = highest of the 32 boroughs).
+    """
     cur_all = totals[totals["financial_year"] == year].set_index("borough")["count"]
     prev_all = totals[totals["financial_year"] == previous_financial_year(year)].set_index("borough")["count"]
     current, previous = int(cur_all.get(borough, 0)), int(prev_all.get(borough, 0))
@@ -101,7 +111,7 @@ def _comparison_row(totals: pd.DataFrame, borough: str, year: str, pop_b: int, l
         "z_score": change.z_score, "signal": change.signal,
         "rate": rate_per_1000(current, pop_b),
         "london_rate": rate_per_1000(int(cur_all.drop(index=[AIRPORTS], errors="ignore").sum()), london_pop),
-        "rank": rank, "ranked": ranked,
+        "rank": rank, "rate_rank": rate_rank(cur_all, year, borough), "ranked": ranked,
     }
 
 
@@ -115,7 +125,7 @@ def category_table(crime: pd.DataFrame, borough: str, year: str, level: str = "m
     """One row per category: the year's count, change on the previous year with significance, rate and rank.
 
     Columns: category, previous, count, change, pct_change, p_value, significant, z_score, signal, rate,
-    london_rate, rank, ranked.
+    london_rate, rank (by count), rate_rank (by rate), ranked.
     """
     borough = geo.check_borough(borough)
     totals = financial_year_totals(select(crime, categories, level), by=("borough", level))
@@ -132,7 +142,7 @@ def measure_table(crime: pd.DataFrame, borough: str, year: str, measures, thresh
     """One row per measure of a priority: the year against the previous one, rate, London rate and rank.
 
     Columns: measure, previous, count, change, pct_change, p_value, significant, z_score, signal, rate,
-    london_rate, rank, ranked, small (count or previous below `threshold`, for safeguarding measures).
+    london_rate, rank (by count), rate_rank (by rate), ranked, small (count or previous below `threshold`, for safeguarding measures).
     """
     from .priorities import measure_rows
 
