@@ -50,7 +50,6 @@ UNITS = ("offences", "residents", "rank", "per cent", "per cent change")
 MATCHES, WITHIN_REVISION, DIFFERS, CANNOT = "matches", "within revision", "differs", "cannot be checked"
 NO_PLAN_VALUE = "no plan value"
 
-CRIME_SOURCES = ("mps_borough_historical",)
 EXTRACT_2020 = "mps_borough_extract_2020_07"
 
 _DASHBOARD = ("MPS Monthly Crime Dashboard Data, 'Other Crime Data' (London Datastore, "

@@ -66,13 +66,6 @@ HATE = (
            "Racially or Religiously Aggravated Public Fear, Al"),
 )
 
-ACQUISITIVE = (
-    _major("Acquisitive crime (burglary, robbery, theft, vehicle offences)", "Burglary", "Robbery", "Theft",
-           "Vehicle Offences"),
-)
-DRUGS = (_major("Drug offences", "Drug Offences"),)
-
-
 def measure_rows(crime: pd.DataFrame, measure: Measure) -> pd.DataFrame:
     """The rows a measure counts (every row for the total)."""
     return crime if not measure.categories else measure.rows(crime)

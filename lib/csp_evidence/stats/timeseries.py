@@ -289,7 +289,9 @@ def _sarima_label(order: Order, seasonal: SeasonalOrder, period: int, drift: boo
 def _total_row(
     monthly: pd.DataFrame, simulated: pd.DataFrame, level: float, months: Iterable, label: str
 ) -> dict[str, object]:
-    """Observed and expected (sum of monthly expected) totals over `months`; interval from simulated totals."""
+    """Observed and expected totals over `months`: expected and its interval are the median and quantiles of the
+    simulated totals, so the point sits inside its own interval (a sum of monthly medians of a log model would
+    sit below the median of the sum)."""
     months = pd.DatetimeIndex(pd.to_datetime(list(months))).sort_values()
     if len(months) == 0:
         raise ValueError(f"months for {label!r} is empty; expected forecast months")
@@ -300,9 +302,9 @@ def _total_row(
             f"not in it: {', '.join(_month(t) for t in outside_window[:5])}"
         )
     observed = float(monthly.loc[months, "observed"].sum())
-    expected = float(monthly.loc[months, "expected"].sum())
     tail = (1 - level) / 2
-    lower, upper = (float(v) for v in np.quantile(simulated.loc[months].sum(axis=0), [tail, 1 - tail]))
+    totals = simulated.loc[months].sum(axis=0)
+    lower, expected, upper = (float(v) for v in np.quantile(totals, [tail, 0.5, 1 - tail]))
     return {
         "period": label,
         "start": months[0],
