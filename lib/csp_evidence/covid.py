@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from . import findings as f
-from .periods import financial_year
+from .periods import COVID_PERIODS, financial_year
 from .priorities import Measure, measure_rows
 from .stats import timeseries as ts
 from .summaries import monthly_series
@@ -81,3 +81,14 @@ def counterfactual_chart_data(cf: ts.Counterfactual, series: pd.Series, since: s
     frame = pd.DataFrame({"Observed": series.loc[since:]})
     frame = frame.join(cf.monthly[["expected", "lower", "upper"]].rename(columns={"expected": "Expected without the pandemic"}))
     return frame.loc[: cf.monthly.index.max()]
+
+
+def month_label(month: str) -> str:
+    """'2020-03' -> 'March 2020'."""
+    return f"{pd.Timestamp(f'{month}-01'):%B %Y}"
+
+
+def first_lockdown_label() -> str:
+    """The months of the first lockdown period as words: 'March to June 2020'."""
+    first = COVID_PERIODS[0]
+    return f"{first.start:%B} to {first.end:%B %Y}"
