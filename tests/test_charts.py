@@ -18,6 +18,8 @@ def test_markdown_escaping_of_data_text():
     assert md("Hackney [x](javascript:1) *bold* <b>") == r"Hackney \[x\]\(javascript:1\) \*bold\* \<b\>"
     assert "\\<img" in rank_sentence("<img src=x>", 10, 1, 32, "2019/20")
     assert "\\*" in change_sentence("Drugs*", 10, 5, 100.0, True, 0.01, "2019/20", "2018/19")
+    assert md("- not a list\n# nor a heading") == "\\- not a list \\# nor a heading"
+    assert md("1. Borough") == "1\\. Borough"
 
 
 def test_ordinals():

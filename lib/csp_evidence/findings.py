@@ -9,9 +9,17 @@ import re
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 
 
+_LINE_START = re.compile(r"^(\s*)([-+=]|\d+(?=[.)]))")
+
+
 def md(text: object) -> str:
-    """Text from data made safe for Markdown: HTML escaped and Markdown markup characters backslashed."""
-    return _MD_SPECIAL.sub(r"\\\1", html.unescape(str(text))).replace("&", "&amp;")
+    """Text from data made safe for Markdown: one line, HTML escaped, markup characters backslashed, and no
+    leading list or heading marker."""
+    one_line = " ".join(html.unescape(str(text)).split())
+    escaped = _MD_SPECIAL.sub(r"\\\1", one_line).replace("&", "&amp;")
+    # '- x' and '+ x' become '\- x'; '1. x' becomes '1\. x' (a backslash before a digit would not escape it)
+    return _LINE_START.sub(lambda m: m.group(1) + (m.group(2) + "\\" if m.group(2)[0].isdigit() else "\\" + m.group(2)),
+                           escaped)
 
 
 def number(value: float) -> str:
