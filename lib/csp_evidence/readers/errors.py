@@ -14,5 +14,28 @@ class SourceFormatError(ValueError):
             where += f", line {row}"
         if column is not None:
             where += f", column {column!r}"
-        super().__init__(f"{where}: {problem}")
+        # a message that already names the file (a summary of several failures) is kept as it is
+        super().__init__(problem if problem.startswith(str(path)) else f"{where}: {problem}")
         self.path, self.row, self.column, self.problem = Path(path), row, column, problem
+
+
+def read_csv_text(path: Path, required: tuple[str, ...] | list[str], error: type[SourceFormatError] = SourceFormatError,
+                  hint: str = "", **read_csv_args) -> "pd.DataFrame":
+    """Read an official CSV with every column as text; a missing, empty or unreadable file, or a missing
+    required column, raises `error` naming the file (and the column, with `hint` added to the message)."""
+    import pandas as pd
+
+    if not path.is_file():
+        raise error(path, "file not found")
+    if path.stat().st_size == 0:
+        raise error(path, "file is empty")
+    options = {"dtype": str, "keep_default_na": False, "encoding": "utf-8-sig"} | read_csv_args
+    try:
+        raw = pd.read_csv(path, **options)
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise error(path, f"cannot be read as a CSV ({exc})") from exc
+    raw.columns = [str(c).strip() for c in raw.columns]
+    missing = [c for c in required if c not in raw.columns]
+    if missing:
+        raise error(path, f"missing column(s) {missing}; found {list(raw.columns)[:8]}{hint}", column=missing[0])
+    return raw

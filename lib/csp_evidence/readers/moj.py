@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from csp_evidence.readers.errors import SourceFormatError
+from csp_evidence.readers.errors import SourceFormatError, read_csv_text
 
 from csp_evidence.stats.proportions import two_proportion_test, wilson_interval
 
@@ -67,11 +67,6 @@ _MONTHS["sept"] = 9
 
 class MojFormatError(SourceFormatError):
     """A proven reoffending data-tool file that does not have the expected layout or values."""
-
-    def __init__(self, path: Path | str, message: str) -> None:
-        # the message already names the file, line(s) and column(s), possibly for several failures
-        ValueError.__init__(self, message)
-        self.path, self.row, self.column, self.problem = Path(path), None, None, message
 
 
 def _line(index: object) -> int:
@@ -159,14 +154,7 @@ def _schema_error_message(path: Path, err: pa.errors.SchemaErrors, frame: pd.Dat
 def read_proven_reoffending(path: str | Path) -> pd.DataFrame:
     """Read the MoJ geographic proven reoffending CSV into a tidy validated table, one row per cohort and group."""
     path = Path(path)
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise MojFormatError(path, f"{path}: cannot be read as a CSV ({exc})") from exc
-    raw.columns = [str(c).strip() for c in raw.columns]
-    missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
-    if missing:
-        raise MojFormatError(path, f"{path}: missing column(s) {missing}; found {list(raw.columns)}")
+    raw = read_csv_text(path, REQUIRED_COLUMNS, MojFormatError)
 
     tidy = pd.DataFrame(
         {

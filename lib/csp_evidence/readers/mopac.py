@@ -48,7 +48,7 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from csp_evidence.readers.errors import SourceFormatError
+from csp_evidence.readers.errors import SourceFormatError, read_csv_text
 
 NAMED_COLUMNS: tuple[str, ...] = ("Date", "Survey", "Borough", "Measure", "Proportion", "MPS")
 
@@ -79,11 +79,6 @@ _PROPORTION_TEXT = r"^\d+(,\d+)?$"
 
 class PasFormatError(SourceFormatError):
     """A PAS dashboard file that does not have the expected layout or values."""
-
-    def __init__(self, path: Path | str, message: str) -> None:
-        # the message already names the file, line(s) and column(s), possibly for several failures
-        ValueError.__init__(self, message)
-        self.path, self.row, self.column, self.problem = Path(path), None, None, message
 
 
 def normalise_borough(name: str) -> str:
@@ -148,13 +143,7 @@ def _message(
 def read_pas(path: str | Path) -> pd.DataFrame:
     """Read the PAS Borough dashboard CSV into a tidy table: quarter_end, borough, measure, proportion, london."""
     path = Path(path)
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise PasFormatError(path, f"{path}: cannot be read as a CSV ({exc})") from exc
-    missing = [c for c in NAMED_COLUMNS if c not in raw.columns]
-    if missing:
-        raise PasFormatError(path, f"{path}: missing column(s) {missing}; found {list(raw.columns)}")
+    raw = read_csv_text(path, NAMED_COLUMNS, PasFormatError)
     extra = [c for c in raw.columns if c not in NAMED_COLUMNS and not str(c).startswith("Unnamed:")]
     if extra:
         raise PasFormatError(path, f"{path}: unexpected named column(s) {extra}; expected {list(NAMED_COLUMNS)}")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from .errors import SourceFormatError
+from .errors import SourceFormatError, read_csv_text
 
 ID_COLUMNS = {"MajorText": "major_category", "MinorText": "minor_category", "LookUp_BoroughName": "borough"}
 MONTH_COLUMN = re.compile(r"^\d{6}$")
@@ -37,22 +37,8 @@ TIDY_SCHEMA = pa.DataFrameSchema(
 
 
 def _read_wide(path: Path) -> pd.DataFrame:
-    if not path.is_file():
-        raise SourceFormatError(path, "file not found")
-    if path.stat().st_size == 0:
-        raise SourceFormatError(path, "file is empty")
-    try:
-        wide = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise SourceFormatError(path, f"not a readable CSV ({exc})") from exc
-    missing = [c for c in ID_COLUMNS if c not in wide.columns]
-    if missing:
-        raise SourceFormatError(
-            path,
-            f"column(s) {', '.join(missing)} missing; found {', '.join(wide.columns[:6])}... "
-            "(is this a CONNECT-era '_connect' file? those use BoroughName and must not be joined to CRIS months)",
-            column=missing[0],
-        )
+    wide = read_csv_text(path, list(ID_COLUMNS), hint=" (is this a CONNECT-era '_connect' file? those use "
+                         "BoroughName and must not be joined to CRIS months)")
     if wide.empty:
         raise SourceFormatError(path, "has a header but no data rows")
     return wide

@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from csp_evidence.readers.errors import SourceFormatError
+from csp_evidence.readers.errors import SourceFormatError, read_csv_text
 
 EXPECTED_COLUMNS: tuple[str, ...] = (
     "Crime ID",
@@ -77,11 +77,6 @@ _LSOA_NAME = re.compile(r"^(?P<borough>.*\S)\s+\d{3}[A-Z]$")
 class PoliceUkFormatError(SourceFormatError):
     """A data.police.uk street file that does not have the expected layout or values."""
 
-    def __init__(self, path: Path | str, message: str) -> None:
-        # the message already names the file, line(s) and column(s), possibly for several failures
-        ValueError.__init__(self, message)
-        self.path, self.row, self.column, self.problem = Path(path), None, None, message
-
 
 _SCHEMA = pa.DataFrameSchema(
     {
@@ -114,16 +109,8 @@ def _schema_error_message(path: Path, err: pa.errors.SchemaErrors) -> str:
 def read_street_file(path: str | Path) -> pd.DataFrame:
     """Read and validate one street-level file; returns the raw rows (all columns as strings, '' -> NA)."""
     path = Path(path)
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise PoliceUkFormatError(path, f"{path}: cannot be read as a data.police.uk street CSV ({exc})") from exc
-    missing = [c for c in EXPECTED_COLUMNS if c not in raw.columns]
-    if missing:
-        raise PoliceUkFormatError(
-            path,
-            f"{path}: missing column(s) {missing}; expected the data.police.uk street layout {list(EXPECTED_COLUMNS)}"
-        )
+    raw = read_csv_text(path, EXPECTED_COLUMNS, PoliceUkFormatError, na_values=[""],
+                        hint=f"; expected the data.police.uk street layout {list(EXPECTED_COLUMNS)}")
     for col in ("Month", "Crime type"):
         blank = raw.index[raw[col].isna()]
         if len(blank):
