@@ -108,7 +108,10 @@ def _download(src: Source, target: Path, want: str | None) -> str:
                 src.url, known_hash=None, fname=target.name, path=tmp_dir, progressbar=False
             )
         except Exception as exc:  # network errors come in many types (requests, urllib3, OSError)
-            raise ConnectionError(f"{src.url}: {exc}") from exc
+            root = exc
+            while root.__context__ is not None and root.__context__ is not root:
+                root = root.__context__
+            raise ConnectionError(f"{src.url}: {type(root).__name__}: {str(root)[:120]}") from exc
         got = sha256_of(Path(fetched))
         if want is not None and got != want:
             raise _mismatch(src, src.url, got, want)
