@@ -39,3 +39,36 @@ def read_csv_text(path: Path, required: tuple[str, ...] | list[str], error: type
     if missing:
         raise error(path, f"missing column(s) {missing}; found {list(raw.columns)[:8]}{hint}", column=missing[0])
     return raw
+
+
+def file_line(index: object) -> int:
+    """The 1-based line in the file of a 0-based data row index (line 1 is the header)."""
+    return int(index) + 2  # type: ignore[call-overload]
+
+
+def schema_failures(path: Path, err, title: str, columns: dict[str, str] | None = None,
+                    describe=None, row_checks: tuple[str, ...] = (), limit: int = 10) -> str:
+    """Pandera's lazy failures as 'file: line N, column C: value V fails CHECK' lines, at most `limit` of them.
+
+    A check over several columns (uniqueness, a frame-wide check, or a check named in `row_checks`) is reported
+    once per row, after the single-column failures. `columns` maps
+    tidy column names back to the file's; `describe(case, line)` may return a reader's own wording for a case.
+    """
+    import pandas as pd
+
+    cases = err.failure_cases.drop_duplicates(["check", "index", "column"])
+    check = cases["check"].astype(str)
+    row_wide = cases["column"].isna() | (check == "multiple_fields_uniqueness") | check.isin(row_checks)
+    cases = pd.concat([cases[~row_wide], cases[row_wide].drop_duplicates(["check", "index"])])
+    out = []
+    for _, case in cases.head(limit).iterrows():
+        line = f"line {file_line(case['index'])}" if pd.notna(case["index"]) else "all rows"
+        text = describe(case, line) if describe else None
+        if text is None:
+            column = (columns or {}).get(str(case["column"]), case["column"])
+            value = case["failure_case"]
+            value = f"{value:%d/%m/%Y}" if isinstance(value, pd.Timestamp) else repr(value)
+            text = f"column {column!r}: value {value} fails {case['check']}"
+        out.append(f"{path}: {line}, {text}")
+    more = f"\n... and {len(cases) - limit} more" if len(cases) > limit else ""
+    return f"{title}\n" + "\n".join(out) + more

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from csp_evidence.readers.errors import SourceFormatError, read_csv_text
+from csp_evidence.readers.errors import SourceFormatError, file_line, read_csv_text, schema_failures
 
 from csp_evidence.stats.proportions import two_proportion_test, wilson_interval
 
@@ -67,11 +67,6 @@ _MONTHS["sept"] = 9
 
 class MojFormatError(SourceFormatError):
     """A proven reoffending data-tool file that does not have the expected layout or values."""
-
-
-def _line(index: object) -> int:
-    """The 1-based file line of a 0-based data row index (line 1 is the header)."""
-    return int(index) + 2  # type: ignore[call-overload]
 
 
 def parse_cohort(label: str) -> tuple[pd.Timestamp, pd.Timestamp, int]:
@@ -124,31 +119,20 @@ _SOURCE_COLUMN = {
 
 
 def _schema_error_message(path: Path, err: pa.errors.SchemaErrors, frame: pd.DataFrame) -> str:
-    """Summarise pandera failures as 'file: line N, column C: value (check)' lines."""
-    out = []
-    cases = err.failure_cases.copy()
-    wide = cases["check"].astype(str).isin(["reoffenders <= offenders", "reoffences >= reoffenders"])
-    # a frame-wide check reports every cell of a failing row: keep one entry per row, after column failures
-    dup = cases["check"].astype(str) == "multiple_fields_uniqueness"
-    cases = pd.concat(
-        [cases[~wide & ~dup], cases[dup].drop_duplicates("index"), cases[wide].drop_duplicates(["check", "index"])]
-    )
-    for _, case in cases.head(10).iterrows():
-        check = str(case["check"])
-        idx = case["index"]
-        line = f"line {_line(idx)}" if pd.notna(idx) else "all rows"
+    """Pandera failures in the data tool's own terms: repeated cohorts and impossible counts name the row's values."""
+
+    def in_file_terms(case, line):
+        check, idx = str(case["check"]), case["index"]
         if check == "multiple_fields_uniqueness":
             key = tuple(frame.loc[idx, ["geography", "category", "age_group", "cohort"]])
-            out.append(f"{path}: {line}, columns Geography/Category/Adult / Juvenile/Cohort: {key} is repeated")
-        elif check in ("reoffenders <= offenders", "reoffences >= reoffenders"):
-            row = frame.loc[idx]
-            values = ", ".join(f"{c}={row[c]}" for c in COUNT_COLUMNS)
-            out.append(f"{path}: {line}, columns offenders/reoffenders/reoffences: {values} breaks {check}")
-        else:
-            column = _SOURCE_COLUMN.get(str(case["column"]), case["column"])
-            out.append(f"{path}: {line}, column {column!r}: value {case['failure_case']!r} fails {check}")
-    more = f"\n... and {len(cases) - 10} more" if len(cases) > 10 else ""
-    return "invalid proven reoffending file\n" + "\n".join(out) + more
+            return f"columns Geography/Category/Adult / Juvenile/Cohort: {key} is repeated"
+        if check in ("reoffenders <= offenders", "reoffences >= reoffenders"):
+            values = ", ".join(f"{c}={frame.loc[idx, c]}" for c in COUNT_COLUMNS)
+            return f"columns offenders/reoffenders/reoffences: {values} breaks {check}"
+        return None
+
+    return schema_failures(path, err, "invalid proven reoffending file", _SOURCE_COLUMN, in_file_terms,
+                           row_checks=("reoffenders <= offenders", "reoffences >= reoffenders"))
 
 
 def read_proven_reoffending(path: str | Path) -> pd.DataFrame:
@@ -169,7 +153,7 @@ def read_proven_reoffending(path: str | Path) -> pd.DataFrame:
         try:
             start, end, months = parse_cohort(label)
         except ValueError as exc:
-            raise MojFormatError(path, f"{path}: line {_line(idx)}, column 'Cohort': {exc}") from None
+            raise MojFormatError(path, f"{path}: line {file_line(idx)}, column 'Cohort': {exc}") from None
         starts.append(start)
         ends.append(end)
         lengths.append(months)
@@ -184,7 +168,7 @@ def read_proven_reoffending(path: str | Path) -> pd.DataFrame:
             idx = ok.index[~ok][0]
             raise MojFormatError(
                 path,
-                f"{path}: line {_line(idx)}, column {col!r}: value {raw.at[idx, col]!r} is not a whole number"
+                f"{path}: line {file_line(idx)}, column {col!r}: value {raw.at[idx, col]!r} is not a whole number"
                 f" ({int((~ok).sum())} such row(s))"
             )
         tidy[col] = text.astype("int64")

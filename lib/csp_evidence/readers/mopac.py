@@ -48,7 +48,7 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from csp_evidence.readers.errors import SourceFormatError, read_csv_text
+from csp_evidence.readers.errors import SourceFormatError, file_line, read_csv_text, schema_failures
 
 NAMED_COLUMNS: tuple[str, ...] = ("Date", "Survey", "Borough", "Measure", "Proportion", "MPS")
 
@@ -86,11 +86,6 @@ def normalise_borough(name: str) -> str:
     return _BY_KEY[" ".join(str(name).split()).lower()]
 
 
-def _line(index: object) -> int:
-    """The 1-based file line of a 0-based data row index (line 1 is the header)."""
-    return int(index) + 2  # type: ignore[call-overload]
-
-
 _RAW_SCHEMA = pa.DataFrameSchema(
     {
         "Date": pa.Column(str, pa.Check.str_matches(r"^\d{1,2}/\d{1,2}/\d{4}$")),
@@ -117,27 +112,16 @@ _TIDY_SCHEMA = pa.DataFrameSchema(
 )
 
 
-def _message(
-    path: Path, err: pa.errors.SchemaErrors, columns: dict[str, str], frame: pd.DataFrame | None = None
-) -> str:
-    """Summarise pandera failures as 'file: line N, column C: value (check)' lines, one per row and check."""
-    cases = err.failure_cases.drop_duplicates(["check", "index", "column"])
-    dup = cases["check"].astype(str) == "multiple_fields_uniqueness"
-    cases = pd.concat([cases[~dup], cases[dup].drop_duplicates("index")])  # one line per repeated row
-    out = []
-    for _, case in cases.head(10).iterrows():
-        line = f"line {_line(case['index'])}" if pd.notna(case["index"]) else "all rows"
-        if case["check"] == "multiple_fields_uniqueness" and frame is not None:
-            q, b, m = frame.loc[case["index"], ["quarter_end", "borough", "measure"]]
-            out.append(f"{path}: {line}, columns Date/Borough/Measure: ({q:%d/%m/%Y}, {b!r}, {m!r}) is repeated"
-                       " (after normalising borough names)")
-            continue
-        column = columns.get(str(case["column"]), case["column"])
-        value = case["failure_case"]
-        value = f"{value:%d/%m/%Y}" if isinstance(value, pd.Timestamp) else repr(value)
-        out.append(f"{path}: {line}, column {column!r}: value {value} fails {case['check']}")
-    more = f"\n... and {len(cases) - 10} more" if len(cases) > 10 else ""
-    return "invalid PAS borough dashboard file\n" + "\n".join(out) + more
+def _message(path: Path, err: pa.errors.SchemaErrors, columns: dict[str, str], frame: pd.DataFrame | None = None) -> str:
+    """Pandera failures in the PAS file's own terms: a repeated (date, borough, measure) names the three values."""
+
+    def repeated(case, line):
+        if case["check"] != "multiple_fields_uniqueness" or frame is None:
+            return None
+        q, b, m = frame.loc[case["index"], ["quarter_end", "borough", "measure"]]
+        return f"columns Date/Borough/Measure: ({q:%d/%m/%Y}, {b!r}, {m!r}) is repeated (after normalising borough names)"
+
+    return schema_failures(path, err, "invalid PAS borough dashboard file", columns, repeated)
 
 
 def read_pas(path: str | Path) -> pd.DataFrame:
@@ -165,7 +149,7 @@ def read_pas(path: str | Path) -> pd.DataFrame:
     bad_date = tidy["quarter_end"].isna()
     if bad_date.any():
         i = bad_date.idxmax()
-        raise PasFormatError(path, f"{path}: line {_line(i)}, column 'Date': {raw.at[i, 'Date']!r} is not a d/m/yyyy date")
+        raise PasFormatError(path, f"{path}: line {file_line(i)}, column 'Date': {raw.at[i, 'Date']!r} is not a d/m/yyyy date")
     try:
         _TIDY_SCHEMA.validate(tidy, lazy=True)
     except pa.errors.SchemaErrors as err:
@@ -185,10 +169,10 @@ def _check_panel(path: Path, tidy: pd.DataFrame) -> None:
             raise PasFormatError(
                 path,
                 f"{path}: {quarter:%d/%m/%Y} {measure!r} has {len(boroughs)} boroughs, not 32 (lines "
-                f"{_line(group.index.min())}-{_line(group.index.max())}); missing {missing}"
+                f"{file_line(group.index.min())}-{file_line(group.index.max())}); missing {missing}"
             )
         if group["london"].nunique() != 1:
-            lines = [_line(i) for i in group.index[group["london"] != group["london"].mode().iloc[0]]]
+            lines = [file_line(i) for i in group.index[group["london"] != group["london"].mode().iloc[0]]]
             raise PasFormatError(
                 path,
                 f"{path}: {quarter:%d/%m/%Y} {measure!r}: column 'MPS' differs between boroughs (lines {lines[:10]})"

@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from csp_evidence.readers.errors import SourceFormatError, read_csv_text
+from csp_evidence.readers.errors import SourceFormatError, file_line, read_csv_text, schema_failures
 
 EXPECTED_COLUMNS: tuple[str, ...] = (
     "Crime ID",
@@ -90,22 +90,6 @@ _SCHEMA = pa.DataFrameSchema(
 )
 
 
-def _line(index: object) -> str:
-    """The 1-based line in the file of a 0-based data row index (line 1 is the header)."""
-    return f"line {int(index) + 2}"  # type: ignore[call-overload]
-
-
-def _schema_error_message(path: Path, err: pa.errors.SchemaErrors) -> str:
-    """Summarise pandera failure cases as 'file, line, column: value (check)' lines."""
-    cases = err.failure_cases
-    lines = []
-    for _, case in cases.head(10).iterrows():
-        where = _line(case["index"]) if pd.notna(case["index"]) else "all rows"
-        lines.append(f"{path}: {where}, column {case['column']!r}: value {case['failure_case']!r} fails {case['check']}")
-    more = f"\n... and {len(cases) - 10} more" if len(cases) > 10 else ""
-    return "invalid data.police.uk street file\n" + "\n".join(lines) + more
-
-
 def read_street_file(path: str | Path) -> pd.DataFrame:
     """Read and validate one street-level file; returns the raw rows (all columns as strings, '' -> NA)."""
     path = Path(path)
@@ -114,17 +98,17 @@ def read_street_file(path: str | Path) -> pd.DataFrame:
     for col in ("Month", "Crime type"):
         blank = raw.index[raw[col].isna()]
         if len(blank):
-            raise PoliceUkFormatError(path, f"{path}: {_line(blank[0])}, column {col!r} is empty ({len(blank)} row(s))")
+            raise PoliceUkFormatError(path, f"{path}: line {file_line(blank[0])}, column {col!r} is empty ({len(blank)} row(s))")
     try:
         _SCHEMA.validate(raw, lazy=True)
     except pa.errors.SchemaErrors as err:
-        raise PoliceUkFormatError(path, _schema_error_message(path, err)) from None
+        raise PoliceUkFormatError(path, schema_failures(path, err, "invalid data.police.uk street file")) from None
     no_id = raw["Crime ID"].isna() & (raw["Crime type"] != ASB)
     if no_id.any():
         first = raw.index[no_id][0]
         raise PoliceUkFormatError(
             path,
-            f"{path}: {_line(first)}, column 'Crime ID' is empty for crime type {raw.at[first, 'Crime type']!r}"
+            f"{path}: line {file_line(first)}, column 'Crime ID' is empty for crime type {raw.at[first, 'Crime type']!r}"
             " (only 'Anti-social behaviour' rows may have no Crime ID)"
         )
     return raw
