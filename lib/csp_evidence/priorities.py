@@ -17,12 +17,13 @@ class Measure:
     safeguarding: bool = False  # small counts are flagged and never plotted as trends
 
     def rows(self, crime: pd.DataFrame) -> pd.DataFrame:
-        """The rows of the tidy crime table this measure counts; an unknown category is an error."""
-        valid = set(crime[self.level].unique())
-        unknown = [c for c in self.categories if c not in valid]
-        if unknown:
-            raise ValueError(f"measure {self.name!r}: unknown {self.level.replace('_', ' ')} {unknown}")
-        return crime[crime[self.level].isin(self.categories)]
+        """The rows of the tidy crime table this measure counts; an unknown category is an error naming the measure."""
+        from .summaries import select
+
+        try:
+            return select(crime, self.categories, self.level)
+        except ValueError as exc:
+            raise ValueError(f"measure {self.name!r}: {exc}") from None
 
 
 def _major(name: str, *categories: str, **kw) -> Measure:

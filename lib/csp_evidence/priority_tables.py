@@ -164,7 +164,7 @@ def drug_enforcement_sentence(crime: pd.DataFrame, table: pd.DataFrame, borough:
     for name in names:
         row, london = rows.loc[name], london_change(crime, by_name[name], year)
         change = row["pandemic_pct_change"]
-        verb = "rose" if change > 0 else "fell" if change < 0 else "was unchanged"
+        verb = verb_of(change)
         beyond = row["pandemic_significant"]
         parts.append(
             f"{f.md(name).lower()} {verb} {f.pct(abs(change), signed=False)} in {year} "
