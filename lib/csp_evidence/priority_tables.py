@@ -20,10 +20,9 @@ from . import covid
 from . import findings as f
 from .periods import previous_financial_year
 from .priorities import Measure, measure_rows
-from .readers.mps import AIRPORTS
 from .stats import timeseries as ts
 from .stats.change import compare_counts, financial_year_totals
-from .summaries import measure_table, monthly_series
+from .summaries import london_total, measure_table, monthly_series
 
 _CHANGE = ["previous", "count", "change", "pct_change", "p_value", "significant", "z_score", "signal", "rate",
            "london_rate", "rank", "rate_rank", "ranked"]
@@ -73,9 +72,9 @@ def priority_table(crime: pd.DataFrame, borough: str, measures: Sequence[Measure
 
 def london_change(crime: pd.DataFrame, measure: Measure, year: str) -> dict:
     """London's (32 boroughs, airports excluded) count in `year` and the year before, with the change in per cent."""
-    totals = financial_year_totals(measure_rows(crime, measure), by=("borough",))
-    totals = totals[totals["borough"] != AIRPORTS].groupby("financial_year")["count"].sum()
-    current, previous = int(totals.get(year, 0)), int(totals.get(previous_financial_year(year), 0))
+    totals = financial_year_totals(measure_rows(crime, measure), by=("borough",)).set_index("borough")
+    by_year = {fy: london_total(group["count"]) for fy, group in totals.groupby("financial_year")}
+    current, previous = by_year.get(year, 0), by_year.get(previous_financial_year(year), 0)
     change = compare_counts(previous, current)
     return {"previous": previous, "count": current, "pct_change": change.pct_change}
 

@@ -32,6 +32,11 @@ def select(crime: pd.DataFrame, categories: Sequence[str] | None = None, level: 
     return crime[crime[level].isin(categories)]
 
 
+def london_total(counts_by_borough: pd.Series) -> int:
+    """London's count: the 32 boroughs, without the MPS airports unit (which is not a borough)."""
+    return int(counts_by_borough.drop(index=[AIRPORTS], errors="ignore").sum())
+
+
 def monthly_series(crime: pd.DataFrame, borough: str | None, categories: Sequence[str] | None = None,
                    level: str = "major_category") -> pd.Series:
     """Monthly counts for a borough (or London, the 32 boroughs and the airports, when None) as a month-start series."""
@@ -66,11 +71,11 @@ def totals_by_year(crime: pd.DataFrame, borough: str, years: Sequence[str],
         if year.empty:
             raise ValueError(f"financial year {fy} is not complete in the data")
         count = int(year.get(borough, 0))
-        rank, ranked = rank_of(year.reindex(geo.mps_boroughs(), fill_value=0), borough, exclude=[AIRPORTS])
+        rank, ranked = rank_of(year.reindex(geo.mps_boroughs(), fill_value=0), borough)
         pop = geo.population_for_financial_year(fy)
         pop_b = int(pop.loc[pop["borough"] == borough, "population"].iloc[0])
         low, high = count_interval(count)
-        london_count = int(year.drop(index=[AIRPORTS], errors="ignore").sum())
+        london_count = london_total(year)
         row = {
             "financial_year": fy, "count": count, "rank": rank, "ranked": ranked,
             "population": pop_b, "rate": rate_per_1000(count, pop_b),
@@ -110,7 +115,7 @@ def _comparison_row(totals: pd.DataFrame, borough: str, year: str, pop_b: int, l
         "pct_change": change.pct_change, "p_value": change.p_value, "significant": change.significant,
         "z_score": change.z_score, "signal": change.signal,
         "rate": rate_per_1000(current, pop_b),
-        "london_rate": rate_per_1000(int(cur_all.drop(index=[AIRPORTS], errors="ignore").sum()), london_pop),
+        "london_rate": rate_per_1000(london_total(cur_all), london_pop),
         "rank": rank, "rate_rank": rate_rank(cur_all, year, borough), "ranked": ranked,
     }
 
