@@ -56,11 +56,15 @@ def all_borough_params(template: Params) -> list[Params]:
 
 
 def build_one(params: Params, engine: str = "auto", force: bool = False) -> BoroughOutcome:
-    """Build one borough's pack (notebooks one at a time: the batch is parallel across boroughs)."""
+    """Build one borough's pack (notebooks one at a time: the batch is parallel across boroughs).
+
+    The notebooks run on this worker's warm kernel, kept from one borough to the next.
+    """
+    from .kernels import thread_kernels
     from .pipeline import run
 
     try:
-        result = run(params, render_site=True, engine=engine, jobs=1, force=force)
+        result = run(params, render_site=True, engine=engine, jobs=1, force=force, kernels=thread_kernels())
     except Exception as exc:  # the batch reports every failure and goes on
         detail = str(exc) or traceback.format_exc(limit=3)
         return BoroughOutcome(params.name, params.borough, "failed", error=f"{type(exc).__name__}: {detail}")

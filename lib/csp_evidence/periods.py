@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 _FY_PATTERN = re.compile(r"^(\d{4})/(\d{2})$")
@@ -20,8 +21,9 @@ def financial_year(month: pd.Timestamp | str) -> str:
 def financial_years(months: pd.Series | pd.DatetimeIndex) -> pd.Series:
     """Vectorised `financial_year` over month starts; returns a Series of labels like '2019/20'."""
     months = pd.DatetimeIndex(months)
-    start = months.year - (months.month < 4).astype(int)
-    labels = [f"{s}/{(s + 1) % 100:02d}" for s in start]
+    start = np.asarray(months.year - (months.month < 4).astype(int))
+    years, position = np.unique(start, return_inverse=True)  # label each distinct year once, not each row
+    labels = np.array([f"{s}/{(s + 1) % 100:02d}" for s in years], dtype=object)[position.reshape(-1)]
     return pd.Series(labels, index=range(len(labels)), dtype="object")
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from . import __version__, datasets, geo
+from .kernels import KernelPool, execute
 from .params import Params, check_against_data, load_params
 from .sources import project_dir
 
@@ -75,17 +76,15 @@ def prepare(params: Params) -> None:
     datasets.recorded_crime_extract_2020()
 
 
-def _execute(notebook: Path, stage: Path, params: Params) -> None:
-    import papermill as pm
+def _execute(notebook: Path, stage: Path, params: Params, kernels: KernelPool) -> None:
+    """Execute one notebook with papermill on a warm kernel from `kernels`; failures become a RunError."""
     from papermill.exceptions import PapermillExecutionError
 
     out = stage / "notebooks" / notebook.name
     parameters = params.notebook_parameters() | {"output_dir": str(stage)}
     try:
-        pm.execute_notebook(
-            str(notebook), str(out), parameters=parameters, cwd=str(notebook.parent),
-            progress_bar=False, kernel_name="python3", log_output=False,
-        )
+        with kernels.kernel() as kernel:
+            execute(kernel, notebook, out, parameters, cwd=notebook.parent)
     except PapermillExecutionError as exc:
         raise RunError(
             f"run {params.name!r}: notebook {notebook.name} failed in cell {exc.exec_count} "
@@ -190,6 +189,7 @@ def run(
     jobs: int = 2,
     force: bool = False,
     on_notebook_done: Callable[[str, str], None] | None = None,
+    kernels: KernelPool | None = None,
 ) -> RunResult:
     """Execute the notebooks for one params file into outputs/<run>/ (and render the site when asked).
 
@@ -197,7 +197,8 @@ def run(
     last good run is reused, not executed again, unless `force`; notebooks not named in `notebooks` keep
     their previous outputs. A run without `render_site` publishes no site (a site of the old notebooks
     would disagree with the new ones): `csp render` builds it. `on_notebook_done(name, 'executed' |
-    'reused')` reports progress.
+    'reused')` reports progress. Notebooks run on warm kernels (`kernels`, or `jobs` of them started for this
+    run and shut down after it), each reset to a fresh session before a notebook.
     """
     params = params if isinstance(params, Params) else load_params(params)
     for name, value in SINGLE_THREADED.items():  # inherited by the kernels papermill starts
@@ -239,13 +240,19 @@ def run(
                         on_notebook_done(nb.stem, "reused")
                 elif nb.stem in selected:
                     to_run.append(nb)
-            with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-                futures = {pool.submit(_execute, nb, stage, params): nb for nb in to_run}
-                for future, nb in futures.items():
-                    future.result()
-                    result.notebooks.append(nb.stem)
-                    if on_notebook_done:
-                        on_notebook_done(nb.stem, "executed")
+            own_kernels = kernels is None and bool(to_run)
+            pool_of_kernels = KernelPool(min(max(1, jobs), len(to_run))) if own_kernels else kernels
+            try:
+                with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+                    futures = {pool.submit(_execute, nb, stage, params, pool_of_kernels): nb for nb in to_run}
+                    for future, nb in futures.items():
+                        future.result()
+                        result.notebooks.append(nb.stem)
+                        if on_notebook_done:
+                            on_notebook_done(nb.stem, "executed")
+            finally:
+                if own_kernels:
+                    pool_of_kernels.shutdown()
             manifest = {"params": params.notebook_parameters(), "library": __version__, "notebooks": {
                 stem: {"key": reused_keys.get(stem, keys[stem]), "files": _outputs_of(stage, stem)}
                 for stem in keys if (stage / "notebooks" / f"{stem}.ipynb").is_file()
