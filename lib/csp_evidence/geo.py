@@ -6,7 +6,7 @@ import difflib
 
 import pandas as pd
 
-from . import datasets
+from . import datasets, memo
 from .periods import parse_financial_year
 from .readers.mps import AIRPORTS
 
@@ -41,9 +41,13 @@ def borough_profile(name: str) -> dict:
 
 def population_by_year(names: list[str] | None = None) -> pd.DataFrame:
     """Mid-year population, one row per (borough, year) for MPS boroughs: borough, code, year, population."""
-    lookup = datasets.borough_lookup()
-    pop = datasets.population().merge(lookup[["code", "name"]], on="code", suffixes=("_ons", ""))
-    pop = pop[pop["name"].isin(names or mps_boroughs())]
+    return _population_by_year(datasets.population(), datasets.borough_lookup(), tuple(names or mps_boroughs()))
+
+
+@memo.by_table_identity()
+def _population_by_year(population: pd.DataFrame, lookup: pd.DataFrame, names: tuple[str, ...]) -> pd.DataFrame:
+    pop = population.merge(lookup[["code", "name"]], on="code", suffixes=("_ons", ""))
+    pop = pop[pop["name"].isin(names)]
     return pop.rename(columns={"name": "borough"})[["borough", "code", "year", "population"]].reset_index(drop=True)
 
 

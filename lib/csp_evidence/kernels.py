@@ -85,6 +85,7 @@ class WarmKernel:
     def __init__(self, kernel_name: str = "python3") -> None:
         self.kernel_name = kernel_name
         self.km: KernelManager | None = None
+        self.kc = None  # one client for the kernel's life: a new client waits ~0.2 s to settle each time
         self._signature: tuple | None = None
         self._dirty = False  # a notebook ran since the last reset
         self.starts = 0  # kernels started over this object's life (for tests and benchmarks)
@@ -98,32 +99,31 @@ class WarmKernel:
         self._signature = _signature(cwd, env)
         self._dirty = False
         try:
+            self.kc = km.client()
+            self.kc.start_channels()
+            self.kc.wait_for_ready(timeout=START_TIMEOUT)
+            self.kc.allow_stdin = False
             self._run_silently(_SESSION_START)
-        except Exception:
+        except Exception as exc:
             self.shutdown()
-            raise
+            raise KernelError(f"a kernel could not be started in {cwd} ({type(exc).__name__}: {exc})") from exc
 
     def _run_silently(self, code: str) -> None:
         """Execute `code` without storing it in the history or counting it; raise if it fails."""
-        kc = self.km.client()
-        kc.start_channels()
         try:
-            kc.wait_for_ready(timeout=START_TIMEOUT)
-            msg_id = kc.execute(code, silent=True, store_history=False, allow_stdin=False)
+            msg_id = self.kc.execute(code, silent=True, store_history=False, allow_stdin=False)
             while True:
-                reply = kc.get_shell_msg(timeout=RESET_TIMEOUT)
+                reply = self.kc.get_shell_msg(timeout=RESET_TIMEOUT)
                 if reply["parent_header"].get("msg_id") == msg_id:
                     break
         except Exception as exc:
             raise KernelError(f"the warm kernel did not answer ({type(exc).__name__}: {exc})") from exc
-        finally:
-            kc.stop_channels()
         content = reply["content"]
         if content.get("status") != "ok":
             raise KernelError(f"the warm kernel could not reset its session: {content.get('ename')}: "
                               f"{content.get('evalue')}")
 
-    def ready(self, cwd: Path, env: Mapping[str, str]) -> KernelManager:
+    def ready(self, cwd: Path, env: Mapping[str, str]):
         """A running kernel in `cwd` with `env` and a fresh session: reused when possible, else started."""
         signature = _signature(cwd, env)
         if self.km is None or signature != self._signature or not self.km.is_alive():
@@ -134,19 +134,21 @@ class WarmKernel:
             except KernelError:
                 self._start(cwd, env)
         self._dirty = True
-        return self.km
+        return self.km, self.kc
 
     def discard(self) -> None:
         """Forget the running kernel (after a failure): the next notebook gets a fresh one."""
         self.shutdown()
 
     def shutdown(self) -> None:
+        if self.kc is not None:
+            self.kc.stop_channels()
         if self.km is not None:
             try:
                 self.km.shutdown_kernel(now=True)
             except Exception:  # already dead: nothing to clean up
                 pass
-        self.km, self._signature = None, None
+        self.km, self.kc, self._signature = None, None, None
 
 
 class KernelPool:
@@ -201,17 +203,15 @@ def _register_engine() -> None:
     class WarmKernelEngine(NBClientEngine):
         @classmethod
         def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
-                                     stderr_file=None, start_timeout=60, execution_timeout=None, km=None, **kwargs):
+                                     stderr_file=None, start_timeout=60, execution_timeout=None, km=None, kc=None,
+                                     **kwargs):
             client = PapermillNotebookClient(
                 nb_man, km=km, timeout=execution_timeout, startup_timeout=start_timeout, kernel_name=kernel_name,
                 log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file,
                 **{k: v for k, v in kwargs.items() if k not in ("input_path", "timeout", "startup_timeout")},
             )
-            try:
-                return client.execute()
-            finally:
-                if client.kc is not None:  # the kernel stays up for the next notebook; its client does not
-                    client.kc.stop_channels()
+            client.kc = kc  # the warm kernel's own client: nbclient neither starts nor stops it
+            return client.execute()
 
     papermill_engines.register(ENGINE, WarmKernelEngine)
 
@@ -225,10 +225,12 @@ def execute(kernel: WarmKernel, notebook: Path, output: Path, parameters: dict, 
     import papermill as pm
 
     _register_engine()
-    km = kernel.ready(cwd, os.environ if env is None else env)
+    km, kc = kernel.ready(cwd, os.environ if env is None else env)
     try:
-        pm.execute_notebook(str(notebook), str(output), parameters=parameters, engine_name=ENGINE, km=km,
-                            kernel_name=kernel.kernel_name, progress_bar=False, log_output=False)
+        # saved once at the end (and on failure), not after every cell: outputs hold the charts' images
+        pm.execute_notebook(str(notebook), str(output), parameters=parameters, engine_name=ENGINE, km=km, kc=kc,
+                            kernel_name=kernel.kernel_name, progress_bar=False, log_output=False,
+                            request_save_on_cell_execute=False)
     except BaseException:
         kernel.discard()
         raise

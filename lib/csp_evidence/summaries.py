@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from . import geo
+from . import geo, memo
 from .periods import previous_financial_year
 from .readers.mps import AIRPORTS
 from .stats.change import compare_counts, financial_year_totals, rank_of
@@ -19,8 +19,12 @@ from .stats.rates import count_interval, rate_per_1000
 CATEGORY_LEVELS = ("major_category", "minor_category")
 
 
+@memo.by_table_identity()
 def select(crime: pd.DataFrame, categories: Sequence[str] | None = None, level: str = "major_category") -> pd.DataFrame:
-    """Rows of the given categories (all when None); an unknown category is an error that lists the valid ones."""
+    """Rows of the given categories (all when None); an unknown category is an error that lists the valid ones.
+
+    Remembered per table and categories (``memo``): every borough's chapters select the same London-wide rows.
+    """
     if level not in CATEGORY_LEVELS:
         raise ValueError(f"level must be one of {CATEGORY_LEVELS}, got {level!r}")
     if categories is None:

@@ -18,6 +18,7 @@ import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.rates import test_poisson_2indep
 
+from ..memo import by_table_identity
 from ..periods import financial_years
 
 SIGNAL_Z = 3.0
@@ -78,10 +79,12 @@ def compare_counts(previous: float, current: float, alpha: float = 0.05) -> Chan
     )
 
 
+@by_table_identity()
 def financial_year_totals(tidy: pd.DataFrame, by: Sequence[str] = ("borough",)) -> pd.DataFrame:
     """Sum monthly counts into financial years (April-March); only years with all 12 months are kept.
 
-    Returns the `by` columns, financial_year and count.
+    Returns the `by` columns, financial_year and count. Remembered per table (``memo``): the same London-wide
+    totals serve every borough.
     """
     missing = [c for c in (*by, "month", "count") if c not in tidy.columns]
     if missing:
