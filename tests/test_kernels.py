@@ -30,7 +30,7 @@ def _outputs(path) -> list[str]:
 def kernel():
     k = WarmKernel()
     yield k
-    k.shutdown()
+    k.close()
 
 
 def test_second_notebook_gets_a_fresh_session_on_the_same_kernel(tmp_path, kernel):
@@ -40,19 +40,23 @@ def test_second_notebook_gets_a_fresh_session_on_the_same_kernel(tmp_path, kerne
         "left_behind = 42\n"
         "matplotlib.rcParams['lines.linewidth'] = 9.0\n"
         "warnings.simplefilter('error')\n"
+        "os.environ['CSP_LEFT_BEHIND'] = '1'\n"
+        "import sys; sys.path.insert(0, '/nowhere')\n"
+        "import pandas; pandas.set_option('display.max_rows', 3)\n"
         "os.chdir('/')",
     )
     check = _notebook(
         tmp_path / "check.ipynb",
-        "import os, warnings, matplotlib\n"
+        "import os, sys, warnings, matplotlib, pandas\n"
         "print('left_behind' in globals(), matplotlib.rcParams['lines.linewidth'], "
-        "warnings.filters[0][0] == 'error', os.getcwd() == START, label)",
+        "warnings.filters[0][0] == 'error', os.getcwd() == START, label, 'CSP_LEFT_BEHIND' in os.environ, "
+        "'/nowhere' in sys.path, pandas.get_option('display.max_rows'))",
     )
     env = {"CSP_TEST": "1"}
     execute(kernel, messy, tmp_path / "messy-out.ipynb", {"label": "first"}, cwd=tmp_path, env=env)
     # START is injected as a parameter: the folder the kernel started in
     execute(kernel, check, tmp_path / "check-out.ipynb", {"label": "second", "START": str(tmp_path)}, cwd=tmp_path, env=env)
-    assert _outputs(tmp_path / "check-out.ipynb") == ["False 1.5 False True second\n"]
+    assert _outputs(tmp_path / "check-out.ipynb") == ["False 1.5 False True second False False 60\n"]
     assert kernel.starts == 1
     counts = [c["execution_count"] for c in json.loads((tmp_path / "check-out.ipynb").read_text())["cells"]
               if c["cell_type"] == "code"]
@@ -83,6 +87,31 @@ def test_another_folder_or_project_setting_gets_another_kernel(tmp_path, kernel)
     execute(kernel, nb, tmp_path / "d.ipynb", {}, cwd=other, env={"CSP_PROJECT_DIR": "two"})
     assert kernel.starts == 3
     assert _outputs(tmp_path / "c.ipynb") == ["two\n"]
+    execute(kernel, nb, tmp_path / "e.ipynb", {}, cwd=other, env={"CSP_PROJECT_DIR": "two"}, key="new library")
+    assert kernel.starts == 4  # the pipeline's key (library and locked data) changed
+
+
+def test_a_dying_kernel_fails_the_notebook_keeps_it_and_the_next_starts_fresh(tmp_path, kernel):
+    dying = _notebook(tmp_path / "dying.ipynb", "print('ran before the crash')", "import os; os._exit(1)")
+    with pytest.raises(Exception) as err:
+        execute(kernel, dying, tmp_path / "dying-out.ipynb", {}, cwd=tmp_path, env={})
+    assert "DeadKernel" in type(err.value).__name__ or "died" in str(err.value).lower()
+    assert _outputs(tmp_path / "dying-out.ipynb") == ["ran before the crash\n"]  # the partial notebook is kept
+    check = _notebook(tmp_path / "check.ipynb", "print('fine')")
+    execute(kernel, check, tmp_path / "check-out.ipynb", {}, cwd=tmp_path, env={})
+    assert _outputs(tmp_path / "check-out.ipynb") == ["fine\n"]
+    assert kernel.starts == 2
+
+
+def test_a_hung_cell_times_out(tmp_path, kernel, monkeypatch):
+    from nbclient.exceptions import CellTimeoutError
+
+    from csp_evidence import kernels
+
+    monkeypatch.setattr(kernels, "CELL_TIMEOUT", 2)
+    hung = _notebook(tmp_path / "hung.ipynb", "import time; time.sleep(60)")
+    with pytest.raises(CellTimeoutError):
+        execute(kernel, hung, tmp_path / "hung-out.ipynb", {}, cwd=tmp_path, env={})
 
 
 def test_pool_lends_each_kernel_to_one_thread_at_a_time():

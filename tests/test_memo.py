@@ -48,6 +48,15 @@ def test_remembered_results_equal_fresh_ones_across_boroughs(crime):
     pd.testing.assert_frame_equal(first, again)
 
 
+def test_categories_given_as_any_collection_select_the_same_rows(crime):
+    import numpy as np
+
+    expected = summaries.select(crime, ["Burglary", "Robbery"])
+    for categories in (("Burglary", "Robbery"), np.array(["Burglary", "Robbery"]), pd.Index(["Burglary", "Robbery"]),
+                       {"Burglary", "Robbery"}):
+        pd.testing.assert_frame_equal(summaries.select(crime, categories), expected)
+
+
 def test_unknown_category_is_still_an_error_after_a_remembered_call(crime):
     summaries.select(crime, ["Burglary"])
     with pytest.raises(ValueError, match="unknown major category"):

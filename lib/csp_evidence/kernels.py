@@ -21,27 +21,42 @@ import os
 import queue
 import threading
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
-from jupyter_client.manager import KernelManager
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
 
 ENGINE = "csp-warm-kernel"
 START_TIMEOUT = 60
 RESET_TIMEOUT = 60
+CELL_TIMEOUT = 1800  # seconds: a backstop for a hung cell (the slowest chapter cell takes a few seconds)
 
-# Runs in the kernel once, before its first notebook: what a fresh session looks like.
+# Runs in the kernel once, before its first notebook: what a fresh session looks like. The heavy libraries
+# are imported first, so the warning filters and settings they install at import are part of the snapshot.
 _SESSION_START = """
-import os as _os, sys as _sys, types as _types, warnings as _warnings
-import matplotlib as _mpl
-_state = _types.ModuleType("_csp_session_start")
-_state.cwd = _os.getcwd()
-_state.filters = list(_warnings.filters)
-with _warnings.catch_warnings():
-    _warnings.simplefilter("ignore")
-    _state.rc = {k: v for k, v in _mpl.rcParams.items() if k != "backend"}
-_sys.modules["_csp_session_start"] = _state
-del _os, _sys, _types, _warnings, _mpl, _state
+def _csp_session_start():
+    import copy, os, sys, types, warnings
+    import numpy, pandas, matplotlib
+    for name in ("scipy.stats", "statsmodels.api", "matplotlib.pyplot", "csp_evidence.charts"):
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+    state = types.ModuleType("_csp_session_start")
+    state.cwd = os.getcwd()
+    state.environ = dict(os.environ)
+    state.path = list(sys.path)
+    state.filters = list(warnings.filters)
+    state.numpy_err = numpy.geterr()
+    state.numpy_print = numpy.get_printoptions()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        state.rc = {k: copy.deepcopy(v) for k, v in matplotlib.rcParams.items() if k != "backend"}
+    sys.modules["_csp_session_start"] = state
+_csp_session_start()
+del _csp_session_start
 """
 
 # Runs in the kernel before every notebook: back to that fresh session. IPython's reset with a new session
@@ -49,26 +64,34 @@ del _os, _sys, _types, _warnings, _mpl, _state
 _SESSION_RESET = """
 def _csp_reset():
     import os, sys, warnings
+    import numpy, pandas
     state = sys.modules["_csp_session_start"]
     if "matplotlib.pyplot" in sys.modules:
         sys.modules["matplotlib.pyplot"].close("all")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         sys.modules["matplotlib"].rcParams.update(state.rc)
+        pandas.reset_option("all")
     warnings.filters[:] = state.filters
     warnings._filters_mutated()
+    numpy.seterr(**state.numpy_err)
+    numpy.set_printoptions(**state.numpy_print)
+    os.environ.clear()
+    os.environ.update(state.environ)
+    sys.path[:] = state.path
     os.chdir(state.cwd)
     get_ipython().reset(new_session=True)
 _csp_reset()
 """
 
 # Environment variables that change what a notebook computes: the project's own settings and thread counts.
-# A kernel is reused only while its folder and these are unchanged.
+# A kernel is reused only while its folder, these and the caller's `key` (library and data) are unchanged.
 _SIGNIFICANT_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "PYTHONPATH", "MPLBACKEND")
 
 
-def _signature(cwd: Path, env: Mapping[str, str]) -> tuple:
-    return str(cwd), tuple(sorted((k, v) for k, v in env.items() if k.startswith("CSP_") or k in _SIGNIFICANT_ENV))
+def _signature(cwd: Path, env: Mapping[str, str], key: str) -> tuple:
+    settings = tuple(sorted((k, v) for k, v in env.items() if k.startswith("CSP_") or k in _SIGNIFICANT_ENV))
+    return str(cwd), settings, key
 
 
 class KernelError(RuntimeError):
@@ -78,77 +101,135 @@ class KernelError(RuntimeError):
 class WarmKernel:
     """One Jupyter kernel, started on first use and reused for notebook after notebook.
 
-    `cwd` and `env` are where and with what environment the kernel runs; a later `execute` asking for another
-    folder, or other project settings (``CSP_*``) or thread counts, gets a fresh kernel. Not thread-safe: give each thread its own (see `KernelPool`).
+    A later notebook asking for another folder, other project settings (``CSP_*``), thread counts or `key`
+    (the pipeline passes a digest of the library and the locked data) gets a fresh kernel, so a long-lived
+    worker never runs new inputs on old code or old in-memory tables.
+
+    All talk with the kernel happens on the kernel's own thread, through one asynchronous client kept for the
+    kernel's life: nbclient can then watch the kernel while a cell runs (a dead kernel or a cell past
+    ``CELL_TIMEOUT`` fails the notebook instead of hanging it) and no settling wait is paid per notebook.
+    Any thread may call `execute`; one notebook runs at a time (see `KernelPool` for several kernels).
     """
 
     def __init__(self, kernel_name: str = "python3") -> None:
         self.kernel_name = kernel_name
-        self.km: KernelManager | None = None
-        self.kc = None  # one client for the kernel's life: a new client waits ~0.2 s to settle each time
+        self.km: AsyncKernelManager | None = None
+        self.kc = None
         self._signature: tuple | None = None
         self._dirty = False  # a notebook ran since the last reset
         self.starts = 0  # kernels started over this object's life (for tests and benchmarks)
+        self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warm-kernel")
 
-    def _start(self, cwd: Path, env: Mapping[str, str]) -> None:
-        self.shutdown()
-        km = KernelManager(kernel_name=self.kernel_name)
-        # history in memory, as nbclient does for the kernels it starts
-        km.start_kernel(cwd=str(cwd), env=dict(env), extra_arguments=["--HistoryManager.hist_file=:memory:"])
+    # ----------------------------------------------------------------- on the kernel's own thread
+
+    def _start(self, cwd: Path, env: Mapping[str, str], key: str) -> None:
+        self._shutdown()
+        km = AsyncKernelManager(kernel_name=self.kernel_name)
         self.km, self.starts = km, self.starts + 1
-        self._signature = _signature(cwd, env)
-        self._dirty = False
         try:
+            # history in memory, as nbclient does for the kernels it starts
+            run_sync(km.start_kernel)(cwd=str(cwd), env=dict(env),
+                                      extra_arguments=["--HistoryManager.hist_file=:memory:"])
             self.kc = km.client()
             self.kc.start_channels()
-            self.kc.wait_for_ready(timeout=START_TIMEOUT)
+            run_sync(self.kc.wait_for_ready)(timeout=START_TIMEOUT)
             self.kc.allow_stdin = False
             self._run_silently(_SESSION_START)
-        except Exception as exc:
-            self.shutdown()
-            raise KernelError(f"a kernel could not be started in {cwd} ({type(exc).__name__}: {exc})") from exc
+        except BaseException as exc:
+            self._shutdown()
+            if isinstance(exc, Exception):
+                raise KernelError(f"a kernel could not be started in {cwd} ({type(exc).__name__}: {exc})") from exc
+            raise
+        self._signature = _signature(cwd, env, key)
+        self._dirty = False
 
     def _run_silently(self, code: str) -> None:
         """Execute `code` without storing it in the history or counting it; raise if it fails."""
-        try:
+
+        async def run() -> dict:
             msg_id = self.kc.execute(code, silent=True, store_history=False, allow_stdin=False)
             while True:
-                reply = self.kc.get_shell_msg(timeout=RESET_TIMEOUT)
+                reply = await self.kc.get_shell_msg(timeout=RESET_TIMEOUT)
                 if reply["parent_header"].get("msg_id") == msg_id:
-                    break
+                    return reply
+
+        try:
+            reply = run_sync(run)()
         except Exception as exc:
             raise KernelError(f"the warm kernel did not answer ({type(exc).__name__}: {exc})") from exc
         content = reply["content"]
         if content.get("status") != "ok":
-            raise KernelError(f"the warm kernel could not reset its session: {content.get('ename')}: "
+            raise KernelError(f"the warm kernel could not set up its session: {content.get('ename')}: "
                               f"{content.get('evalue')}")
 
-    def ready(self, cwd: Path, env: Mapping[str, str]):
-        """A running kernel in `cwd` with `env` and a fresh session: reused when possible, else started."""
-        signature = _signature(cwd, env)
-        if self.km is None or signature != self._signature or not self.km.is_alive():
-            self._start(cwd, env)
+    def _ready(self, cwd: Path, env: Mapping[str, str], key: str) -> None:
+        alive = self.km is not None and run_sync(self.km.is_alive)()
+        if not alive or _signature(cwd, env, key) != self._signature:
+            self._start(cwd, env, key)
         elif self._dirty:
             try:
                 self._run_silently(_SESSION_RESET)
             except KernelError:
-                self._start(cwd, env)
+                self._start(cwd, env, key)
         self._dirty = True
-        return self.km, self.kc
 
-    def discard(self) -> None:
-        """Forget the running kernel (after a failure): the next notebook gets a fresh one."""
-        self.shutdown()
+    def _execute(self, notebook: Path, output: Path, parameters: dict, cwd: Path, env: Mapping[str, str],
+                 key: str) -> None:
+        import papermill as pm
 
-    def shutdown(self) -> None:
+        _register_engine()
+        self._ready(cwd, env, key)
+        try:
+            # saved once at the end, not after every cell (outputs hold the charts' images); the engine
+            # saves the partly executed notebook if execution stops on anything but a cell's error
+            pm.execute_notebook(str(notebook), str(output), parameters=parameters, engine_name=ENGINE,
+                                km=self.km, kc=self.kc, save_partial_to=str(output),
+                                kernel_name=self.kernel_name, progress_bar=False, log_output=False,
+                                request_save_on_cell_execute=False, execution_timeout=CELL_TIMEOUT)
+        except BaseException:
+            self._shutdown()  # a failure never leaves its state for the next notebook
+            raise
+
+    def _shutdown(self) -> None:
         if self.kc is not None:
-            self.kc.stop_channels()
+            try:
+                self.kc.stop_channels()
+            except Exception:
+                pass
         if self.km is not None:
             try:
-                self.km.shutdown_kernel(now=True)
+                run_sync(self.km.shutdown_kernel)(now=True)
             except Exception:  # already dead: nothing to clean up
                 pass
         self.km, self.kc, self._signature = None, None, None
+
+    # ----------------------------------------------------------------- from any thread
+
+    def execute(self, notebook: Path, output: Path, parameters: dict, cwd: Path,
+                env: Mapping[str, str] | None = None, key: str = "") -> None:
+        """Execute `notebook` with papermill (fresh session), writing the executed copy to `output`.
+
+        Raises what papermill raises (``PapermillExecutionError`` naming the cell); the kernel is then discarded.
+        """
+        env = dict(os.environ if env is None else env)
+        self._io.submit(self._execute, notebook, output, parameters, cwd, env, key).result()
+
+    def shutdown(self) -> None:
+        """Shut the kernel down (it starts again if another notebook comes)."""
+        try:
+            self._io.submit(self._shutdown).result()
+        except RuntimeError:  # the thread is gone (interpreter exit): stop the kernel process from here
+            if self.km is not None and getattr(self.km, "provisioner", None) is not None:
+                try:
+                    os.kill(self.km.provisioner.pid, 9)
+                except (OSError, TypeError):
+                    pass
+            self.km, self.kc = None, None
+
+    def close(self) -> None:
+        """Shut the kernel down and stop its thread."""
+        self.shutdown()
+        self._io.shutdown(wait=True)
 
 
 class KernelPool:
@@ -174,7 +255,7 @@ class KernelPool:
 
     def shutdown(self) -> None:
         for k in self.kernels:
-            k.shutdown()
+            k.close()
 
     def __enter__(self) -> KernelPool:
         return self
@@ -197,6 +278,7 @@ def thread_kernels() -> KernelPool:
 
 def _register_engine() -> None:
     """A papermill engine that executes on a kernel it is given and leaves it running."""
+    import nbformat
     from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NBClientEngine, papermill_engines
 
@@ -204,33 +286,24 @@ def _register_engine() -> None:
         @classmethod
         def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
                                      stderr_file=None, start_timeout=60, execution_timeout=None, km=None, kc=None,
-                                     **kwargs):
+                                     save_partial_to=None, **kwargs):
             client = PapermillNotebookClient(
                 nb_man, km=km, timeout=execution_timeout, startup_timeout=start_timeout, kernel_name=kernel_name,
                 log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file,
                 **{k: v for k, v in kwargs.items() if k not in ("input_path", "timeout", "startup_timeout")},
             )
             client.kc = kc  # the warm kernel's own client: nbclient neither starts nor stops it
-            return client.execute()
+            try:
+                return client.execute()
+            except BaseException:  # a dead kernel, a timeout, an interrupt: keep what ran, for debugging
+                if save_partial_to:
+                    nbformat.write(nb_man.nb, save_partial_to)
+                raise
 
     papermill_engines.register(ENGINE, WarmKernelEngine)
 
 
 def execute(kernel: WarmKernel, notebook: Path, output: Path, parameters: dict, cwd: Path,
-            env: Mapping[str, str] | None = None) -> None:
-    """Execute `notebook` with papermill on `kernel` (fresh session), writing the executed copy to `output`.
-
-    Raises what papermill raises (``PapermillExecutionError`` naming the cell); the kernel is then discarded.
-    """
-    import papermill as pm
-
-    _register_engine()
-    km, kc = kernel.ready(cwd, os.environ if env is None else env)
-    try:
-        # saved once at the end (and on failure), not after every cell: outputs hold the charts' images
-        pm.execute_notebook(str(notebook), str(output), parameters=parameters, engine_name=ENGINE, km=km, kc=kc,
-                            kernel_name=kernel.kernel_name, progress_bar=False, log_output=False,
-                            request_save_on_cell_execute=False)
-    except BaseException:
-        kernel.discard()
-        raise
+            env: Mapping[str, str] | None = None, key: str = "") -> None:
+    """Execute `notebook` with papermill on `kernel` (fresh session), writing the executed copy to `output`."""
+    kernel.execute(notebook, output, parameters, cwd, env, key)

@@ -5,53 +5,81 @@ kernel, and a warm kernel (``kernels``) runs many notebooks and boroughs. A tabl
 not depend on the borough (a measure's rows across London, financial-year totals for all 32 boroughs) is
 computed once and handed to every later caller.
 
-Keys are the identity of each table argument plus the values of the other arguments. The memo holds a
-reference to the input tables, so an id cannot be reused by another table while it is remembered; the oldest
-entries are dropped past `maxsize`. Results are shared between callers: the library treats them as read-only
-(nothing modifies a selected or totalled table in place; the tests check results are unchanged by reuse).
+Keys are the identity (with shape and columns) of each table argument plus the values of the other
+arguments. The memo holds a reference to the input tables, so an id cannot be reused by another table while
+it is remembered; the oldest entries are dropped past `maxsize`. Inputs and results are shared and must be
+treated as read-only: nothing in the library modifies a loaded, selected or totalled table in place (a table
+changed in place would keep its old remembered results).
 """
 
 from __future__ import annotations
 
 import functools
+import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TypeVar
 
+import numpy as np
 import pandas as pd
 
 F = TypeVar("F", bound=Callable)
 
 
 def _key_part(value):
+    """A hashable stand-in for an argument: tables by identity and shape, collections by their items."""
     if isinstance(value, (pd.DataFrame, pd.Series)):
-        return ("table", id(value))
-    if isinstance(value, list):
-        return ("list", tuple(value))
+        columns = tuple(value.columns) if isinstance(value, pd.DataFrame) else value.name
+        return ("table", id(value), value.shape, columns)
+    if isinstance(value, (set, frozenset)):
+        return ("set", frozenset(value))
+    if isinstance(value, (list, tuple, np.ndarray, pd.Index)):
+        return ("items", tuple(_key_part(v) for v in value))
     return ("value", value)
 
 
 def by_table_identity(maxsize: int = 256) -> Callable[[F], F]:
-    """Memoise a function whose table arguments are never modified, keyed by those tables' identity."""
+    """Memoise a function whose table arguments are never modified, keyed by those tables' identity.
+
+    Arguments that cannot be hashed even as items are passed through: the call is then made, not remembered.
+    Safe to call from several threads.
+    """
 
     def decorate(func: F) -> F:
         remembered: OrderedDict = OrderedDict()
+        lock = threading.Lock()
 
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
-            key = (tuple(_key_part(a) for a in args), tuple(sorted((k, _key_part(v)) for k, v in kwargs.items())))
-            hit = remembered.get(key)
-            if hit is not None:
-                remembered.move_to_end(key)
-                return hit[1]
+            try:
+                key = (tuple(_key_part(a) for a in args),
+                       tuple(sorted((k, _key_part(v)) for k, v in kwargs.items())))
+                hash(key)
+            except TypeError:
+                return func(*args, **kwargs)
+            with lock:
+                hit = remembered.get(key)
+                if hit is not None:
+                    remembered.move_to_end(key)
+                    return hit[1]
             result = func(*args, **kwargs)
-            tables = [a for a in (*args, *kwargs.values()) if isinstance(a, (pd.DataFrame, pd.Series))]
-            remembered[key] = (tables, result)
-            if len(remembered) > maxsize:
-                remembered.popitem(last=False)
+            tables = [a for a in _flat(args, kwargs) if isinstance(a, (pd.DataFrame, pd.Series))]
+            with lock:
+                remembered[key] = (tables, result)
+                while len(remembered) > maxsize:
+                    remembered.popitem(last=False)
             return result
 
-        wrapper.cache_clear = remembered.clear  # type: ignore[attr-defined]
+        def cache_clear() -> None:
+            with lock:
+                remembered.clear()
+
+        wrapper.cache_clear = cache_clear  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def _flat(args: Iterable, kwargs: dict) -> Iterable:
+    yield from args
+    yield from kwargs.values()

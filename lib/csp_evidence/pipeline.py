@@ -4,12 +4,13 @@ A run is built in a staging folder beside ``outputs/<run>/`` and moved into plac
 notebook has run (and, for a pack, the site has been built): a failed or interrupted run never touches
 the last good pack. A failed run's folder, with the partly executed notebook, is kept under
 ``outputs/failed/`` for debugging. A lock file stops two runs from writing the same output folder at once.
+Notebooks run on warm kernels (``kernels``): one kernel per parallel job executes notebook after notebook,
+reset to a fresh session before each, instead of a kernel started and imports repeated for every notebook.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import json
 import os
@@ -84,7 +85,7 @@ def _execute(notebook: Path, stage: Path, params: Params, kernels: KernelPool) -
     parameters = params.notebook_parameters() | {"output_dir": str(stage)}
     try:
         with kernels.kernel() as kernel:
-            execute(kernel, notebook, out, parameters, cwd=notebook.parent)
+            execute(kernel, notebook, out, parameters, cwd=notebook.parent, key=inputs_key())
     except PapermillExecutionError as exc:
         raise RunError(
             f"run {params.name!r}: notebook {notebook.name} failed in cell {exc.exec_count} "
@@ -118,7 +119,6 @@ def _link_or_copy(src: str, dst: str) -> None:
         shutil.copy2(src, dst)
 
 
-@functools.cache
 def library_fingerprint() -> str:
     """sha256 over the library's source files and version: a change to the code re-executes the notebooks."""
     digest = hashlib.sha256(__version__.encode())
@@ -137,14 +137,20 @@ def _inputs_digest(*parts: bytes | str) -> str:
     return digest.hexdigest()
 
 
-def notebook_key(notebook: Path, params: Params) -> str:
-    """What a notebook's outputs depend on: the notebook, the params, the locked data, the plan tables, the library."""
+def inputs_key() -> str:
+    """What every notebook depends on besides itself and its params: the locked data, the plan tables, the library.
+
+    A warm kernel is reused only while this is unchanged, so it never serves new inputs from old in-memory tables.
+    """
     root = project_dir()
     plans = b"".join(p.read_bytes() for p in sorted((root / "data" / "plan").glob("*.csv")))
-    return _inputs_digest(
-        notebook.read_bytes(), json.dumps(params.notebook_parameters(), sort_keys=True),
-        (root / "data" / "sources.lock").read_bytes(), plans, library_fingerprint(),
-    )
+    return _inputs_digest((root / "data" / "sources.lock").read_bytes(), plans, library_fingerprint())
+
+
+def notebook_key(notebook: Path, params: Params) -> str:
+    """What a notebook's outputs depend on: the notebook, the params, the locked data, the plan tables, the library."""
+    return _inputs_digest(notebook.read_bytes(), json.dumps(params.notebook_parameters(), sort_keys=True),
+                          inputs_key())
 
 
 def site_key(notebook_keys: dict[str, str], engine: str) -> str:

@@ -237,6 +237,21 @@ def test_parameter_uncertainty_widens_period_intervals():
     wider = covid_counterfactual(y, parameter_uncertainty=True, **kwargs).periods.set_index("period")
     width = lambda row: row["upper"] - row["lower"]  # noqa: E731
     assert width(wider.loc["Financial year 2020/21"]) > width(plain.loc["Financial year 2020/21"])
+    # draws outside the stationary/invertible region are rejected, so the paths do not explode
+    assert width(wider.loc["Financial year 2020/21"]) < 3 * width(plain.loc["Financial year 2020/21"])
+
+
+def test_admissible_parameters_are_stationary_and_invertible():
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    from csp_evidence.stats.timeseries import _admissible
+
+    model = SARIMAX(np.zeros(60), order=(1, 0, 1), seasonal_order=(0, 1, 1, 12), trend="c")
+    assert model.param_names == ["intercept", "ar.L1", "ma.L1", "ma.S.L12", "sigma2"]
+    assert _admissible(model, np.array([0.1, 0.5, 0.3, -0.5, 1.0]))
+    assert not _admissible(model, np.array([0.1, 1.2, 0.3, -0.5, 1.0]))  # AR root inside the unit circle
+    assert not _admissible(model, np.array([0.1, 0.5, -1.01, -0.5, 1.0]))  # MA not invertible
+    assert not _admissible(model, np.array([0.1, 0.5, 0.3, -1.01, 1.0]))  # seasonal MA not invertible
 
 
 def test_simulated_paths_have_the_forecast_mean_and_variance_and_match_statsmodels():
