@@ -18,7 +18,6 @@ import pandas as pd
 
 from . import __version__
 from .fetch import optional_file, verified_file
-from .readers import gla, moj, mopac, mps, ons, policeuk
 from .sources import project_dir
 
 MAIN_CRIME_SOURCES = ("mps_borough_historical", "mps_borough_recent")
@@ -52,18 +51,24 @@ def _cached(name: str, source_ids: tuple[str, ...], build: Callable[[list[Path]]
 @functools.cache
 def borough_lookup() -> pd.DataFrame:
     """London local authorities: code, name, inner_outer (GLA borough profiles)."""
+    from .readers import gla  # readers (pandera, scipy) load only when a cache is built
+
     return _cached("borough_lookup", ("gla_borough_profiles",), lambda p: gla.read_borough_lookup(p[0]))
 
 
 @functools.cache
 def population() -> pd.DataFrame:
     """ONS mid-year population by local authority: code, name, geography, year, population."""
+    from .readers import ons
+
     return _cached("population", ("ons_population",), lambda p: ons.read_population(p[0]))
 
 
 @functools.cache
 def recorded_crime() -> pd.DataFrame:
     """MPS recorded crime, one continuous CRIS-era monthly series 2010-04 to 2024-01: tidy long table."""
+    from .readers import mps
+
     names = borough_lookup()["name"].tolist()
     return _cached("recorded_crime", MAIN_CRIME_SOURCES, lambda p: mps.read_borough_crime(p, names))
 
@@ -71,6 +76,8 @@ def recorded_crime() -> pd.DataFrame:
 @functools.cache
 def recorded_crime_extract_2020() -> pd.DataFrame:
     """MPS recorded crime as published in July 2020 (2018-07 to 2020-06): for showing later revisions."""
+    from .readers import mps
+
     names = borough_lookup()["name"].tolist()
     return _cached(
         "recorded_crime_2020_07", ("mps_borough_extract_2020_07",), lambda p: mps.read_borough_crime(p, names)
@@ -80,11 +87,15 @@ def recorded_crime_extract_2020() -> pd.DataFrame:
 @functools.cache
 def public_attitudes() -> pd.DataFrame:
     """MOPAC Public Attitude Survey by borough and quarter: quarter_end, borough, measure, proportion, london."""
+    from .readers import mopac
+
     return _cached("public_attitudes", ("mopac_pas",), lambda p: mopac.read_pas(p[0]))
 
 
 def proven_reoffending() -> pd.DataFrame | None:
     """MoJ proven reoffending by local authority and cohort, or None until the file is provided and locked."""
+    from .readers import moj
+
     path = optional_file("moj_proven_reoffending")
     return None if path is None else _cached("proven_reoffending", ("moj_proven_reoffending",),
                                              lambda p: moj.read_proven_reoffending(p[0]))
@@ -92,6 +103,8 @@ def proven_reoffending() -> pd.DataFrame | None:
 
 def asb_incidents() -> pd.DataFrame | None:
     """police.uk street-level crime and ASB by borough and month, or None until the file is provided and locked."""
+    from .readers import policeuk
+
     path = optional_file("policeuk_street_asb")
     return None if path is None else _cached("policeuk_street", ("policeuk_street_asb",),
                                              lambda p: policeuk.read_street_files(p))

@@ -8,7 +8,6 @@ import pandas as pd
 
 from . import datasets, memo
 from .periods import parse_financial_year
-from .readers.mps import AIRPORTS
 
 CITY_OF_LONDON = "City of London"  # policed by the City of London Police, not the MPS
 
@@ -28,6 +27,8 @@ def check_borough(name: str) -> str:
     hint = f" Did you mean {close[0]!r}?" if close else ""
     if name == CITY_OF_LONDON:
         hint = " The City of London has its own police force and is not in the MPS files."
+    from .readers.mps import AIRPORTS  # the reader (and pandera) loads only for this message
+
     if name == AIRPORTS:
         hint = " The airports are an MPS reporting unit, not a borough."
     raise ValueError(f"unknown borough {name!r}.{hint} Valid boroughs: {', '.join(valid)}")

@@ -209,7 +209,6 @@ def run(
     params = params if isinstance(params, Params) else load_params(params)
     for name, value in SINGLE_THREADED.items():  # inherited by the kernels papermill starts
         os.environ.setdefault(name, value)
-    prepare(params)
     paths = notebook_paths(notebooks)
     selected = {p.stem for p in paths}
     all_paths = notebook_paths() if notebooks is not None else paths
@@ -246,6 +245,8 @@ def run(
                         on_notebook_done(nb.stem, "reused")
                 elif nb.stem in selected:
                     to_run.append(nb)
+            if to_run:  # unchanged notebooks were run on these same params and data, which were checked then
+                prepare(params)
             own_kernels = kernels is None and bool(to_run)
             pool_of_kernels = KernelPool(min(max(1, jobs), len(to_run))) if own_kernels else kernels
             try:
