@@ -71,6 +71,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="csp-bench-"))
     project, outputs = _project_copy(work), work / "outputs"
     env = os.environ | {"CSP_OUTPUTS_DIR": str(outputs), "CSP_PROJECT_DIR": str(project), "MPLBACKEND": "Agg"}
+    if env.get("CSP_DATA_MIRROR"):  # the steps run in the copy's folder: a relative mirror path must not move
+        env["CSP_DATA_MIRROR"] = str(Path(env["CSP_DATA_MIRROR"]).resolve())
     subprocess.run([str(BIN / "csp"), "fetch"], env=env, cwd=project, check=True, capture_output=True)
     notebooks = sorted((project / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     results: dict[str, dict] = {}
