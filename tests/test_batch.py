@@ -49,3 +49,37 @@ def test_london_index_escapes_text_from_data(tmp_path):
     outcome = BoroughOutcome("x", "<script>alert(1)</script>", "failed", error="<b>bad</b>")
     page = london_index_html(tmp_path, [outcome])
     assert "<script>alert" not in page and "&lt;script&gt;" in page and "&lt;b&gt;bad" in page
+
+
+def test_ctrl_c_stops_the_batch_at_once_and_publishes_no_unfinished_pack(project):
+    # Ctrl-C in the terminal reaches the batch and its workers: the running boroughs' notebooks stop, the
+    # boroughs not yet started never start, and no unfinished pack is published.
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    _notebook(project / "notebooks" / "00_overview.ipynb", "open(f'started-{borough}', 'w').close()",
+              "import time; time.sleep(60)")
+    from conftest import MIRROR
+
+    env = os.environ | {"CSP_PROJECT_DIR": str(project), "CSP_OUTPUTS_DIR": str(project / "outputs"),
+                        "CSP_DATA_MIRROR": str(MIRROR.resolve())}
+    proc = subprocess.Popen([sys.executable, "-m", "csp_evidence.cli", "pack", "--all-boroughs", "--engine", "smalldocs",
+                             "--params", str(project / "params" / "th.yml")], env=env, cwd=project,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 90
+    while len(list((project / "notebooks").glob("started-*"))) < 2 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)  # as the terminal does: to the whole process group
+    interrupted = time.time()
+    try:
+        proc.wait(timeout=45)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL) if proc.poll() is None else None
+    assert time.time() - interrupted < 20  # not the 60 s a notebook takes, nor 32 boroughs' worth
+    assert len(list((project / "notebooks").glob("started-*"))) == 2
+    assert proc.returncode != 0
+    packs = [p.name for p in (project / "outputs").iterdir() if p.is_dir() and p.name not in ("failed", "london")]
+    assert packs == []

@@ -57,6 +57,19 @@ def test_categories_given_as_any_collection_select_the_same_rows(crime):
         pd.testing.assert_frame_equal(summaries.select(crime, categories), expected)
 
 
+def test_tables_inside_collections_are_computed_not_remembered():
+    calls = []
+
+    @by_table_identity()
+    def first_sum(tables):
+        calls.append(1)
+        return tables[0]["x"].sum()
+
+    for value in range(3):  # new tables each time: an id may be reused, a remembered answer would be stale
+        assert first_sum([pd.DataFrame({"x": [value]})]) == value
+    assert len(calls) == 3
+
+
 def test_unknown_category_is_still_an_error_after_a_remembered_call(crime):
     summaries.select(crime, ["Burglary"])
     with pytest.raises(ValueError, match="unknown major category"):

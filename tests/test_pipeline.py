@@ -149,3 +149,39 @@ def test_partial_run_then_full_run_re_executes_a_changed_notebook(project):
     assert full.notebooks == ["01_b"] and full.reused == ["00_a"]
     published = nbformat.read(project / "outputs" / "th" / "notebooks" / "01_b.ipynb", as_version=4)
     assert "B v2" in "".join(o.get("text", "") for c in published.cells if c.cell_type == "code" for o in c.outputs)
+
+
+def test_ctrl_c_stops_running_notebooks_at_once_and_starts_no_more(project):
+    # Ctrl-C during `csp run`: the running notebooks are interrupted in their kernels, queued ones never
+    # start, nothing is published and no kernel is left running.
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    for i in range(4):
+        _notebook(project / "notebooks" / f"0{i}_slow.ipynb", f"open('started-{i}', 'w').close()",
+                  "import time; time.sleep(60)")
+    env = os.environ | {"CSP_PROJECT_DIR": str(project), "CSP_OUTPUTS_DIR": str(project / "outputs")}
+    proc = subprocess.Popen([sys.executable, "-m", "csp_evidence.cli", "run", "--params", str(project / "params" / "th.yml"),
+                             "--jobs", "2"], env=env, cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while len(list((project / "notebooks").glob("started-*"))) < 2 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    assert len(list((project / "notebooks").glob("started-*"))) == 2
+    proc.send_signal(signal.SIGINT)
+    interrupted = time.time()
+    try:
+        proc.wait(timeout=30)
+    finally:
+        proc.kill()
+    assert time.time() - interrupted < 15  # not the 60 s the running cells would take
+    assert len(list((project / "notebooks").glob("started-*"))) == 2  # the queued two never started
+    assert proc.returncode != 0
+    assert not (project / "outputs" / "th").exists()
+    assert not list((project / "outputs").glob(".staging-*"))
+    kernels = subprocess.run(["pgrep", "-f", "ipykernel_launcher"], capture_output=True, text=True).stdout.split()
+    children = [pid for pid in kernels if os.path.exists(f"/proc/{pid}")
+                and str(project) in open(f"/proc/{pid}/environ", "rb").read().decode(errors="ignore")]
+    assert children == []

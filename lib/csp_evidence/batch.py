@@ -10,6 +10,7 @@ import dataclasses
 import html
 import os
 import re
+import signal
 import tempfile
 import traceback
 from collections.abc import Callable, Sequence
@@ -55,6 +56,19 @@ def all_borough_params(template: Params) -> list[Params]:
     return [dataclasses.replace(template, borough=b, name=slug(b), title="") for b in geo.mps_boroughs()]
 
 
+_interrupted = False  # set in a batch worker by Ctrl-C: boroughs handed to it afterwards are not started
+
+
+def _on_interrupt(signum, frame):
+    global _interrupted
+    _interrupted = True
+    raise KeyboardInterrupt
+
+
+def _worker_start() -> None:
+    signal.signal(signal.SIGINT, _on_interrupt)
+
+
 def build_one(params: Params, engine: str = "auto", force: bool = False) -> BoroughOutcome:
     """Build one borough's pack (notebooks one at a time: the batch is parallel across boroughs).
 
@@ -63,6 +77,8 @@ def build_one(params: Params, engine: str = "auto", force: bool = False) -> Boro
     from .kernels import thread_kernels
     from .pipeline import run
 
+    if _interrupted:
+        return BoroughOutcome(params.name, params.borough, "failed", error="interrupted before it started")
     try:
         result = run(params, render_site=True, engine=engine, jobs=1, force=force, kernels=thread_kernels())
     except Exception as exc:  # the batch reports every failure and goes on
@@ -89,13 +105,19 @@ def build_many(
     prepare(params_list[0])  # the tidy parquet caches are built once here, before the workers start
     result = BatchResult()
     if scheduler == "processes":
-        with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=get_context("spawn")) as pool:
+        with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=get_context("spawn"),
+                                 initializer=_worker_start) as pool:
             futures = [pool.submit(build_one, p, engine, force) for p in params_list]
-            for future in as_completed(futures):
-                outcome = future.result()
-                result.outcomes.append(outcome)
-                if on_done:
-                    on_done(outcome)
+            try:
+                for future in as_completed(futures):
+                    outcome = future.result()
+                    result.outcomes.append(outcome)
+                    if on_done:
+                        on_done(outcome)
+            except BaseException:  # Ctrl-C: boroughs not yet started never start (the pool then waits for the rest)
+                for future in futures:
+                    future.cancel()
+                raise
     elif scheduler == "dask":
         from dask.distributed import Client, LocalCluster, as_completed as dask_completed
 
@@ -103,11 +125,15 @@ def build_many(
                                                          processes=True, dashboard_address=None)
         with Client(dask_address or cluster) as client:
             futures = client.map(build_one, list(params_list), engine=engine, force=force, pure=False)
-            for future in dask_completed(futures):
-                outcome = future.result()
-                result.outcomes.append(outcome)
-                if on_done:
-                    on_done(outcome)
+            try:
+                for future in dask_completed(futures):
+                    outcome = future.result()
+                    result.outcomes.append(outcome)
+                    if on_done:
+                        on_done(outcome)
+            except BaseException:  # Ctrl-C: boroughs not yet started never start
+                client.cancel(futures)
+                raise
         if cluster is not None:
             cluster.close()
     else:

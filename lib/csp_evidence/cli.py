@@ -156,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"[bold red]csp {args.command} failed:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
         return 1
     except KeyboardInterrupt:
-        console.print("Interrupted: nothing was published; the last good pack is unchanged.")
+        console.print("Interrupted: no pack was half-written; a pack that had not finished was not published, "
+                      "and its last good version is unchanged.")
         return 130
 
 

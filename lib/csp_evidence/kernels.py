@@ -19,6 +19,7 @@ from __future__ import annotations
 import atexit
 import os
 import queue
+import signal
 import threading
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -42,7 +43,7 @@ def _csp_session_start():
     for name in ("scipy.stats", "statsmodels.api", "matplotlib.pyplot", "csp_evidence.charts"):
         try:
             __import__(name)
-        except ImportError:
+        except Exception:  # a broken library shows its traceback in the notebook's own cell instead
             pass
     state = types.ModuleType("_csp_session_start")
     state.cwd = os.getcwd()
@@ -118,7 +119,8 @@ class WarmKernel:
         self._signature: tuple | None = None
         self._dirty = False  # a notebook ran since the last reset
         self.starts = 0  # kernels started over this object's life (for tests and benchmarks)
-        self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warm-kernel")
+        self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"warm-kernel-{id(self):x}")
+        self._closed = False
 
     # ----------------------------------------------------------------- on the kernel's own thread
 
@@ -177,6 +179,9 @@ class WarmKernel:
                  key: str) -> None:
         import papermill as pm
 
+        if self._closed:
+            raise KernelError(f"the warm kernel was closed; {notebook.name} was not run")
+
         _register_engine()
         self._ready(cwd, env, key)
         try:
@@ -210,24 +215,52 @@ class WarmKernel:
         """Execute `notebook` with papermill (fresh session), writing the executed copy to `output`.
 
         Raises what papermill raises (``PapermillExecutionError`` naming the cell); the kernel is then discarded.
+        If the caller is interrupted (Ctrl-C) while waiting, the kernel is interrupted too.
         """
         env = dict(os.environ if env is None else env)
-        self._io.submit(self._execute, notebook, output, parameters, cwd, env, key).result()
+        job = self._io.submit(self._execute, notebook, output, parameters, cwd, env, key)
+        try:
+            job.result()
+        except BaseException:
+            if not job.done():
+                self.interrupt()
+            raise
+
+    def interrupt(self) -> None:
+        """Interrupt the cell running now, if any (safe from any thread): the notebook then fails as usual."""
+        provisioner = getattr(self.km, "provisioner", None)
+        pid = getattr(provisioner, "pid", None)
+        if pid:
+            try:
+                os.kill(pid, signal.SIGINT)
+            except OSError:
+                pass
 
     def shutdown(self) -> None:
         """Shut the kernel down (it starts again if another notebook comes)."""
         try:
             self._io.submit(self._shutdown).result()
-        except RuntimeError:  # the thread is gone (interpreter exit): stop the kernel process from here
-            if self.km is not None and getattr(self.km, "provisioner", None) is not None:
+        except RuntimeError:  # the thread is gone (interpreter exit): stop the kernel's processes from here
+            km = self.km
+            pid = getattr(getattr(km, "provisioner", None), "pid", None)
+            if pid:
                 try:
-                    os.kill(self.km.provisioner.pid, 9)
-                except (OSError, TypeError):
+                    os.killpg(pid, signal.SIGKILL)  # the kernel leads its own process group
+                except OSError:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except OSError:
+                        pass
+            if km is not None:
+                try:
+                    km.cleanup_connection_file()
+                except Exception:
                     pass
             self.km, self.kc = None, None
 
     def close(self) -> None:
-        """Shut the kernel down and stop its thread."""
+        """Shut the kernel down and stop its thread; later notebooks are refused."""
+        self._closed = True
         self.shutdown()
         self._io.shutdown(wait=True)
 
@@ -252,6 +285,10 @@ class KernelPool:
     @property
     def starts(self) -> int:
         return sum(k.starts for k in self.kernels)
+
+    def interrupt(self) -> None:
+        for k in self.kernels:
+            k.interrupt()
 
     def shutdown(self) -> None:
         for k in self.kernels:
@@ -295,9 +332,13 @@ def _register_engine() -> None:
             client.kc = kc  # the warm kernel's own client: nbclient neither starts nor stops it
             try:
                 return client.execute()
-            except BaseException:  # a dead kernel, a timeout, an interrupt: keep what ran, for debugging
+            except BaseException as exc:  # a dead kernel, a timeout, an interrupt: keep what ran, for debugging
                 if save_partial_to:
-                    nbformat.write(nb_man.nb, save_partial_to)
+                    nb_man.nb.metadata.setdefault("papermill", {})["stopped_by"] = f"{type(exc).__name__}: {exc}"
+                    try:
+                        nbformat.write(nb_man.nb, save_partial_to)
+                    except Exception:  # never hide the reason the notebook stopped
+                        pass
                 raise
 
     papermill_engines.register(ENGINE, WarmKernelEngine)

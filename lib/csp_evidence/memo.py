@@ -7,9 +7,10 @@ computed once and handed to every later caller.
 
 Keys are the identity (with shape and columns) of each table argument plus the values of the other
 arguments. The memo holds a reference to the input tables, so an id cannot be reused by another table while
-it is remembered; the oldest entries are dropped past `maxsize`. Inputs and results are shared and must be
-treated as read-only: nothing in the library modifies a loaded, selected or totalled table in place (a table
-changed in place would keep its old remembered results).
+it is remembered; the oldest entries are dropped past `maxsize`. Results are the remembered objects
+themselves (so that a remembered selection can key the next memo, e.g. its totals) and, like the inputs,
+must not be changed in place: nothing in the library modifies a loaded, selected or totalled table, and
+the chapters only call the library. A table changed in place would keep its old remembered results.
 """
 
 from __future__ import annotations
@@ -26,15 +27,21 @@ import pandas as pd
 F = TypeVar("F", bound=Callable)
 
 
-def _key_part(value):
-    """A hashable stand-in for an argument: tables by identity and shape, collections by their items."""
+def _key_part(value, nested: bool = False):
+    """A hashable stand-in for an argument: tables by identity and shape, collections by their items.
+
+    A table inside a collection is not kept alive by the memo, so its id could be reused: such calls are not
+    remembered (TypeError, as for anything unhashable).
+    """
     if isinstance(value, (pd.DataFrame, pd.Series)):
+        if nested:
+            raise TypeError("a table inside a collection is not remembered")
         columns = tuple(value.columns) if isinstance(value, pd.DataFrame) else value.name
         return ("table", id(value), value.shape, columns)
     if isinstance(value, (set, frozenset)):
         return ("set", frozenset(value))
     if isinstance(value, (list, tuple, np.ndarray, pd.Index)):
-        return ("items", tuple(_key_part(v) for v in value))
+        return ("items", tuple(_key_part(v, nested=True) for v in value))
     return ("value", value)
 
 

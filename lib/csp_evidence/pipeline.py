@@ -249,15 +249,21 @@ def run(
                 prepare(params)
             own_kernels = kernels is None and bool(to_run)
             pool_of_kernels = KernelPool(min(max(1, jobs), len(to_run))) if own_kernels else kernels
+            pool = ThreadPoolExecutor(max_workers=max(1, jobs))
             try:
-                with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-                    futures = {pool.submit(_execute, nb, stage, params, pool_of_kernels): nb for nb in to_run}
-                    for future, nb in futures.items():
-                        future.result()
-                        result.notebooks.append(nb.stem)
-                        if on_notebook_done:
-                            on_notebook_done(nb.stem, "executed")
+                futures = {pool.submit(_execute, nb, stage, params, pool_of_kernels): nb for nb in to_run}
+                for future, nb in futures.items():
+                    future.result()
+                    result.notebooks.append(nb.stem)
+                    if on_notebook_done:
+                        on_notebook_done(nb.stem, "executed")
+            except BaseException:  # a failure or Ctrl-C: queued notebooks never start, running ones stop now
+                pool.shutdown(wait=False, cancel_futures=True)
+                if pool_of_kernels is not None:
+                    pool_of_kernels.interrupt()
+                raise
             finally:
+                pool.shutdown(wait=True)
                 if own_kernels:
                     pool_of_kernels.shutdown()
             manifest = {"params": params.notebook_parameters(), "library": __version__, "notebooks": {
