@@ -8,7 +8,7 @@ import nbformat
 import pytest
 from papermill.exceptions import PapermillExecutionError
 
-from csp_evidence.kernels import KernelPool, WarmKernel, execute
+from csp_evidence.kernels import KernelPool, WarmKernel
 
 
 def _notebook(path, *cells: str):
@@ -53,9 +53,9 @@ def test_second_notebook_gets_a_fresh_session_on_the_same_kernel(tmp_path, kerne
         "'/nowhere' in sys.path, pandas.get_option('display.max_rows'))",
     )
     env = {"CSP_TEST": "1"}
-    execute(kernel, messy, tmp_path / "messy-out.ipynb", {"label": "first"}, cwd=tmp_path, env=env)
+    kernel.execute(messy, tmp_path / "messy-out.ipynb", {"label": "first"}, cwd=tmp_path, env=env)
     # START is injected as a parameter: the folder the kernel started in
-    execute(kernel, check, tmp_path / "check-out.ipynb", {"label": "second", "START": str(tmp_path)}, cwd=tmp_path, env=env)
+    kernel.execute(check, tmp_path / "check-out.ipynb", {"label": "second", "START": str(tmp_path)}, cwd=tmp_path, env=env)
     assert _outputs(tmp_path / "check-out.ipynb") == ["False 1.5 False True second False False 60\n"]
     assert kernel.starts == 1
     counts = [c["execution_count"] for c in json.loads((tmp_path / "check-out.ipynb").read_text())["cells"]
@@ -68,10 +68,10 @@ def test_a_failing_notebook_discards_the_kernel_and_the_next_starts_fresh(tmp_pa
     check = _notebook(tmp_path / "check.ipynb", "print('state' in globals())")
     env = {"CSP_TEST": "1"}
     with pytest.raises(PapermillExecutionError, match="planted failure") as err:
-        execute(kernel, failing, tmp_path / "failing-out.ipynb", {}, cwd=tmp_path, env=env)
+        kernel.execute(failing, tmp_path / "failing-out.ipynb", {}, cwd=tmp_path, env=env)
     assert err.value.exec_count == 3  # papermill still names the cell (after the injected parameters)
     assert kernel.km is None
-    execute(kernel, check, tmp_path / "check-out.ipynb", {}, cwd=tmp_path, env=env)
+    kernel.execute(check, tmp_path / "check-out.ipynb", {}, cwd=tmp_path, env=env)
     assert _outputs(tmp_path / "check-out.ipynb") == ["False\n"]
     assert kernel.starts == 2
 
@@ -80,25 +80,25 @@ def test_another_folder_or_project_setting_gets_another_kernel(tmp_path, kernel)
     nb = _notebook(tmp_path / "nb.ipynb", "import os; print(os.environ.get('CSP_PROJECT_DIR'))")
     other = tmp_path / "other"
     other.mkdir()
-    execute(kernel, nb, tmp_path / "a.ipynb", {}, cwd=tmp_path, env={"CSP_PROJECT_DIR": "one", "UNRELATED": "x"})
-    execute(kernel, nb, tmp_path / "b.ipynb", {}, cwd=tmp_path, env={"CSP_PROJECT_DIR": "one", "UNRELATED": "y"})
+    kernel.execute(nb, tmp_path / "a.ipynb", {}, cwd=tmp_path, env={"CSP_PROJECT_DIR": "one", "UNRELATED": "x"})
+    kernel.execute(nb, tmp_path / "b.ipynb", {}, cwd=tmp_path, env={"CSP_PROJECT_DIR": "one", "UNRELATED": "y"})
     assert kernel.starts == 1  # unrelated variables do not restart it
-    execute(kernel, nb, tmp_path / "c.ipynb", {}, cwd=tmp_path, env={"CSP_PROJECT_DIR": "two"})
-    execute(kernel, nb, tmp_path / "d.ipynb", {}, cwd=other, env={"CSP_PROJECT_DIR": "two"})
+    kernel.execute(nb, tmp_path / "c.ipynb", {}, cwd=tmp_path, env={"CSP_PROJECT_DIR": "two"})
+    kernel.execute(nb, tmp_path / "d.ipynb", {}, cwd=other, env={"CSP_PROJECT_DIR": "two"})
     assert kernel.starts == 3
     assert _outputs(tmp_path / "c.ipynb") == ["two\n"]
-    execute(kernel, nb, tmp_path / "e.ipynb", {}, cwd=other, env={"CSP_PROJECT_DIR": "two"}, key="new library")
+    kernel.execute(nb, tmp_path / "e.ipynb", {}, cwd=other, env={"CSP_PROJECT_DIR": "two"}, key="new library")
     assert kernel.starts == 4  # the pipeline's key (library and locked data) changed
 
 
 def test_a_dying_kernel_fails_the_notebook_keeps_it_and_the_next_starts_fresh(tmp_path, kernel):
     dying = _notebook(tmp_path / "dying.ipynb", "print('ran before the crash')", "import os; os._exit(1)")
     with pytest.raises(Exception) as err:
-        execute(kernel, dying, tmp_path / "dying-out.ipynb", {}, cwd=tmp_path, env={})
+        kernel.execute(dying, tmp_path / "dying-out.ipynb", {}, cwd=tmp_path, env={})
     assert "DeadKernel" in type(err.value).__name__ or "died" in str(err.value).lower()
     assert _outputs(tmp_path / "dying-out.ipynb") == ["ran before the crash\n"]  # the partial notebook is kept
     check = _notebook(tmp_path / "check.ipynb", "print('fine')")
-    execute(kernel, check, tmp_path / "check-out.ipynb", {}, cwd=tmp_path, env={})
+    kernel.execute(check, tmp_path / "check-out.ipynb", {}, cwd=tmp_path, env={})
     assert _outputs(tmp_path / "check-out.ipynb") == ["fine\n"]
     assert kernel.starts == 2
 
@@ -111,7 +111,7 @@ def test_a_hung_cell_times_out(tmp_path, kernel, monkeypatch):
     monkeypatch.setattr(kernels, "CELL_TIMEOUT", 2)
     hung = _notebook(tmp_path / "hung.ipynb", "import time; time.sleep(60)")
     with pytest.raises(CellTimeoutError):
-        execute(kernel, hung, tmp_path / "hung-out.ipynb", {}, cwd=tmp_path, env={})
+        kernel.execute(hung, tmp_path / "hung-out.ipynb", {}, cwd=tmp_path, env={})
 
 
 def test_pool_lends_each_kernel_to_one_thread_at_a_time():

@@ -87,6 +87,21 @@ def build_one(params: Params, engine: str = "auto", force: bool = False) -> Boro
     return BoroughOutcome(params.name, params.borough, "built", tuple(result.notebooks), tuple(result.reused))
 
 
+def _collect(finished, cancel: Callable[[], object], result: BatchResult,
+             on_done: Callable[[BoroughOutcome], None] | None) -> None:
+    """Gather each borough's outcome as it finishes (processes or Dask alike); on a failure of the batch
+    itself or Ctrl-C, `cancel` the boroughs not yet started and re-raise."""
+    try:
+        for future in finished:
+            outcome = future.result()
+            result.outcomes.append(outcome)
+            if on_done:
+                on_done(outcome)
+    except BaseException:
+        cancel()
+        raise
+
+
 def build_many(
     params_list: Sequence[Params],
     *,
@@ -108,16 +123,8 @@ def build_many(
         with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=get_context("spawn"),
                                  initializer=_worker_start) as pool:
             futures = [pool.submit(build_one, p, engine, force) for p in params_list]
-            try:
-                for future in as_completed(futures):
-                    outcome = future.result()
-                    result.outcomes.append(outcome)
-                    if on_done:
-                        on_done(outcome)
-            except BaseException:  # Ctrl-C: boroughs not yet started never start (the pool then waits for the rest)
-                for future in futures:
-                    future.cancel()
-                raise
+            # on Ctrl-C the boroughs not yet started are cancelled; the pool then waits for the running ones
+            _collect(as_completed(futures), lambda: [f.cancel() for f in futures], result, on_done)
     elif scheduler == "dask":
         from dask.distributed import Client, LocalCluster, as_completed as dask_completed
 
@@ -125,15 +132,7 @@ def build_many(
                                                          processes=True, dashboard_address=None)
         with Client(dask_address or cluster) as client:
             futures = client.map(build_one, list(params_list), engine=engine, force=force, pure=False)
-            try:
-                for future in dask_completed(futures):
-                    outcome = future.result()
-                    result.outcomes.append(outcome)
-                    if on_done:
-                        on_done(outcome)
-            except BaseException:  # Ctrl-C: boroughs not yet started never start
-                client.cancel(futures)
-                raise
+            _collect(dask_completed(futures), lambda: client.cancel(futures), result, on_done)
         if cluster is not None:
             cluster.close()
     else:

@@ -17,6 +17,7 @@ raised); ``execute`` only hands papermill the running kernel.
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import queue
 import signal
@@ -282,10 +283,6 @@ class KernelPool:
         finally:
             self._free.put(k)
 
-    @property
-    def starts(self) -> int:
-        return sum(k.starts for k in self.kernels)
-
     def interrupt(self) -> None:
         for k in self.kernels:
             k.interrupt()
@@ -313,8 +310,9 @@ def thread_kernels() -> KernelPool:
     return pool
 
 
+@functools.cache
 def _register_engine() -> None:
-    """A papermill engine that executes on a kernel it is given and leaves it running."""
+    """A papermill engine that executes on a kernel it is given and leaves it running (registered once)."""
     import nbformat
     from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NBClientEngine, papermill_engines
@@ -343,8 +341,3 @@ def _register_engine() -> None:
 
     papermill_engines.register(ENGINE, WarmKernelEngine)
 
-
-def execute(kernel: WarmKernel, notebook: Path, output: Path, parameters: dict, cwd: Path,
-            env: Mapping[str, str] | None = None, key: str = "") -> None:
-    """Execute `notebook` with papermill on `kernel` (fresh session), writing the executed copy to `output`."""
-    kernel.execute(notebook, output, parameters, cwd, env, key)

@@ -24,7 +24,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from . import __version__, datasets, geo
-from .kernels import KernelPool, execute
+from .kernels import KernelPool
 from .params import Params, check_against_data, load_params
 from .sources import project_dir
 
@@ -77,15 +77,18 @@ def prepare(params: Params) -> None:
     datasets.recorded_crime_extract_2020()
 
 
-def _execute(notebook: Path, stage: Path, params: Params, kernels: KernelPool) -> None:
-    """Execute one notebook with papermill on a warm kernel from `kernels`; failures become a RunError."""
+def _execute(notebook: Path, stage: Path, params: Params, kernels: KernelPool, inputs: str) -> None:
+    """Execute one notebook with papermill on a warm kernel from `kernels`; failures become a RunError.
+
+    `inputs` is the run's `inputs_key()`: a kernel that served other library code or data is replaced.
+    """
     from papermill.exceptions import PapermillExecutionError
 
     out = stage / "notebooks" / notebook.name
     parameters = params.notebook_parameters() | {"output_dir": str(stage)}
     try:
         with kernels.kernel() as kernel:
-            execute(kernel, notebook, out, parameters, cwd=notebook.parent, key=inputs_key())
+            kernel.execute(notebook, out, parameters, cwd=notebook.parent, key=inputs)
     except PapermillExecutionError as exc:
         raise RunError(
             f"run {params.name!r}: notebook {notebook.name} failed in cell {exc.exec_count} "
@@ -147,10 +150,10 @@ def inputs_key() -> str:
     return _inputs_digest((root / "data" / "sources.lock").read_bytes(), plans, library_fingerprint())
 
 
-def notebook_key(notebook: Path, params: Params) -> str:
-    """What a notebook's outputs depend on: the notebook, the params, the locked data, the plan tables, the library."""
-    return _inputs_digest(notebook.read_bytes(), json.dumps(params.notebook_parameters(), sort_keys=True),
-                          inputs_key())
+def notebook_key(notebook: Path, params: Params, inputs: str) -> str:
+    """What a notebook's outputs depend on: the notebook, the params, and `inputs` (the run's `inputs_key()`:
+    locked data, plan tables, library)."""
+    return _inputs_digest(notebook.read_bytes(), json.dumps(params.notebook_parameters(), sort_keys=True), inputs)
 
 
 def site_key(notebook_keys: dict[str, str], engine: str) -> str:
@@ -228,7 +231,8 @@ def run(
 
             engine = "quarto" if quarto_available() else "smalldocs"
         previous = _read_manifest(target).get("notebooks", {}) if target.is_dir() else {}
-        keys = {p.stem: notebook_key(p, params) for p in all_paths}
+        inputs = inputs_key()  # once per run: the lock, plan tables and library source are read once
+        keys = {p.stem: notebook_key(p, params, inputs) for p in all_paths}
         stage = Path(tempfile.mkdtemp(prefix=f".staging-{params.name}-", dir=root))
         (stage / "notebooks").mkdir()
         result = RunResult(params, target)
@@ -251,7 +255,7 @@ def run(
             pool_of_kernels = KernelPool(min(max(1, jobs), len(to_run))) if own_kernels else kernels
             pool = ThreadPoolExecutor(max_workers=max(1, jobs))
             try:
-                futures = {pool.submit(_execute, nb, stage, params, pool_of_kernels): nb for nb in to_run}
+                futures = {pool.submit(_execute, nb, stage, params, pool_of_kernels, inputs): nb for nb in to_run}
                 for future, nb in futures.items():
                     future.result()
                     result.notebooks.append(nb.stem)

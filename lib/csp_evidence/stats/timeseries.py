@@ -396,10 +396,10 @@ def _forecast_paths(result, steps: int, n_sims: int, rng: np.random.Generator) -
     forecast errors, so their mean and variance are those of ``get_forecast`` (checked in the tests).
     """
     ssm = result.filter_results
-    design, transition, selection = (np.asarray(ssm.model[name])[..., -1] if np.asarray(ssm.model[name]).ndim == 3
-                                     else np.asarray(ssm.model[name]) for name in ("design", "transition", "selection"))
-    state_cov = np.asarray(ssm.model["state_cov"])
-    state_cov = state_cov[..., -1] if state_cov.ndim == 3 else state_cov
+    # the system matrices at the last period (statsmodels stores time-varying ones with a third, time axis)
+    design, transition, selection, state_cov = (
+        matrix[..., -1] if matrix.ndim == 3 else matrix
+        for matrix in (np.asarray(ssm.model[name]) for name in ("design", "transition", "selection", "state_cov")))
     scale = float(ssm.scale) if getattr(ssm, "filter_concentrated", False) else 1.0
     p_next = np.asarray(ssm.predicted_state_cov)[:, :, -1]  # already in the scale of the data
     values, vectors = np.linalg.eigh((p_next + p_next.T) / 2)
