@@ -115,7 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     def with_run(p):
         p.add_argument("--params", default=DEFAULT_PARAMS, help=f"params YAML file (default {DEFAULT_PARAMS})")
         p.add_argument("--notebook", action="append", help="run only this notebook (repeatable), e.g. 00_overview")
-        p.add_argument("--jobs", type=int, default=2, help="notebooks executed at once (default 2)")
+        p.add_argument("--jobs", type=int, default=2,
+                       help="notebooks executed at once; with --all-boroughs, boroughs built at once (default 2)")
         p.add_argument("--force", action="store_true", help="execute every notebook even if its inputs are unchanged")
         p.add_argument("--engine", choices=["auto", "quarto", "smalldocs"], default="auto",
                        help="site renderer: Quarto if on PATH, else smalldocs (default auto)")
