@@ -64,13 +64,21 @@ def population() -> pd.DataFrame:
     return _cached("population", ("ons_population",), lambda p: ons.read_population(p[0]))
 
 
+def _mps_borough_names() -> tuple[list[str], list[str]]:
+    """London's local authority names, and those the Metropolitan Police covers (all but the City of London)."""
+    from .geo import CITY_OF_LONDON
+
+    names = borough_lookup()["name"].tolist()
+    return names, [n for n in names if n != CITY_OF_LONDON]
+
+
 @functools.cache
 def recorded_crime() -> pd.DataFrame:
     """MPS recorded crime, one continuous CRIS-era monthly series 2010-04 to 2024-01: tidy long table."""
     from .readers import mps
 
-    names = borough_lookup()["name"].tolist()
-    return _cached("recorded_crime", MAIN_CRIME_SOURCES, lambda p: mps.read_borough_crime(p, names))
+    names, policed = _mps_borough_names()
+    return _cached("recorded_crime", MAIN_CRIME_SOURCES, lambda p: mps.read_borough_crime(p, names, policed))
 
 
 @functools.cache
@@ -78,9 +86,10 @@ def recorded_crime_extract_2020() -> pd.DataFrame:
     """MPS recorded crime as published in July 2020 (2018-07 to 2020-06): for showing later revisions."""
     from .readers import mps
 
-    names = borough_lookup()["name"].tolist()
+    names, policed = _mps_borough_names()
     return _cached(
-        "recorded_crime_2020_07", ("mps_borough_extract_2020_07",), lambda p: mps.read_borough_crime(p, names)
+        "recorded_crime_2020_07", ("mps_borough_extract_2020_07",),
+        lambda p: mps.read_borough_crime(p, names, policed),
     )
 
 

@@ -72,7 +72,8 @@ def sources_page() -> str:
 def index_page(run_dir: Path, title: str, chapters: list[tuple[str, str]]) -> str:
     """The home page: the headline figures of the overview and links to every chapter of this run."""
     head = read_headlines(run_dir, "00_overview")
-    lines = [f"---\ntitle: {yaml.safe_dump(title, default_style=chr(34)).strip()}\n---\n"]
+    # The title is Markdown to Quarto and smalldocs alike, and a borough's name comes from data: escape it.
+    lines = [f"---\ntitle: {yaml.safe_dump(md(title), default_style=chr(34)).strip()}\n---\n"]
     needed = ("headline_year", "borough", "total_offences", "rank", "ranked", "rate_per_1000", "london_rate_per_1000")
     if all(k in head for k in needed):
         lines.append(
@@ -96,11 +97,15 @@ def index_page(run_dir: Path, title: str, chapters: list[tuple[str, str]]) -> st
     return "\n".join(lines)
 
 
-def _stage(run_dir: Path, stage: Path, title: str) -> None:
+def _executed(run_dir: Path) -> list[Path]:
     notebooks = sorted((run_dir / "notebooks").glob("*.ipynb"))
     if not notebooks:
         raise RenderError(f"{run_dir / 'notebooks'} holds no executed notebooks: run `csp run` first")
-    for nb in notebooks:
+    return notebooks
+
+
+def _stage(run_dir: Path, stage: Path, title: str) -> None:
+    for nb in _executed(run_dir):
         shutil.copy2(nb, stage / nb.name)
     for folder in ("tables", "figures"):
         if (run_dir / folder).is_dir():
@@ -142,6 +147,7 @@ def render(run_dir: str | Path, title: str, engine: str = "auto") -> Path:
         engine = "quarto" if quarto_available() else "smalldocs"
     if engine not in ("quarto", "smalldocs"):
         raise ValueError(f"engine must be 'auto', 'quarto' or 'smalldocs', got {engine!r}")
+    _executed(run_dir)  # before anything is made in run_dir
     stage = Path(tempfile.mkdtemp(prefix=".site-build-", dir=run_dir))
     try:
         _stage(run_dir, stage, title)

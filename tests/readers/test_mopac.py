@@ -120,6 +120,25 @@ def test_missing_borough(tmp_path):
         read_pas(_synthetic(tmp_path, lambda rows: [r for r in rows if not (r[2] == "Hackney" and r[3] == "Trust MPS")]))
 
 
+def _with_quarters(quarters: dict[str, list[str]]):
+    """An edit giving each measure the listed quarter ends (d/m/yyyy), all 32 boroughs in each."""
+    def edit(rows):
+        return [[date, *r[1:]] for r in rows for date in quarters.get(r[3], [])]
+    return edit
+
+
+def test_missing_quarter(tmp_path):
+    # A quarter missing from the middle of a measure's series would make "the latest twelve months against the
+    # year before" compare against nothing; a measure may start later than another, though.
+    gap = _with_quarters({"Trust MPS": ["30/9/2020", "31/3/2021"], "Relied on to be there": ["30/9/2020"]})
+    with pytest.raises(PasFormatError, match=r"'Trust MPS' has no rows for the quarter\(s\) ending 31/12/2020 "
+                                             r"between 30/09/2020 and 31/03/2021 \(column 'Date'\)"):
+        read_pas(_synthetic(tmp_path, gap))
+    later = _with_quarters({"Trust MPS": ["31/12/2020"], "Relied on to be there": ["30/9/2020", "31/12/2020"]})
+    assert read_pas(_synthetic(tmp_path, later)).groupby("measure")["quarter_end"].nunique().to_dict() == {
+        "Relied on to be there": 2, "Trust MPS": 1}
+
+
 def test_duplicate_after_normalising(tmp_path):
     def edit(rows):
         extra = list(rows[0])

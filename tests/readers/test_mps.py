@@ -79,6 +79,26 @@ def test_bad_input_names_file_row_and_column(tmp_path, lines, match):
     assert str(path) in str(err.value)
 
 
+def test_borough_missing_from_an_extract_is_named(tmp_path):
+    # A borough left out of one extract must not read as a borough with no crime.
+    path = _write(tmp_path, [HEADER, *GOOD])
+    with pytest.raises(SourceFormatError, match=r"column 'LookUp_BoroughName': no rows for borough\(s\) Camden, Sutton"):
+        read_borough_crime([path], known_boroughs=["Camden", "Hackney", "Sutton"],
+                           required_boroughs=["Camden", "Hackney", "Sutton"])
+    assert read_borough_file(path, known_boroughs=["Hackney"], required_boroughs=["Hackney"])["count"].sum() == 51
+
+
+@pytest.mark.realdata
+def test_every_real_extract_has_every_mps_borough(fetched):
+    from csp_evidence.datasets import _mps_borough_names
+
+    names, policed = _mps_borough_names()
+    assert len(policed) == 32 and "City of London" not in policed
+    for name in (HIST, RECENT, "mps/mps_borough_crime_recent_201807_202006_extract202007.csv"):
+        tidy = read_borough_file(fetched / name, names, policed)
+        assert set(policed) <= set(tidy["borough"])
+
+
 def test_empty_file(tmp_path):
     path = tmp_path / "empty.csv"
     path.write_bytes(b"")

@@ -161,7 +161,17 @@ def read_pas(path: str | Path) -> pd.DataFrame:
 
 
 def _check_panel(path: Path, tidy: pd.DataFrame) -> None:
-    """Each (quarter, measure) present must cover all 32 boroughs and have one London value; errors name rows."""
+    """Each measure's quarters must run without a gap, each (quarter, measure) must cover all 32 boroughs and
+    have one London value; errors name the quarter, the measure and the rows."""
+    for measure, group in tidy.groupby("measure", sort=True):
+        quarters = pd.DatetimeIndex(group["quarter_end"].unique()).sort_values()
+        gaps = pd.date_range(quarters[0], quarters[-1], freq="QE").difference(quarters)
+        if len(gaps):
+            raise PasFormatError(
+                path,
+                f"{path}: {measure!r} has no rows for the quarter(s) ending {', '.join(f'{q:%d/%m/%Y}' for q in gaps)} "
+                f"between {quarters[0]:%d/%m/%Y} and {quarters[-1]:%d/%m/%Y} (column 'Date'): quarters must run without a gap"
+            )
     for (quarter, measure), group in tidy.groupby(["quarter_end", "measure"], sort=True):
         boroughs = set(group["borough"])
         if boroughs != set(BOROUGHS):

@@ -4,7 +4,8 @@ The official files are wide: one row per (major category, minor category, boroug
 month ``YYYYMM``. ``read_borough_crime`` turns one or more of them into one tidy long table with the
 columns month, borough, major_category, minor_category, count, and checks it: the columns are there,
 counts are non-negative whole numbers, no row is duplicated, months run without a gap across the files,
-and every borough is known. Errors name the file, its line and the column.
+every borough is known, and every borough that must be there is (a borough missing from one extract would
+otherwise read as no crime at all). Errors name the file, its line and the column.
 """
 
 from __future__ import annotations
@@ -80,7 +81,8 @@ def _counts(path: Path, wide: pd.DataFrame, months: list[str]) -> pd.DataFrame:
     return counts.astype("int64")
 
 
-def _check_rows(path: Path, wide: pd.DataFrame, known_boroughs: Iterable[str] | None) -> None:
+def _check_rows(path: Path, wide: pd.DataFrame, known_boroughs: Iterable[str] | None,
+                required_boroughs: Iterable[str] | None) -> None:
     for col in ID_COLUMNS:
         blank = wide[col].str.strip() == ""
         if blank.any():
@@ -103,14 +105,25 @@ def _check_rows(path: Path, wide: pd.DataFrame, known_boroughs: Iterable[str] | 
                 row=pos + 2,
                 column="LookUp_BoroughName",
             )
+    if required_boroughs is not None:
+        missing = sorted(set(required_boroughs) - set(wide["LookUp_BoroughName"]))
+        if missing:
+            raise SourceFormatError(
+                path, f"no rows for borough(s) {', '.join(missing)}: every borough must be in every extract "
+                "(a missing borough would read as no crime)", column="LookUp_BoroughName")
 
 
-def read_borough_file(path: Path | str, known_boroughs: Iterable[str] | None = None) -> pd.DataFrame:
-    """Read one official wide borough-level file into the tidy long table (month, borough, categories, count)."""
+def read_borough_file(path: Path | str, known_boroughs: Iterable[str] | None = None,
+                      required_boroughs: Iterable[str] | None = None) -> pd.DataFrame:
+    """Read one official wide borough-level file into the tidy long table (month, borough, categories, count).
+
+    `known_boroughs`: any other borough name (bar the airports) is an error; `required_boroughs`: each must
+    have rows in the file.
+    """
     path = Path(path)
     wide = _read_wide(path)
     months = _month_columns(path, wide)
-    _check_rows(path, wide, known_boroughs)
+    _check_rows(path, wide, known_boroughs, required_boroughs)
     counts = _counts(path, wide, months)
     counts.columns = pd.to_datetime(months, format="%Y%m")
     ids = wide[list(ID_COLUMNS)].rename(columns=ID_COLUMNS)
@@ -125,10 +138,12 @@ def read_borough_file(path: Path | str, known_boroughs: Iterable[str] | None = N
     return long.sort_values(["month", "borough", "major_category", "minor_category"], ignore_index=True)
 
 
-def read_borough_crime(paths: Sequence[Path | str], known_boroughs: Iterable[str] | None = None) -> pd.DataFrame:
+def read_borough_crime(paths: Sequence[Path | str], known_boroughs: Iterable[str] | None = None,
+                       required_boroughs: Iterable[str] | None = None) -> pd.DataFrame:
     """Read consecutive official extracts into one continuous monthly tidy table; gaps and overlaps are errors."""
     known = list(known_boroughs) if known_boroughs is not None else None
-    parts = [read_borough_file(p, known) for p in paths]
+    required = list(required_boroughs) if required_boroughs is not None else None
+    parts = [read_borough_file(p, known, required) for p in paths]
     for (prev_path, prev), (path, part) in zip(zip(paths, parts), zip(paths[1:], parts[1:])):
         expected = prev["month"].max() + pd.offsets.MonthBegin(1)
         if part["month"].min() != expected:
