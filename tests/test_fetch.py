@@ -107,3 +107,20 @@ def test_cli_fetch_exits_non_zero_naming_the_corrupt_file(tmp_path, monkeypatch,
     assert cli.main(["fetch", "--mirror", str(bad_mirror)]) == 1
     err = capsys.readouterr().err
     assert "mps_borough_crime_recent_202202_202401.csv" in err and "does not match the lock" in err
+
+
+@pytest.mark.parametrize("text, match", [
+    ("{not json", r"sources\.lock: cannot read the lock file"),
+    ('{"sources": {"x": {"sha256": "ab", "bytes": "many", "retrieved": "2024-01-01"}}}',
+     r"sources\.lock: entry 'x' needs sha256, bytes and retrieved"),
+    ("[1, 2]", r"sources\.lock: expected a JSON object with a 'sources' mapping"),
+])
+def test_cli_names_a_damaged_lock_file_without_a_traceback(tmp_path, monkeypatch, capsys, text, match):
+    import re
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "sources.lock").write_text(text)
+    monkeypatch.setenv("CSP_PROJECT_DIR", str(tmp_path))
+    assert cli.main(["fetch", "--mirror", str(tmp_path)]) == 1
+    err = " ".join(capsys.readouterr().err.split())  # the console wraps long lines
+    assert re.search(match, err) and "Traceback" not in err

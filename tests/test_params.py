@@ -55,6 +55,19 @@ def test_missing_and_malformed_values(tmp_path):
         load_params(_params(tmp_path, "borough: [unclosed\n"))
 
 
+def test_repeated_financial_year_is_named(tmp_path):
+    text = BASE.replace('["2018/19", "2019/20"]', '["2019/20", "2018/19", "2019/20"]')
+    with pytest.raises(ParamsError, match=r"run\.yml: parameter 'financial_years' lists 2019/20 more than once"):
+        load_params(_params(tmp_path, text))
+
+
+@pytest.mark.parametrize("name", ["failed.yml", "london.yml", ".hidden.yml", "_stage.yml"])
+def test_run_names_kept_for_the_outputs_folder_are_refused(tmp_path, name):
+    # A run is published to outputs/<file name>/: these would overwrite kept failed runs or the London index.
+    with pytest.raises(ParamsError, match=rf"{name}: the run is named after its file.*rename the file"):
+        load_params(_params(tmp_path, BASE, name))
+
+
 def test_unknown_borough_lists_valid_names(tmp_path):
     params = load_params(_params(tmp_path, BASE.replace("Hackney", "Gotham")))
     with pytest.raises(ParamsError, match=r"unknown borough 'Gotham'; valid boroughs: Hackney, Tower Hamlets"):

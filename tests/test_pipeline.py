@@ -81,6 +81,51 @@ def test_unchanged_inputs_reuse_outputs_and_changes_re_execute(project):
     assert run(params, force=True).notebooks == ["00_ok"]
 
 
+def test_an_output_edited_since_its_run_is_rebuilt_not_reused(project):
+    # e.g. a published table opened and saved in a spreadsheet: the next run must not carry it as the notebook's
+    nb = project / "notebooks" / "00_ok.ipynb"
+    _notebook(nb, "import pathlib\npathlib.Path(output_dir, 'tables').mkdir(exist_ok=True)\n"
+                  "pathlib.Path(output_dir, 'tables', '00-x.csv').write_text(borough)")
+    params = project / "params" / "th.yml"
+    run(params)
+    table = project / "outputs" / "th" / "tables" / "00-x.csv"
+    table.write_text("edited by hand")
+    again = run(params)
+    assert again.notebooks == ["00_ok"] and again.reused == []
+    assert table.read_text() == "Tower Hamlets"
+
+
+def test_a_kept_failed_run_shares_no_file_with_the_published_pack(project):
+    _notebook(project / "notebooks" / "00_ok.ipynb", "import pathlib\n"
+              "pathlib.Path(output_dir, 'tables').mkdir(exist_ok=True)\n"
+              "pathlib.Path(output_dir, 'tables', '00-x.csv').write_text(borough)")
+    run(project / "params" / "th.yml")
+    _notebook(project / "notebooks" / "01_bad.ipynb", "raise ValueError('planted failure')")
+    with pytest.raises(RunError):
+        run(project / "params" / "th.yml")
+    kept = next((project / "outputs" / "failed").glob("th-*/tables/00-x.csv"))  # reused from the pack
+    kept.write_text("edited while debugging")
+    assert (project / "outputs" / "th" / "tables" / "00-x.csv").read_text() == "Tower Hamlets"
+
+
+def test_a_run_that_changes_nothing_keeps_the_site_and_a_changed_one_drops_it(project):
+    from csp_evidence.pipeline import render_published
+
+    nb = project / "notebooks" / "00_ok.ipynb"
+    _notebook(nb, "print(borough)")
+    params = project / "params" / "th.yml"
+    site = project / "outputs" / "th" / "site" / "index.html"
+    run(params, render_site=True, engine="smalldocs")
+    assert site.is_file()
+    assert run(params, engine="smalldocs").reused == ["00_ok"] and site.is_file()  # `csp run`, nothing changed
+    _notebook(nb, "print('changed', borough)")
+    run(params, engine="smalldocs")
+    assert not site.exists()  # a site of the old notebook would disagree with the new one
+    render_published(params, engine="smalldocs")  # `csp render`
+    assert site.is_file()
+    assert run(params, engine="smalldocs").reused == ["00_ok"] and site.is_file()
+
+
 def test_interrupted_run_publishes_nothing(project, monkeypatch):
     from csp_evidence import pipeline
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from . import geo
 from .headlines import read_headlines
-from .params import Params, load_params
+from .params import LONDON_INDEX, Params, load_params
 
 
 @dataclass(frozen=True)
@@ -174,7 +174,7 @@ and offences per 1,000 residents (ONS mid-year estimates).</p>
 
 def write_london_index(outputs: Path, outcomes: Sequence[BoroughOutcome]) -> Path:
     """Write outputs/london/index.html atomically."""
-    target = outputs / "london" / "index.html"
+    target = outputs / LONDON_INDEX / "index.html"
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".index.", dir=target.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:

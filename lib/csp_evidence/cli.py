@@ -57,21 +57,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from .params import load_params
-    from .pipeline import outputs_dir
-    from .render import render
+    from .pipeline import render_published
 
-    from filelock import FileLock, Timeout
-
-    from .pipeline import RunError
-
-    params = load_params(args.params)
-    lock = FileLock(str(outputs_dir() / f".{params.name}.lock"))
-    try:
-        with lock.acquire(timeout=0):
-            site = render(outputs_dir() / params.name, params.display_title, engine=args.engine)
-    except Timeout:
-        raise RunError(f"another run is building {outputs_dir() / params.name} (lock {lock.lock_file}); wait for it") from None
+    site = render_published(args.params, engine=args.engine)
     console.print(f"Site: {site / 'index.html'}")
     return 0
 
@@ -150,10 +138,11 @@ def main(argv: list[str] | None = None) -> int:
     from .pipeline import RunError
     from .readers.errors import SourceFormatError
     from .render import RenderError
+    from .sources import LockFileError
 
     try:
         return args.func(args)
-    except (FetchError, ParamsError, RunError, SourceFormatError, RenderError) as exc:
+    except (FetchError, ParamsError, RunError, SourceFormatError, RenderError, LockFileError) as exc:
         console.print(f"[bold red]csp {args.command} failed:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
         return 1
     except KeyboardInterrupt:

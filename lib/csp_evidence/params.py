@@ -55,6 +55,9 @@ _TYPES = {
     "title": str,
 }
 _REQUIRED = ("borough", "headline_year", "financial_years")
+# Folders of the outputs folder that are not packs: a run must not be named after them.
+FAILED_RUNS = "failed"  # kept failed runs, for debugging
+LONDON_INDEX = "london"  # the London index of a batch
 
 
 def _type_name(t: type) -> str:
@@ -82,7 +85,13 @@ def load_params(path: Path | str) -> Params:
         want = _TYPES[key]
         if not isinstance(value, want) or (want is int and isinstance(value, bool)):
             raise ParamsError(f"{path}: parameter {key!r} must be {_type_name(want)}, got {value!r}")
+    if path.stem in (FAILED_RUNS, LONDON_INDEX) or path.stem.startswith((".", "_")):
+        raise ParamsError(f"{path}: the run is named after its file, and {path.stem!r} is kept for the outputs "
+                          f"folder's own use ({FAILED_RUNS}/, {LONDON_INDEX}/, hidden staging folders); rename the file")
     years = raw["financial_years"]
+    repeated = sorted({str(y) for y in years if years.count(y) > 1})
+    if repeated:
+        raise ParamsError(f"{path}: parameter 'financial_years' lists {', '.join(repeated)} more than once")
     for fy in [raw["headline_year"], *years]:
         try:
             parse_financial_year(str(fy))

@@ -25,7 +25,7 @@ from filelock import FileLock, Timeout
 
 from . import __version__, datasets, geo
 from .kernels import KernelPool
-from .params import Params, check_against_data, load_params
+from .params import FAILED_RUNS, Params, check_against_data, load_params
 from .sources import project_dir
 
 
@@ -99,7 +99,14 @@ def _execute(notebook: Path, stage: Path, params: Params, kernels: KernelPool, i
 
 
 def _keep_failed(stage: Path, params: Params) -> Path:
-    failed = outputs_dir() / "failed" / f"{params.name}-{dt.datetime.now():%Y%m%dT%H%M%S}"
+    """Move a failed run under outputs/failed/ for debugging, with its own copies of the outputs it reused (they
+    are hard links into the published pack, which editing the kept run must never change)."""
+    for path in stage.rglob("*"):
+        if path.is_file() and path.stat().st_nlink > 1:
+            copy = path.with_name(f".{path.name}.copy")
+            shutil.copy2(path, copy)
+            os.replace(copy, path)
+    failed = outputs_dir() / FAILED_RUNS / f"{params.name}-{dt.datetime.now():%Y%m%dT%H%M%S}"
     failed.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(str(stage), failed)
     return failed
@@ -164,13 +171,19 @@ def site_key(notebook_keys: dict[str, str], engine: str) -> str:
                           engine, library_fingerprint())
 
 
-def _outputs_of(folder: Path, stem: str) -> list[str]:
-    """The files a notebook wrote: its executed copy, headline JSON, and figures/tables named '<NN>-*'."""
+def _digest(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _outputs_of(folder: Path, stem: str) -> dict[str, str]:
+    """The files a notebook wrote, with their sha256: its executed copy, headline JSON, and figures/tables
+    named '<NN>-*'."""
     number = stem.split("_", 1)[0]
     files = [f"notebooks/{stem}.ipynb", f"notebooks/{stem}.json"]
     for sub in ("figures", "tables"):
         files += [f"{sub}/{p.name}" for p in sorted((folder / sub).glob(f"{number}-*"))] if (folder / sub).is_dir() else []
-    return [f for f in files if (folder / f).is_file()]
+    return {f: _digest(folder / f) for f in files if (folder / f).is_file()}
 
 
 def _read_manifest(folder: Path) -> dict:
@@ -180,13 +193,61 @@ def _read_manifest(folder: Path) -> dict:
         return {}
 
 
-def _reuse(previous: Path, stage: Path, files: list[str]) -> bool:
-    if not files or not all((previous / f).is_file() for f in files):
+def _reuse(previous: Path, stage: Path, files: dict[str, str]) -> bool:
+    """Link a notebook's outputs from the last good run into the stage, if every one is there as written (a
+    file edited or lost since, e.g. a table opened and saved in a spreadsheet, means the notebook runs again)."""
+    if not isinstance(files, dict) or not files:
+        return False
+    if not all((previous / f).is_file() and _digest(previous / f) == digest for f, digest in files.items()):
         return False
     for f in files:
         (stage / f).parent.mkdir(parents=True, exist_ok=True)
         _link_or_copy(str(previous / f), str(stage / f))
     return True
+
+
+def _run_lock(target: Path) -> FileLock:
+    """Hold the run folder's lock, or refuse at once naming it: two builds of one folder never interleave."""
+    lock = FileLock(str(target.parent / f".{target.name}.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise RunError(
+            f"another run is already building {target} (lock {lock.lock_file}); wait for it to finish"
+        ) from None
+    return lock
+
+
+def _engine(engine: str) -> str:
+    if engine == "auto":
+        from .render import quarto_available
+
+        return "quarto" if quarto_available() else "smalldocs"
+    return engine
+
+
+def render_published(params: Params | str | Path, engine: str = "auto") -> Path:
+    """Build the site of the published run (`csp render`) and record which notebooks it shows, so that a later
+    run that changes nothing keeps it."""
+    from .render import render
+
+    params = params if isinstance(params, Params) else load_params(params)
+    target = outputs_dir() / params.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    lock = _run_lock(target)
+    try:
+        engine = _engine(engine)
+        site = render(target, params.display_title, engine=engine)
+        manifest = _read_manifest(target)
+        if manifest.get("notebooks"):
+            manifest["site_key"] = site_key({k: v["key"] for k, v in manifest["notebooks"].items()}, engine)
+            fd, tmp = tempfile.mkstemp(prefix=".manifest-", dir=target)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(manifest, fh, indent=2)
+            os.replace(tmp, target / MANIFEST)
+        return site
+    finally:
+        lock.release()
 
 
 def run(
@@ -203,9 +264,10 @@ def run(
     """Execute the notebooks for one params file into outputs/<run>/ (and render the site when asked).
 
     A notebook whose inputs (notebook, params, locked data, plan tables, library) are unchanged since the
-    last good run is reused, not executed again, unless `force`; notebooks not named in `notebooks` keep
-    their previous outputs. A run without `render_site` publishes no site (a site of the old notebooks
-    would disagree with the new ones): `csp render` builds it. `on_notebook_done(name, 'executed' |
+    last good run is reused, not executed again, unless `force` or unless one of its output files changed
+    since; notebooks not named in `notebooks` keep their previous outputs. The site is kept when it was built
+    from these same notebooks; otherwise a run without `render_site` publishes no site (a site of the old
+    notebooks would disagree with the new ones): `csp render` builds it. `on_notebook_done(name, 'executed' |
     'reused')` reports progress. Notebooks run on warm kernels (`kernels`, or `jobs` of them started for this
     run and shut down after it), each reset to a fresh session before a notebook.
     """
@@ -218,18 +280,9 @@ def run(
     root = outputs_dir()
     root.mkdir(parents=True, exist_ok=True)
     target = root / params.name
-    lock = FileLock(str(root / f".{params.name}.lock"))
+    lock = _run_lock(target)
     try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        raise RunError(
-            f"another run is already building {target} (lock {lock.lock_file}); wait for it to finish"
-        ) from None
-    try:
-        if engine == "auto":
-            from .render import quarto_available
-
-            engine = "quarto" if quarto_available() else "smalldocs"
+        engine = _engine(engine)
         previous = _read_manifest(target).get("notebooks", {}) if target.is_dir() else {}
         inputs = inputs_key()  # once per run: the lock, plan tables and library source are read once
         keys = {p.stem: notebook_key(p, params, inputs) for p in all_paths}
@@ -274,16 +327,19 @@ def run(
                 stem: {"key": reused_keys.get(stem, keys[stem]), "files": _outputs_of(stage, stem)}
                 for stem in keys if (stage / "notebooks" / f"{stem}.ipynb").is_file()
             }}
-            if render_site:
-                manifest["site_key"] = site_key({k: v["key"] for k, v in manifest["notebooks"].items()}, engine)
-                old_site = _read_manifest(target).get("site_key") if target.is_dir() else None
-                if not force and old_site == manifest["site_key"] and (target / "site" / "index.html").is_file():
-                    shutil.copytree(target / "site", stage / "site", copy_function=_link_or_copy)
-                else:
-                    from .render import render
-
-                    render(stage, params.display_title, engine=engine)
+            manifest["site_key"] = site_key({k: v["key"] for k, v in manifest["notebooks"].items()}, engine)
+            old_site = _read_manifest(target).get("site_key") if target.is_dir() else None
+            if not force and old_site == manifest["site_key"] and (target / "site" / "index.html").is_file():
+                # the site of these very notebooks: kept, by `csp run` too
+                shutil.copytree(target / "site", stage / "site", copy_function=_link_or_copy)
                 result.site = target / "site"
+            elif render_site:
+                from .render import render
+
+                render(stage, params.display_title, engine=engine)
+                result.site = target / "site"
+            else:
+                del manifest["site_key"]
             (stage / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         except BaseException as exc:  # includes KeyboardInterrupt: nothing half-written is published
             if isinstance(exc, RunError):

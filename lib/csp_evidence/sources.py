@@ -176,19 +176,25 @@ class LockEntry:
     retrieved: str
 
 
+class LockFileError(ValueError):
+    """data/sources.lock cannot be read or has a malformed entry."""
+
+
 def read_lock(path: Path | None = None) -> dict[str, LockEntry]:
     """Read data/sources.lock; errors name the file and the entry that is malformed."""
     path = path or lock_path()
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: cannot read the lock file ({exc})") from exc
+        raise LockFileError(f"{path}: cannot read the lock file ({exc})") from exc
+    if not isinstance(raw, dict) or not isinstance(raw.get("sources", {}), dict):
+        raise LockFileError(f"{path}: expected a JSON object with a 'sources' mapping")
     entries = {}
     for sid, entry in raw.get("sources", {}).items():
         try:
             entries[sid] = LockEntry(str(entry["sha256"]), int(entry["bytes"]), str(entry["retrieved"]))
         except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"{path}: entry {sid!r} needs sha256, bytes and retrieved ({exc})") from exc
+            raise LockFileError(f"{path}: entry {sid!r} needs sha256, bytes and retrieved ({exc})") from exc
     return entries
 
 
