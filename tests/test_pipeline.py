@@ -52,6 +52,16 @@ def test_failing_notebook_is_named_kept_and_last_pack_untouched(project):
     assert not list((project / "outputs").glob(".staging-*"))
 
 
+def test_a_notebook_whose_kernel_dies_is_named_with_its_cell(project):
+    _notebook(project / "notebooks" / "00_dies.ipynb", "x = 1", "import os\nos.kill(os.getpid(), 9)", "y = 2")
+    with pytest.raises(RunError) as err:
+        run(project / "params" / "th.yml")
+    message = str(err.value)
+    # cells: title, parameters, injected parameters, x = 1, the fatal one
+    assert "00_dies.ipynb could not run in cell 5 (`import os`)" in message and "DeadKernelError" in message
+    assert list((project / "outputs" / "failed").glob("th-*/notebooks/00_dies.ipynb"))
+
+
 def test_a_second_run_on_the_same_output_refuses(project):
     from filelock import FileLock
 

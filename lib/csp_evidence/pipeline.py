@@ -95,7 +95,25 @@ def _execute(notebook: Path, stage: Path, params: Params, kernels: KernelPool, i
             f"({exc.ename}: {exc.evalue})"
         ) from exc
     except Exception as exc:  # a dead kernel, a missing kernel or parameters cell, an unreadable notebook
-        raise RunError(f"run {params.name!r}: notebook {notebook.name} could not run ({type(exc).__name__}: {exc})") from exc
+        raise RunError(f"run {params.name!r}: notebook {notebook.name} could not run{_stopped_at(out)} "
+                       f"({type(exc).__name__}: {exc})") from exc
+
+
+def _stopped_at(executed: Path) -> str:
+    """' in cell N (`its first line`)': the cell an executed notebook had reached when it stopped without a cell
+    error (a dead kernel, a timeout), read from its partly executed copy; '' when there is none."""
+    import nbformat
+
+    try:
+        cells = nbformat.read(executed, as_version=4).cells
+    except Exception:  # nothing was written, or not a notebook: the error says the rest
+        return ""
+    started = [n for n, cell in enumerate(cells, 1) if cell.get("metadata", {}).get("papermill", {}).get("start_time")]
+    if not started:
+        return ""
+    source = cells[started[-1] - 1].source
+    first = next((line.strip() for line in source.splitlines() if line.strip() and not line.startswith("#")), "")
+    return f" in cell {started[-1]} (`{first[:60]}`)"
 
 
 def _keep_failed(stage: Path, params: Params) -> Path:
