@@ -136,6 +136,33 @@ def test_a_run_that_changes_nothing_keeps_the_site_and_a_changed_one_drops_it(pr
     assert run(params, engine="smalldocs").reused == ["00_ok"] and site.is_file()
 
 
+def test_ctrl_c_between_the_two_renames_of_publishing_leaves_a_whole_pack(tmp_path, monkeypatch):
+    import os
+    import signal
+    from pathlib import Path
+
+    from csp_evidence.pipeline import _publish
+
+    target, stage = tmp_path / "th", tmp_path / ".staging-th"
+    (target / "notebooks").mkdir(parents=True)
+    (target / "notebooks" / "old.ipynb").write_text("old")
+    (stage / "notebooks").mkdir(parents=True)
+    (stage / "notebooks" / "new.ipynb").write_text("new")
+    rename = Path.rename
+
+    def rename_then_ctrl_c(self, to):  # Ctrl-C just after the old pack is moved aside
+        done = rename(self, to)
+        if self == target:
+            os.kill(os.getpid(), signal.SIGINT)
+        return done
+
+    monkeypatch.setattr(Path, "rename", rename_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        _publish(stage, target)
+    assert (target / "notebooks" / "new.ipynb").read_text() == "new"  # the new pack is in place
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 def test_interrupted_run_publishes_nothing(project, monkeypatch):
     from csp_evidence import pipeline
 

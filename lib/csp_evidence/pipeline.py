@@ -15,9 +15,12 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import tempfile
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -130,12 +133,31 @@ def _keep_failed(stage: Path, params: Params) -> Path:
     return failed
 
 
+@contextmanager
+def _interrupt_deferred() -> Iterator[None]:
+    """Hold a Ctrl-C that arrives inside the block until the block is done (in the main thread, where Python
+    raises it; elsewhere there is nothing to hold)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if held:
+            raise KeyboardInterrupt
+
+
 def _publish(stage: Path, target: Path) -> None:
-    """Swap the staged run into place: rename the old pack aside, the new one in, then delete the old."""
+    """Swap the staged run into place: rename the old pack aside, the new one in, then delete the old. A Ctrl-C
+    between the two renames is held until both are done, so the folder always holds a whole pack."""
     old = target.parent / f".old-{target.name}-{stage.name}"
-    if target.exists():
-        target.rename(old)
-    stage.rename(target)
+    with _interrupt_deferred():
+        if target.exists():
+            target.rename(old)
+        stage.rename(target)
     shutil.rmtree(old, ignore_errors=True)
 
 
