@@ -168,6 +168,14 @@ def test_change_findings_names_significant_changes_and_gaps(pas):
     assert "above London by 5 points or more on 'Trust MPS' (+10)" in text
 
 
+def test_change_findings_never_claims_a_comparison_without_a_year_before(pas):
+    text = a.change_findings(a.year_on_year(pas, "Alpha"), "Alpha")
+    assert "Not compared, having no value for the year before: 'Informed local'." in text
+    first = a.change_findings(a.year_on_year(pas, "Alpha", QUARTERS[2]), "Alpha")
+    assert first.startswith("No measure in Alpha has a value for the 12 months to September 2019, so none is compared.")
+    assert "changed by more than chance" not in first
+
+
 def test_plan_quotes_sets_plan_beside_data(pas):
     figures = pd.DataFrame({"description": ["fair"], "plan_value": [71.0], "period": ["June 2020"],
                             "plan_section": ["Confidence"]}, index=pd.Index(["treat_fairly_2020_06"], name="figure_id"))

@@ -269,10 +269,17 @@ def change_findings(table: pd.DataFrame, borough: str) -> str:
     if len(down):
         parts.append(f"fell beyond chance on {listing(down)}")
     span = f"the 12 months to {q:%B %Y} against the 12 months to {before:%B %Y}"
-    text = (f"Comparing {span}, the share of {md(borough)} residents agreeing " + "; and it ".join(parts) + "."
-            if parts
-            else f"Comparing {span}, no measure in {md(borough)} changed by more than chance would explain "
-                 "(with the assumed sample of 400 a year).")
+    unmatched = table[table["year_before"].isna()]
+    if len(unmatched) == len(table):
+        text = f"No measure in {md(borough)} has a value for the 12 months to {before:%B %Y}, so none is compared."
+    else:
+        text = (f"Comparing {span}, the share of {md(borough)} residents agreeing " + "; and it ".join(parts) + "."
+                if parts
+                else f"Comparing {span}, no measure in {md(borough)} changed by more than chance would explain "
+                     "(with the assumed sample of 400 a year).")
+        if len(unmatched):
+            text += (" Not compared, having no value for the year before: "
+                     + ", ".join(f"'{md(m)}'" for m in unmatched["measure"]) + ".")
     below = table[table["gap_pp"] <= -5].sort_values("gap_pp")
     above = table[table["gap_pp"] >= 5].sort_values("gap_pp", ascending=False)
     gaps = []
