@@ -61,7 +61,7 @@ def test_repeated_financial_year_is_named(tmp_path):
         load_params(_params(tmp_path, text))
 
 
-@pytest.mark.parametrize("name", ["failed.yml", "london.yml", ".hidden.yml", "_stage.yml"])
+@pytest.mark.parametrize("name", ["failed.yml", "london.yml", "London.yml", ".hidden.yml", "_stage.yml"])
 def test_run_names_kept_for_the_outputs_folder_are_refused(tmp_path, name):
     # A run is published to outputs/<file name>/: these would overwrite kept failed runs or the London index.
     with pytest.raises(ParamsError, match=rf"{name}: the run is named after its file.*rename the file"):
@@ -97,3 +97,12 @@ def test_covid_start_needs_five_pre_pandemic_years(tmp_path):
     params = load_params(_params(tmp_path, BASE + 'covid_start: "2014-03"\n'))
     with pytest.raises(ParamsError, match="covid_start 2014-03 needs 5 years of data before it"):
         check_against_data(params, MONTHS, "MPS recorded crime", BOROUGHS)
+
+
+def test_cli_prints_an_error_as_written_not_as_markup(tmp_path, capsys):
+    from csp_evidence import cli
+
+    path = _params(tmp_path, BASE + "'df[cols]': 1\n'[/]': 2\n")
+    assert cli.main(["run", "--params", str(path)]) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert "unknown parameter(s) [/], df[cols]; allowed" in err

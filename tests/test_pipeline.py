@@ -58,7 +58,7 @@ def test_a_notebook_whose_kernel_dies_is_named_with_its_cell(project):
         run(project / "params" / "th.yml")
     message = str(err.value)
     # cells: title, parameters, injected parameters, x = 1, the fatal one
-    assert "00_dies.ipynb could not run in cell 5 (`import os`)" in message and "DeadKernelError" in message
+    assert "00_dies.ipynb could not run at cell 5 of 6 (`import os`)" in message and "DeadKernelError" in message
     assert list((project / "outputs" / "failed").glob("th-*/notebooks/00_dies.ipynb"))
 
 
@@ -160,7 +160,63 @@ def test_ctrl_c_between_the_two_renames_of_publishing_leaves_a_whole_pack(tmp_pa
     with pytest.raises(KeyboardInterrupt):
         _publish(stage, target)
     assert (target / "notebooks" / "new.ipynb").read_text() == "new"  # the new pack is in place
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["th"]  # and the old one gone, not left aside
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_held_ctrl_c_goes_to_the_handler_that_was_there(tmp_path, monkeypatch):
+    # A batch worker's own handler only sets a flag: a Ctrl-C held while publishing must reach it, not become
+    # a KeyboardInterrupt; an ignored Ctrl-C stays ignored.
+    import os
+    import signal
+    from pathlib import Path
+
+    from csp_evidence.pipeline import _publish
+
+    rename = Path.rename
+
+    def rename_then_ctrl_c(self, to):
+        done = rename(self, to)
+        os.kill(os.getpid(), signal.SIGINT)
+        return done
+
+    seen = []
+    for handler in (lambda signum, frame: seen.append(signum), signal.SIG_IGN):
+        stage, target = tmp_path / f".staging-{len(seen)}", tmp_path / "th"
+        (stage / "notebooks").mkdir(parents=True)
+        previous = signal.signal(signal.SIGINT, handler)
+        try:
+            with monkeypatch.context() as patch:
+                patch.setattr(Path, "rename", rename_then_ctrl_c)
+                _publish(stage, target)
+            assert signal.getsignal(signal.SIGINT) is handler
+        except KeyboardInterrupt:
+            pytest.fail("a Ctrl-C held while publishing became a KeyboardInterrupt despite the handler in place")
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        assert (target / "notebooks").is_dir()
+    assert seen == [signal.SIGINT]  # the first publish has one rename (no old pack): held, then handed over once
+
+
+def test_a_failed_second_rename_puts_the_old_pack_back(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from csp_evidence.pipeline import _publish
+
+    target, stage = tmp_path / "th", tmp_path / ".staging-th"
+    (target / "notebooks").mkdir(parents=True)
+    (stage / "notebooks").mkdir(parents=True)
+    rename = Path.rename
+
+    def fail_on_stage(self, to):
+        if self == stage:
+            raise PermissionError("a file in the pack is open elsewhere")
+        return rename(self, to)
+
+    monkeypatch.setattr(Path, "rename", fail_on_stage)
+    with pytest.raises(PermissionError):
+        _publish(stage, target)
+    assert (target / "notebooks").is_dir() and not list(tmp_path.glob(".old-*"))
 
 
 def test_interrupted_run_publishes_nothing(project, monkeypatch):
@@ -231,6 +287,57 @@ def test_partial_run_then_full_run_re_executes_a_changed_notebook(project):
     assert full.notebooks == ["01_b"] and full.reused == ["00_a"]
     published = nbformat.read(project / "outputs" / "th" / "notebooks" / "01_b.ipynb", as_version=4)
     assert "B v2" in "".join(o.get("text", "") for c in published.cells if c.cell_type == "code" for o in c.outputs)
+
+
+def test_partial_run_re_executes_an_unselected_notebook_whose_output_was_edited(project):
+    # `--notebook 01_b` must not publish a pack without 00_a because one of 00_a's tables was edited
+    a, b = project / "notebooks" / "00_a.ipynb", project / "notebooks" / "01_b.ipynb"
+    _notebook(a, "import pathlib\npathlib.Path(output_dir, 'tables').mkdir(exist_ok=True)\n"
+                 "pathlib.Path(output_dir, 'tables', '00-x.csv').write_text(borough)")
+    _notebook(b, "print('B')")
+    params = project / "params" / "th.yml"
+    run(params)
+    table = project / "outputs" / "th" / "tables" / "00-x.csv"
+    table.write_text("edited")
+    partial = run(params, ["01_b"])
+    assert partial.notebooks == ["00_a"] and partial.reused == ["01_b"]
+    assert table.read_text() == "Tower Hamlets"
+    assert sorted(p.name for p in (project / "outputs" / "th" / "notebooks").glob("*.ipynb")) == [
+        "00_a.ipynb", "01_b.ipynb"]
+
+
+def test_a_manifest_without_digests_is_still_reused(project):
+    # packs published before the manifest kept digests: their outputs are trusted if present, as they were then
+    import json
+
+    a, b = project / "notebooks" / "00_a.ipynb", project / "notebooks" / "01_b.ipynb"
+    _notebook(a, "print('A')")
+    _notebook(b, "print('B')")
+    params = project / "params" / "th.yml"
+    run(params)
+    manifest_path = project / "outputs" / "th" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    for entry in manifest["notebooks"].values():
+        entry["files"] = sorted(entry["files"])
+    manifest_path.write_text(json.dumps(manifest))
+    partial = run(params, ["01_b"])
+    assert partial.reused == ["00_a", "01_b"] and partial.notebooks == []
+    assert isinstance(json.loads(manifest_path.read_text())["notebooks"]["00_a"]["files"], dict)
+
+
+def test_a_site_built_from_an_edited_output_is_not_kept_once_the_output_is_rebuilt(project):
+    from csp_evidence.pipeline import render_published
+
+    _notebook(project / "notebooks" / "00_a.ipynb", "import pathlib\n"
+              "pathlib.Path(output_dir, 'tables').mkdir(exist_ok=True)\n"
+              "pathlib.Path(output_dir, 'tables', '00-x.csv').write_text(borough)")
+    params = project / "params" / "th.yml"
+    run(params, render_site=True, engine="smalldocs")
+    (project / "outputs" / "th" / "tables" / "00-x.csv").write_text("edited")
+    render_published(params, engine="smalldocs")  # a site showing the edited table
+    again = run(params, engine="smalldocs")
+    assert again.notebooks == ["00_a"]  # the table is rebuilt...
+    assert not (project / "outputs" / "th" / "site").exists()  # ...so that site no longer shows this pack
 
 
 def test_ctrl_c_stops_running_notebooks_at_once_and_starts_no_more(project):

@@ -143,11 +143,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (FetchError, ParamsError, RunError, SourceFormatError, RenderError, LockFileError) as exc:
-        console.print(f"[bold red]csp {args.command} failed:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+        from rich.markup import escape
+
+        # the message may quote notebook code or data ('df[cols]'): printed as written, never as markup
+        console.print(f"[bold red]csp {args.command} failed:[/] {escape(str(exc))}", markup=True, highlight=False,
+                      soft_wrap=True)
         return 1
     except KeyboardInterrupt:
-        console.print("Interrupted: no pack was half-written; a pack that had not finished was not published, "
-                      "and its last good version is unchanged.")
+        console.print("Interrupted: no pack was half-written. Each pack is either its new version, published whole, "
+                      "or its last good version, unchanged.")
         return 130
 
 

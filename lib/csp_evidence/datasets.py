@@ -27,9 +27,21 @@ def _cache_dir() -> Path:
     return project_dir() / "data" / "interim"
 
 
+@functools.cache
+def _readers_fingerprint() -> str:
+    """sha256 over the readers' and this module's source: a change to how a file is read or checked rebuilds
+    the cached tables, so a new check is never skipped by a table cached before it."""
+    digest = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for path in [here / "datasets.py", *sorted((here / "readers").glob("*.py"))]:
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
 def _cached(name: str, source_ids: tuple[str, ...], build: Callable[[list[Path]], pd.DataFrame]) -> pd.DataFrame:
     files = [verified_file(sid) for sid in source_ids]
-    key = hashlib.sha256("|".join([__version__, name, *(sha for _, sha in files)]).encode()).hexdigest()[:16]
+    key = hashlib.sha256("|".join([__version__, _readers_fingerprint(), name, *(sha for _, sha in files)]).encode()
+                         ).hexdigest()[:16]
     target = _cache_dir() / f"{name}-{key}.parquet"
     if target.is_file():
         try:

@@ -64,6 +64,11 @@ def _type_name(t: type) -> str:
     return {str: "text", int: "a whole number", list: "a list"}[t]
 
 
+def reserved_run_name(name: str) -> bool:
+    """A run name the outputs folder keeps for itself (compared without case: some file systems ignore it)."""
+    return name.casefold() in (FAILED_RUNS, LONDON_INDEX) or name.startswith((".", "_"))
+
+
 def load_params(path: Path | str) -> Params:
     """Read and check a params YAML file (structure, types, period formats); errors name the file and key."""
     path = Path(path)
@@ -85,7 +90,7 @@ def load_params(path: Path | str) -> Params:
         want = _TYPES[key]
         if not isinstance(value, want) or (want is int and isinstance(value, bool)):
             raise ParamsError(f"{path}: parameter {key!r} must be {_type_name(want)}, got {value!r}")
-    if path.stem in (FAILED_RUNS, LONDON_INDEX) or path.stem.startswith((".", "_")):
+    if reserved_run_name(path.stem):
         raise ParamsError(f"{path}: the run is named after its file, and {path.stem!r} is kept for the outputs "
                           f"folder's own use ({FAILED_RUNS}/, {LONDON_INDEX}/, hidden staging folders); rename the file")
     years = raw["financial_years"]

@@ -28,7 +28,7 @@ from filelock import FileLock, Timeout
 
 from . import __version__, datasets, geo
 from .kernels import KernelPool
-from .params import FAILED_RUNS, Params, check_against_data, load_params
+from .params import FAILED_RUNS, Params, ParamsError, check_against_data, load_params, reserved_run_name
 from .sources import project_dir
 
 
@@ -103,8 +103,9 @@ def _execute(notebook: Path, stage: Path, params: Params, kernels: KernelPool, i
 
 
 def _stopped_at(executed: Path) -> str:
-    """' in cell N (`its first line`)': the cell an executed notebook had reached when it stopped without a cell
-    error (a dead kernel, a timeout), read from its partly executed copy; '' when there is none."""
+    """' at cell N of M (`its first line`)': the cell an executed notebook had reached when it stopped without a
+    cell error (a dead kernel, a timeout), counting every cell of the executed copy (markdown and the injected
+    parameters included; such a cell has no execution count); '' when there is no partly executed copy."""
     import nbformat
 
     try:
@@ -115,8 +116,9 @@ def _stopped_at(executed: Path) -> str:
     if not started:
         return ""
     source = cells[started[-1] - 1].source
-    first = next((line.strip() for line in source.splitlines() if line.strip() and not line.startswith("#")), "")
-    return f" in cell {started[-1]} (`{first[:60]}`)"
+    first = next((line.strip() for line in source.splitlines() if line.strip() and not line.strip().startswith("#")),
+                 "")
+    return f" at cell {started[-1]} of {len(cells)} (`{first[:60]}`)"
 
 
 def _keep_failed(stage: Path, params: Params) -> Path:
@@ -135,30 +137,39 @@ def _keep_failed(stage: Path, params: Params) -> Path:
 
 @contextmanager
 def _interrupt_deferred() -> Iterator[None]:
-    """Hold a Ctrl-C that arrives inside the block until the block is done (in the main thread, where Python
-    raises it; elsewhere there is nothing to hold)."""
-    if threading.current_thread() is not threading.main_thread():
+    """Hold a Ctrl-C that arrives inside the block until the block is done, then hand it to the handler that was
+    there before (which raises KeyboardInterrupt, sets a batch worker's flag, or ignores it). Only the main
+    thread can hold it, and only a handler Python knows can be put back; otherwise nothing is held."""
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or previous in (None, signal.SIG_IGN):
         yield
         return
     held: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
         if held:
-            raise KeyboardInterrupt
+            signal.raise_signal(signal.SIGINT)
 
 
 def _publish(stage: Path, target: Path) -> None:
     """Swap the staged run into place: rename the old pack aside, the new one in, then delete the old. A Ctrl-C
-    between the two renames is held until both are done, so the folder always holds a whole pack."""
+    during the swap is held until it is done, and a failed second rename puts the old pack back, so the folder
+    always holds a whole pack."""
     old = target.parent / f".old-{target.name}-{stage.name}"
     with _interrupt_deferred():
-        if target.exists():
+        moved = target.exists()
+        if moved:
             target.rename(old)
-        stage.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
+        try:
+            stage.rename(target)
+        except BaseException:
+            if moved:
+                old.rename(target)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _link_or_copy(src: str, dst: str) -> None:
@@ -203,11 +214,12 @@ def notebook_key(notebook: Path, params: Params, inputs: str) -> str:
     return _inputs_digest(notebook.read_bytes(), json.dumps(params.notebook_parameters(), sort_keys=True), inputs)
 
 
-def site_key(notebook_keys: dict[str, str], engine: str) -> str:
-    """What the site depends on: every notebook's key, the site's pages and configuration, and the renderer."""
+def site_key(outputs: dict[str, dict[str, str]], title: str, engine: str) -> str:
+    """What the site depends on: the sha256 of every file each notebook wrote (`outputs`, as in the manifest),
+    the title, the site's pages and configuration, the renderer and the library that drives it."""
     root = project_dir()
     pages = b"".join(p.read_bytes() for p in sorted((root / "site").glob("*")))
-    return _inputs_digest(json.dumps(notebook_keys, sort_keys=True), (root / "_quarto.yml").read_bytes(), pages,
+    return _inputs_digest(json.dumps(outputs, sort_keys=True), title, (root / "_quarto.yml").read_bytes(), pages,
                           engine, library_fingerprint())
 
 
@@ -233,12 +245,13 @@ def _read_manifest(folder: Path) -> dict:
         return {}
 
 
-def _reuse(previous: Path, stage: Path, files: dict[str, str]) -> bool:
+def _reuse(previous: Path, stage: Path, files: dict[str, str] | list[str]) -> bool:
     """Link a notebook's outputs from the last good run into the stage, if every one is there as written (a
-    file edited or lost since, e.g. a table opened and saved in a spreadsheet, means the notebook runs again)."""
-    if not isinstance(files, dict) or not files:
+    file edited or lost since, e.g. a table opened and saved in a spreadsheet, means the notebook runs again).
+    A manifest from before digests were kept lists only the files: those are trusted if present, as then."""
+    if not files or not all((previous / f).is_file() for f in files):
         return False
-    if not all((previous / f).is_file() and _digest(previous / f) == digest for f, digest in files.items()):
+    if isinstance(files, dict) and not all(_digest(previous / f) == digest for f, digest in files.items()):
         return False
     for f in files:
         (stage / f).parent.mkdir(parents=True, exist_ok=True)
@@ -267,24 +280,27 @@ def _engine(engine: str) -> str:
 
 
 def render_published(params: Params | str | Path, engine: str = "auto") -> Path:
-    """Build the site of the published run (`csp render`) and record which notebooks it shows, so that a later
-    run that changes nothing keeps it."""
-    from .render import render
+    """Build the site of the published run (`csp render`) and record which outputs it shows, so that a later run
+    that changes nothing keeps it."""
+    from .render import executed_notebooks, render
 
     params = params if isinstance(params, Params) else load_params(params)
     target = outputs_dir() / params.name
-    target.parent.mkdir(parents=True, exist_ok=True)
+    executed_notebooks(target)  # a run that was never executed: say so before making anything
     lock = _run_lock(target)
     try:
         engine = _engine(engine)
         site = render(target, params.display_title, engine=engine)
         manifest = _read_manifest(target)
         if manifest.get("notebooks"):
-            manifest["site_key"] = site_key({k: v["key"] for k, v in manifest["notebooks"].items()}, engine)
-            fd, tmp = tempfile.mkstemp(prefix=".manifest-", dir=target)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(manifest, fh, indent=2)
-            os.replace(tmp, target / MANIFEST)
+            shown = {stem: _outputs_of(target, stem) for stem in manifest["notebooks"]}  # as the site shows them
+            manifest["site_key"] = site_key(shown, params.display_title, engine)
+            tmp = target / f".{MANIFEST}.{os.getpid()}"
+            try:
+                tmp.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+                os.replace(tmp, target / MANIFEST)
+            finally:
+                tmp.unlink(missing_ok=True)
         return site
     finally:
         lock.release()
@@ -312,6 +328,8 @@ def run(
     run and shut down after it), each reset to a fresh session before a notebook.
     """
     params = params if isinstance(params, Params) else load_params(params)
+    if reserved_run_name(params.name):
+        raise ParamsError(f"run name {params.name!r} is kept for the outputs folder's own use; choose another")
     for name, value in SINGLE_THREADED.items():  # inherited by the kernels papermill starts
         os.environ.setdefault(name, value)
     paths = notebook_paths(notebooks)
@@ -330,7 +348,7 @@ def run(
         (stage / "notebooks").mkdir()
         result = RunResult(params, target)
         try:
-            to_run, reused_keys = [], {}
+            to_run, reused_keys, reused_files = [], {}, {}
             for nb in all_paths:
                 old = previous.get(nb.stem, {})
                 unchanged = old.get("key") == keys[nb.stem] and not force
@@ -338,10 +356,12 @@ def run(
                 if keep_old and _reuse(target, stage, old.get("files", [])):
                     result.reused.append(nb.stem)
                     reused_keys[nb.stem] = old["key"]  # outputs of those inputs, even if the inputs changed since
+                    if isinstance(old["files"], dict):
+                        reused_files[nb.stem] = old["files"]  # checked against these digests just now
                     if on_notebook_done and nb.stem in selected:
                         on_notebook_done(nb.stem, "reused")
-                elif nb.stem in selected:
-                    to_run.append(nb)
+                elif nb.stem in selected or old:  # an unselected notebook whose outputs were lost or edited runs
+                    to_run.append(nb)               # again rather than leave the pack without its chapter
             if to_run:  # unchanged notebooks were run on these same params and data, which were checked then
                 prepare(params)
             own_kernels = kernels is None and bool(to_run)
@@ -364,10 +384,12 @@ def run(
                 if own_kernels:
                     pool_of_kernels.shutdown()
             manifest = {"params": params.notebook_parameters(), "library": __version__, "notebooks": {
-                stem: {"key": reused_keys.get(stem, keys[stem]), "files": _outputs_of(stage, stem)}
+                stem: {"key": reused_keys.get(stem, keys[stem]),
+                       "files": reused_files[stem] if stem in reused_files else _outputs_of(stage, stem)}
                 for stem in keys if (stage / "notebooks" / f"{stem}.ipynb").is_file()
             }}
-            manifest["site_key"] = site_key({k: v["key"] for k, v in manifest["notebooks"].items()}, engine)
+            manifest["site_key"] = site_key({k: v["files"] for k, v in manifest["notebooks"].items()},
+                                            params.display_title, engine)
             old_site = _read_manifest(target).get("site_key") if target.is_dir() else None
             if not force and old_site == manifest["site_key"] and (target / "site" / "index.html").is_file():
                 # the site of these very notebooks: kept, by `csp run` too
@@ -387,7 +409,11 @@ def run(
                 raise RunError(f"{exc}\nThe partly executed run is kept in {kept}; {target} is unchanged.") from exc
             shutil.rmtree(stage, ignore_errors=True)
             raise
-        _publish(stage, target)
+        try:
+            _publish(stage, target)
+        except BaseException:
+            shutil.rmtree(stage, ignore_errors=True)  # the old pack is back in place (or published whole)
+            raise
         return result
     finally:
         lock.release()

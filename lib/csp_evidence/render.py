@@ -97,7 +97,8 @@ def index_page(run_dir: Path, title: str, chapters: list[tuple[str, str]]) -> st
     return "\n".join(lines)
 
 
-def _executed(run_dir: Path) -> list[Path]:
+def executed_notebooks(run_dir: Path) -> list[Path]:
+    """The run's executed notebooks; an error saying to run `csp run` first when there are none."""
     notebooks = sorted((run_dir / "notebooks").glob("*.ipynb"))
     if not notebooks:
         raise RenderError(f"{run_dir / 'notebooks'} holds no executed notebooks: run `csp run` first")
@@ -105,7 +106,7 @@ def _executed(run_dir: Path) -> list[Path]:
 
 
 def _stage(run_dir: Path, stage: Path, title: str) -> None:
-    for nb in _executed(run_dir):
+    for nb in executed_notebooks(run_dir):
         shutil.copy2(nb, stage / nb.name)
     for folder in ("tables", "figures"):
         if (run_dir / folder).is_dir():
@@ -147,7 +148,7 @@ def render(run_dir: str | Path, title: str, engine: str = "auto") -> Path:
         engine = "quarto" if quarto_available() else "smalldocs"
     if engine not in ("quarto", "smalldocs"):
         raise ValueError(f"engine must be 'auto', 'quarto' or 'smalldocs', got {engine!r}")
-    _executed(run_dir)  # before anything is made in run_dir
+    executed_notebooks(run_dir)  # before anything is made in run_dir
     stage = Path(tempfile.mkdtemp(prefix=".site-build-", dir=run_dir))
     try:
         _stage(run_dir, stage, title)
