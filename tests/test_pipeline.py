@@ -299,11 +299,18 @@ def test_partial_run_re_executes_an_unselected_notebook_whose_output_was_edited(
     run(params)
     table = project / "outputs" / "th" / "tables" / "00-x.csv"
     table.write_text("edited")
-    partial = run(params, ["01_b"])
+    progress = []
+    partial = run(params, ["01_b"], on_notebook_done=lambda name, how: progress.append((name, how)))
     assert partial.notebooks == ["00_a"] and partial.reused == ["01_b"]
+    assert progress == [("01_b", "reused")]  # progress counts the notebooks asked for, and only those
     assert table.read_text() == "Tower Hamlets"
-    assert sorted(p.name for p in (project / "outputs" / "th" / "notebooks").glob("*.ipynb")) == [
-        "00_a.ipynb", "01_b.ipynb"]
+    notebooks = project / "outputs" / "th" / "notebooks"
+    assert sorted(p.name for p in notebooks.glob("*.ipynb")) == ["00_a.ipynb", "01_b.ipynb"]
+    (project / "outputs" / "th" / "manifest.json").unlink()  # lost: nothing can be reused, nothing is dropped
+    assert sorted(run(params, ["01_b"]).notebooks) == ["00_a", "01_b"]
+    assert sorted(p.name for p in notebooks.glob("*.ipynb")) == ["00_a.ipynb", "01_b.ipynb"]
+    _notebook(project / "notebooks" / "02_new.ipynb", "print('new')")  # never run: a partial run leaves it out
+    assert run(params, ["01_b"]).notebooks == [] and not (notebooks / "02_new.ipynb").exists()
 
 
 def test_a_manifest_without_digests_is_still_reused(project):
@@ -325,7 +332,8 @@ def test_a_manifest_without_digests_is_still_reused(project):
     assert isinstance(json.loads(manifest_path.read_text())["notebooks"]["00_a"]["files"], dict)
 
 
-def test_a_site_built_from_an_edited_output_is_not_kept_once_the_output_is_rebuilt(project):
+def test_a_site_is_kept_only_while_it_shows_the_published_outputs(project, monkeypatch):
+    from csp_evidence import pipeline, render
     from csp_evidence.pipeline import render_published
 
     _notebook(project / "notebooks" / "00_a.ipynb", "import pathlib\n"
@@ -333,11 +341,56 @@ def test_a_site_built_from_an_edited_output_is_not_kept_once_the_output_is_rebui
               "pathlib.Path(output_dir, 'tables', '00-x.csv').write_text(borough)")
     params = project / "params" / "th.yml"
     run(params, render_site=True, engine="smalldocs")
-    (project / "outputs" / "th" / "tables" / "00-x.csv").write_text("edited")
+    table, site = project / "outputs" / "th" / "tables" / "00-x.csv", project / "outputs" / "th" / "site"
+    table.write_text("edited")
     render_published(params, engine="smalldocs")  # a site showing the edited table
-    again = run(params, engine="smalldocs")
-    assert again.notebooks == ["00_a"]  # the table is rebuilt...
-    assert not (project / "outputs" / "th" / "site").exists()  # ...so that site no longer shows this pack
+    table.write_text("Tower Hamlets")  # the table as the notebook wrote it: the notebook is reused...
+    assert run(params, engine="smalldocs").reused == ["00_a"]
+    assert not site.exists()  # ...but the site showed other bytes, so it is not kept
+    render_published(params, engine="smalldocs")
+    assert run(params, engine="smalldocs").reused == ["00_a"] and site.is_dir()
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(render, "render", crash)
+    with pytest.raises(KeyboardInterrupt):
+        render_published(params, engine="smalldocs")  # stopped mid-render: no key is left for a site it changed
+    assert "site_key" not in pipeline._read_manifest(project / "outputs" / "th")
+
+
+def test_run_refuses_a_name_that_cannot_name_a_pack_folder(project):
+    import dataclasses
+
+    from csp_evidence.params import ParamsError, load_params
+
+    params = load_params(project / "params" / "th.yml")
+    for name in ("", "../elsewhere", "London", ".hidden"):
+        with pytest.raises(ParamsError, match="run name"):
+            run(dataclasses.replace(params, name=name))
+    assert not (project / "outputs").exists()
+
+
+def test_a_publish_that_cannot_put_either_run_in_place_keeps_both_and_says_where(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from csp_evidence.pipeline import _publish
+
+    target, stage = tmp_path / "th", tmp_path / ".staging-th"
+    (target / "notebooks").mkdir(parents=True)
+    (stage / "notebooks").mkdir(parents=True)
+    rename = Path.rename
+
+    def only_first_rename(self, to):
+        if self != target:
+            raise PermissionError("a file is open elsewhere")
+        return rename(self, to)
+
+    monkeypatch.setattr(Path, "rename", only_first_rename)
+    with pytest.raises(RunError, match=r"could not publish .*th: the new run is in .*\.staging-th and the previous "
+                                       r"pack in .*\.old-th-\.staging-th"):
+        _publish(stage, target)
+    assert stage.is_dir() and (tmp_path / ".old-th-.staging-th").is_dir()
 
 
 def test_ctrl_c_stops_running_notebooks_at_once_and_starts_no_more(project):

@@ -7,16 +7,17 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from . import __version__
 
-console = Console(stderr=True)
+console = Console(stderr=True, markup=False)  # paths, names and errors print as written; markup only where asked
 DEFAULT_PARAMS = "params/tower-hamlets.yml"
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+    return Progress(TextColumn("{task.description}", markup=False), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                     TimeElapsedColumn(), console=console, transient=False)
 
 
@@ -87,7 +88,8 @@ def _pack_many(args: argparse.Namespace) -> int:
     built = len(result.outcomes) - len(result.failed)
     console.print(f"Built {built} of {len(result.outcomes)} pack(s); London index: {result.index}")
     for failure in result.failed:
-        console.print(f"[red]failed[/] {failure.borough}: {failure.error}", soft_wrap=True, highlight=False)
+        console.print(f"[red]failed[/] {escape(failure.borough)}: {escape(str(failure.error))}", markup=True,
+                      soft_wrap=True, highlight=False)
     return 1 if result.failed else 0
 
 
@@ -143,8 +145,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (FetchError, ParamsError, RunError, SourceFormatError, RenderError, LockFileError) as exc:
-        from rich.markup import escape
-
         # the message may quote notebook code or data ('df[cols]'): printed as written, never as markup
         console.print(f"[bold red]csp {args.command} failed:[/] {escape(str(exc))}", markup=True, highlight=False,
                       soft_wrap=True)

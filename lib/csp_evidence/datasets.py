@@ -27,14 +27,19 @@ def _cache_dir() -> Path:
     return project_dir() / "data" / "interim"
 
 
+PACKAGE = Path(__file__).resolve().parent
+# The code that reads, checks and tidies the source files: this module, the readers and what they import.
+CACHE_CODE = ("datasets.py", "readers", "stats")
+
+
 @functools.cache
-def _readers_fingerprint() -> str:
-    """sha256 over the readers' and this module's source: a change to how a file is read or checked rebuilds
-    the cached tables, so a new check is never skipped by a table cached before it."""
+def _readers_fingerprint(package: Path = PACKAGE) -> str:
+    """sha256 over CACHE_CODE's source: a change to how a file is read or checked rebuilds the cached tables,
+    so a new check is never skipped by a table cached before it."""
     digest = hashlib.sha256()
-    here = Path(__file__).resolve().parent
-    for path in [here / "datasets.py", *sorted((here / "readers").glob("*.py"))]:
-        digest.update(path.name.encode() + path.read_bytes())
+    for name in CACHE_CODE:
+        for path in sorted((package / name).rglob("*.py")) if (package / name).is_dir() else [package / name]:
+            digest.update(path.relative_to(package).as_posix().encode() + path.read_bytes())
     return digest.hexdigest()
 
 
@@ -89,8 +94,9 @@ def recorded_crime() -> pd.DataFrame:
     """MPS recorded crime, one continuous CRIS-era monthly series 2010-04 to 2024-01: tidy long table."""
     from .readers import mps
 
-    names, policed = _mps_borough_names()
-    return _cached("recorded_crime", MAIN_CRIME_SOURCES, lambda p: mps.read_borough_crime(p, names, policed))
+    names, policed = _mps_borough_names()  # from the GLA file: its bytes are part of the key
+    return _cached("recorded_crime", (*MAIN_CRIME_SOURCES, "gla_borough_profiles"),
+                   lambda p: mps.read_borough_crime(p[:-1], names, policed))
 
 
 @functools.cache
@@ -100,8 +106,8 @@ def recorded_crime_extract_2020() -> pd.DataFrame:
 
     names, policed = _mps_borough_names()
     return _cached(
-        "recorded_crime_2020_07", ("mps_borough_extract_2020_07",),
-        lambda p: mps.read_borough_crime(p, names, policed),
+        "recorded_crime_2020_07", ("mps_borough_extract_2020_07", "gla_borough_profiles"),
+        lambda p: mps.read_borough_crime(p[:-1], names, policed),
     )
 
 

@@ -65,8 +65,10 @@ def _type_name(t: type) -> str:
 
 
 def reserved_run_name(name: str) -> bool:
-    """A run name the outputs folder keeps for itself (compared without case: some file systems ignore it)."""
-    return name.casefold() in (FAILED_RUNS, LONDON_INDEX) or name.startswith((".", "_"))
+    """A run name that cannot name a pack's folder in the outputs folder: empty, a path rather than a name, or
+    one the outputs folder keeps for itself (compared without case: some file systems ignore it)."""
+    return (not name or Path(name).name != name or name.casefold() in (FAILED_RUNS, LONDON_INDEX)
+            or name.startswith((".", "_")))
 
 
 def load_params(path: Path | str) -> Params:

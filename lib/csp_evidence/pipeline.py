@@ -165,9 +165,13 @@ def _publish(stage: Path, target: Path) -> None:
             target.rename(old)
         try:
             stage.rename(target)
-        except BaseException:
+        except BaseException as exc:
             if moved:
-                old.rename(target)
+                try:
+                    old.rename(target)
+                except OSError:
+                    raise RunError(f"could not publish {target}: the new run is in {stage} and the previous pack "
+                                   f"in {old}; move one of them to {target} ({exc})") from exc
             raise
         shutil.rmtree(old, ignore_errors=True)
 
@@ -290,20 +294,26 @@ def render_published(params: Params | str | Path, engine: str = "auto") -> Path:
     lock = _run_lock(target)
     try:
         engine = _engine(engine)
-        site = render(target, params.display_title, engine=engine)
         manifest = _read_manifest(target)
+        if manifest.pop("site_key", None):  # no key while the site changes: a crash mid-render keeps nothing stale
+            _write_manifest(target, manifest)
+        site = render(target, params.display_title, engine=engine)
         if manifest.get("notebooks"):
             shown = {stem: _outputs_of(target, stem) for stem in manifest["notebooks"]}  # as the site shows them
-            manifest["site_key"] = site_key(shown, params.display_title, engine)
-            tmp = target / f".{MANIFEST}.{os.getpid()}"
-            try:
-                tmp.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-                os.replace(tmp, target / MANIFEST)
-            finally:
-                tmp.unlink(missing_ok=True)
+            _write_manifest(target, manifest | {"site_key": site_key(shown, params.display_title, engine)})
         return site
     finally:
         lock.release()
+
+
+def _write_manifest(folder: Path, manifest: dict) -> None:
+    """Replace `folder`'s manifest atomically."""
+    tmp = folder / f".{MANIFEST}.{os.getpid()}"
+    try:
+        tmp.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        os.replace(tmp, folder / MANIFEST)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def run(
@@ -360,8 +370,9 @@ def run(
                         reused_files[nb.stem] = old["files"]  # checked against these digests just now
                     if on_notebook_done and nb.stem in selected:
                         on_notebook_done(nb.stem, "reused")
-                elif nb.stem in selected or old:  # an unselected notebook whose outputs were lost or edited runs
-                    to_run.append(nb)               # again rather than leave the pack without its chapter
+                elif nb.stem in selected or (target / "notebooks" / f"{nb.stem}.ipynb").is_file():
+                    to_run.append(nb)  # a chapter of the published pack whose outputs cannot be reused (edited,
+                    # lost, or no manifest) runs again rather than leave the pack without it
             if to_run:  # unchanged notebooks were run on these same params and data, which were checked then
                 prepare(params)
             own_kernels = kernels is None and bool(to_run)
@@ -372,7 +383,7 @@ def run(
                 for future, nb in futures.items():
                     future.result()
                     result.notebooks.append(nb.stem)
-                    if on_notebook_done:
+                    if on_notebook_done and nb.stem in selected:  # progress counts the notebooks asked for
                         on_notebook_done(nb.stem, "executed")
             except BaseException:  # a failure or Ctrl-C: queued notebooks never start, running ones stop now
                 pool.shutdown(wait=False, cancel_futures=True)
@@ -402,7 +413,7 @@ def run(
                 result.site = target / "site"
             else:
                 del manifest["site_key"]
-            (stage / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+            _write_manifest(stage, manifest)
         except BaseException as exc:  # includes KeyboardInterrupt: nothing half-written is published
             if isinstance(exc, RunError):
                 kept = _keep_failed(stage, params)
@@ -411,8 +422,11 @@ def run(
             raise
         try:
             _publish(stage, target)
+        except RunError:
+            raise  # neither run could be put in place: both are kept, and the error says where
         except BaseException:
-            shutil.rmtree(stage, ignore_errors=True)  # the old pack is back in place (or published whole)
+            if target.is_dir():  # the old pack is back in place (or the new one published whole)
+                shutil.rmtree(stage, ignore_errors=True)
             raise
         return result
     finally:

@@ -26,3 +26,21 @@ def test_a_change_to_the_readers_rebuilds_the_cached_table(tmp_path, monkeypatch
     monkeypatch.setattr(datasets, "_readers_fingerprint", lambda: "a reader changed")
     assert datasets._cached("probe", ("gla_borough_profiles",), build)["n"].tolist() == [2]
     assert len(list((tmp_path / "data" / "interim").glob("probe-*.parquet"))) == 2
+
+
+def test_the_cache_key_covers_the_code_the_readers_import(tmp_path):
+    import re
+    import shutil
+
+    package = tmp_path / "csp_evidence"
+    shutil.copytree(datasets.PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
+    fingerprint = datasets._readers_fingerprint.__wrapped__  # uncached: the files change below
+    before = fingerprint(package)
+    (package / "charts.py").write_text("# charts do not read source files\n")
+    assert fingerprint(package) == before
+    (package / "stats" / "proportions.py").write_text("# the PAS and MoJ readers use these\n")
+    assert fingerprint(package) != before
+    # every library module a reader imports is inside CACHE_CODE
+    for reader in (package / "readers").glob("*.py"):
+        for module in re.findall(r"^\s*from (?:csp_evidence|\.\.)\.?(\w+)", reader.read_text(), re.M):
+            assert module in {name.removesuffix(".py") for name in datasets.CACHE_CODE}, (reader.name, module)
