@@ -1,11 +1,15 @@
 """The run's guarantees: a failing notebook is named, kept for debugging, and never replaces the last good pack."""
 
+import os
+import signal
+from pathlib import Path
+
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from conftest import ROOT
-from csp_evidence.pipeline import RunError, run
+from csp_evidence.pipeline import RunError, _publish, run
 
 pytestmark = pytest.mark.realdata
 
@@ -21,6 +25,16 @@ def project(tmp_path, monkeypatch, fetched):
     monkeypatch.setenv("CSP_PROJECT_DIR", str(tmp_path))
     monkeypatch.setenv("CSP_OUTPUTS_DIR", str(tmp_path / "outputs"))
     return tmp_path
+
+
+@pytest.fixture
+def swap(tmp_path):
+    """A published pack and a staged run beside it, as `_publish` finds them."""
+    target, stage = tmp_path / "th", tmp_path / ".staging-th"
+    for folder, text in ((target, "old"), (stage, "new")):
+        (folder / "notebooks").mkdir(parents=True)
+        (folder / "notebooks" / f"{text}.ipynb").write_text(text)
+    return target, stage
 
 
 def _notebook(path, *sources):
@@ -136,18 +150,9 @@ def test_a_run_that_changes_nothing_keeps_the_site_and_a_changed_one_drops_it(pr
     assert run(params, engine="smalldocs").reused == ["00_ok"] and site.is_file()
 
 
-def test_ctrl_c_between_the_two_renames_of_publishing_leaves_a_whole_pack(tmp_path, monkeypatch):
-    import os
-    import signal
-    from pathlib import Path
-
-    from csp_evidence.pipeline import _publish
-
-    target, stage = tmp_path / "th", tmp_path / ".staging-th"
-    (target / "notebooks").mkdir(parents=True)
-    (target / "notebooks" / "old.ipynb").write_text("old")
-    (stage / "notebooks").mkdir(parents=True)
-    (stage / "notebooks" / "new.ipynb").write_text("new")
+def test_ctrl_c_between_the_two_renames_of_publishing_leaves_a_whole_pack(swap, monkeypatch):
+    target, stage = swap
+    tmp_path = target.parent
     rename = Path.rename
 
     def rename_then_ctrl_c(self, to):  # Ctrl-C just after the old pack is moved aside
@@ -167,11 +172,6 @@ def test_ctrl_c_between_the_two_renames_of_publishing_leaves_a_whole_pack(tmp_pa
 def test_a_held_ctrl_c_goes_to_the_handler_that_was_there(tmp_path, monkeypatch):
     # A batch worker's own handler only sets a flag: a Ctrl-C held while publishing must reach it, not become
     # a KeyboardInterrupt; an ignored Ctrl-C stays ignored.
-    import os
-    import signal
-    from pathlib import Path
-
-    from csp_evidence.pipeline import _publish
 
     rename = Path.rename
 
@@ -198,14 +198,9 @@ def test_a_held_ctrl_c_goes_to_the_handler_that_was_there(tmp_path, monkeypatch)
     assert seen == [signal.SIGINT]  # the first publish has one rename (no old pack): held, then handed over once
 
 
-def test_a_failed_second_rename_puts_the_old_pack_back(tmp_path, monkeypatch):
-    from pathlib import Path
-
-    from csp_evidence.pipeline import _publish
-
-    target, stage = tmp_path / "th", tmp_path / ".staging-th"
-    (target / "notebooks").mkdir(parents=True)
-    (stage / "notebooks").mkdir(parents=True)
+def test_a_failed_second_rename_puts_the_old_pack_back(swap, monkeypatch):
+    target, stage = swap
+    tmp_path = target.parent
     rename = Path.rename
 
     def fail_on_stage(self, to):
@@ -371,14 +366,9 @@ def test_run_refuses_a_name_that_cannot_name_a_pack_folder(project):
     assert not (project / "outputs").exists()
 
 
-def test_a_publish_that_cannot_put_either_run_in_place_keeps_both_and_says_where(tmp_path, monkeypatch):
-    from pathlib import Path
-
-    from csp_evidence.pipeline import _publish
-
-    target, stage = tmp_path / "th", tmp_path / ".staging-th"
-    (target / "notebooks").mkdir(parents=True)
-    (stage / "notebooks").mkdir(parents=True)
+def test_a_publish_that_cannot_put_either_run_in_place_keeps_both_and_says_where(swap, monkeypatch):
+    target, stage = swap
+    tmp_path = target.parent
     rename = Path.rename
 
     def only_first_rename(self, to):
@@ -396,8 +386,6 @@ def test_a_publish_that_cannot_put_either_run_in_place_keeps_both_and_says_where
 def test_ctrl_c_stops_running_notebooks_at_once_and_starts_no_more(project):
     # Ctrl-C during `csp run`: the running notebooks are interrupted in their kernels, queued ones never
     # start, nothing is published and no kernel is left running.
-    import os
-    import signal
     import subprocess
     import sys
     import time

@@ -32,15 +32,20 @@ PACKAGE = Path(__file__).resolve().parent
 CACHE_CODE = ("datasets.py", "readers", "stats")
 
 
+def source_fingerprint(package: Path, parts: tuple[str, ...]) -> str:
+    """sha256 over the Python source of `parts` of `package` (files, or folders read recursively), with paths."""
+    digest = hashlib.sha256()
+    for name in parts:
+        for path in sorted((package / name).rglob("*.py")) if (package / name).is_dir() else [package / name]:
+            digest.update(path.relative_to(package).as_posix().encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
 @functools.cache
 def _readers_fingerprint(package: Path = PACKAGE) -> str:
     """sha256 over CACHE_CODE's source: a change to how a file is read or checked rebuilds the cached tables,
     so a new check is never skipped by a table cached before it."""
-    digest = hashlib.sha256()
-    for name in CACHE_CODE:
-        for path in sorted((package / name).rglob("*.py")) if (package / name).is_dir() else [package / name]:
-            digest.update(path.relative_to(package).as_posix().encode() + path.read_bytes())
-    return digest.hexdigest()
+    return source_fingerprint(package, CACHE_CODE)
 
 
 def _cached(name: str, source_ids: tuple[str, ...], build: Callable[[list[Path]], pd.DataFrame]) -> pd.DataFrame:

@@ -186,12 +186,7 @@ def _link_or_copy(src: str, dst: str) -> None:
 
 def library_fingerprint() -> str:
     """sha256 over the library's source files and version: a change to the code re-executes the notebooks."""
-    digest = hashlib.sha256(__version__.encode())
-    package = Path(__file__).resolve().parent
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+    return hashlib.sha256(f"{__version__}|{datasets.source_fingerprint(datasets.PACKAGE, ('.',))}".encode()).hexdigest()
 
 
 def _inputs_digest(*parts: bytes | str) -> str:
@@ -351,7 +346,8 @@ def run(
     lock = _run_lock(target)
     try:
         engine = _engine(engine)
-        previous = _read_manifest(target).get("notebooks", {}) if target.is_dir() else {}
+        published = _read_manifest(target) if target.is_dir() else {}  # read once: notebooks and site key
+        previous = published.get("notebooks", {})
         inputs = inputs_key()  # once per run: the lock, plan tables and library source are read once
         keys = {p.stem: notebook_key(p, params, inputs) for p in all_paths}
         stage = Path(tempfile.mkdtemp(prefix=f".staging-{params.name}-", dir=root))
@@ -401,8 +397,8 @@ def run(
             }}
             manifest["site_key"] = site_key({k: v["files"] for k, v in manifest["notebooks"].items()},
                                             params.display_title, engine)
-            old_site = _read_manifest(target).get("site_key") if target.is_dir() else None
-            if not force and old_site == manifest["site_key"] and (target / "site" / "index.html").is_file():
+            site_current = published.get("site_key") == manifest["site_key"]
+            if not force and site_current and (target / "site" / "index.html").is_file():
                 # the site of these very notebooks: kept, by `csp run` too
                 shutil.copytree(target / "site", stage / "site", copy_function=_link_or_copy)
                 result.site = target / "site"
