@@ -27,7 +27,7 @@ def fetched():
     """data/raw/ holds the locked official files (copied from the mirror and verified)."""
     if not HAVE_MIRROR:
         pytest.skip(f"the data mirror {MIRROR} is absent (set CSP_DATA_MIRROR)")
-    from csp_evidence.fetch import fetch
+    from csp_evidence.data.fetch import fetch
 
     fetch(mirror=MIRROR)
     return ROOT / "data" / "raw"
@@ -35,7 +35,7 @@ def fetched():
 
 @pytest.fixture(scope="session")
 def crime(fetched):
-    from csp_evidence import datasets
+    from csp_evidence.data import datasets
 
     return datasets.recorded_crime()
 

@@ -7,10 +7,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from csp_evidence.asb import AsbSection, asb_section, asb_series, missing_source_note
-from csp_evidence.readers.policeuk import ASB, read_street_files
-from csp_evidence.sources import source
+from csp_evidence.chapters.asb import (
+    AsbSection,
+    asb_section,
+    asb_series,
+    missing_source_note,
+)
+from csp_evidence.data.readers.policeuk import ASB, read_street_files
+from csp_evidence.data.sources import source
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "policeuk"
 SRC = source("policeuk_street_asb")

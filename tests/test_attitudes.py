@@ -7,8 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-
-from csp_evidence import attitudes as a
+from csp_evidence.chapters import attitudes as a
 
 Z95 = 1.959963984540054
 N = 400
@@ -186,7 +185,7 @@ def test_plan_quotes_sets_plan_beside_data(pas):
 
 
 def test_charts_draw_the_pas_tables(pas):
-    from csp_evidence import charts
+    from csp_evidence.report import charts
 
     fig = charts.panel_chart(a.measure_trends(pas, "Alpha"), "measure", {"borough": "Alpha", "london": "London"},
                              "t", "s", "Agree (%)", "src")

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
-from csp_evidence import audit
-from csp_evidence.plan import plan_figures
+from csp_evidence.chapters import audit
+from csp_evidence.data.plan import plan_figures
 
 PLAN_TEXT = Path(__file__).resolve().parents[2] / "shared" / "plan" / "tower-hamlets-csp-plan-2021-2024.txt"
 

@@ -1,18 +1,21 @@
 """Many boroughs in one command: parallel, one failure never stops the others, and a London index."""
 
-import dataclasses
 
 import pytest
-
-from csp_evidence.batch import all_borough_params, build_many, london_index_html, BoroughOutcome
-from csp_evidence.params import load_params
+from csp_evidence.build.batch import (
+    BoroughOutcome,
+    all_borough_params,
+    build_many,
+    london_index_html,
+)
+from csp_evidence.core.params import load_params
 from test_pipeline import _notebook, project  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.realdata
 
 FAILS_FOR_HACKNEY = "if borough == 'Hackney':\n    raise RuntimeError('planted failure for Hackney')"
 WRITES_HEADLINES = (
-    "from csp_evidence.headlines import write_headlines\n"
+    "from csp_evidence.report.headlines import write_headlines\n"
     "write_headlines(output_dir, '00_overview', {'headline_year': '2019/20', 'total_offences': 1234, "
     "'rank': 5, 'rate_per_1000': 9.5})"
 )

@@ -1,9 +1,8 @@
 """The house style: charts and tables written with the data behind them, and text from data escaped."""
 
 import pandas as pd
-
-from csp_evidence import charts
-from csp_evidence.findings import change_sentence, md, ordinal, rank_sentence
+from csp_evidence.report import charts
+from csp_evidence.report.words import change_sentence, md, ordinal, rank_sentence
 
 
 def test_table_html_escapes_values_and_labels():

@@ -4,10 +4,9 @@ import csv
 import re
 
 import pytest
-
 from conftest import ROOT
-from csp_evidence.findings import number, ordinal
-from csp_evidence.pipeline import run
+from csp_evidence.build.pipeline import run
+from csp_evidence.report.words import number, ordinal
 
 pytestmark = [pytest.mark.e2e, pytest.mark.realdata]
 
@@ -59,7 +58,7 @@ def test_pack_shows_the_headline_total_and_rank(outputs, fetched, params_file, b
 
 
 def test_measure_rank_by_rate_agrees_with_london_rates(crime):
-    from csp_evidence import priorities, summaries
+    from csp_evidence.analysis import priorities, summaries
 
     table = summaries.measure_table(crime, "Tower Hamlets", "2019/20", priorities.NEIGHBOURHOOD).set_index("measure")
     for measure in priorities.NEIGHBOURHOOD:

@@ -4,10 +4,9 @@ import hashlib
 import json
 
 import pytest
-
 from csp_evidence import cli
-from csp_evidence.fetch import FetchError, fetch, verified_file
-from csp_evidence.sources import read_lock, source
+from csp_evidence.data.fetch import FetchError, fetch, verified_file
+from csp_evidence.data.sources import read_lock, source
 
 SID = "gla_borough_profiles"
 BYTES = b"Code,Area_name,Inner/_Outer_London\r\nE09000030,Tower Hamlets,Inner London\r\n"

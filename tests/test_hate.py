@@ -6,8 +6,7 @@ import math
 
 import pandas as pd
 import pytest
-
-from csp_evidence import hate
+from csp_evidence.chapters import hate
 
 
 def test_missing_strands_note_names_the_file_and_the_proxy():

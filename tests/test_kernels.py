@@ -6,9 +6,8 @@ import json
 
 import nbformat
 import pytest
+from csp_evidence.build.kernels import KernelPool, WarmKernel
 from papermill.exceptions import PapermillExecutionError
-
-from csp_evidence.kernels import KernelPool, WarmKernel
 
 
 def _notebook(path, *cells: str):
@@ -104,9 +103,8 @@ def test_a_dying_kernel_fails_the_notebook_keeps_it_and_the_next_starts_fresh(tm
 
 
 def test_a_hung_cell_times_out(tmp_path, kernel, monkeypatch):
+    from csp_evidence.build import kernels
     from nbclient.exceptions import CellTimeoutError
-
-    from csp_evidence import kernels
 
     monkeypatch.setattr(kernels, "CELL_TIMEOUT", 2)
     hung = _notebook(tmp_path / "hung.ipynb", "import time; time.sleep(60)")

@@ -1,8 +1,8 @@
 """The home page's key findings come from the chapters' headline JSON, and only from what they computed."""
 
-from csp_evidence.headlines import write_headlines
-from csp_evidence.key_findings import key_findings
-from csp_evidence.render import index_page
+from csp_evidence.report.headlines import write_headlines
+from csp_evidence.website.key_findings import key_findings
+from csp_evidence.website.render import index_page
 
 
 def test_sentences_from_headlines_and_nothing_for_missing_chapters(tmp_path):

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
-from csp_evidence import priorities, summaries
-from csp_evidence.memo import by_table_identity
-from csp_evidence.stats.change import financial_year_totals
+from csp_evidence.analysis import priorities, summaries
+from csp_evidence.analysis.stats.change import financial_year_totals
+from csp_evidence.core.memo import by_table_identity
 
 
 def test_remembers_per_table_object_and_argument_values():

@@ -2,9 +2,8 @@
 
 import pandas as pd
 import pytest
-
 from conftest import ROOT
-from csp_evidence.params import ParamsError, check_against_data, load_params
+from csp_evidence.core.params import ParamsError, check_against_data, load_params
 
 BASE = """borough: Hackney
 headline_year: "2019/20"

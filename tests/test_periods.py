@@ -1,8 +1,11 @@
 import pandas as pd
 import pytest
-
-from csp_evidence.periods import (
-    covid_period, financial_year, financial_year_months, financial_years, parse_financial_year,
+from csp_evidence.core.periods import (
+    covid_period,
+    financial_year,
+    financial_year_months,
+    financial_years,
+    parse_financial_year,
     previous_financial_year,
 )
 

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
 from conftest import ROOT
-from csp_evidence.pipeline import RunError, _publish, run
+from csp_evidence.build.pipeline import RunError, _publish, run
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 pytestmark = pytest.mark.realdata
 
@@ -133,7 +132,7 @@ def test_a_kept_failed_run_shares_no_file_with_the_published_pack(project):
 
 
 def test_a_run_that_changes_nothing_keeps_the_site_and_a_changed_one_drops_it(project):
-    from csp_evidence.pipeline import render_published
+    from csp_evidence.build.pipeline import render_published
 
     nb = project / "notebooks" / "00_ok.ipynb"
     _notebook(nb, "print(borough)")
@@ -215,7 +214,7 @@ def test_a_failed_second_rename_puts_the_old_pack_back(swap, monkeypatch):
 
 
 def test_interrupted_run_publishes_nothing(project, monkeypatch):
-    from csp_evidence import pipeline
+    from csp_evidence.build import pipeline
 
     _notebook(project / "notebooks" / "00_ok.ipynb", "print(borough)")
     run(project / "params" / "th.yml")
@@ -246,8 +245,8 @@ def test_corrupt_source_stops_the_run_and_keeps_the_pack(tmp_path, monkeypatch, 
     monkeypatch.setenv("CSP_PROJECT_DIR", str(tmp_path))
     monkeypatch.setenv("CSP_OUTPUTS_DIR", str(tmp_path / "outputs"))
     monkeypatch.delenv("CSP_DATA_MIRROR", raising=False)
-    from csp_evidence import datasets
-    from csp_evidence.fetch import FetchError
+    from csp_evidence.data import datasets
+    from csp_evidence.data.fetch import FetchError
 
     for cached in (datasets.recorded_crime, datasets.borough_lookup, datasets.population,
                    datasets.recorded_crime_extract_2020):
@@ -328,8 +327,9 @@ def test_a_manifest_without_digests_is_still_reused(project):
 
 
 def test_a_site_is_kept_only_while_it_shows_the_published_outputs(project, monkeypatch):
-    from csp_evidence import pipeline, render
-    from csp_evidence.pipeline import render_published
+    from csp_evidence.build import pipeline
+    from csp_evidence.build.pipeline import render_published
+    from csp_evidence.website import render
 
     _notebook(project / "notebooks" / "00_a.ipynb", "import pathlib\n"
               "pathlib.Path(output_dir, 'tables').mkdir(exist_ok=True)\n"
@@ -348,7 +348,7 @@ def test_a_site_is_kept_only_while_it_shows_the_published_outputs(project, monke
     def crash(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(render, "render", crash)
+    monkeypatch.setattr(pipeline, "render", crash)  # the renderer as the pipeline calls it
     with pytest.raises(KeyboardInterrupt):
         render_published(params, engine="smalldocs")  # stopped mid-render: no key is left for a site it changed
     assert "site_key" not in pipeline._read_manifest(project / "outputs" / "th")
@@ -357,7 +357,7 @@ def test_a_site_is_kept_only_while_it_shows_the_published_outputs(project, monke
 def test_run_refuses_a_name_that_cannot_name_a_pack_folder(project):
     import dataclasses
 
-    from csp_evidence.params import ParamsError, load_params
+    from csp_evidence.core.params import ParamsError, load_params
 
     params = load_params(project / "params" / "th.yml")
     for name in ("", "../elsewhere", "London", ".hidden"):

@@ -6,9 +6,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
-
-from csp_evidence import charts, plan, priorities
-from csp_evidence import priority_tables as pt
+from csp_evidence.analysis import priorities
+from csp_evidence.chapters import crime as pt
+from csp_evidence.data import plan
+from csp_evidence.report import charts
 
 
 def _table(**over) -> pd.DataFrame:

@@ -8,11 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
+from csp_evidence.chapters import reoffending as r
+from csp_evidence.data.readers.moj import read_proven_reoffending
+from csp_evidence.data.sources import source
 from hand_stats import wilson_by_hand, ztest_by_hand  # noqa: E402
-from csp_evidence import reoffending as r
-from csp_evidence.readers.moj import read_proven_reoffending
-from csp_evidence.sources import source
 
 FIXTURE = Path(__file__).parent / "fixtures" / "moj" / "PRSQ_Geographic_data_fixture.csv"
 
@@ -80,7 +79,7 @@ def test_reoffending_findings_by_hand(tidy):
 
 
 def test_interval_chart_draws_both_age_groups(tidy):
-    from csp_evidence import charts
+    from csp_evidence.report import charts
 
     t = r.reoffending_table(tidy, "Tower Hamlets")
     fig = charts.interval_chart(t, "cohort", "rate", "ci_low", "ci_high", "age_group", "t", "s", "Rate (%)", "src")

@@ -10,7 +10,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from . import __version__
+from csp_evidence import __version__
+from csp_evidence.build.batch import build_many, params_for_batch
+from csp_evidence.build.pipeline import RunError, notebook_paths, render_published, run
+from csp_evidence.core.params import ParamsError
+from csp_evidence.data.fetch import FetchError, fetch
+from csp_evidence.data.readers.errors import SourceFormatError
+from csp_evidence.data.sources import SOURCES, LockFileError
+from csp_evidence.website.render import RenderError
 
 console = Console(stderr=True, markup=False)  # paths, names and errors print as written; markup only where asked
 DEFAULT_PARAMS = "params/tower-hamlets.yml"
@@ -22,9 +29,6 @@ def _progress() -> Progress:
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
-    from .fetch import fetch
-    from .sources import SOURCES
-
     with _progress() as progress:
         task = progress.add_task("Fetching sources", total=len(SOURCES))
 
@@ -37,8 +41,6 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, render_site: bool) -> int:
-    from .pipeline import notebook_paths, run
-
     names = args.notebook or None
     total = len(notebook_paths(names))
     with _progress() as progress:
@@ -58,8 +60,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from .pipeline import render_published
-
     site = render_published(args.params, engine=args.engine)
     console.print(f"Site: {site / 'index.html'}")
     return 0
@@ -73,8 +73,6 @@ def cmd_pack(args: argparse.Namespace) -> int:
 
 
 def _pack_many(args: argparse.Namespace) -> int:
-    from .batch import build_many, params_for_batch
-
     params_list = params_for_batch(args.params, args.all_boroughs)
     with _progress() as progress:
         task = progress.add_task(f"Building {len(params_list)} pack(s)", total=len(params_list))
@@ -135,13 +133,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from .fetch import FetchError
-    from .params import ParamsError
-    from .pipeline import RunError
-    from .readers.errors import SourceFormatError
-    from .render import RenderError
-    from .sources import LockFileError
-
     try:
         return args.func(args)
     except (FetchError, ParamsError, RunError, SourceFormatError, RenderError, LockFileError) as exc:

@@ -8,12 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from csp_evidence.readers.moj import (
-    MojFormatError,
-    parse_cohort,
-    read_proven_reoffending,
-    reoffending_rates,
-)
+from csp_evidence.analysis.reoffending import reoffending_rates
+from csp_evidence.data.readers.moj import MojFormatError, parse_cohort, read_proven_reoffending
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "moj" / "PRSQ_Geographic_data_fixture.csv"
 HEADER = "Geography,Category,Adult / Juvenile,Cohort,offenders,reoffenders,reoffences"

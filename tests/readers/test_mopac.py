@@ -9,8 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from csp_evidence.readers.mopac import (
+from csp_evidence.data.readers.mopac import (
     BOROUGHS,
     MEASURES,
     PasFormatError,

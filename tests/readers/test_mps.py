@@ -5,9 +5,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
-from csp_evidence.readers.errors import SourceFormatError
-from csp_evidence.readers.mps import AIRPORTS, read_borough_crime, read_borough_file
+from csp_evidence.data.readers.errors import SourceFormatError
+from csp_evidence.data.readers.mps import (
+    AIRPORTS,
+    read_borough_crime,
+    read_borough_file,
+)
 
 HIST = "mps/mps_borough_crime_historical_201004_202201.csv"
 RECENT = "mps/mps_borough_crime_recent_202202_202401.csv"
@@ -90,7 +93,7 @@ def test_borough_missing_from_an_extract_is_named(tmp_path):
 
 @pytest.mark.realdata
 def test_every_real_extract_has_every_mps_borough(fetched):
-    from csp_evidence.datasets import _mps_borough_names
+    from csp_evidence.data.datasets import _mps_borough_names
 
     names, policed = _mps_borough_names()
     assert len(policed) == 32 and "City of London" not in policed

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
-from csp_evidence.readers.policeuk import (
+from csp_evidence.data.readers.policeuk import (
     EXPECTED_COLUMNS,
     PoliceUkFormatError,
     asb_monthly,
@@ -147,7 +146,7 @@ def test_missing_crime_id_on_a_crime_is_an_error(tmp_path):
 
 
 def test_error_is_the_shared_reader_error(tmp_path):
-    from csp_evidence.readers.errors import SourceFormatError
+    from csp_evidence.data.readers.errors import SourceFormatError
 
     assert issubclass(PoliceUkFormatError, SourceFormatError) and issubclass(PoliceUkFormatError, ValueError)
     bad = tmp_path / "empty.csv"

@@ -3,9 +3,13 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from csp_evidence.analysis.stats.change import (
+    compare_counts,
+    financial_year_totals,
+    rank_of,
+    year_on_year,
+)
 from scipy import stats
-
-from csp_evidence.stats.change import compare_counts, financial_year_totals, rank_of, year_on_year
 
 
 def test_hand_computed_change_and_exact_test():

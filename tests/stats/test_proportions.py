@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 import pytest
-
-from csp_evidence.stats.proportions import two_proportion_test, wilson_interval
-
+from csp_evidence.analysis.stats.proportions import two_proportion_test, wilson_interval
 from hand_stats import Z95, wilson_by_hand, ztest_by_hand  # noqa: E402
 
 

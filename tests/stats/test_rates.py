@@ -2,8 +2,11 @@ import math
 
 import pandas as pd
 import pytest
-
-from csp_evidence.stats.rates import count_interval, rate_per_1000, rates_with_intervals
+from csp_evidence.analysis.stats.rates import (
+    count_interval,
+    rate_per_1000,
+    rates_with_intervals,
+)
 
 
 def test_exact_poisson_interval_below_ten():

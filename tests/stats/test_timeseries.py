@@ -1,4 +1,4 @@
-"""Tests for csp_evidence.stats.timeseries on synthetic monthly crime counts with known, planted structure.
+"""Tests for csp_evidence.analysis.stats.timeseries on synthetic monthly crime counts with known, planted structure.
 
 Every series is drawn from a seeded numpy Generator, so results are deterministic; the statistical checks
 (false-positive rate, interval coverage) are sized so that a correct method passes with a wide margin and a
@@ -10,9 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
-from csp_evidence.periods import COVID_PERIODS
-from csp_evidence.stats.timeseries import (
+from csp_evidence.analysis.stats.timeseries import (
     Counterfactual,
     ITSResult,
     Trend,
@@ -25,6 +23,7 @@ from csp_evidence.stats.timeseries import (
     recent_trend,
     trend_direction,
 )
+from csp_evidence.core.periods import COVID_PERIODS
 
 MONTHS = pd.date_range("2013-01-01", "2022-12-01", freq="MS")
 COVID_START = pd.Timestamp("2020-03-01")
@@ -242,9 +241,8 @@ def test_parameter_uncertainty_widens_period_intervals():
 
 
 def test_admissible_parameters_are_stationary_and_invertible():
+    from csp_evidence.analysis.stats.timeseries import _admissible
     from statsmodels.tsa.statespace.sarimax import SARIMAX
-
-    from csp_evidence.stats.timeseries import _admissible
 
     model = SARIMAX(np.zeros(60), order=(1, 0, 1), seasonal_order=(0, 1, 1, 12), trend="c")
     assert model.param_names == ["intercept", "ar.L1", "ma.L1", "ma.S.L12", "sigma2"]
@@ -258,7 +256,7 @@ def test_simulated_paths_have_the_forecast_mean_and_variance_and_match_statsmode
     # The vectorised paths must be draws from the model's own forecast distribution: per month, the mean and
     # variance of 20,000 paths agree with get_forecast (sampling error of a variance at n=20,000 is ~1%), and
     # the 95% interval of a 12-month total agrees with statsmodels' own (looped) simulate(anchor='end').
-    from csp_evidence.stats.timeseries import _forecast_paths, _select_sarima
+    from csp_evidence.analysis.stats.timeseries import _forecast_paths, _select_sarima
 
     y = np.log1p(draw(np.random.default_rng(12), monthly_mean(), alpha=0.005).loc[:"2020-02-01"].iloc[-60:])
     result, _ = _select_sarima(y, [((1, 0, 1), (0, 1, 1))], 12)
@@ -277,9 +275,8 @@ def test_simulated_paths_have_the_forecast_mean_and_variance_and_match_statsmode
 def test_candidates_fitted_on_the_differenced_series_have_the_full_models_aic():
     # Order selection fits each candidate to the differenced series (faster); its AIC must be the one the
     # full state-space model reaches, or a different order could be chosen.
+    from csp_evidence.analysis.stats.timeseries import DEFAULT_ORDERS, _fit_sarima
     from statsmodels.tsa.statespace.sarimax import SARIMAX
-
-    from csp_evidence.stats.timeseries import DEFAULT_ORDERS, _fit_sarima
 
     y = np.log1p(draw(np.random.default_rng(13), monthly_mean(), alpha=0.005).iloc[:60])
     for order, seasonal in DEFAULT_ORDERS[:4]:

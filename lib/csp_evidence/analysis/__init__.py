@@ -1,0 +1,1 @@
+"""Statistics and the measures of each priority, computed from tidy tables."""

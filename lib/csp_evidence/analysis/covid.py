@@ -1,0 +1,81 @@
+"""Covid-era shifts for a priority's measures: observed against the counterfactual expected without the pandemic.
+
+For each measure the borough's monthly series goes to ``stats.timeseries.covid_counterfactual`` (a seasonal
+ARIMA fitted on the five pre-pandemic years, forecast from the pandemic's first month) and to
+``interrupted_time_series`` (segmented negative-binomial regression); this module gathers the results into
+one table per chapter and says in words what they show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from csp_evidence.analysis.priorities import Measure, measure_rows
+from csp_evidence.analysis.stats import timeseries as ts
+from csp_evidence.analysis.summaries import monthly_series
+from csp_evidence.core.periods import COVID_PERIODS, financial_year
+
+MIN_MONTHLY_MEAN = 5.0  # below this a seasonal model of a borough series is mostly noise
+
+
+def first_pandemic_year(covid_start: str) -> str:
+    """The first financial year that starts after the pandemic began ('2020-03' -> '2020/21')."""
+    return financial_year(pd.Timestamp(f"{covid_start}-01") + pd.offsets.MonthBegin(1))
+
+
+def covid_effects(crime: pd.DataFrame, borough: str, measures: Sequence[Measure], covid_start: str,
+                  its_end: str = "2022-02-01") -> tuple[pd.DataFrame, dict[str, ts.Counterfactual]]:
+    """One row per measure: the first pandemic financial year and the first lockdown, observed against expected.
+
+    Columns: measure, year, observed, expected, lower, upper, outside ('above'/'below'/'within'), pct_difference,
+    lockdown_observed, lockdown_expected, lockdown_outside, its_level_ratio, its_low, its_high, model, note.
+    Measures whose monthly mean before the pandemic is under MIN_MONTHLY_MEAN are not modelled (note says so).
+    Also returns the fitted counterfactuals by measure name, for charts.
+    """
+    start = pd.Timestamp(f"{covid_start}-01")
+    year = first_pandemic_year(covid_start)
+    rows, fits = [], {}
+    for m in measures:
+        series = monthly_series(measure_rows(crime, m), borough)
+        pre = series[(series.index < start) & (series.index >= start - pd.DateOffset(years=5))]
+        row: dict = {"measure": m.name, "year": year}
+        if pre.mean() < MIN_MONTHLY_MEAN:
+            rows.append(row | {"note": f"not modelled: fewer than {MIN_MONTHLY_MEAN:.0f} offences a month before the pandemic"})
+            continue
+        cf = ts.covid_counterfactual(series, start=start, financial_years=[year])
+        fits[m.name] = cf
+        periods = cf.periods.set_index("period")
+        fy = periods.loc[f"Financial year {year}"]
+        lockdown = periods.loc["First lockdown"] if "First lockdown" in periods.index else None
+        its = ts.interrupted_time_series(series, interruption=start, end=its_end)
+        rows.append(row | {
+            "observed": int(fy["observed"]), "expected": float(fy["expected"]),
+            "lower": float(fy["lower"]), "upper": float(fy["upper"]), "outside": fy["outside"],
+            "pct_difference": float(fy["pct_difference"]),
+            "lockdown_observed": None if lockdown is None else int(lockdown["observed"]),
+            "lockdown_expected": None if lockdown is None else float(lockdown["expected"]),
+            "lockdown_outside": None if lockdown is None else lockdown["outside"],
+            "its_level_ratio": its.level_change_ratio, "its_low": its.level_ci[0], "its_high": its.level_ci[1],
+            "model": cf.model.split(",")[0], "note": "",
+        })
+    return pd.DataFrame(rows), fits
+
+
+def counterfactual_chart_data(cf: ts.Counterfactual, series: pd.Series, since: str = "2017-04-01") -> pd.DataFrame:
+    """Observed counts from `since` with the expected counts and their 95% interval over the forecast months."""
+    frame = pd.DataFrame({"Observed": series.loc[since:]})
+    frame = frame.join(cf.monthly[["expected", "lower", "upper"]].rename(columns={"expected": "Expected without the pandemic"}))
+    return frame.loc[: cf.monthly.index.max()]
+
+
+def month_label(month: str) -> str:
+    """'2020-03' -> 'March 2020'."""
+    return f"{pd.Timestamp(f'{month}-01'):%B %Y}"
+
+
+def first_lockdown_label() -> str:
+    """The months of the first lockdown period as words: 'March to June 2020'."""
+    first = COVID_PERIODS[0]
+    return f"{first.start:%B} to {first.end:%B %Y}"

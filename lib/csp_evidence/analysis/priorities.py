@@ -1,0 +1,92 @@
+"""The crime measures of each CSP priority, defined once over the MPS major and minor categories."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from csp_evidence.core import memo
+
+CATEGORY_LEVELS = ("major_category", "minor_category")
+
+
+@memo.by_table_identity()
+def select(crime: pd.DataFrame, categories: Sequence[str] | None = None, level: str = "major_category") -> pd.DataFrame:
+    """Rows of the given categories (all when None); an unknown category is an error that lists the valid ones.
+
+    Remembered per table and categories (``memo``): every borough's chapters select the same London-wide rows.
+    """
+    if level not in CATEGORY_LEVELS:
+        raise ValueError(f"level must be one of {CATEGORY_LEVELS}, got {level!r}")
+    if categories is None:
+        return crime
+    valid = set(crime[level].unique())
+    unknown = [c for c in categories if c not in valid]
+    if unknown:
+        raise ValueError(f"unknown {level.replace('_', ' ')} {unknown}; valid: {', '.join(sorted(valid))}")
+    return crime[crime[level].isin(categories)]
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A named set of MPS categories: all at the major or all at the minor level."""
+
+    name: str
+    level: str  # 'major_category' or 'minor_category'
+    categories: tuple[str, ...]
+    safeguarding: bool = False  # small counts are flagged and never plotted as trends
+
+    def rows(self, crime: pd.DataFrame) -> pd.DataFrame:
+        """The rows of the tidy crime table this measure counts; an unknown category is an error naming the measure."""
+        try:
+            return select(crime, self.categories, self.level)
+        except ValueError as exc:
+            raise ValueError(f"measure {self.name!r}: {exc}") from None
+
+
+def _major(name: str, *categories: str, **kw) -> Measure:
+    return Measure(name, "major_category", categories or (name,), **kw)
+
+
+def _minor(name: str, *categories: str, **kw) -> Measure:
+    return Measure(name, "minor_category", categories or (name,), **kw)
+
+
+TOTAL = Measure("All recorded crime", "major_category", ())
+
+NEIGHBOURHOOD = (
+    _major("Burglary"),
+    _major("Robbery"),
+    _major("Theft"),
+    _major("Vehicle offences", "Vehicle Offences"),
+    _major("Criminal damage and arson", "Arson and Criminal Damage"),
+    _minor("Drug trafficking", "Drug Trafficking"),
+    _minor("Possession of drugs", "Possession of Drugs"),
+    _major("Public order offences", "Public Order Offences"),
+)
+
+VIOLENCE = (
+    _major("Violence against the person", "Violence Against the Person"),
+    _minor("Violence with injury", "Violence with Injury"),
+    _minor("Violence without injury", "Violence without Injury"),
+    _minor("Homicide", "Homicide", safeguarding=True),
+    _major("Sexual offences", "Sexual Offences", safeguarding=True),
+    _minor("Rape", "Rape", safeguarding=True),
+    _minor("Other sexual offences", "Other Sexual Offences", safeguarding=True),
+    _major("Possession of weapons", "Possession of Weapons"),
+    _minor("Knife and blade possession", "Possession of Article with Blade or Point", "Other Knife Offences"),
+    _minor("Firearm offences", "Possession of Firearms Offences", "Possession of Firearm with Intent",
+           "Other Firearm Offences", safeguarding=True),
+    _minor("Exploitation of prostitution", "Exploitation of Prostitution", safeguarding=True),
+)
+
+HATE = (
+    _minor("Racially or religiously aggravated public fear, alarm or distress",
+           "Racially or Religiously Aggravated Public Fear, Al"),
+)
+
+def measure_rows(crime: pd.DataFrame, measure: Measure) -> pd.DataFrame:
+    """The rows a measure counts (every row for the total)."""
+    return crime if not measure.categories else measure.rows(crime)

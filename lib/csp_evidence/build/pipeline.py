@@ -1,0 +1,407 @@
+"""Execute the chapter notebooks with papermill for one params file, and publish the run atomically.
+
+A run is built in a staging folder beside ``outputs/<run>/`` and moved into place only when every
+notebook has run (and, for a pack, the site has been built): a failed or interrupted run never touches
+the last good pack. A failed run's folder, with the partly executed notebook, is kept under
+``outputs/failed/`` for debugging. A lock file stops two runs from writing the same output folder at once.
+Notebooks run on warm kernels (``kernels``): one kernel per parallel job executes notebook after notebook,
+reset to a fresh session before each, instead of a kernel started and imports repeated for every notebook.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import signal
+import tempfile
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from csp_evidence import __version__
+from csp_evidence.data import datasets
+from csp_evidence.data import geo
+from csp_evidence.build.kernels import KernelPool
+from csp_evidence.core.params import FAILED_RUNS, Params, ParamsError, check_against_data, load_params, reserved_run_name
+from csp_evidence.website.render import executed_notebooks, quarto_available, render
+from csp_evidence.core.files import atomic_write_text, digest_of, sha256_of, source_fingerprint
+from csp_evidence.core.paths import PACKAGE, notebooks_dir, outputs_dir, plan_dir, lock_path, quarto_config, site_pages_dir
+
+
+# Kernels run side by side, one per core: numerical libraries must not start a thread per core each, or
+# their busy-waiting threads oversubscribe the machine (a chapter measured 12x slower that way).
+SINGLE_THREADED = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+MANIFEST = "manifest.json"  # per run: each notebook's input key and output files, and the site's key
+
+
+class RunError(RuntimeError):
+    """A run could not complete; the message names the run, notebook and cell."""
+
+
+@dataclass
+class RunResult:
+    """Where a finished run's outputs are, and the notebooks it executed."""
+
+    params: Params
+    run_dir: Path
+    notebooks: list[str] = field(default_factory=list)  # executed this time
+    reused: list[str] = field(default_factory=list)  # unchanged inputs: outputs carried over
+    site: Path | None = None
+
+
+def notebook_paths(names: Sequence[str] | None = None) -> list[Path]:
+    """The chapter notebooks in reading order (all of notebooks/*.ipynb, or those named)."""
+    folder = notebooks_dir()
+    found = sorted(folder.glob("[0-9][0-9]_*.ipynb"))
+    if names is None:
+        return found
+    by_name = {p.stem: p for p in found} | {p.name: p for p in found}
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        raise RunError(f"unknown notebook(s) {unknown}; available: {', '.join(p.stem for p in found)}")
+    return [by_name[n] for n in names]
+
+
+def prepare(params: Params) -> None:
+    """Check the params against the data, and build the shared tidy tables once (cached as parquet)."""
+    crime = datasets.recorded_crime()
+    years = datasets.population()["year"]
+    check_against_data(params, crime["month"].unique(), "MPS recorded crime (CRIS-era extracts)", geo.mps_boroughs(),
+                       population_years=(int(years.min()), int(years.max())))
+    datasets.recorded_crime_extract_2020()
+
+
+def _execute(notebook: Path, stage: Path, params: Params, kernels: KernelPool, inputs: str) -> None:
+    """Execute one notebook with papermill on a warm kernel from `kernels`; failures become a RunError.
+
+    `inputs` is the run's `inputs_key()`: a kernel that served other library code or data is replaced.
+    """
+    from papermill.exceptions import PapermillExecutionError
+
+    out = stage / "notebooks" / notebook.name
+    parameters = params.notebook_parameters() | {"output_dir": str(stage)}
+    try:
+        with kernels.kernel() as kernel:
+            kernel.execute(notebook, out, parameters, cwd=notebook.parent, key=inputs)
+    except PapermillExecutionError as exc:
+        raise RunError(
+            f"run {params.name!r}: notebook {notebook.name} failed in cell {exc.exec_count} "
+            f"({exc.ename}: {exc.evalue})"
+        ) from exc
+    except Exception as exc:  # a dead kernel, a missing kernel or parameters cell, an unreadable notebook
+        raise RunError(f"run {params.name!r}: notebook {notebook.name} could not run{_stopped_at(out)} "
+                       f"({type(exc).__name__}: {exc})") from exc
+
+
+def _stopped_at(executed: Path) -> str:
+    """' at cell N of M (`its first line`)': the cell an executed notebook had reached when it stopped without a
+    cell error (a dead kernel, a timeout), counting every cell of the executed copy (markdown and the injected
+    parameters included; such a cell has no execution count); '' when there is no partly executed copy."""
+    import nbformat
+
+    try:
+        cells = nbformat.read(executed, as_version=4).cells
+    except Exception:  # nothing was written, or not a notebook: the error says the rest
+        return ""
+    started = [n for n, cell in enumerate(cells, 1) if cell.get("metadata", {}).get("papermill", {}).get("start_time")]
+    if not started:
+        return ""
+    source = cells[started[-1] - 1].source
+    first = next((line.strip() for line in source.splitlines() if line.strip() and not line.strip().startswith("#")),
+                 "")
+    return f" at cell {started[-1]} of {len(cells)} (`{first[:60]}`)"
+
+
+def _keep_failed(stage: Path, params: Params) -> Path:
+    """Move a failed run under outputs/failed/ for debugging, with its own copies of the outputs it reused (they
+    are hard links into the published pack, which editing the kept run must never change)."""
+    for path in stage.rglob("*"):
+        if path.is_file() and path.stat().st_nlink > 1:
+            copy = path.with_name(f".{path.name}.copy")
+            shutil.copy2(path, copy)
+            os.replace(copy, path)
+    failed = outputs_dir() / FAILED_RUNS / f"{params.name}-{dt.datetime.now():%Y%m%dT%H%M%S}"
+    failed.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(stage), failed)
+    return failed
+
+
+@contextmanager
+def _interrupt_deferred() -> Iterator[None]:
+    """Hold a Ctrl-C that arrives inside the block until the block is done, then hand it to the handler that was
+    there before (which raises KeyboardInterrupt, sets a batch worker's flag, or ignores it). Only the main
+    thread can hold it, and only a handler Python knows can be put back; otherwise nothing is held."""
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or previous in (None, signal.SIG_IGN):
+        yield
+        return
+    held: list[int] = []
+    signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if held:
+            signal.raise_signal(signal.SIGINT)
+
+
+def _publish(stage: Path, target: Path) -> None:
+    """Swap the staged run into place: rename the old pack aside, the new one in, then delete the old. A Ctrl-C
+    during the swap is held until it is done, and a failed second rename puts the old pack back, so the folder
+    always holds a whole pack."""
+    old = target.parent / f".old-{target.name}-{stage.name}"
+    with _interrupt_deferred():
+        moved = target.exists()
+        if moved:
+            target.rename(old)
+        try:
+            stage.rename(target)
+        except BaseException as exc:
+            if moved:
+                try:
+                    old.rename(target)
+                except OSError:
+                    raise RunError(f"could not publish {target}: the new run is in {stage} and the previous pack "
+                                   f"in {old}; move one of them to {target} ({exc})") from exc
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    """Hard-link an unchanged output into the new run (outputs are replaced, never edited, so links are safe)."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def library_fingerprint() -> str:
+    """sha256 over the library's source files and version: a change to the code re-executes the notebooks."""
+    return hashlib.sha256(f"{__version__}|{source_fingerprint(PACKAGE, ('.',))}".encode()).hexdigest()
+
+
+def _inputs_digest(*parts: bytes | str) -> str:
+    return digest_of(parts)
+
+
+def inputs_key() -> str:
+    """What every notebook depends on besides itself and its params: the locked data, the plan tables, the library.
+
+    A warm kernel is reused only while this is unchanged, so it never serves new inputs from old in-memory tables.
+    """
+    plans = b"".join(p.read_bytes() for p in sorted(plan_dir().glob("*.csv")))
+    return _inputs_digest(lock_path().read_bytes(), plans, library_fingerprint())
+
+
+def notebook_key(notebook: Path, params: Params, inputs: str) -> str:
+    """What a notebook's outputs depend on: the notebook, the params, and `inputs` (the run's `inputs_key()`:
+    locked data, plan tables, library)."""
+    return _inputs_digest(notebook.read_bytes(), json.dumps(params.notebook_parameters(), sort_keys=True), inputs)
+
+
+def site_key(outputs: dict[str, dict[str, str]], title: str, engine: str) -> str:
+    """What the site depends on: the sha256 of every file each notebook wrote (`outputs`, as in the manifest),
+    the title, the site's pages and configuration, the renderer and the library that drives it."""
+    pages = b"".join(p.read_bytes() for p in sorted(site_pages_dir().glob("*")))
+    return _inputs_digest(json.dumps(outputs, sort_keys=True), title, quarto_config().read_bytes(), pages,
+                          engine, library_fingerprint())
+
+
+def _outputs_of(folder: Path, stem: str) -> dict[str, str]:
+    """The files a notebook wrote, with their sha256: its executed copy, headline JSON, and figures/tables
+    named '<NN>-*'."""
+    number = stem.split("_", 1)[0]
+    files = [f"notebooks/{stem}.ipynb", f"notebooks/{stem}.json"]
+    for sub in ("figures", "tables"):
+        files += [f"{sub}/{p.name}" for p in sorted((folder / sub).glob(f"{number}-*"))] if (folder / sub).is_dir() else []
+    return {f: sha256_of(folder / f) for f in files if (folder / f).is_file()}
+
+
+def _read_manifest(folder: Path) -> dict:
+    try:
+        return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _reuse(previous: Path, stage: Path, files: dict[str, str] | list[str]) -> bool:
+    """Link a notebook's outputs from the last good run into the stage, if every one is there as written (a
+    file edited or lost since, e.g. a table opened and saved in a spreadsheet, means the notebook runs again).
+    A manifest from before digests were kept lists only the files: those are trusted if present, as then."""
+    if not files or not all((previous / f).is_file() for f in files):
+        return False
+    if isinstance(files, dict) and not all(sha256_of(previous / f) == digest for f, digest in files.items()):
+        return False
+    for f in files:
+        (stage / f).parent.mkdir(parents=True, exist_ok=True)
+        _link_or_copy(str(previous / f), str(stage / f))
+    return True
+
+
+def _run_lock(target: Path) -> FileLock:
+    """Hold the run folder's lock, or refuse at once naming it: two builds of one folder never interleave."""
+    lock = FileLock(str(target.parent / f".{target.name}.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise RunError(
+            f"another run is already building {target} (lock {lock.lock_file}); wait for it to finish"
+        ) from None
+    return lock
+
+
+def _engine(engine: str) -> str:
+    if engine == "auto":
+        return "quarto" if quarto_available() else "smalldocs"
+    return engine
+
+
+def render_published(params: Params | str | Path, engine: str = "auto") -> Path:
+    """Build the site of the published run (`csp render`) and record which outputs it shows, so that a later run
+    that changes nothing keeps it."""
+    params = params if isinstance(params, Params) else load_params(params)
+    target = outputs_dir() / params.name
+    executed_notebooks(target)  # a run that was never executed: say so before making anything
+    lock = _run_lock(target)
+    try:
+        engine = _engine(engine)
+        manifest = _read_manifest(target)
+        if manifest.pop("site_key", None):  # no key while the site changes: a crash mid-render keeps nothing stale
+            _write_manifest(target, manifest)
+        site = render(target, params.display_title, engine=engine)
+        if manifest.get("notebooks"):
+            shown = {stem: _outputs_of(target, stem) for stem in manifest["notebooks"]}  # as the site shows them
+            _write_manifest(target, manifest | {"site_key": site_key(shown, params.display_title, engine)})
+        return site
+    finally:
+        lock.release()
+
+
+def _write_manifest(folder: Path, manifest: dict) -> None:
+    """Replace `folder`'s manifest atomically."""
+    atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=2))
+
+
+def run(
+    params: Params | str | Path,
+    notebooks: Sequence[str] | None = None,
+    *,
+    render_site: bool = False,
+    engine: str = "auto",
+    jobs: int = 2,
+    force: bool = False,
+    on_notebook_done: Callable[[str, str], None] | None = None,
+    kernels: KernelPool | None = None,
+) -> RunResult:
+    """Execute the notebooks for one params file into outputs/<run>/ (and render the site when asked).
+
+    A notebook whose inputs (notebook, params, locked data, plan tables, library) are unchanged since the
+    last good run is reused, not executed again, unless `force` or unless one of its output files changed
+    since; notebooks not named in `notebooks` keep their previous outputs. The site is kept when it was built
+    from these same notebooks; otherwise a run without `render_site` publishes no site (a site of the old
+    notebooks would disagree with the new ones): `csp render` builds it. `on_notebook_done(name, 'executed' |
+    'reused')` reports progress. Notebooks run on warm kernels (`kernels`, or `jobs` of them started for this
+    run and shut down after it), each reset to a fresh session before a notebook.
+    """
+    params = params if isinstance(params, Params) else load_params(params)
+    if reserved_run_name(params.name):
+        raise ParamsError(f"run name {params.name!r} is kept for the outputs folder's own use; choose another")
+    for name, value in SINGLE_THREADED.items():  # inherited by the kernels papermill starts
+        os.environ.setdefault(name, value)
+    paths = notebook_paths(notebooks)
+    selected = {p.stem for p in paths}
+    all_paths = notebook_paths() if notebooks is not None else paths
+    root = outputs_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    target = root / params.name
+    lock = _run_lock(target)
+    try:
+        engine = _engine(engine)
+        published = _read_manifest(target) if target.is_dir() else {}  # read once: notebooks and site key
+        previous = published.get("notebooks", {})
+        inputs = inputs_key()  # once per run: the lock, plan tables and library source are read once
+        keys = {p.stem: notebook_key(p, params, inputs) for p in all_paths}
+        stage = Path(tempfile.mkdtemp(prefix=f".staging-{params.name}-", dir=root))
+        (stage / "notebooks").mkdir()
+        result = RunResult(params, target)
+        try:
+            to_run, reused_keys, reused_files = [], {}, {}
+            for nb in all_paths:
+                old = previous.get(nb.stem, {})
+                unchanged = old.get("key") == keys[nb.stem] and not force
+                keep_old = nb.stem not in selected or unchanged
+                if keep_old and _reuse(target, stage, old.get("files", [])):
+                    result.reused.append(nb.stem)
+                    reused_keys[nb.stem] = old["key"]  # outputs of those inputs, even if the inputs changed since
+                    if isinstance(old["files"], dict):
+                        reused_files[nb.stem] = old["files"]  # checked against these digests just now
+                    if on_notebook_done and nb.stem in selected:
+                        on_notebook_done(nb.stem, "reused")
+                elif nb.stem in selected or (target / "notebooks" / f"{nb.stem}.ipynb").is_file():
+                    to_run.append(nb)  # a chapter of the published pack whose outputs cannot be reused (edited,
+                    # lost, or no manifest) runs again rather than leave the pack without it
+            if to_run:  # unchanged notebooks were run on these same params and data, which were checked then
+                prepare(params)
+            own_kernels = kernels is None and bool(to_run)
+            pool_of_kernels = KernelPool(min(max(1, jobs), len(to_run))) if own_kernels else kernels
+            pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+            try:
+                futures = {pool.submit(_execute, nb, stage, params, pool_of_kernels, inputs): nb for nb in to_run}
+                for future, nb in futures.items():
+                    future.result()
+                    result.notebooks.append(nb.stem)
+                    if on_notebook_done and nb.stem in selected:  # progress counts the notebooks asked for
+                        on_notebook_done(nb.stem, "executed")
+            except BaseException:  # a failure or Ctrl-C: queued notebooks never start, running ones stop now
+                pool.shutdown(wait=False, cancel_futures=True)
+                if pool_of_kernels is not None:
+                    pool_of_kernels.interrupt()
+                raise
+            finally:
+                pool.shutdown(wait=True)
+                if own_kernels:
+                    pool_of_kernels.shutdown()
+            manifest = {"params": params.notebook_parameters(), "library": __version__, "notebooks": {
+                stem: {"key": reused_keys.get(stem, keys[stem]),
+                       "files": reused_files[stem] if stem in reused_files else _outputs_of(stage, stem)}
+                for stem in keys if (stage / "notebooks" / f"{stem}.ipynb").is_file()
+            }}
+            manifest["site_key"] = site_key({k: v["files"] for k, v in manifest["notebooks"].items()},
+                                            params.display_title, engine)
+            site_current = published.get("site_key") == manifest["site_key"]
+            if not force and site_current and (target / "site" / "index.html").is_file():
+                # the site of these very notebooks: kept, by `csp run` too
+                shutil.copytree(target / "site", stage / "site", copy_function=_link_or_copy)
+                result.site = target / "site"
+            elif render_site:
+                render(stage, params.display_title, engine=engine)
+                result.site = target / "site"
+            else:
+                del manifest["site_key"]
+            _write_manifest(stage, manifest)
+        except BaseException as exc:  # includes KeyboardInterrupt: nothing half-written is published
+            if isinstance(exc, RunError):
+                kept = _keep_failed(stage, params)
+                raise RunError(f"{exc}\nThe partly executed run is kept in {kept}; {target} is unchanged.") from exc
+            shutil.rmtree(stage, ignore_errors=True)
+            raise
+        try:
+            _publish(stage, target)
+        except RunError:
+            raise  # neither run could be put in place: both are kept, and the error says where
+        except BaseException:
+            if target.is_dir():  # the old pack is back in place (or the new one published whole)
+                shutil.rmtree(stage, ignore_errors=True)
+            raise
+        return result
+    finally:
+        lock.release()

@@ -1,0 +1,1 @@
+"""One module per chapter notebook: what that chapter computes and says."""

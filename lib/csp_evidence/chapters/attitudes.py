@@ -1,0 +1,305 @@
+"""Public confidence and trust: a borough's MOPAC Public Attitude Survey measures against London and the plan target.
+
+Every function takes the tidy PAS table (quarter_end, borough, measure, proportion, london; proportions 0-1, see
+``readers.mopac``) and returns plain data. PAS values are rolling 12-month figures (about 400 interviews per
+borough in any 12 months), so consecutive quarters share about three quarters of their respondents: changes are
+only ever computed between quarters four apart (``LAG_QUARTERS``), whose samples do not overlap.
+
+Significance uses an ASSUMED effective sample of ``EFFECTIVE_SAMPLE`` = 400 respondents per borough per 12 months
+(the survey's design size). The survey is weighted, so its effective sample is smaller than the number of
+interviews and these intervals and p-values are an approximation (somewhat too narrow and too small).
+Intervals are Wilson score intervals; the interval of a change is Newcombe's hybrid score interval (method 10
+of Newcombe 1998) built from the two Wilson intervals; the p-value is the pooled two-proportion z-test.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from csp_evidence.analysis.stats.proportions import two_proportion_test, wilson_interval
+from csp_evidence.analysis.survey import borough_rows, parse_quarter, value_at
+from csp_evidence.report.words import md, p_value
+
+EFFECTIVE_SAMPLE = 400  # assumed respondents per borough per rolling 12 months (design size, before weighting)
+LAG_QUARTERS = 4  # quarters between non-overlapping rolling 12-month values
+KEY_MEASURES: tuple[str, ...] = ("Treat everyone fairly", "Relied on to be there", "Trust MPS", '"Good Job" local')
+TARGET_MEASURE = "Treat everyone fairly"
+PLAN_BASELINE_QUARTER = "2021-03-31"  # the quarter the 2021-2024 plan starts from
+PLAN_END_QUARTER = "2024-03-31"
+PLAN_UPLIFT = 0.05  # +5 percentage points ('increase perceptions of fair treatment by at least 5 per cent')
+
+# The wording of each PAS measure as the survey asks it, for chart titles and tables.
+MEASURE_WORDING: dict[str, str] = {
+    '"Good Job" local': "the police do a good job in the local area",
+    "Contact ward officer": "know how to contact their ward officer",
+    "Informed local": "feel well informed about local police activities",
+    "Listen to concerns": "the police listen to the concerns of local people",
+    "Relied on to be there": "the police can be relied on to be there when needed",
+    "Treat everyone fairly": "the police treat everyone fairly regardless of who they are",
+    "Trust MPS": "trust the Metropolitan Police",
+    "Understand issues": "the police understand the issues that affect the community",
+}
+
+
+def quarter_before(quarter: pd.Timestamp, quarters: int = LAG_QUARTERS) -> pd.Timestamp:
+    """The quarter end `quarters` quarters before `quarter` (31/12/2023 -> 31/12/2022 for 4)."""
+    return pd.Timestamp(quarter) - pd.offsets.QuarterEnd(quarters)
+
+
+def measure_trends(pas: pd.DataFrame, borough: str, measures: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """A borough's series beside London: quarter_end, measure, borough and London proportions, gap in points."""
+    rows = borough_rows(pas, borough)
+    if measures is not None:
+        unknown = sorted(set(measures) - set(pas["measure"]))
+        if unknown:
+            raise ValueError(f"unknown PAS measure(s) {unknown}; valid: {', '.join(sorted(pas['measure'].unique()))}")
+        rows = rows[rows["measure"].isin(measures)]
+    out = rows[["quarter_end", "measure", "proportion", "london"]].rename(columns={"proportion": "borough"})
+    out = out.sort_values(["measure", "quarter_end"], ignore_index=True)
+    out["gap_pp"] = ((out["borough"] - out["london"]) * 100).round(6)
+    return out
+
+
+def _successes(p: pd.Series | float, n: int) -> np.ndarray:
+    return np.round(np.asarray(p, dtype=float) * n)
+
+
+def change_interval(p1: float, p2: float, n1: int, n2: int) -> tuple[float, float]:
+    """Newcombe's hybrid score 95% interval of p1 - p2 (in proportion units) from the two Wilson intervals."""
+    l1, u1 = wilson_interval(_successes(p1, n1), n1)
+    l2, u2 = wilson_interval(_successes(p2, n2), n2)
+    d = p1 - p2
+    return d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+
+
+def year_on_year(pas: pd.DataFrame, borough: str, quarter: str | pd.Timestamp | None = None,
+                 n: int = EFFECTIVE_SAMPLE) -> pd.DataFrame:
+    """Each measure at `quarter` (default: the latest) against four quarters before, with the gap to London.
+
+    Columns: measure, quarter_end, value, ci_low, ci_high (Wilson, n assumed), year_before_quarter, year_before,
+    change_pp, change_low_pp, change_high_pp (Newcombe), p_value (two-proportion z-test), significant (p < 0.05),
+    london, gap_pp (borough minus London, points), london_change_pp. Proportions 0-1; changes and gaps in points.
+    """
+    rows = borough_rows(pas, borough)
+    q = rows["quarter_end"].max() if quarter is None else parse_quarter(quarter, "quarter")
+    before = quarter_before(q)
+    now = rows[rows["quarter_end"] == q].set_index("measure")
+    if now.empty:
+        raise ValueError(f"no PAS values for {borough!r} at {q:%d/%m/%Y}")
+    then = rows[rows["quarter_end"] == before].set_index("measure")
+    out = pd.DataFrame({"measure": now.index, "quarter_end": q, "value": now["proportion"].to_numpy()})
+    low, high = wilson_interval(_successes(out["value"], n), np.full(len(out), n))
+    out["ci_low"], out["ci_high"] = low, high
+    out["year_before_quarter"] = before
+    out["year_before"] = then["proportion"].reindex(out["measure"]).to_numpy()
+    out["change_pp"] = (out["value"] - out["year_before"]) * 100
+    out["change_low_pp"] = np.nan
+    out["change_high_pp"] = np.nan
+    out["p_value"] = np.nan
+    has = out["year_before"].notna()
+    for i in out.index[has]:
+        lo, hi = change_interval(out.at[i, "value"], out.at[i, "year_before"], n, n)
+        out.at[i, "change_low_pp"], out.at[i, "change_high_pp"] = 100 * lo, 100 * hi
+        out.at[i, "p_value"] = two_proportion_test(_successes(out.at[i, "value"], n), n,
+                                                   _successes(out.at[i, "year_before"], n), n)
+    out["significant"] = out["p_value"] < 0.05
+    out["london"] = now["london"].to_numpy()
+    out["gap_pp"] = (out["value"] - out["london"]) * 100
+    out["london_change_pp"] = (out["london"] - then["london"].reindex(out["measure"]).to_numpy()) * 100
+    return out.round({"change_pp": 6, "gap_pp": 6, "london_change_pp": 6})
+
+
+@dataclass(frozen=True)
+class TargetProgress:
+    """Progress of one measure towards baseline + uplift; proportions 0-1, changes in points."""
+
+    borough: str
+    measure: str
+    baseline_quarter: pd.Timestamp
+    baseline: float
+    target: float
+    end_quarter: pd.Timestamp
+    latest_quarter: pd.Timestamp
+    latest: float
+    path_value: float  # the straight line from baseline to target, at the latest quarter
+    change_pp: float  # latest minus baseline
+    change_low_pp: float
+    change_high_pp: float
+    p_value: float  # NaN when the two quarters' rolling samples overlap (fewer than 4 quarters apart)
+    status: str  # 'met', 'on track', 'behind' or 'below baseline'
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        for k in ("baseline_quarter", "end_quarter", "latest_quarter"):
+            d[k] = f"{d[k]:%Y-%m-%d}"
+        return d
+
+
+def target_progress(pas: pd.DataFrame, borough: str, measure: str = TARGET_MEASURE,
+                    baseline_quarter: str | pd.Timestamp = PLAN_BASELINE_QUARTER,
+                    end_quarter: str | pd.Timestamp = PLAN_END_QUARTER, uplift: float = PLAN_UPLIFT,
+                    quarter: str | pd.Timestamp | None = None, n: int = EFFECTIVE_SAMPLE) -> TargetProgress:
+    """Target = the borough's value at `baseline_quarter` + `uplift`; status of the latest (or given) quarter.
+
+    Status: 'met' at or above the target; 'on track' at or above the straight line from the baseline (at
+    `baseline_quarter`) to the target (at `end_quarter`); 'below baseline' under the baseline; else 'behind'.
+    """
+    base_q = parse_quarter(baseline_quarter, "baseline_quarter")
+    end_q = parse_quarter(end_quarter, "end_quarter")
+    if end_q <= base_q:
+        raise ValueError(f"end_quarter {end_q:%d/%m/%Y} must be after baseline_quarter {base_q:%d/%m/%Y}")
+    baseline = value_at(pas, borough, measure, base_q)
+    rows = borough_rows(pas, borough)
+    series = rows[rows["measure"] == measure]
+    latest_q = series["quarter_end"].max() if quarter is None else parse_quarter(quarter, "quarter")
+    latest = value_at(pas, borough, measure, latest_q)
+    target = round(baseline + uplift, 10)
+    share = min(max((latest_q - base_q) / (end_q - base_q), 0.0), 1.0)
+    path = baseline + uplift * share
+    lo, hi = change_interval(latest, baseline, n, n)
+    quarters_apart = (latest_q.year - base_q.year) * 4 + (latest_q.quarter - base_q.quarter)
+    p = (two_proportion_test(_successes(latest, n), n, _successes(baseline, n), n)
+         if quarters_apart >= LAG_QUARTERS else float("nan"))
+    eps = 1e-9
+    status = ("met" if latest >= target - eps else "on track" if latest >= path - eps
+              else "below baseline" if latest < baseline - eps else "behind")
+    return TargetProgress(borough, measure, base_q, baseline, target, end_q, latest_q, latest, path,
+                          round(100 * (latest - baseline), 6), 100 * lo, 100 * hi, p, status)
+
+
+def target_series(pas: pd.DataFrame, progress: TargetProgress, n: int = EFFECTIVE_SAMPLE) -> pd.DataFrame:
+    """Chart data for the target measure, indexed by quarter_end: borough, London, Wilson interval, target line."""
+    rows = measure_trends(pas, progress.borough, (progress.measure,)).set_index("quarter_end")
+    low, high = wilson_interval(_successes(rows["borough"], n), np.full(len(rows), n))
+    return pd.DataFrame({
+        progress.borough: rows["borough"], "London (MPS)": rows["london"], "ci_low": low, "ci_high": high,
+        f"Target (baseline + {100 * PLAN_UPLIFT:.0f} points)": progress.target,
+    }, index=rows.index)
+
+
+def _pct(p: float) -> str:
+    return f"{100 * p:.0f}%"
+
+
+def _points(pp: float) -> str:
+    return f"{abs(pp):.0f} point{'s' if round(abs(pp)) != 1 else ''}"
+
+
+def target_title(progress: TargetProgress) -> str:
+    """A chart title stating the finding: 'Hackney is behind the path to its fair-treatment target'."""
+    return {
+        "met": f"{progress.borough} has met the target for fair treatment",
+        "on track": f"{progress.borough} is on track for the fair-treatment target",
+        "behind": f"{progress.borough} is behind the path to the fair-treatment target",
+        "below baseline": f"Fair treatment in {progress.borough} is below where the plan started",
+    }[progress.status]
+
+
+def target_sentence(progress: TargetProgress) -> str:
+    """Whether the borough is on track to the +5 point target, in words, from the numbers."""
+    pr = progress
+    head = (f"In the 12 months to {pr.baseline_quarter:%B %Y}, {_pct(pr.baseline)} of {md(pr.borough)} residents "
+            f"agreed that {MEASURE_WORDING.get(pr.measure, md(pr.measure))}; a rise of {_points(100 * (pr.target - pr.baseline))} "
+            f"sets the target at {_pct(pr.target)} by {pr.end_quarter:%B %Y}. ")
+    if pr.change_pp == 0:
+        move = f"In the 12 months to {pr.latest_quarter:%B %Y} it was unchanged at {_pct(pr.latest)}"
+    else:
+        move = (f"In the 12 months to {pr.latest_quarter:%B %Y} it was {_pct(pr.latest)}, "
+                f"{_points(pr.change_pp)} {'above' if pr.change_pp > 0 else 'below'} the baseline "
+                f"(95% interval of the change {pr.change_low_pp:+.0f} to {pr.change_high_pp:+.0f} points")
+        move += f"; {p_value(pr.p_value)})" if pr.p_value == pr.p_value else ")"
+    verdict = {
+        "met": "The target has been met.",
+        "on track": (f"That is on track: at or above the straight path from baseline to target, which stood at "
+                     f"{100 * pr.path_value:.1f}% by then."),
+        "behind": (f"That is behind the straight path from baseline to target ({100 * pr.path_value:.1f}% by then), "
+                   f"{_points(100 * (pr.target - pr.latest))} short of the target."),
+        "below baseline": (f"The borough is not on track: the measure is below its baseline, "
+                           f"{_points(100 * (pr.target - pr.latest))} short of the target."),
+    }[pr.status]
+    return head + move + ". " + verdict
+
+
+def change_findings(table: pd.DataFrame, borough: str) -> str:
+    """Sentences naming the measures that changed beyond chance on a year before, and those furthest from London."""
+    q, before = table["quarter_end"].iloc[0], table["year_before_quarter"].iloc[0]
+
+    def listing(rows: pd.DataFrame) -> str:
+        return ", ".join(f"'{md(r.measure)}' ({r.change_pp:+.0f} points, {_pct(r.year_before)} to {_pct(r.value)})"
+                         for r in rows.itertuples())
+
+    up = table[table["significant"] & (table["change_pp"] > 0)]
+    down = table[table["significant"] & (table["change_pp"] < 0)]
+    parts = []
+    if len(up):
+        parts.append(f"rose beyond chance on {listing(up)}")
+    if len(down):
+        parts.append(f"fell beyond chance on {listing(down)}")
+    span = f"the 12 months to {q:%B %Y} against the 12 months to {before:%B %Y}"
+    unmatched = table[table["year_before"].isna()]
+    if len(unmatched) == len(table):
+        text = f"No measure in {md(borough)} has a value for the 12 months to {before:%B %Y}, so none is compared."
+    else:
+        text = (f"Comparing {span}, the share of {md(borough)} residents agreeing " + "; and it ".join(parts) + "."
+                if parts
+                else f"Comparing {span}, no measure in {md(borough)} changed by more than chance would explain "
+                     "(with the assumed sample of 400 a year).")
+        if len(unmatched):
+            text += (" Not compared, having no value for the year before: "
+                     + ", ".join(f"'{md(m)}'" for m in unmatched["measure"]) + ".")
+    below = table[table["gap_pp"] <= -5].sort_values("gap_pp")
+    above = table[table["gap_pp"] >= 5].sort_values("gap_pp", ascending=False)
+    gaps = []
+    if len(below):
+        gaps.append("below London by 5 points or more on " + ", ".join(
+            f"'{md(r.measure)}' ({r.gap_pp:+.0f})" for r in below.itertuples()))
+    if len(above):
+        gaps.append("above London by 5 points or more on " + ", ".join(
+            f"'{md(r.measure)}' ({r.gap_pp:+.0f})" for r in above.itertuples()))
+    text += (f" In {q:%B %Y} the borough was " + "; and ".join(gaps) + "." if gaps
+             else f" In {q:%B %Y} every measure was within 5 points of the London value.")
+    return text
+
+
+_PLAN_MEASURES = {"relied_on_": "Relied on to be there", "treat_fairly_": "Treat everyone fairly",
+                  "trust_mps_": "Trust MPS", "good_job_": '"Good Job" local'}
+
+
+def plan_quotes(pas: pd.DataFrame, borough: str, figures: pd.DataFrame) -> pd.DataFrame:
+    """PAS figures the CSP plan quotes (per cent, by 'Month YYYY') beside the survey value for that quarter.
+
+    `figures` is `plan.plan_figures(borough)`. Columns: figure_id, measure, period, quarter_end, plan_value, data_value
+    (both in per cent), plan_section. Empty when the plan quotes none.
+    """
+    rows = []
+    for figure_id, fig in figures.iterrows():
+        measure = next((m for prefix, m in _PLAN_MEASURES.items() if str(figure_id).startswith(prefix)), None)
+        if measure is None:
+            continue
+        quarter = pd.Timestamp(pd.to_datetime(fig["period"], format="%B %Y")) + pd.offsets.MonthEnd(0)
+        data_value = value_at(pas, borough, measure, quarter)
+        rows.append({"figure_id": figure_id, "measure": measure, "period": fig["period"], "quarter_end": quarter,
+                     "plan_value": float(fig["plan_value"]), "data_value": round(100 * data_value, 6),
+                     "plan_section": fig["plan_section"]})
+    cols = ["figure_id", "measure", "period", "quarter_end", "plan_value", "data_value", "plan_section"]
+    return pd.DataFrame(rows, columns=cols).sort_values("quarter_end", ignore_index=True)
+
+
+def plan_quote_sentence(quotes: pd.DataFrame) -> str:
+    """'The CSP plan quotes 83% (March 2017) and 65% (September 2020) for ...; the survey file gives 83% and 65%.'"""
+    if quotes.empty:
+        return ""
+    parts = []
+    for measure, group in quotes.groupby("measure", sort=False):
+        plan = " and ".join(f"{r.plan_value:.0f}% ({r.period})" for r in group.itertuples())
+        data = " and ".join(f"{r.data_value:.0f}%" for r in group.itertuples())
+        same = (group["plan_value"].round() == group["data_value"].round()).all()
+        parts.append(f"for '{md(measure)}' the CSP plan quotes {plan}; the survey file gives {data}"
+                     + (", the same figures." if same else ", which differ from the plan's figures (a revision "
+                        "or a different cut of the survey)."))
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:]

@@ -1,0 +1,458 @@
+"""The plan audit: a back-test of the figures a CSP plan quotes against the same figures recomputed from open data.
+
+Each figure the audit knows is a `Figure` in `FIGURES`: an id (the `figure_id` of the committed plan table in
+data/plan/), a definition (unit, period, what is counted) and a function that recomputes it for *any* borough
+from the locked sources. The plan's values come only from `plan.plan_figures`; a borough with no plan table
+gets the recomputed values and an empty plan column. Figures the open data cannot reproduce name the data
+that is missing.
+
+The verdict rule (`verdict`), applied to the plan's value and the recomputed value:
+
+* **matches**: the recomputed value, rounded as the plan rounds it, equals the plan's value. The plan's
+  precision is read from the value it quotes: a whole number (``-3``) is matched by anything that rounds to
+  it (``-2.7``), ``-0.13`` by anything within 0.005. Counts and ranks must be equal.
+* **within revision**: not a match, but the difference is no larger than the revision tolerance
+  (`tolerance`), or the value as first published (the July 2020 extract, the one nearest the plan) matches
+  or is within it. MPS counts are revised with every monthly extract as crime records are reclassified or
+  cancelled. Between the July 2020 extract and the 2022 extract, Tower Hamlets' 2019/20 counts moved by up
+  to about 1% in categories of more than 1,000 offences and by up to about 10 offences in smaller ones
+  (34,661 to 34,693 in total; knife or blade possession 122 to 130). So a count may differ by
+  `revision_allowance` = max(1% of the count, 10 offences); a percentage change by max(1 percentage point,
+  the points that allowance moves it: 100 x allowance(current count) / previous count); a rank by 1 place;
+  a survey percentage by 1 point; a population by 1%. Differences of that size are expected and are not
+  errors in the plan.
+* **differs**: outside the tolerance. The note says what the data shows for other readings of the period.
+* **cannot be checked: <data>**: the open data in the mirror does not hold the measure (the text names the
+  missing file). A proxy may still be shown in the recomputed column; the note says so.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from csp_evidence.analysis.priorities import HATE, TOTAL, VIOLENCE, Measure
+from csp_evidence.analysis.summaries import (
+    first_published,
+    measure_table,
+    totals_by_year,
+)
+from csp_evidence.analysis.survey import value_at
+from csp_evidence.core.periods import previous_financial_year
+from csp_evidence.data import datasets, geo
+from csp_evidence.data.plan import plan_figures
+from csp_evidence.data.sources import source
+from csp_evidence.report import words as f
+
+REVISION_SHARE = 0.01  # a count may be revised by this share of itself between extracts...
+REVISION_MIN_OFFENCES = 10  # ...or by this many offences, whichever is larger
+POINTS_TOLERANCE = 1.0  # percentage points, for survey percentages and the least for percentage changes
+RANK_TOLERANCE = 1  # places
+POPULATION_SHARE = 0.01  # of a population estimate
+UNITS = ("offences", "residents", "rank", "per cent", "per cent change")
+
+MATCHES, WITHIN_REVISION, DIFFERS, CANNOT = "matches", "within revision", "differs", "cannot be checked"
+NO_PLAN_VALUE = "no plan value"
+
+EXTRACT_2020 = "mps_borough_extract_2020_07"
+
+_DASHBOARD = ("MPS Monthly Crime Dashboard Data, 'Other Crime Data' (London Datastore, "
+              "MPS_MonthlyCrimeDashboard_OtherCrimeData.csv) not in the mirror")
+MISSING = {
+    "hate": "hate crime by strand: " + _DASHBOARD,
+    "dashboard": _DASHBOARD,
+    "asb": ("MPS ASB calls by borough not in the mirror; police.uk street-level ASB (source policeuk_street_asb) "
+            "not provided"),
+    "modern_slavery": "modern slavery offences: no such category in the MPS borough recorded-crime files",
+    "moj": "MoJ proven reoffending by local authority (source moj_proven_reoffending) not provided",
+}
+
+
+class MissingData(Exception):
+    """The data a figure needs is not in the mirror; the message names it."""
+
+
+@dataclass(frozen=True)
+class Recomputed:
+    """A figure recomputed from the locked data, with where it came from."""
+
+    value: float
+    period: str
+    source_ids: tuple[str, ...]
+    measure: str  # what was counted, in words
+    first_published: float | None = None  # as in the July 2020 extract, where that covers the period
+    note: str = ""
+    proxy: bool = False  # a related measure, not the plan's: the verdict is 'cannot be checked'
+    counts: tuple[int, int] | None = None  # (previous, current) behind a percentage change
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure the audit can set beside the plan: its id, label, unit, period and how to recompute it."""
+
+    figure_id: str
+    label: str
+    unit: str
+    period: str
+    recompute: Callable[[str], Recomputed] = field(repr=False)
+    missing: str = ""  # non-empty: the data needed to check it is absent (the verdict names it)
+
+
+# --------------------------------------------------------------------------- verdict rule
+
+
+def quoted_decimals(value: float) -> int:
+    """Decimal places of a quoted value as the plan wrote it: -3 -> 0, -1.4 -> 1, -0.13 -> 2."""
+    text = f"{float(value):.10f}".rstrip("0")
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+def revision_allowance(count: float) -> float:
+    """How far a count of offences may move between MPS extracts: max(1% of it, 10 offences)."""
+    return max(REVISION_SHARE * abs(count), REVISION_MIN_OFFENCES)
+
+
+def tolerance(plan_value: float, unit: str, counts: tuple[int, int] | None = None) -> float:
+    """The revision tolerance for a figure, in its unit; `counts` = (previous, current) for a percentage change."""
+    if unit == "offences":
+        return revision_allowance(plan_value)
+    if unit == "residents":
+        return POPULATION_SHARE * abs(plan_value)
+    if unit == "rank":
+        return RANK_TOLERANCE
+    if unit == "per cent":
+        return POINTS_TOLERANCE
+    if unit == "per cent change":
+        if counts and counts[0] > 0:
+            return max(POINTS_TOLERANCE, 100 * revision_allowance(counts[1]) / counts[0])
+        return POINTS_TOLERANCE
+    raise ValueError(f"unit {unit!r} has no revision tolerance; units: {', '.join(UNITS)}")
+
+
+def _matches(plan_value: float, value: float, unit: str) -> bool:
+    if unit in ("offences", "residents", "rank"):
+        return round(value) == round(plan_value)
+    half = 0.5 * 10 ** -quoted_decimals(plan_value)
+    return abs(value - plan_value) <= half + 1e-9
+
+
+def verdict(plan_value: float | None, value: float | None, unit: str, first_published: float | None = None,
+            missing: str = "", counts: tuple[int, int] | None = None) -> str:
+    """'matches', 'within revision', 'differs', 'cannot be checked: <data>' or 'no plan value' (rule: module doc).
+
+    `counts` is (previous, current) behind a percentage change, for its tolerance.
+    """
+    if unit not in UNITS:
+        raise ValueError(f"unit {unit!r} has no revision tolerance; units: {', '.join(UNITS)}")
+    if missing:
+        return f"{CANNOT}: {missing}"
+    if value is None or _isnan(value):
+        return f"{CANNOT}: no recomputed value"
+    if plan_value is None or _isnan(plan_value):
+        return NO_PLAN_VALUE
+    if _matches(plan_value, value, unit):
+        return MATCHES
+    allowed = tolerance(plan_value, unit, counts) + 1e-9
+    if abs(value - plan_value) <= allowed:
+        return WITHIN_REVISION
+    if first_published is not None and not _isnan(first_published) and (
+            _matches(plan_value, first_published, unit) or abs(first_published - plan_value) <= allowed):
+        return WITHIN_REVISION
+    return DIFFERS
+
+
+def _isnan(value) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
+# --------------------------------------------------------------------------- recompute functions
+
+
+@functools.cache
+def _crime() -> pd.DataFrame:
+    return datasets.recorded_crime()
+
+
+def _measure(name: str) -> Measure:
+    for m in (TOTAL, *VIOLENCE, *HATE):
+        if m.name == name:
+            return m
+    raise KeyError(f"no priority measure named {name!r}")
+
+
+def _change(borough: str, measure: Measure, year: str) -> dict:
+    return measure_table(_crime(), borough, year, [measure]).iloc[0].to_dict()
+
+
+def _crime_sources(year: str) -> tuple[str, ...]:
+    return ("mps_borough_historical",) if year <= "2020/21" else ("mps_borough_historical", "mps_borough_recent")
+
+
+def change_on_previous_year(measure_name: str, year: str, other_year: str | None = None,
+                            proxy: bool = False, note: str = "") -> Callable[[str], Recomputed]:
+    """A recompute function: per cent change of a measure in `year` on the year before, for any borough.
+
+    With `other_year`, the note also gives the change in that year (another reading of an undated plan figure).
+    """
+    measure = _measure(measure_name)
+
+    def recompute(borough: str) -> Recomputed:
+        row = _change(borough, measure, year)
+        text = (f"{f.number(row['count'])} offences in {year} against {f.number(row['previous'])} in "
+                f"{previous_financial_year(year)}.")
+        if other_year:
+            alt = _change(borough, measure, other_year)
+            text += f" Read as {other_year} on {previous_financial_year(other_year)}: {f.pct(alt['pct_change'])}."
+        return Recomputed(float(row["pct_change"]), f"{year} on {previous_financial_year(year)}",
+                          _crime_sources(year), measure.name, note=" ".join(p for p in (note, text) if p), proxy=proxy,
+                          counts=(int(row["previous"]), int(row["count"])))
+
+    return recompute
+
+
+def total_offences(year: str) -> Callable[[str], Recomputed]:
+    """A recompute function: a borough's total recorded offences in a financial year, and as first published."""
+
+    def recompute(borough: str) -> Recomputed:
+        row = totals_by_year(_crime(), borough, [year]).iloc[0]
+        first = first_published(borough, year)
+        note = (f"As first published in the {first['extract']} extract: {f.number(first['count'])}." if first else "")
+        return Recomputed(float(row["count"]), year, (*_crime_sources(year), *([EXTRACT_2020] if first else [])),
+                          "all recorded offences", first["count"] if first else None, note)
+
+    return recompute
+
+
+def total_rank(year: str) -> Callable[[str], Recomputed]:
+    """A recompute function: a borough's rank of 32 by total recorded offences (1 = most), and as first published."""
+
+    def recompute(borough: str) -> Recomputed:
+        row = totals_by_year(_crime(), borough, [year]).iloc[0]
+        first = first_published(borough, year)
+        note = f"As first published in the {first['extract']} extract: rank {first['rank']}." if first else ""
+        return Recomputed(float(row["rank"]), year, (*_crime_sources(year), *([EXTRACT_2020] if first else [])),
+                          f"rank of {row['ranked']} by all recorded offences", first["rank"] if first else None, note)
+
+    return recompute
+
+
+def pas_value(measure: str, quarter: str) -> Callable[[str], Recomputed]:
+    """A recompute function: a Public Attitude Survey measure (per cent agreeing) at a quarter end."""
+
+    def recompute(borough: str) -> Recomputed:
+        value = 100 * value_at(datasets.public_attitudes(), borough, measure, quarter)
+        q = pd.Timestamp(quarter)
+        return Recomputed(round(value, 6), f"12 months to {q:%B %Y}", ("mopac_pas",), f"PAS: {measure}")
+
+    return recompute
+
+
+def population(year: int) -> Callable[[str], Recomputed]:
+    """A recompute function: ONS mid-year population estimate of a borough (the revised, Census-2021-based series)."""
+
+    def recompute(borough: str) -> Recomputed:
+        pop = geo.population_by_year([geo.check_borough(borough)]).set_index("year")["population"]
+        note = (f"ONS's revised series (consistent with Census 2021); mid-{pop.index.min()} to mid-{pop.index.max()} "
+                f"range {f.number(pop.min())} to {f.number(pop.max())}. The pre-Census-2021 estimates that were "
+                "current when the plan was written were higher for many inner London boroughs; the plan does not "
+                "name its source (possibly a GLA projection).")
+        return Recomputed(float(pop[year]), f"mid-{year}", ("ons_population",), "ONS mid-year estimate",
+                          note=note)
+
+    return recompute
+
+
+def reoffending_rate(borough: str) -> Recomputed:
+    """Adult proven reoffending rate: needs the MoJ file, which the mirror lacks (raises MissingData then)."""
+    if datasets.proven_reoffending() is None:
+        raise MissingData(MISSING["moj"])
+    raise MissingData("MoJ proven reoffending: the plan does not say which cohort its 2020/21 rate is; "
+                      "see the reoffending chapter for the cohorts in the file")
+
+
+def _cannot(key: str) -> Callable[[str], Recomputed]:
+    def recompute(borough: str) -> Recomputed:
+        raise MissingData(MISSING[key])
+
+    return recompute
+
+
+_PROXY_NOTE = ("Proxy only: racially or religiously aggravated public fear, alarm or distress, one of the MPS "
+               "categories that make up hate crime; not the plan's measure.")
+
+FIGURES: tuple[Figure, ...] = (
+    Figure("total_offences_2019_20", "Total recorded offences", "offences", "2019/20", total_offences("2019/20")),
+    Figure("rank_2019_20", "Rank of 32 London boroughs by total offences (1 = most)", "rank", "2019/20",
+           total_rank("2019/20")),
+    Figure("total_crime_change", "Change in total recorded crime on the previous year", "per cent change",
+           "2019/20 on 2018/19", change_on_previous_year("All recorded crime", "2019/20", "2020/21",
+                                                         note="Where the plan names no period, read as 2019/20, the year of its total.")),
+    Figure("violence_change", "Change in violence against the person on the previous year", "per cent change",
+           "2019/20 on 2018/19", change_on_previous_year("Violence against the person", "2019/20", "2020/21",
+                                                         note="Where the plan names no period, read as 2019/20.")),
+    Figure("relied_on_2017_03", "PAS: police can be relied on to be there when needed", "per cent", "March 2017",
+           pas_value("Relied on to be there", "2017-03-31")),
+    Figure("relied_on_2020_09", "PAS: police can be relied on to be there when needed", "per cent",
+           "September 2020", pas_value("Relied on to be there", "2020-09-30")),
+    Figure("hate_crime_change", "Change in hate crime on the previous year", "per cent change", "2019/20 on 2018/19",
+           change_on_previous_year("Racially or religiously aggravated public fear, alarm or distress", "2019/20",
+                                   proxy=True, note=_PROXY_NOTE), missing=MISSING["hate"]),
+    Figure("faith_hate_change", "Change in faith hate crime on the previous year", "per cent change", "2019/20 on 2018/19",
+           _cannot("hate"), missing=MISSING["hate"]),
+    Figure("homophobic_hate_change", "Change in homophobic hate crime on the previous year", "per cent change",
+           "2019/20 on 2018/19", _cannot("hate"), missing=MISSING["hate"]),
+    Figure("asb_reports_change", "Change in reports of ASB to police on the previous year", "per cent change",
+           "previous year", _cannot("asb"), missing=MISSING["asb"]),
+    Figure("sexual_offences_change", "Change in sexual offences on the previous year", "per cent change",
+           "2019/20 on 2018/19", change_on_previous_year("Sexual offences", "2019/20", "2020/21",
+                                                         note="Where the plan names no period, read as 2019/20.")),
+    Figure("sexual_offences_change_2020_21", "Change in sexual offences on the previous year", "per cent change",
+           "2020/21 on 2019/20", change_on_previous_year("Sexual offences", "2020/21", "2019/20")),
+    Figure("rape_change_2020_21", "Change in rape offences on the previous year", "per cent change", "2020/21 on 2019/20",
+           change_on_previous_year("Rape", "2020/21", "2019/20")),
+    Figure("domestic_abuse_change_2020_21", "Change in domestic abuse offences on the previous year", "per cent change",
+           "2020/21 on 2019/20", _cannot("dashboard"), missing="domestic abuse: " + MISSING["dashboard"]),
+    Figure("modern_slavery_change_2020_21", "Change in modern slavery offences on the previous year", "per cent change",
+           "2020/21 on 2019/20", _cannot("modern_slavery"), missing=MISSING["modern_slavery"]),
+    Figure("knife_possession_change_2020_21", "Change in knife or blade possession offences on the previous year",
+           "per cent change", "2020/21 on 2019/20", change_on_previous_year("Knife and blade possession", "2020/21", "2019/20")),
+    Figure("knife_crime_change", "Change in knife crime offences on the previous year", "per cent change",
+           "2019/20 on 2018/19", _cannot("dashboard"), missing="knife crime (MPS flag): " + MISSING["dashboard"]),
+    Figure("gun_crime_change", "Change in gun crime offences on the previous year", "per cent change", "2019/20 on 2018/19",
+           _cannot("dashboard"), missing="gun crime (MPS flag): " + MISSING["dashboard"]),
+    Figure("adult_reoffending_rate", "Adult proven reoffending rate", "per cent", "2020/21", reoffending_rate,
+           missing=MISSING["moj"]),
+    Figure("adult_reoffending_change", "Change in the adult proven reoffending rate", "per cent change", "2020/21",
+           reoffending_rate, missing=MISSING["moj"]),
+    Figure("population", "Estimated population", "residents", "mid-2020", population(2020)),
+)
+_BY_ID = {fig.figure_id: fig for fig in FIGURES}
+
+COLUMNS = ["figure_id", "figure", "unit", "period", "plan_value", "plan_section", "recomputed", "difference",
+           "tolerance", "first_published", "source", "verdict", "note"]
+
+
+def figure(figure_id: str) -> Figure:
+    """The audit's definition of a figure; the error lists the ids it knows."""
+    try:
+        return _BY_ID[figure_id]
+    except KeyError:
+        raise KeyError(f"the audit has no figure {figure_id!r}; figures: {', '.join(_BY_ID)}") from None
+
+
+def _source_text(source_ids: tuple[str, ...]) -> str:
+    return "; ".join(f"{source(s).file} ({source(s).period})" for s in source_ids)
+
+
+def audit_row(borough: str, fig: Figure, plan_row: pd.Series | None = None) -> dict:
+    """One row of the audit: the plan's value (if quoted), the recomputed value, difference, source and verdict."""
+    plan_value = float(plan_row["plan_value"]) if plan_row is not None else math.nan
+    try:
+        rec = fig.recompute(borough)
+    except MissingData as exc:
+        rec, missing = None, str(exc)
+    else:
+        missing = fig.missing if rec.proxy else ""
+    value = rec.value if rec else math.nan
+    if plan_row is None and missing:
+        decision = f"{CANNOT}: {missing}"
+    else:
+        decision = verdict(None if plan_row is None else plan_value, None if rec is None else value, fig.unit,
+                           rec.first_published if rec else None, missing, rec.counts if rec else None)
+    return {
+        "figure_id": fig.figure_id, "figure": fig.label, "unit": fig.unit,
+        "period": rec.period if rec else fig.period,
+        "plan_value": plan_value,
+        "plan_section": plan_row["plan_section"] if plan_row is not None else "",
+        "recomputed": value,
+        "difference": value - plan_value if not (math.isnan(value) or math.isnan(plan_value)) else math.nan,
+        "first_published": rec.first_published if rec and rec.first_published is not None else math.nan,
+        "tolerance": tolerance(plan_value, fig.unit, rec.counts) if rec and plan_row is not None else math.nan,
+        "source": _source_text(rec.source_ids) if rec else "",
+        "verdict": decision,
+        "note": rec.note if rec else "",
+    }
+
+
+def audit_figure(borough: str, figure_id: str) -> dict:
+    """One audit row for one figure, with the plan's value when the borough's plan quotes it."""
+    plan = plan_figures(borough)
+    return audit_row(borough, figure(figure_id), plan.loc[figure_id] if figure_id in plan.index else None)
+
+
+def audit_table(borough: str, plan: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The plan audit for a borough: one row per figure the audit knows, plan values where the plan quotes them.
+
+    `plan` is `plan.plan_figures(borough)` (read when None). Plan figures the audit has no definition for are
+    listed at the end with the verdict 'cannot be checked: no recompute function'. Columns: COLUMNS.
+    """
+    plan = plan_figures(borough) if plan is None else plan
+    rows = [audit_row(borough, fig, plan.loc[fig.figure_id] if fig.figure_id in plan.index else None)
+            for fig in FIGURES]
+    for figure_id, plan_row in plan.iterrows():
+        if figure_id not in _BY_ID:
+            rows.append({"figure_id": figure_id, "figure": plan_row["description"], "unit": plan_row["unit"],
+                         "period": plan_row["period"], "plan_value": float(plan_row["plan_value"]),
+                         "plan_section": plan_row["plan_section"], "recomputed": math.nan, "difference": math.nan,
+                         "tolerance": math.nan, "first_published": math.nan, "source": "",
+                         "verdict": f"{CANNOT}: no recompute function in audit.py", "note": ""})
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def verdict_counts(table: pd.DataFrame) -> dict[str, int]:
+    """How many rows have each verdict ('cannot be checked: ...' counted together)."""
+    kinds = table["verdict"].str.split(":").str[0]
+    return {k: int((kinds == k).sum()) for k in (MATCHES, WITHIN_REVISION, DIFFERS, CANNOT, NO_PLAN_VALUE)}
+
+
+def audit_findings(table: pd.DataFrame, borough: str) -> str:
+    """Sentences summarising the audit: how many plan figures match, are within revision, differ or cannot be checked."""
+    quoted = table[table["plan_value"].notna()]
+    if quoted.empty:
+        checked = int(table["recomputed"].notna().sum())
+        return (f"No CSP plan table is held for {f.md(borough)}, so this page shows the {checked} figures recomputed "
+                "from open data for the borough, ready to set beside its own plan's figures.")
+    counts = verdict_counts(quoted)
+    text = (f"The CSP plan for {f.md(borough)} quotes {len(quoted)} figures the audit knows: {counts[MATCHES]} match the "
+            f"open data, {counts[WITHIN_REVISION]} are within the revisions expected between extracts, "
+            f"{counts[DIFFERS]} differ and {counts[CANNOT]} cannot be checked because the data is not open or not in "
+            "the mirror.")
+    differ = quoted[quoted["verdict"] == DIFFERS]
+    if len(differ):
+        text += " Those that differ: " + "; ".join(
+            f"{f.md(r.figure).lower()} ({f.md(r.period)}: plan {_fmt(r.plan_value, r.unit)}, data "
+            f"{_fmt(r.recomputed, r.unit)})" for r in differ.itertuples()) + "."
+    return text
+
+
+def _fmt(value: float, unit: str) -> str:
+    if unit == "per cent change":
+        return f.pct(value)
+    if unit == "per cent":
+        return f"{value:.0f}%"
+    return f.number(value)
+
+
+def display_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The audit as readers see it: figure, period, plan, recomputed, difference and verdict as formatted text."""
+
+    def value(v, unit):
+        return "" if _isnan(v) else _fmt(v, unit)
+
+    def difference(v, unit):
+        if _isnan(v):
+            return ""
+        return f"{v:+.1f} points" if unit in ("per cent change", "per cent") else f"{v:+,.0f}"
+
+    return pd.DataFrame({
+        "Figure": table["figure"],
+        "Period": table["period"],
+        "Plan": [value(v, u) for v, u in zip(table["plan_value"], table["unit"])],
+        "Open data": [value(v, u) for v, u in zip(table["recomputed"], table["unit"])],
+        "Difference": [difference(v, u) for v, u in zip(table["difference"], table["unit"])],
+        "Verdict": table["verdict"],
+    })

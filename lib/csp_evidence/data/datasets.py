@@ -1,0 +1,119 @@
+"""The tidy tables the notebooks ask for. Notebooks never open files by path: they call these.
+
+Each table is read from the locked source files (verified by sha256), tidied and validated by its reader,
+and cached as parquet in data/interim/ under a name keyed by the sources' sha256 and the library version,
+so the heavy parsing happens once per data refresh, not once per notebook or borough.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from csp_evidence import __version__
+from csp_evidence.core.files import atomic_write, source_fingerprint
+from csp_evidence.core.paths import PACKAGE, interim_dir
+from csp_evidence.data.fetch import optional_file, verified_file
+from csp_evidence.data.readers import gla, moj, mopac, mps, ons, policeuk
+from csp_evidence.data.readers.mps import CITY_OF_LONDON
+from csp_evidence.data.sources import source
+
+MAIN_CRIME_SOURCES = ("mps_borough_historical", "mps_borough_recent")
+
+
+# The code that reads, checks and tidies the source files: this module, the readers and what they import.
+CACHE_CODE = ("data/datasets.py", "data/readers")
+
+
+@functools.cache
+def _readers_fingerprint(package: Path = PACKAGE) -> str:
+    """sha256 over CACHE_CODE's source: a change to how a file is read or checked rebuilds the cached tables,
+    so a new check is never skipped by a table cached before it."""
+    return source_fingerprint(package, CACHE_CODE)
+
+
+def _cached(name: str, source_ids: tuple[str, ...], build: Callable[[list[Path]], pd.DataFrame]) -> pd.DataFrame:
+    files = [verified_file(sid) for sid in source_ids]
+    key = hashlib.sha256("|".join([__version__, _readers_fingerprint(), name, *(sha for _, sha in files)]).encode()
+                         ).hexdigest()[:16]
+    target = interim_dir() / f"{name}-{key}.parquet"
+    if target.is_file():
+        try:
+            return pd.read_parquet(target)
+        except Exception:  # a damaged cache file is rebuilt, never trusted
+            target.unlink(missing_ok=True)
+    table = build([path for path, _ in files])
+    atomic_write(target, lambda tmp: table.to_parquet(tmp, index=False))
+    return table
+
+
+@functools.cache
+def borough_lookup() -> pd.DataFrame:
+    """London local authorities: code, name, inner_outer (GLA borough profiles)."""
+    return _cached("borough_lookup", ("gla_borough_profiles",), lambda p: gla.read_borough_lookup(p[0]))
+
+
+@functools.cache
+def population() -> pd.DataFrame:
+    """ONS mid-year population by local authority: code, name, geography, year, population."""
+    return _cached("population", ("ons_population",), lambda p: ons.read_population(p[0]))
+
+
+def _mps_borough_names() -> tuple[list[str], list[str]]:
+    """London's local authority names, and those the Metropolitan Police covers (all but the City of London)."""
+    names = borough_lookup()["name"].tolist()
+    return names, [n for n in names if n != CITY_OF_LONDON]
+
+
+@functools.cache
+def recorded_crime() -> pd.DataFrame:
+    """MPS recorded crime, one continuous CRIS-era monthly series 2010-04 to 2024-01: tidy long table."""
+    names, policed = _mps_borough_names()  # from the GLA file: its bytes are part of the key
+    return _cached("recorded_crime", (*MAIN_CRIME_SOURCES, "gla_borough_profiles"),
+                   lambda p: mps.read_borough_crime(p[:-1], names, policed))
+
+
+@functools.cache
+def recorded_crime_extract_2020() -> pd.DataFrame:
+    """MPS recorded crime as published in July 2020 (2018-07 to 2020-06): for showing later revisions."""
+    names, policed = _mps_borough_names()
+    return _cached(
+        "recorded_crime_2020_07", ("mps_borough_extract_2020_07", "gla_borough_profiles"),
+        lambda p: mps.read_borough_crime(p[:-1], names, policed),
+    )
+
+
+@functools.cache
+def public_attitudes() -> pd.DataFrame:
+    """MOPAC Public Attitude Survey by borough and quarter: quarter_end, borough, measure, proportion, london."""
+    return _cached("public_attitudes", ("mopac_pas",), lambda p: mopac.read_pas(p[0]))
+
+
+def proven_reoffending() -> pd.DataFrame | None:
+    """MoJ proven reoffending by local authority and cohort, or None until the file is provided and locked."""
+    path = optional_file("moj_proven_reoffending")
+    return None if path is None else _cached("proven_reoffending", ("moj_proven_reoffending",),
+                                             lambda p: moj.read_proven_reoffending(p[0]))
+
+
+def asb_incidents() -> pd.DataFrame | None:
+    """police.uk street-level crime and ASB by borough and month, or None until the file is provided and locked."""
+    path = optional_file("policeuk_street_asb")
+    return None if path is None else _cached("policeuk_street", ("policeuk_street_asb",),
+                                             lambda p: policeuk.read_street_files(p))
+
+
+def citation(*source_ids: str) -> str:
+    """A source line naming publisher, title and period of each source, for charts and tables."""
+    parts = []
+    for sid in source_ids:
+        src = source(sid)
+        parts.append(f"{src.publisher}, {src.title} ({src.period})")
+    return "; ".join(parts)
+
+
+CRIME_CITATION_IDS = MAIN_CRIME_SOURCES

@@ -1,0 +1,65 @@
+"""London boroughs: names, ONS codes, inner or outer London, and population for rates."""
+
+from __future__ import annotations
+
+import difflib
+
+import pandas as pd
+
+from csp_evidence.core import memo
+from csp_evidence.core.periods import parse_financial_year
+from csp_evidence.data import datasets
+from csp_evidence.data.readers.mps import AIRPORTS, CITY_OF_LONDON
+
+
+def mps_boroughs() -> list[str]:
+    """The 32 London boroughs the Metropolitan Police covers, in alphabetical order."""
+    names = datasets.borough_lookup()["name"]
+    return sorted(n for n in names if n != CITY_OF_LONDON)
+
+
+def check_borough(name: str) -> str:
+    """Return the borough name if it is one of the 32 MPS boroughs; otherwise raise listing the valid names."""
+    valid = mps_boroughs()
+    if name in valid:
+        return name
+    close = difflib.get_close_matches(str(name), valid, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    if name == CITY_OF_LONDON:
+        hint = " The City of London has its own police force and is not in the MPS files."
+    if name == AIRPORTS:
+        hint = " The airports are an MPS reporting unit, not a borough."
+    raise ValueError(f"unknown borough {name!r}.{hint} Valid boroughs: {', '.join(valid)}")
+
+
+def borough_profile(name: str) -> dict:
+    """ONS code and inner/outer London for a borough."""
+    row = datasets.borough_lookup().set_index("name").loc[check_borough(name)]
+    return {"name": name, "code": row["code"], "inner_outer": row["inner_outer"]}
+
+
+def population_by_year(names: list[str] | None = None) -> pd.DataFrame:
+    """Mid-year population, one row per (borough, year) for MPS boroughs: borough, code, year, population."""
+    return _population_by_year(datasets.population(), datasets.borough_lookup(), tuple(names or mps_boroughs()))
+
+
+@memo.by_table_identity()
+def _population_by_year(population: pd.DataFrame, lookup: pd.DataFrame, names: tuple[str, ...]) -> pd.DataFrame:
+    pop = population.merge(lookup[["code", "name"]], on="code", suffixes=("_ons", ""))
+    pop = pop[pop["name"].isin(names)]
+    return pop.rename(columns={"name": "borough"})[["borough", "code", "year", "population"]].reset_index(drop=True)
+
+
+def population_for_financial_year(fy: str, names: list[str] | None = None) -> pd.DataFrame:
+    """Population for a financial year: the mid-year estimate of the year it starts in (mid-2019 for 2019/20).
+
+    Financial years after the latest estimate use the latest, and say so in the column `basis`.
+    """
+    start = parse_financial_year(fy)
+    pop = population_by_year(names)
+    latest = int(pop["year"].max())
+    year = min(start, latest)
+    out = pop[pop["year"] == year].copy()
+    out["financial_year"] = fy
+    out["basis"] = f"ONS mid-{year} estimate" + ("" if year == start else f" (latest available for {fy})")
+    return out.reset_index(drop=True)

@@ -1,0 +1,72 @@
+"""The error every reader raises for bad input: it names the file, and the row and column where known."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+
+class SourceFormatError(ValueError):
+    """A source file does not have the layout or values its reader expects."""
+
+    def __init__(self, path: Path | str, problem: str, *, row: int | None = None, column: str | None = None):
+        where = str(path)
+        if row is not None:
+            where += f", line {row}"
+        if column is not None:
+            where += f", column {column!r}"
+        # a message that already names the file (a summary of several failures) is kept as it is
+        super().__init__(problem if problem.startswith(str(path)) else f"{where}: {problem}")
+        self.path, self.row, self.column, self.problem = Path(path), row, column, problem
+
+
+def read_csv_text(path: Path, required: tuple[str, ...] | list[str], error: type[SourceFormatError] = SourceFormatError,
+                  hint: str = "", **read_csv_args) -> pd.DataFrame:
+    """Read an official CSV with every column as text; a missing, empty or unreadable file, or a missing
+    required column, raises `error` naming the file (and the column, with `hint` added to the message)."""
+    if not path.is_file():
+        raise error(path, "file not found")
+    if path.stat().st_size == 0:
+        raise error(path, "file is empty")
+    options = {"dtype": str, "keep_default_na": False, "encoding": "utf-8-sig"} | read_csv_args
+    try:
+        raw = pd.read_csv(path, **options)
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise error(path, f"cannot be read as a CSV ({exc})") from exc
+    raw.columns = [str(c).strip() for c in raw.columns]
+    missing = [c for c in required if c not in raw.columns]
+    if missing:
+        raise error(path, f"missing column(s) {missing}; found {list(raw.columns)[:8]}{hint}", column=missing[0])
+    return raw
+
+
+def file_line(index: object) -> int:
+    """The 1-based line in the file of a 0-based data row index (line 1 is the header)."""
+    return int(index) + 2  # type: ignore[call-overload]
+
+
+def schema_failures(path: Path, err, title: str, columns: dict[str, str] | None = None,
+                    describe=None, row_checks: tuple[str, ...] = (), limit: int = 10) -> str:
+    """Pandera's lazy failures as 'file: line N, column C: value V fails CHECK' lines, at most `limit` of them.
+
+    A check over several columns (uniqueness, a frame-wide check, or a check named in `row_checks`) is reported
+    once per row, after the single-column failures. `columns` maps
+    tidy column names back to the file's; `describe(case, line)` may return a reader's own wording for a case.
+    """
+    cases = err.failure_cases.drop_duplicates(["check", "index", "column"])
+    check = cases["check"].astype(str)
+    row_wide = cases["column"].isna() | (check == "multiple_fields_uniqueness") | check.isin(row_checks)
+    cases = pd.concat([cases[~row_wide], cases[row_wide].drop_duplicates(["check", "index"])])
+    out = []
+    for _, case in cases.head(limit).iterrows():
+        line = f"line {file_line(case['index'])}" if pd.notna(case["index"]) else "all rows"
+        text = describe(case, line) if describe else None
+        if text is None:
+            column = (columns or {}).get(str(case["column"]), case["column"])
+            value = case["failure_case"]
+            value = f"{value:%d/%m/%Y}" if isinstance(value, pd.Timestamp) else repr(value)
+            text = f"column {column!r}: value {value} fails {case['check']}"
+        out.append(f"{path}: {line}, {text}")
+    more = f"\n... and {len(cases) - limit} more" if len(cases) > limit else ""
+    return f"{title}\n" + "\n".join(out) + more

@@ -1,0 +1,178 @@
+"""Ministry of Justice proven reoffending, geographic data tool (CSV form): read, validate, and compute rates.
+
+Source: MoJ "Proven reoffending statistics" (https://www.gov.uk/government/collections/proven-reoffending-statistics),
+the attachment "CSV format of data tools" of a quarterly release; for the January to March 2022 release the zip
+holds ``PRSQ_Geographic_data_April 2011 to March 2022.csv``. Open Government Licence v3.0.
+
+Layout ASSUMED (the file itself was not available to check; see /work/shared/data/other/SOURCES.md):
+
+* Columns used, matched by exact name: ``Geography``, ``Category`` (e.g. 'UTLA total'), ``Adult / Juvenile``
+  ('Adult' or 'Juvenile'), ``Cohort``, ``offenders``, ``reoffenders``, ``reoffences``. These names are confirmed
+  only partly: public R code that reads this file (and the older ``Geographical_data_tool_Apr09_Mar21.xlsx``,
+  sheet ``Data``) filters on ``Geography``, ``Category``, `` `Adult / Juvenile` == "Adult"``, ``Cohort``, and sums
+  ``offenders`` and ``reoffenders``; ``reoffences`` is taken from the project brief. Any other columns (for
+  example published rates or averages) are ignored; rates are recomputed from the counts.
+* ``Cohort`` is a label ``'<Mon> <YYYY> to <Mon> <YYYY>'``: 12-month cohorts (``'Apr 2019 to Mar 2020'``) and,
+  in the quarterly tool, 3-month cohorts (``'Jan 2020 to Mar 2020'``). Full month names are accepted too.
+  ``cohort_start`` is the first day of the first month, ``cohort_end`` the last day of the last month,
+  ``cohort_months`` the length in months.
+* Counts may be written with thousands separators (``1,234``); anything else that is not a whole number
+  (suppression marks such as ``*`` or ``..``, blanks) is an error naming the file, line and column.
+
+Definitions (MoJ): an offender enters the cohort on release from custody or on receiving a non-custodial
+conviction, caution, reprimand or warning in the cohort period; a proven reoffence is one committed in the
+following 12 months and proven by court conviction or caution in that 12 months or a further 6 months.
+3-month and 12-month cohorts are not comparable with each other (the 12-month cohort counts each person once
+per year, so its rate is higher), so changes are only computed between cohorts of the same length
+(``analysis.reoffending``).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from csp_evidence.data.readers.errors import (
+    SourceFormatError,
+    file_line,
+    read_csv_text,
+    schema_failures,
+)
+
+REQUIRED_COLUMNS: tuple[str, ...] = (
+    "Geography",
+    "Category",
+    "Adult / Juvenile",
+    "Cohort",
+    "offenders",
+    "reoffenders",
+    "reoffences",
+)
+COUNT_COLUMNS: tuple[str, ...] = ("offenders", "reoffenders", "reoffences")
+AGE_GROUPS: tuple[str, ...] = ("Adult", "Juvenile")
+
+_COHORT = re.compile(r"^\s*([A-Za-z]+)\.?\s+(\d{4})\s+to\s+([A-Za-z]+)\.?\s+(\d{4})\s*$", re.IGNORECASE)
+_MONTHS = {m.lower(): i for i, m in enumerate(
+    ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+     "November", "December"], start=1)}
+_MONTHS.update({name[:3]: i for name, i in list(_MONTHS.items())})
+_MONTHS["sept"] = 9
+
+
+class MojFormatError(SourceFormatError):
+    """A proven reoffending data-tool file that does not have the expected layout or values."""
+
+
+def parse_cohort(label: str) -> tuple[pd.Timestamp, pd.Timestamp, int]:
+    """Parse 'Apr 2019 to Mar 2020' into (first day, last day, length in months); ValueError names the label."""
+    m = _COHORT.match(str(label))
+    if not m:
+        raise ValueError(f"cohort {label!r} is not of the form 'Apr 2019 to Mar 2020'")
+    mon1, year1, mon2, year2 = m.group(1).lower(), int(m.group(2)), m.group(3).lower(), int(m.group(4))
+    if mon1 not in _MONTHS or mon2 not in _MONTHS:
+        raise ValueError(f"cohort {label!r} has an unknown month name")
+    start = pd.Timestamp(year1, _MONTHS[mon1], 1)
+    end_month = pd.Timestamp(year2, _MONTHS[mon2], 1)
+    months = (end_month.year - start.year) * 12 + end_month.month - start.month + 1
+    if months < 1:
+        raise ValueError(f"cohort {label!r} ends before it starts")
+    return start, end_month + pd.offsets.MonthEnd(0), months
+
+
+_SCHEMA = pa.DataFrameSchema(
+    {
+        "geography": pa.Column(str, pa.Check.str_length(min_value=1)),
+        "category": pa.Column(str, pa.Check.str_length(min_value=1)),
+        "age_group": pa.Column(str, pa.Check.isin(list(AGE_GROUPS))),
+        "cohort": pa.Column(str),
+        "cohort_start": pa.Column("datetime64[ns]"),
+        "cohort_end": pa.Column("datetime64[ns]"),
+        "cohort_months": pa.Column("int64", pa.Check.ge(1)),
+        "offenders": pa.Column("int64", pa.Check.ge(0)),
+        "reoffenders": pa.Column("int64", pa.Check.ge(0)),
+        "reoffences": pa.Column("int64", pa.Check.ge(0)),
+    },
+    checks=[
+        pa.Check(lambda df: df["reoffenders"] <= df["offenders"], name="reoffenders <= offenders"),
+        pa.Check(lambda df: df["reoffences"] >= df["reoffenders"], name="reoffences >= reoffenders"),
+    ],
+    unique=["geography", "category", "age_group", "cohort"],
+    strict=True,
+    coerce=False,
+)
+
+_SOURCE_COLUMN = {
+    "geography": "Geography",
+    "category": "Category",
+    "age_group": "Adult / Juvenile",
+    "cohort": "Cohort",
+    "offenders": "offenders",
+    "reoffenders": "reoffenders",
+    "reoffences": "reoffences",
+}
+
+
+def _schema_error_message(path: Path, err: pa.errors.SchemaErrors, frame: pd.DataFrame) -> str:
+    """Pandera failures in the data tool's own terms: repeated cohorts and impossible counts name the row's values."""
+
+    def in_file_terms(case, line):
+        check, idx = str(case["check"]), case["index"]
+        if check == "multiple_fields_uniqueness":
+            key = tuple(frame.loc[idx, ["geography", "category", "age_group", "cohort"]])
+            return f"columns Geography/Category/Adult / Juvenile/Cohort: {key} is repeated"
+        if check in ("reoffenders <= offenders", "reoffences >= reoffenders"):
+            values = ", ".join(f"{c}={frame.loc[idx, c]}" for c in COUNT_COLUMNS)
+            return f"columns offenders/reoffenders/reoffences: {values} breaks {check}"
+        return None
+
+    return schema_failures(path, err, "invalid proven reoffending file", _SOURCE_COLUMN, in_file_terms,
+                           row_checks=("reoffenders <= offenders", "reoffences >= reoffenders"))
+
+
+def read_proven_reoffending(path: str | Path) -> pd.DataFrame:
+    """Read the MoJ geographic proven reoffending CSV into a tidy validated table, one row per cohort and group."""
+    path = Path(path)
+    raw = read_csv_text(path, REQUIRED_COLUMNS, MojFormatError)
+
+    tidy = pd.DataFrame(
+        {
+            "geography": raw["Geography"].str.strip(),
+            "category": raw["Category"].str.strip(),
+            "age_group": raw["Adult / Juvenile"].str.strip(),
+            "cohort": raw["Cohort"].str.strip(),
+        }
+    )
+    starts, ends, lengths = [], [], []
+    for idx, label in tidy["cohort"].items():
+        try:
+            start, end, months = parse_cohort(label)
+        except ValueError as exc:
+            raise MojFormatError(path, f"{path}: line {file_line(idx)}, column 'Cohort': {exc}") from None
+        starts.append(start)
+        ends.append(end)
+        lengths.append(months)
+    tidy["cohort_start"] = pd.DatetimeIndex(starts, dtype="datetime64[ns]")
+    tidy["cohort_end"] = pd.DatetimeIndex(ends, dtype="datetime64[ns]")
+    tidy["cohort_months"] = np.array(lengths, dtype="int64")
+
+    for col in COUNT_COLUMNS:
+        text = raw[col].str.strip().str.replace(",", "", regex=False)
+        ok = text.str.fullmatch(r"-?\d+")
+        if not ok.all():
+            idx = ok.index[~ok][0]
+            raise MojFormatError(
+                path,
+                f"{path}: line {file_line(idx)}, column {col!r}: value {raw.at[idx, col]!r} is not a whole number"
+                f" ({int((~ok).sum())} such row(s))"
+            )
+        tidy[col] = text.astype("int64")
+
+    try:
+        _SCHEMA.validate(tidy, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        raise MojFormatError(path, _schema_error_message(path, err, tidy)) from None
+    return tidy

@@ -1,0 +1,161 @@
+"""Metropolitan Police recorded crime by borough, month and category (London Datastore, CRIS-era layout).
+
+The official files are wide: one row per (major category, minor category, borough) and one column per
+month ``YYYYMM``. ``read_borough_crime`` turns one or more of them into one tidy long table with the
+columns month, borough, major_category, minor_category, count, and checks it: the columns are there,
+counts are non-negative whole numbers, no row is duplicated, months run without a gap across the files,
+every borough is known, and every borough that must be there is (a borough missing from one extract would
+otherwise read as no crime at all). Errors name the file, its line and the column.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+
+from csp_evidence.data.readers.errors import SourceFormatError, read_csv_text
+
+ID_COLUMNS = {"MajorText": "major_category", "MinorText": "minor_category", "LookUp_BoroughName": "borough"}
+MONTH_COLUMN = re.compile(r"^\d{6}$")
+AIRPORTS = "London Heathrow and London City Airports"
+CITY_OF_LONDON = "City of London"  # policed by the City of London Police, not the MPS
+
+TIDY_SCHEMA = pa.DataFrameSchema(
+    {
+        "month": pa.Column("datetime64[ns]", nullable=False),
+        "borough": pa.Column(str, nullable=False),
+        "major_category": pa.Column(str, nullable=False),
+        "minor_category": pa.Column(str, nullable=False),
+        "count": pa.Column("int64", pa.Check.ge(0), nullable=False),
+    },
+    unique=["month", "borough", "major_category", "minor_category"],
+    strict=True,
+    ordered=True,
+)
+
+
+def _read_wide(path: Path) -> pd.DataFrame:
+    wide = read_csv_text(path, list(ID_COLUMNS), hint=" (is this a CONNECT-era '_connect' file? those use "
+                         "BoroughName and must not be joined to CRIS months)")
+    if wide.empty:
+        raise SourceFormatError(path, "has a header but no data rows")
+    return wide
+
+
+def _month_columns(path: Path, wide: pd.DataFrame) -> list[str]:
+    months = [c for c in wide.columns if MONTH_COLUMN.match(str(c))]
+    extra = [c for c in wide.columns if c not in ID_COLUMNS and c not in months]
+    if extra:
+        raise SourceFormatError(path, f"unexpected column(s) {extra}; expected only month columns YYYYMM", column=extra[0])
+    if not months:
+        raise SourceFormatError(path, "no month columns (YYYYMM) found")
+    stamps = pd.to_datetime(months, format="%Y%m", errors="coerce")
+    for col, ts in zip(months, stamps):
+        if pd.isna(ts):
+            raise SourceFormatError(path, f"month column {col!r} is not a valid YYYYMM month", column=col)
+    expected = pd.date_range(stamps.min(), stamps.max(), freq="MS")
+    gaps = expected.difference(stamps)
+    if len(gaps):
+        raise SourceFormatError(path, f"month(s) missing from the columns: {', '.join(gaps.strftime('%Y%m'))}")
+    if list(stamps) != sorted(stamps):
+        raise SourceFormatError(path, "month columns are not in order")
+    return months
+
+
+def _counts(path: Path, wide: pd.DataFrame, months: list[str]) -> pd.DataFrame:
+    counts = wide[months].apply(lambda col: pd.to_numeric(col.str.strip(), errors="coerce"))
+    bad = counts.isna() | (counts < 0) | (counts % 1 != 0)
+    if bad.to_numpy().any():
+        row_pos, col_pos = next(zip(*bad.to_numpy().nonzero()))
+        value = wide.iloc[row_pos][months[col_pos]]
+        raise SourceFormatError(
+            path,
+            f"count {value!r} is not a non-negative whole number "
+            f"({wide.iloc[row_pos]['LookUp_BoroughName']}, {wide.iloc[row_pos]['MinorText']})",
+            row=int(row_pos) + 2,
+            column=months[col_pos],
+        )
+    return counts.astype("int64")
+
+
+def _check_rows(path: Path, wide: pd.DataFrame, known_boroughs: Iterable[str] | None,
+                required_boroughs: Iterable[str] | None) -> None:
+    for col in ID_COLUMNS:
+        blank = wide[col].str.strip() == ""
+        if blank.any():
+            raise SourceFormatError(path, "empty value", row=int(blank.idxmax()) + 2, column=col)
+    dup = wide.duplicated(list(ID_COLUMNS), keep="first")
+    if dup.any():
+        pos = int(dup.idxmax())
+        first = int(wide.index[(wide[list(ID_COLUMNS)] == wide.loc[pos, list(ID_COLUMNS)]).all(axis=1)][0])
+        raise SourceFormatError(
+            path, f"duplicated row: same categories and borough as line {first + 2}", row=pos + 2
+        )
+    if known_boroughs is not None:
+        allowed = set(known_boroughs) | {AIRPORTS}
+        unknown = ~wide["LookUp_BoroughName"].isin(allowed)
+        if unknown.any():
+            pos = int(unknown.idxmax())
+            raise SourceFormatError(
+                path,
+                f"unknown borough {wide.loc[pos, 'LookUp_BoroughName']!r}",
+                row=pos + 2,
+                column="LookUp_BoroughName",
+            )
+    if required_boroughs is not None:
+        missing = sorted(set(required_boroughs) - set(wide["LookUp_BoroughName"]))
+        if missing:
+            raise SourceFormatError(
+                path, f"no rows for borough(s) {', '.join(missing)}: every borough must be in every extract "
+                "(a missing borough would read as no crime)", column="LookUp_BoroughName")
+
+
+def read_borough_file(path: Path | str, known_boroughs: Iterable[str] | None = None,
+                      required_boroughs: Iterable[str] | None = None) -> pd.DataFrame:
+    """Read one official wide borough-level file into the tidy long table (month, borough, categories, count).
+
+    `known_boroughs`: any other borough name (bar the airports) is an error; `required_boroughs`: each must
+    have rows in the file.
+    """
+    path = Path(path)
+    wide = _read_wide(path)
+    months = _month_columns(path, wide)
+    _check_rows(path, wide, known_boroughs, required_boroughs)
+    counts = _counts(path, wide, months)
+    counts.columns = pd.to_datetime(months, format="%Y%m")
+    ids = wide[list(ID_COLUMNS)].rename(columns=ID_COLUMNS)
+    long = (
+        pd.concat([ids, counts], axis=1)
+        .melt(id_vars=list(ID_COLUMNS.values()), var_name="month", value_name="count")
+    )
+    long["month"] = pd.to_datetime(long["month"]).astype("datetime64[ns]")
+    for col in ID_COLUMNS.values():
+        long[col] = long[col].astype(str)
+    long = long[["month", "borough", "major_category", "minor_category", "count"]]
+    return long.sort_values(["month", "borough", "major_category", "minor_category"], ignore_index=True)
+
+
+def read_borough_crime(paths: Sequence[Path | str], known_boroughs: Iterable[str] | None = None,
+                       required_boroughs: Iterable[str] | None = None) -> pd.DataFrame:
+    """Read consecutive official extracts into one continuous monthly tidy table; gaps and overlaps are errors."""
+    known = list(known_boroughs) if known_boroughs is not None else None
+    required = list(required_boroughs) if required_boroughs is not None else None
+    parts = [read_borough_file(p, known, required) for p in paths]
+    for (prev_path, prev), (path, part) in zip(zip(paths, parts), zip(paths[1:], parts[1:])):
+        expected = prev["month"].max() + pd.offsets.MonthBegin(1)
+        if part["month"].min() != expected:
+            raise SourceFormatError(
+                path,
+                f"starts at {part['month'].min():%Y-%m} but {Path(prev_path).name} ends at "
+                f"{prev['month'].max():%Y-%m}: the extracts must join without a gap or overlap",
+            )
+    tidy = pd.concat(parts, ignore_index=True)
+    try:
+        return TIDY_SCHEMA.validate(tidy)
+    except pa.errors.SchemaError as exc:
+        names = ", ".join(str(Path(p).name) for p in paths)
+        raise SourceFormatError(names, f"tidy table failed validation: {exc}") from exc

@@ -1,0 +1,189 @@
+"""The registry of official data sources the evidence pack uses, and the lock of the exact bytes used.
+
+Each source names its publisher, dataset page, download URL, licence and the file name it is kept under
+in ``data/raw/`` (and in a mirror folder, which is laid out the same way). ``data/sources.lock`` holds
+the sha256 and retrieval date of the bytes every number in the pack was computed from.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from csp_evidence.core.files import atomic_write_text
+from csp_evidence.core.paths import lock_path
+
+OGL = "Open Government Licence v3.0"
+_DATASTORE_CRIME = "https://data.london.gov.uk/dataset/recorded_crime_summary"
+_DATASTORE_CRIME_DL = "https://data.london.gov.uk/download/recorded_crime_summary"
+
+
+@dataclass(frozen=True)
+class Source:
+    """One official file: who publishes it, where it comes from, and where the project keeps it."""
+
+    id: str
+    title: str
+    publisher: str
+    page: str
+    url: str
+    licence: str
+    file: str  # path under data/raw/ and under a mirror folder
+    period: str
+    notes: str = ""
+    optional: bool = False  # not in the mirror: chapters that use it say how to add it, and build without it
+
+
+SOURCES: tuple[Source, ...] = (
+    Source(
+        id="mps_borough_historical",
+        title="MPS Borough Level Crime (Historical), CRIS-era extract",
+        publisher="Metropolitan Police Service (London Datastore)",
+        page=_DATASTORE_CRIME,
+        url=f"{_DATASTORE_CRIME_DL}/3cdda2b7-b56f-4f21-b8f1-a8cfd7da3bf5/MPS%20Borough%20Level%20Crime%20%28Historical%29.csv",
+        licence=OGL,
+        file="mps/mps_borough_crime_historical_201004_202201.csv",
+        period="2010-04 to 2022-01, monthly",
+        notes="Recorded offences by borough, major and minor category. Borough is the borough managing the case (CRIS).",
+    ),
+    Source(
+        id="mps_borough_recent",
+        title="MPS Borough Level Crime (most recent 24 months), CRIS-era extract",
+        publisher="Metropolitan Police Service (London Datastore)",
+        page=_DATASTORE_CRIME,
+        url=f"{_DATASTORE_CRIME_DL}/d2e9ccfc-a054-41e3-89fb-53c2bc3ed87a/MPS%20Borough%20Level%20Crime%20%28most%20recent%2024%20months%29.csv",
+        licence=OGL,
+        file="mps/mps_borough_crime_recent_202202_202401.csv",
+        period="2022-02 to 2024-01, monthly",
+        notes="Continues the historical file with no gap or overlap: together one monthly series 2010-04 to 2024-01.",
+    ),
+    Source(
+        id="mps_borough_extract_2020_07",
+        title="MPS Borough Level Crime (most recent 24 months), as published in July 2020",
+        publisher="Metropolitan Police Service (London Datastore)",
+        page=_DATASTORE_CRIME,
+        url=f"{_DATASTORE_CRIME_DL}/d2e9ccfc-a054-41e3-89fb-53c2bc3ed87a/MPS%20Borough%20Level%20Crime%20%28most%20recent%2024%20months%29.csv",
+        licence=OGL,
+        file="mps/mps_borough_crime_recent_201807_202006_extract202007.csv",
+        period="2018-07 to 2020-06, monthly",
+        notes="The extract nearest in date to the CSP Plan 2021-24; used to show how the plan's figures were revised.",
+    ),
+    Source(
+        id="ons_population",
+        title="Estimates of the population for England and Wales, mid-2011 to mid-2023 (2023 local authority boundaries)",
+        publisher="Office for National Statistics",
+        page="https://www.ons.gov.uk/peoplepopulationandcommunity/populationandmigration/populationestimates/datasets/estimatesofthepopulationforenglandandwales",
+        url="https://www.ons.gov.uk/file?uri=/peoplepopulationandcommunity/populationandmigration/populationestimates/datasets/estimatesofthepopulationforenglandandwales/mid2023/mye23tablesew.xlsx",
+        licence=OGL,
+        file="other/ons_mye_LAD23_Mid_Year_pop_2011_to_2023.xlsx",
+        period="mid-2011 to mid-2023, annual",
+        notes="Sheet MYE5: total population by local authority, the revised series consistent with Census 2021.",
+    ),
+    Source(
+        id="gla_borough_profiles",
+        title="London Borough Profiles (2017 release)",
+        publisher="Greater London Authority",
+        page="https://data.london.gov.uk/dataset/london-borough-profiles",
+        url="https://data.london.gov.uk/download/london-borough-profiles/c1693b82-68b1-44ee-beb2-3decf17dc1f8/london-borough-profiles.csv",
+        licence=OGL,
+        file="other/gla_london-borough-profiles.csv",
+        period="2017 release",
+        notes="Used as the borough lookup: name, ONS code, inner or outer London.",
+    ),
+    Source(
+        id="mopac_pas",
+        title="MOPAC Public Attitude Survey dashboard, Borough sheet (CSV export)",
+        publisher="Mayor's Office for Policing And Crime (London Datastore)",
+        page="https://data.london.gov.uk/dataset/mopac-surveys",
+        url="https://data.london.gov.uk/download/mopac-surveys/c3db2a0c-70f5-4b73-916b-2b0fcd9decc0/PAS_T%26Cdashboard_to%20Q3%2023-24.xlsx",
+        licence=OGL,
+        file="other/mopac_pas_borough_PAS_Dashboard_Borough.csv",
+        period="quarters ending 2014-12 to 2023-12",
+        notes="A CSV export of the Borough sheet of the official workbook (decimal commas); the mirror holds this export.",
+    ),
+)
+
+OPTIONAL_SOURCES: tuple[Source, ...] = (
+    Source(
+        id="moj_proven_reoffending",
+        title="Proven reoffending statistics: geographical data tool (CSV format of data tools), April 2011 to March 2022",
+        publisher="Ministry of Justice",
+        page="https://www.gov.uk/government/collections/proven-reoffending-statistics",
+        url="https://www.gov.uk/government/statistics/proven-reoffending-statistics-january-to-march-2022",
+        licence=OGL,
+        file="moj/PRSQ_Geographic_data_April 2011 to March 2022.csv",
+        period="offender cohorts April 2011 to March 2022",
+        notes="In the 'CSV format of data tools' zip of the January to March 2022 release; unzip this CSV into "
+              "data/raw/moj/ (or the mirror's moj/ folder) and run `csp fetch --update` to lock it.",
+        optional=True,
+    ),
+    Source(
+        id="policeuk_street_asb",
+        title="Street-level crime and anti-social behaviour, Metropolitan Police (data.police.uk)",
+        publisher="Home Office / police.uk",
+        page="https://data.police.uk/data/",
+        url="https://data.police.uk/data/archive/",
+        licence=OGL,
+        file="policeuk/metropolitan-street.csv",
+        period="monthly files YYYY-MM-metropolitan-street.csv, combined into one CSV",
+        notes="Crime type 'Anti-social behaviour' gives ASB incidents by LSOA and month. Concatenate the monthly "
+              "files (one header) into data/raw/policeuk/metropolitan-street.csv and run `csp fetch --update`.",
+        optional=True,
+    ),
+)
+
+_BY_ID = {s.id: s for s in (*SOURCES, *OPTIONAL_SOURCES)}
+
+
+def source(source_id: str) -> Source:
+    """The registered source with this id; the error lists the ids that exist."""
+    try:
+        return _BY_ID[source_id]
+    except KeyError:
+        raise KeyError(f"unknown source {source_id!r}; registered sources: {', '.join(_BY_ID)}") from None
+
+
+
+@dataclass(frozen=True)
+class LockEntry:
+    """The locked bytes of one source: sha256, size and the date they were retrieved."""
+
+    sha256: str
+    bytes: int
+    retrieved: str
+
+
+class LockFileError(ValueError):
+    """data/sources.lock cannot be read or has a malformed entry."""
+
+
+def read_lock(path: Path | None = None) -> dict[str, LockEntry]:
+    """Read data/sources.lock; errors name the file and the entry that is malformed."""
+    path = path or lock_path()
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise LockFileError(f"{path}: cannot read the lock file ({exc})") from exc
+    if not isinstance(raw, dict) or not isinstance(raw.get("sources", {}), dict):
+        raise LockFileError(f"{path}: expected a JSON object with a 'sources' mapping")
+    entries = {}
+    for sid, entry in raw.get("sources", {}).items():
+        try:
+            entries[sid] = LockEntry(str(entry["sha256"]), int(entry["bytes"]), str(entry["retrieved"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise LockFileError(f"{path}: entry {sid!r} needs sha256, bytes and retrieved ({exc})") from exc
+    return entries
+
+
+def write_lock(entries: dict[str, LockEntry], path: Path | None = None) -> None:
+    """Write the lock file atomically, sources in registry order."""
+    path = path or lock_path()
+    order = [s.id for s in SOURCES if s.id in entries] + sorted(set(entries) - set(_BY_ID))
+    body = {
+        "comment": "sha256 and retrieval date of the exact bytes of each source; `csp fetch --update` rewrites it",
+        "sources": {
+            sid: {"file": _BY_ID[sid].file if sid in _BY_ID else None, **entries[sid].__dict__} for sid in order
+        },
+    }
+    atomic_write_text(path, json.dumps(body, indent=2) + "\n")

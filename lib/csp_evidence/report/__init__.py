@@ -1,0 +1,1 @@
+"""Output building blocks: sentences from numbers, charts in one house style, published tables, headline figures."""

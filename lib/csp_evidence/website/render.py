@@ -1,0 +1,165 @@
+"""Build the evidence-pack website from an executed run: Quarto where installed, otherwise smalldocs.
+
+The site is staged in a temporary folder inside the run folder (the project's _quarto.yml, the pages in
+site/, generated index and sources pages, the executed notebooks, and the tables and figures they wrote),
+built there, and only then moved into ``outputs/<run>/site/``: a failed build leaves the last site intact.
+"""
+
+from __future__ import annotations
+
+import html
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from csp_evidence import __version__
+from csp_evidence.core.paths import quarto_config, site_pages_dir
+from csp_evidence.data.sources import OPTIONAL_SOURCES, SOURCES, read_lock
+from csp_evidence.report.headlines import read_headlines
+from csp_evidence.report.words import md, number, ordinal
+from csp_evidence.website.key_findings import key_findings
+
+
+class RenderError(RuntimeError):
+    """The site could not be built."""
+
+
+def quarto_available() -> bool:
+    return shutil.which("quarto") is not None
+
+
+def _site_config(pages: set[str], title: str) -> dict:
+    """The project's _quarto.yml with the run's title, and only the pages this run has."""
+    config = yaml.safe_load(quarto_config().read_text(encoding="utf-8"))
+    config["project"]["render"] = [p for p in config["project"]["render"] if p in pages]
+    sidebar = config["website"]["sidebar"]
+    sidebar["contents"] = [item for item in sidebar["contents"] if item["href"] in pages]
+    config["website"]["title"] = title
+    return config
+
+
+def sources_page() -> str:
+    """The sources page: publisher, URL, licence, sha256 and retrieval date of every file used.
+
+    Optional sources (not in the mirror) are listed once provided and locked.
+    """
+    lock = read_lock()
+    rows = []
+    for src in (*SOURCES, *(s for s in OPTIONAL_SOURCES if s.id in lock)):
+        entry = lock.get(src.id)
+        rows.append(
+            f"### {md(src.title)}\n\n"
+            f"- **Publisher:** {md(src.publisher)}\n"
+            f"- **Dataset page:** <{src.page}>\n"
+            f"- **Download URL:** <{src.url}>\n"
+            f"- **Licence:** {md(src.licence)}\n"
+            f"- **File:** `{src.file}`, {number(entry.bytes) if entry else '?'} bytes\n"
+            f"- **sha256:** `{entry.sha256 if entry else 'not locked'}`\n"
+            f"- **Retrieved:** {entry.retrieved if entry else '?'}\n"
+            f"- **Period:** {md(src.period)}\n"
+            + (f"- **Notes:** {md(src.notes)}\n" if src.notes else "")
+        )
+    intro = (
+        "Every file below is fetched from its official URL, or from a mirror of it, and checked against the "
+        "sha256 in `data/sources.lock` before any number is computed. Contains public sector information "
+        "licensed under the Open Government Licence v3.0.\n\n"
+    )
+    return "---\ntitle: \"Sources\"\n---\n\n" + intro + "\n".join(rows)
+
+
+def index_page(run_dir: Path, title: str, chapters: list[tuple[str, str]]) -> str:
+    """The home page: the headline figures of the overview and links to every chapter of this run."""
+    head = read_headlines(run_dir, "00_overview")
+    # The title is Markdown to Quarto and smalldocs alike, and a borough's name comes from data: escape it.
+    lines = [f"---\ntitle: {yaml.safe_dump(md(title), default_style=chr(34)).strip()}\n---\n"]
+    needed = ("headline_year", "borough", "total_offences", "rank", "ranked", "rate_per_1000", "london_rate_per_1000")
+    if all(k in head for k in needed):
+        lines.append(
+            f"In **{head['headline_year']}**, **{md(head['borough'])}** had **{number(head['total_offences'])}** "
+            f"police-recorded offences, the **{ordinal(head['rank'])} highest** of the {head['ranked']} London "
+            f"boroughs, or {head['rate_per_1000']:.1f} per 1,000 residents against "
+            f"{head['london_rate_per_1000']:.1f} for London.\n"
+        )
+    findings = key_findings(run_dir)
+    if findings:
+        lines.append("## Key findings\n")
+        lines.extend(f"- {sentence} [More]({page})" for page, sentence in findings)
+        lines.append("")
+    lines.append("## Chapters\n")
+    for href, text in chapters:
+        lines.append(f"- [{html.escape(text)}]({href.replace('.ipynb', '.html').replace('.qmd', '.html')})")
+    lines.append(
+        f"\n*Built by csp-evidence {__version__} from official open data; see [methods](methods.html) and "
+        "[sources](sources.html).*\n"
+    )
+    return "\n".join(lines)
+
+
+def executed_notebooks(run_dir: Path) -> list[Path]:
+    """The run's executed notebooks; an error saying to run `csp run` first when there are none."""
+    notebooks = sorted((run_dir / "notebooks").glob("*.ipynb"))
+    if not notebooks:
+        raise RenderError(f"{run_dir / 'notebooks'} holds no executed notebooks: run `csp run` first")
+    return notebooks
+
+
+def _stage(run_dir: Path, stage: Path, title: str) -> None:
+    for nb in executed_notebooks(run_dir):
+        shutil.copy2(nb, stage / nb.name)
+    for folder in ("tables", "figures"):
+        if (run_dir / folder).is_dir():
+            shutil.copytree(run_dir / folder, stage / folder)
+    for page in site_pages_dir().glob("*.qmd"):
+        shutil.copy2(page, stage / page.name)
+    (stage / "sources.qmd").write_text(sources_page(), encoding="utf-8")
+    pages = {p.name for p in stage.iterdir() if p.suffix in (".qmd", ".ipynb")} | {"index.qmd"}
+    config = _site_config(pages, title)
+    chapters = [(i["href"], i["text"]) for i in config["website"]["sidebar"]["contents"] if i["href"] != "index.qmd"]
+    (stage / "index.qmd").write_text(index_page(run_dir, title, chapters), encoding="utf-8")
+    (stage / "_quarto.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+
+
+def _build(stage: Path, engine: str) -> Path:
+    if engine == "quarto":
+        done = subprocess.run(["quarto", "render", str(stage)], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RenderError(f"quarto render failed:\n{done.stderr[-4000:]}")
+    else:
+        from smalldocs.config import BuildError, ConfigError
+        from smalldocs.site import build
+
+        try:
+            build(stage, quiet=True)
+        except (BuildError, ConfigError) as exc:
+            raise RenderError(f"smalldocs could not build the site: {exc}") from exc
+    built = stage / "_site"
+    for folder in ("tables", "figures"):  # resources: make sure the downloads are in the site
+        if (stage / folder).is_dir() and not (built / folder).is_dir():
+            shutil.copytree(stage / folder, built / folder)
+    return built
+
+
+def render(run_dir: str | Path, title: str, engine: str = "auto") -> Path:
+    """Build `<run_dir>/site/` from the executed run in `run_dir`; returns the site folder."""
+    run_dir = Path(run_dir)
+    if engine == "auto":
+        engine = "quarto" if quarto_available() else "smalldocs"
+    if engine not in ("quarto", "smalldocs"):
+        raise ValueError(f"engine must be 'auto', 'quarto' or 'smalldocs', got {engine!r}")
+    executed_notebooks(run_dir)  # before anything is made in run_dir
+    stage = Path(tempfile.mkdtemp(prefix=".site-build-", dir=run_dir))
+    try:
+        _stage(run_dir, stage, title)
+        built = _build(stage, engine)
+        target = run_dir / "site"
+        old = run_dir / f".site-old-{stage.name}"
+        if target.exists():
+            target.rename(old)
+        built.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+        return target
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
