@@ -27,8 +27,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-TARGETS = {"b_vs_a": "(b) at least 2x faster than (a)", "c_vs_b": "(c) under 10% of (b)",
-           "d_vs_b": "(d) no more than 10x (b)"}
+TARGETS = {
+    "b_vs_a": "(b) at least 2x faster than (a)",
+    "c_vs_b": "(c) under 10% of (b)",
+    "d_vs_b": "(d) no more than 10x (b)",
+}
 
 
 def _measure(cmd: list[str], env: dict) -> tuple[float, float]:
@@ -39,8 +42,9 @@ def _measure(cmd: list[str], env: dict) -> tuple[float, float]:
         "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
         "print(f'{wall} {peak} {rc}')\n"
     )
-    out = subprocess.run([sys.executable, "-c", probe, *cmd], env=env, cwd=env["CSP_PROJECT_DIR"],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", probe, *cmd], env=env, cwd=env["CSP_PROJECT_DIR"], capture_output=True, text=True
+    )
     wall, peak, rc = out.stdout.strip().splitlines()[-1].split()
     if rc != "0":
         raise SystemExit(f"{' '.join(cmd)} failed (exit {rc}):\n{out.stderr[-3000:]}")
@@ -79,30 +83,44 @@ def main() -> None:
     _clear_caches(project)
     naive_out = outputs / "naive"
     naive_out.mkdir(parents=True)
-    cmd = ["bash", "-c", " && ".join(
-        f"{BIN / 'jupyter'} nbconvert --to notebook --execute --output-dir {naive_out} {nb}" for nb in notebooks)]
-    results["a_naive_nbconvert"] = dict(zip(("seconds", "peak_mib"), _measure(cmd, env)))
+    cmd = [
+        "bash",
+        "-c",
+        " && ".join(
+            f"{BIN / 'jupyter'} nbconvert --to notebook --execute --output-dir {naive_out} {nb}" for nb in notebooks
+        ),
+    ]
+    results["a_naive_nbconvert"] = dict(zip(("seconds", "peak_mib"), _measure(cmd, env), strict=False))
 
     _clear_caches(project)
-    results["b_pack_cold"] = dict(zip(("seconds", "peak_mib"), _measure([str(BIN / "csp"), "pack"], env)))
-    results["c_pack_unchanged"] = dict(zip(("seconds", "peak_mib"), _measure([str(BIN / "csp"), "pack"], env)))
+    results["b_pack_cold"] = dict(zip(("seconds", "peak_mib"), _measure([str(BIN / "csp"), "pack"], env), strict=False))
+    results["c_pack_unchanged"] = dict(
+        zip(("seconds", "peak_mib"), _measure([str(BIN / "csp"), "pack"], env), strict=False)
+    )
     if not args.skip_all_boroughs:
         _clear_caches(project)
         shutil.rmtree(outputs / "tower-hamlets", ignore_errors=True)
         results["d_all_boroughs_cold"] = dict(
-            zip(("seconds", "peak_mib"), _measure([str(BIN / "csp"), "pack", "--all-boroughs"], env)))
+            zip(("seconds", "peak_mib"), _measure([str(BIN / "csp"), "pack", "--all-boroughs"], env), strict=False)
+        )
 
     a, b, c = (results[k]["seconds"] for k in ("a_naive_nbconvert", "b_pack_cold", "c_pack_unchanged"))
     ratios = {"b_vs_a": a / b, "c_vs_b": c / b}
     if "d_all_boroughs_cold" in results:
         ratios["d_vs_b"] = results["d_all_boroughs_cold"]["seconds"] / b
-    report = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-              "notebooks": [nb.name for nb in notebooks], "results": results, "ratios": ratios}
+    report = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "notebooks": [nb.name for nb in notebooks],
+        "results": results,
+        "ratios": ratios,
+    }
     print(f"{'step':<24}{'seconds':>10}{'peak MiB':>10}")
     for name, r in results.items():
         print(f"{name:<24}{r['seconds']:>10.1f}{r['peak_mib']:>10.0f}")
-    print(f"(a)/(b) = {ratios['b_vs_a']:.2f}x   (c)/(b) = {100 * ratios['c_vs_b']:.1f}%"
-          + (f"   (d)/(b) = {ratios['d_vs_b']:.1f}x" if "d_vs_b" in ratios else ""))
+    print(
+        f"(a)/(b) = {ratios['b_vs_a']:.2f}x   (c)/(b) = {100 * ratios['c_vs_b']:.1f}%"
+        + (f"   (d)/(b) = {ratios['d_vs_b']:.1f}x" if "d_vs_b" in ratios else "")
+    )
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
     shutil.rmtree(work, ignore_errors=True)

@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import grimp
-
 from conftest import ROOT
 
 PACKAGE = ROOT / "lib" / "csp_evidence"
@@ -15,8 +14,9 @@ PACKAGE = ROOT / "lib" / "csp_evidence"
 def test_the_layers_contracts_hold():
     # import-linter's contracts in pyproject.toml: a back-edge (say analysis importing report) fails here
     lint = Path(sys.executable).with_name("lint-imports")
-    result = subprocess.run([str(lint), "--config", str(ROOT / "pyproject.toml")], capture_output=True, text=True,
-                            cwd=ROOT)
+    result = subprocess.run(
+        [str(lint), "--config", str(ROOT / "pyproject.toml")], capture_output=True, text=True, cwd=ROOT
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
 
 
@@ -29,9 +29,15 @@ def test_no_module_imports_the_package_inside_a_function():
             if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
                 continue
             for node in ast.walk(func):
-                names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                         else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else
-                         ["." * node.level] if isinstance(node, ast.ImportFrom) else [])
+                names = (
+                    [a.name for a in node.names]
+                    if isinstance(node, ast.Import)
+                    else [node.module or ""]
+                    if isinstance(node, ast.ImportFrom) and not node.level
+                    else ["." * node.level]
+                    if isinstance(node, ast.ImportFrom)
+                    else []
+                )
                 if any(n.startswith(("csp_evidence", ".")) for n in names):
                     hidden.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert not hidden, hidden
@@ -47,7 +53,7 @@ def _cycle(graph: grimp.ImportGraph) -> list[str] | None:
         stack.append(module)
         for other in sorted(graph.find_modules_directly_imported_by(module)):
             if state.get(other) == 1:
-                return stack[stack.index(other):] + [other]
+                return stack[stack.index(other) :] + [other]
             if other not in state and (found := visit(other)):
                 return found
         stack.pop()

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+
 from csp_evidence.chapters import attitudes as a
 
 Z95 = 1.959963984540054
@@ -125,17 +126,16 @@ def test_target_progress_below_baseline_by_hand(pas):
 
 def test_target_progress_on_track_and_behind_use_the_straight_path(pas):
     # baseline 0.70 at 31/03/2021, target 0.75 at 31/03/2022; at 30/09/2021 the path is 0.70 + 0.05 * 183/365
-    pr = a.target_progress(pas, "Alpha", baseline_quarter="2021-03-31", end_quarter="2022-03-31",
-                           quarter="2021-09-30")
+    pr = a.target_progress(pas, "Alpha", baseline_quarter="2021-03-31", end_quarter="2022-03-31", quarter="2021-09-30")
     assert pr.path_value == pytest.approx(0.70 + 0.05 * 183 / 365)
     assert pr.latest == 0.74 and pr.status == "on track"
     assert math.isnan(pr.p_value)  # two quarters apart: the rolling samples overlap, so no test
-    pr = a.target_progress(pas, "Alpha", baseline_quarter="2021-03-31", end_quarter="2022-03-31",
-                           quarter="2021-06-30")
+    pr = a.target_progress(pas, "Alpha", baseline_quarter="2021-03-31", end_quarter="2022-03-31", quarter="2021-06-30")
     assert pr.latest == 0.72 and pr.path_value == pytest.approx(0.70 + 0.05 * 91 / 365)
     assert pr.status == "on track"
-    pr = a.target_progress(pas, "Alpha", baseline_quarter="2021-03-31", end_quarter="2021-06-30",
-                           quarter="2021-06-30", uplift=0.03)
+    pr = a.target_progress(
+        pas, "Alpha", baseline_quarter="2021-03-31", end_quarter="2021-06-30", quarter="2021-06-30", uplift=0.03
+    )
     assert pr.path_value == pytest.approx(0.73) and pr.status == "behind"  # 0.72: above baseline, below path
     assert a.target_title(pr) == "Alpha is behind the path to the fair-treatment target"
 
@@ -176,8 +176,10 @@ def test_change_findings_never_claims_a_comparison_without_a_year_before(pas):
 
 
 def test_plan_quotes_sets_plan_beside_data(pas):
-    figures = pd.DataFrame({"description": ["fair"], "plan_value": [71.0], "period": ["June 2020"],
-                            "plan_section": ["Confidence"]}, index=pd.Index(["treat_fairly_2020_06"], name="figure_id"))
+    figures = pd.DataFrame(
+        {"description": ["fair"], "plan_value": [71.0], "period": ["June 2020"], "plan_section": ["Confidence"]},
+        index=pd.Index(["treat_fairly_2020_06"], name="figure_id"),
+    )
     quotes = a.plan_quotes(pas, "Alpha", figures)
     assert quotes.loc[0, "quarter_end"] == pd.Timestamp("2020-06-30") and quotes.loc[0, "data_value"] == 71.0
     assert "the same figures" in a.plan_quote_sentence(quotes)
@@ -187,12 +189,31 @@ def test_plan_quotes_sets_plan_beside_data(pas):
 def test_charts_draw_the_pas_tables(pas):
     from csp_evidence.report import charts
 
-    fig = charts.panel_chart(a.measure_trends(pas, "Alpha"), "measure", {"borough": "Alpha", "london": "London"},
-                             "t", "s", "Agree (%)", "src")
+    fig = charts.panel_chart(
+        a.measure_trends(pas, "Alpha"),
+        "measure",
+        {"borough": "Alpha", "london": "London"},
+        "t",
+        "s",
+        "Agree (%)",
+        "src",
+    )
     assert len([ax for ax in fig.axes if ax.get_visible()]) == 3
     pr = a.target_progress(pas, "Alpha", baseline_quarter="2021-03-31", end_quarter="2022-03-31")
     data = a.target_series(pas, pr)
-    fig = charts.quarterly_chart(data, "t", "s", "Agree (%)", "src", lines=["Alpha", "London (MPS)"],
-                                 band=("ci_low", "ci_high"), target=("Target", pr.target, pr.baseline_quarter))
+    fig = charts.quarterly_chart(
+        data,
+        "t",
+        "s",
+        "Agree (%)",
+        "src",
+        lines=["Alpha", "London (MPS)"],
+        band=("ci_low", "ci_high"),
+        target=("Target", pr.target, pr.baseline_quarter),
+    )
     assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == [
-        "95% interval", "Alpha", "London (MPS)", "Target"]
+        "95% interval",
+        "Alpha",
+        "London (MPS)",
+        "Target",
+    ]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from csp_evidence.chapters import audit
 from csp_evidence.data.plan import plan_figures
 
@@ -22,27 +23,30 @@ def test_quoted_decimals(value, decimals):
     assert audit.quoted_decimals(value) == decimals
 
 
-@pytest.mark.parametrize("plan, value, unit, expected", [
-    (-3, -2.7, "per cent change", "matches"),          # -2.7 rounds to -3, the plan's precision
-    (-3, -3.49, "per cent change", "matches"),
-    (-3, -3.6, "per cent change", "within revision"),  # rounds to -4: 0.6 points, inside 1 point
-    (-3, -4.1, "per cent change", "differs"),          # 1.1 points, no counts given: tolerance 1 point
-    (-0.13, -0.134, "per cent change", "matches"),     # quoted to 2 dp: within 0.005
-    (-0.13, 0.09, "per cent change", "within revision"),
-    (83, 83.4, "per cent", "matches"),
-    (83, 84.0, "per cent", "within revision"),
-    (83, 84.6, "per cent", "differs"),
-    (7, 7, "rank", "matches"),
-    (7, 8, "rank", "within revision"),
-    (7, 9, "rank", "differs"),
-    (34657, 34657, "offences", "matches"),
-    (34657, 34693, "offences", "within revision"),     # 36 offences, under 1% (346.57)
-    (34657, 35100, "offences", "differs"),             # 443 offences, over 1%
-    (100, 109, "offences", "within revision"),         # small counts: 10 offences allowed
-    (100, 111, "offences", "differs"),
-    (331620, 306780, "residents", "differs"),
-    (331620, 330000, "residents", "within revision"),
-])
+@pytest.mark.parametrize(
+    "plan, value, unit, expected",
+    [
+        (-3, -2.7, "per cent change", "matches"),  # -2.7 rounds to -3, the plan's precision
+        (-3, -3.49, "per cent change", "matches"),
+        (-3, -3.6, "per cent change", "within revision"),  # rounds to -4: 0.6 points, inside 1 point
+        (-3, -4.1, "per cent change", "differs"),  # 1.1 points, no counts given: tolerance 1 point
+        (-0.13, -0.134, "per cent change", "matches"),  # quoted to 2 dp: within 0.005
+        (-0.13, 0.09, "per cent change", "within revision"),
+        (83, 83.4, "per cent", "matches"),
+        (83, 84.0, "per cent", "within revision"),
+        (83, 84.6, "per cent", "differs"),
+        (7, 7, "rank", "matches"),
+        (7, 8, "rank", "within revision"),
+        (7, 9, "rank", "differs"),
+        (34657, 34657, "offences", "matches"),
+        (34657, 34693, "offences", "within revision"),  # 36 offences, under 1% (346.57)
+        (34657, 35100, "offences", "differs"),  # 443 offences, over 1%
+        (100, 109, "offences", "within revision"),  # small counts: 10 offences allowed
+        (100, 111, "offences", "differs"),
+        (331620, 306780, "residents", "differs"),
+        (331620, 330000, "residents", "within revision"),
+    ],
+)
 def test_verdict_by_hand(plan, value, unit, expected):
     assert audit.verdict(plan, value, unit) == expected
 
@@ -98,11 +102,16 @@ def test_plan_quotes_are_the_plans_words_and_values():
         assert quote in text, f"{figure_id}: quote not in the plan text"
         value = row["plan_value"]
         shown = f"{abs(value):,.{audit.quoted_decimals(value)}f}"
-        assert shown in quote or shown.replace(",", "") in quote or f"{abs(value):g}th" in quote \
-            or f"{abs(value):g}" in quote, f"{figure_id}: value {value} not in its quote"
+        assert (
+            shown in quote
+            or shown.replace(",", "") in quote
+            or f"{abs(value):g}th" in quote
+            or f"{abs(value):g}" in quote
+        ), f"{figure_id}: value {value} not in its quote"
         first_heading = row["plan_section"].split(" – ")[0].split(":")[0]
-        assert any(h.strip().startswith(first_heading) for h in headings) or first_heading.startswith("Priority 4"), \
+        assert any(h.strip().startswith(first_heading) for h in headings) or first_heading.startswith("Priority 4"), (
             f"{figure_id}: section {row['plan_section']!r} is not a heading of the plan"
+        )
 
 
 # --------------------------------------------------------------------------- recomputed on the real data
@@ -150,9 +159,16 @@ def test_audit_figure_matches_the_table_row(crime):
 
 
 def test_audit_table_with_an_unknown_plan_figure(monkeypatch):
-    plan = pd.DataFrame({"description": ["Something else"], "plan_value": [5.0], "unit": ["per cent"],
-                         "period": ["2019/20"], "plan_section": ["Somewhere"]},
-                        index=pd.Index(["unknown_figure"], name="figure_id"))
+    plan = pd.DataFrame(
+        {
+            "description": ["Something else"],
+            "plan_value": [5.0],
+            "unit": ["per cent"],
+            "period": ["2019/20"],
+            "plan_section": ["Somewhere"],
+        },
+        index=pd.Index(["unknown_figure"], name="figure_id"),
+    )
     monkeypatch.setattr(audit, "FIGURES", ())
     table = audit.audit_table("Tower Hamlets", plan)
     assert table["verdict"].tolist() == ["cannot be checked: no recompute function in audit.py"]

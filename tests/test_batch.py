@@ -1,7 +1,8 @@
 """Many boroughs in one command: parallel, one failure never stops the others, and a London index."""
 
-
 import pytest
+from test_pipeline import _notebook, project  # noqa: F401  (the fixture)
+
 from csp_evidence.build.batch import (
     BoroughOutcome,
     all_borough_params,
@@ -9,7 +10,6 @@ from csp_evidence.build.batch import (
     london_index_html,
 )
 from csp_evidence.core.params import load_params
-from test_pipeline import _notebook, project  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.realdata
 
@@ -63,15 +63,36 @@ def test_ctrl_c_stops_the_batch_at_once_and_publishes_no_unfinished_pack(project
     import sys
     import time
 
-    _notebook(project / "notebooks" / "00_overview.ipynb", "open(f'started-{borough}', 'w').close()",
-              "import time; time.sleep(60)")
+    _notebook(
+        project / "notebooks" / "00_overview.ipynb",
+        "open(f'started-{borough}', 'w').close()",
+        "import time; time.sleep(60)",
+    )
     from conftest import MIRROR
 
-    env = os.environ | {"CSP_PROJECT_DIR": str(project), "CSP_OUTPUTS_DIR": str(project / "outputs"),
-                        "CSP_DATA_MIRROR": str(MIRROR.resolve())}
-    proc = subprocess.Popen([sys.executable, "-m", "csp_evidence.cli", "pack", "--all-boroughs", "--engine", "smalldocs",
-                             "--params", str(project / "params" / "th.yml")], env=env, cwd=project,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    env = os.environ | {
+        "CSP_PROJECT_DIR": str(project),
+        "CSP_OUTPUTS_DIR": str(project / "outputs"),
+        "CSP_DATA_MIRROR": str(MIRROR.resolve()),
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "csp_evidence.cli",
+            "pack",
+            "--all-boroughs",
+            "--engine",
+            "smalldocs",
+            "--params",
+            str(project / "params" / "th.yml"),
+        ],
+        env=env,
+        cwd=project,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.time() + 90
     while len(list((project / "notebooks").glob("started-*"))) < 2 and time.time() < deadline and proc.poll() is None:
         time.sleep(0.2)

@@ -1,6 +1,7 @@
 """The house style: charts and tables written with the data behind them, and text from data escaped."""
 
 import pandas as pd
+
 from csp_evidence.report import charts
 from csp_evidence.report.words import change_sentence, md, ordinal, rank_sentence
 
@@ -23,7 +24,18 @@ def test_markdown_escaping_of_data_text():
 
 def test_ordinals():
     assert [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111)] == [
-        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st", "111th"]
+        "1st",
+        "2nd",
+        "3rd",
+        "4th",
+        "11th",
+        "12th",
+        "13th",
+        "21st",
+        "22nd",
+        "101st",
+        "111th",
+    ]
 
 
 def test_publish_chart_writes_png_and_csv(tmp_path):

@@ -5,6 +5,7 @@ import re
 
 import pytest
 from conftest import ROOT
+
 from csp_evidence.build.pipeline import run
 from csp_evidence.report.words import number, ordinal
 
@@ -17,7 +18,9 @@ def _fy_totals_by_hand(raw, year_start: int) -> dict[str, int]:
     totals: dict[str, int] = {}
     with open(raw / "mps" / "mps_borough_crime_historical_201004_202201.csv", newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
-            totals[row["LookUp_BoroughName"]] = totals.get(row["LookUp_BoroughName"], 0) + sum(int(row[m]) for m in months)
+            totals[row["LookUp_BoroughName"]] = totals.get(row["LookUp_BoroughName"], 0) + sum(
+                int(row[m]) for m in months
+            )
     totals.pop("London Heathrow and London City Airports")
     return totals
 

@@ -4,6 +4,7 @@ import hashlib
 import json
 
 import pytest
+
 from csp_evidence import cli
 from csp_evidence.data.fetch import FetchError, fetch, verified_file
 from csp_evidence.data.sources import read_lock, source
@@ -16,8 +17,16 @@ BYTES = b"Code,Area_name,Inner/_Outer_London\r\nE09000030,Tower Hamlets,Inner Lo
 def project(tmp_path, monkeypatch):
     """An empty project folder whose lock names one source, and a mirror holding its bytes."""
     (tmp_path / "data").mkdir()
-    lock = {"sources": {SID: {"file": source(SID).file, "sha256": hashlib.sha256(BYTES).hexdigest(),
-                              "bytes": len(BYTES), "retrieved": "2025-11-24"}}}
+    lock = {
+        "sources": {
+            SID: {
+                "file": source(SID).file,
+                "sha256": hashlib.sha256(BYTES).hexdigest(),
+                "bytes": len(BYTES),
+                "retrieved": "2025-11-24",
+            }
+        }
+    }
     (tmp_path / "data" / "sources.lock").write_text(json.dumps(lock))
     mirror = tmp_path / "mirror"
     (mirror / source(SID).file).parent.mkdir(parents=True)
@@ -108,12 +117,17 @@ def test_cli_fetch_exits_non_zero_naming_the_corrupt_file(tmp_path, monkeypatch,
     assert "mps_borough_crime_recent_202202_202401.csv" in err and "does not match the lock" in err
 
 
-@pytest.mark.parametrize("text, match", [
-    ("{not json", r"sources\.lock: cannot read the lock file"),
-    ('{"sources": {"x": {"sha256": "ab", "bytes": "many", "retrieved": "2024-01-01"}}}',
-     r"sources\.lock: entry 'x' needs sha256, bytes and retrieved"),
-    ("[1, 2]", r"sources\.lock: expected a JSON object with a 'sources' mapping"),
-])
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("{not json", r"sources\.lock: cannot read the lock file"),
+        (
+            '{"sources": {"x": {"sha256": "ab", "bytes": "many", "retrieved": "2024-01-01"}}}',
+            r"sources\.lock: entry 'x' needs sha256, bytes and retrieved",
+        ),
+        ("[1, 2]", r"sources\.lock: expected a JSON object with a 'sources' mapping"),
+    ],
+)
 def test_cli_names_a_damaged_lock_file_without_a_traceback(tmp_path, monkeypatch, capsys, text, match):
     import re
 

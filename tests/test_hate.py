@@ -6,6 +6,7 @@ import math
 
 import pandas as pd
 import pytest
+
 from csp_evidence.chapters import hate
 
 
@@ -19,11 +20,21 @@ def test_missing_strands_note_names_the_file_and_the_proxy():
 
 
 def _table():
-    return pd.DataFrame({
-        "financial_year": ["2018/19", "2019/20", "2020/21"], "count": [400, 398, 501],
-        "previous": [math.nan, 400, 398], "pct_change": [math.nan, -0.5, 25.88], "p_value": [math.nan, 0.97, 0.0003],
-        "significant": [False, False, True], "signal": [False, False, True], "rate": [1.31, 1.30, 1.63],
-        "london_rate": [1.20, 1.18, 1.25], "rank": [8, 9, 4], "ranked": [32, 32, 32]})
+    return pd.DataFrame(
+        {
+            "financial_year": ["2018/19", "2019/20", "2020/21"],
+            "count": [400, 398, 501],
+            "previous": [math.nan, 400, 398],
+            "pct_change": [math.nan, -0.5, 25.88],
+            "p_value": [math.nan, 0.97, 0.0003],
+            "significant": [False, False, True],
+            "signal": [False, False, True],
+            "rate": [1.31, 1.30, 1.63],
+            "london_rate": [1.20, 1.18, 1.25],
+            "rank": [8, 9, 4],
+            "ranked": [32, 32, 32],
+        }
+    )
 
 
 def test_year_sentence():

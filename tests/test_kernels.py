@@ -6,8 +6,9 @@ import json
 
 import nbformat
 import pytest
-from csp_evidence.build.kernels import KernelPool, WarmKernel
 from papermill.exceptions import PapermillExecutionError
+
+from csp_evidence.build.kernels import KernelPool, WarmKernel
 
 
 def _notebook(path, *cells: str):
@@ -54,11 +55,16 @@ def test_second_notebook_gets_a_fresh_session_on_the_same_kernel(tmp_path, kerne
     env = {"CSP_TEST": "1"}
     kernel.execute(messy, tmp_path / "messy-out.ipynb", {"label": "first"}, cwd=tmp_path, env=env)
     # START is injected as a parameter: the folder the kernel started in
-    kernel.execute(check, tmp_path / "check-out.ipynb", {"label": "second", "START": str(tmp_path)}, cwd=tmp_path, env=env)
+    kernel.execute(
+        check, tmp_path / "check-out.ipynb", {"label": "second", "START": str(tmp_path)}, cwd=tmp_path, env=env
+    )
     assert _outputs(tmp_path / "check-out.ipynb") == ["False 1.5 False True second False False 60\n"]
     assert kernel.starts == 1
-    counts = [c["execution_count"] for c in json.loads((tmp_path / "check-out.ipynb").read_text())["cells"]
-              if c["cell_type"] == "code"]
+    counts = [
+        c["execution_count"]
+        for c in json.loads((tmp_path / "check-out.ipynb").read_text())["cells"]
+        if c["cell_type"] == "code"
+    ]
     assert counts == list(range(1, len(counts) + 1))  # numbered as in a fresh kernel
 
 
@@ -103,8 +109,9 @@ def test_a_dying_kernel_fails_the_notebook_keeps_it_and_the_next_starts_fresh(tm
 
 
 def test_a_hung_cell_times_out(tmp_path, kernel, monkeypatch):
-    from csp_evidence.build import kernels
     from nbclient.exceptions import CellTimeoutError
+
+    from csp_evidence.build import kernels
 
     monkeypatch.setattr(kernels, "CELL_TIMEOUT", 2)
     hung = _notebook(tmp_path / "hung.ipynb", "import time; time.sleep(60)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+
 from csp_evidence.analysis import priorities, summaries
 from csp_evidence.analysis.stats.change import financial_year_totals
 from csp_evidence.core.memo import by_table_identity
@@ -51,8 +52,12 @@ def test_categories_given_as_any_collection_select_the_same_rows(crime):
     import numpy as np
 
     expected = summaries.select(crime, ["Burglary", "Robbery"])
-    for categories in (("Burglary", "Robbery"), np.array(["Burglary", "Robbery"]), pd.Index(["Burglary", "Robbery"]),
-                       {"Burglary", "Robbery"}):
+    for categories in (
+        ("Burglary", "Robbery"),
+        np.array(["Burglary", "Robbery"]),
+        pd.Index(["Burglary", "Robbery"]),
+        {"Burglary", "Robbery"},
+    ):
         pd.testing.assert_frame_equal(summaries.select(crime, categories), expected)
 
 

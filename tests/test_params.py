@@ -3,6 +3,7 @@
 import pandas as pd
 import pytest
 from conftest import ROOT
+
 from csp_evidence.core.params import ParamsError, check_against_data, load_params
 
 BASE = """borough: Hackney
@@ -31,12 +32,15 @@ def test_default_params_are_tower_hamlets():
     assert params.notebook_parameters()["run_name"] == "tower-hamlets"
 
 
-@pytest.mark.parametrize("extra, match", [
-    ("colour: blue\n", r"unknown parameter\(s\) colour; allowed: borough"),
-    ("small_number_threshold: ten\n", r"'small_number_threshold' must be a whole number, got 'ten'"),
-    ("small_number_threshold: true\n", r"'small_number_threshold' must be a whole number"),
-    ("covid_start: March\n", r"covid_start must be a month 'YYYY-MM'"),
-])
+@pytest.mark.parametrize(
+    "extra, match",
+    [
+        ("colour: blue\n", r"unknown parameter\(s\) colour; allowed: borough"),
+        ("small_number_threshold: ten\n", r"'small_number_threshold' must be a whole number, got 'ten'"),
+        ("small_number_threshold: true\n", r"'small_number_threshold' must be a whole number"),
+        ("covid_start: March\n", r"covid_start must be a month 'YYYY-MM'"),
+    ],
+)
 def test_bad_keys_and_types_are_named(tmp_path, extra, match):
     with pytest.raises(ParamsError, match=match) as err:
         load_params(_params(tmp_path, BASE + extra))
@@ -75,12 +79,16 @@ def test_unknown_borough_lists_valid_names(tmp_path):
 
 def test_period_outside_data_states_the_data_range(tmp_path):
     params = load_params(_params(tmp_path, BASE.replace('["2018/19", "2019/20"]', '["2019/20", "2024/25"]')))
-    with pytest.raises(ParamsError, match=r"financial year 2024/25 .* outside the data: MPS recorded crime covers 2010-04 to 2024-01"):
+    with pytest.raises(
+        ParamsError, match=r"financial year 2024/25 .* outside the data: MPS recorded crime covers 2010-04 to 2024-01"
+    ):
         check_against_data(params, MONTHS, "MPS recorded crime", BOROUGHS)
 
 
 def test_year_before_the_headline_must_be_in_the_data(tmp_path):
-    text = BASE.replace('headline_year: "2019/20"', 'headline_year: "2010/11"').replace('["2018/19", "2019/20"]', '["2010/11"]')
+    text = BASE.replace('headline_year: "2019/20"', 'headline_year: "2010/11"').replace(
+        '["2018/19", "2019/20"]', '["2010/11"]'
+    )
     params = load_params(_params(tmp_path, text))
     with pytest.raises(ParamsError, match=r"financial year 2009/10 .* outside the data"):
         check_against_data(params, MONTHS, "MPS recorded crime", BOROUGHS)

@@ -1,5 +1,6 @@
 import pandas as pd
 import pytest
+
 from csp_evidence.core.periods import (
     covid_period,
     financial_year,
@@ -10,10 +11,16 @@ from csp_evidence.core.periods import (
 )
 
 
-@pytest.mark.parametrize("month, label", [
-    ("2019-04-01", "2019/20"), ("2020-03-01", "2019/20"), ("2020-01-15", "2019/20"),
-    ("1999-04-01", "1999/00"), ("2009-12-01", "2009/10"),
-])
+@pytest.mark.parametrize(
+    "month, label",
+    [
+        ("2019-04-01", "2019/20"),
+        ("2020-03-01", "2019/20"),
+        ("2020-01-15", "2019/20"),
+        ("1999-04-01", "1999/00"),
+        ("2009-12-01", "2009/10"),
+    ],
+)
 def test_financial_year_runs_april_to_march(month, label):
     assert financial_year(month) == label
 

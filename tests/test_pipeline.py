@@ -7,8 +7,9 @@ from pathlib import Path
 import nbformat
 import pytest
 from conftest import ROOT
-from csp_evidence.build.pipeline import RunError, _publish, run
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from csp_evidence.build.pipeline import RunError, _publish, run
 
 pytestmark = pytest.mark.realdata
 
@@ -87,8 +88,11 @@ def test_a_second_run_on_the_same_output_refuses(project):
 
 def test_unchanged_inputs_reuse_outputs_and_changes_re_execute(project):
     nb = project / "notebooks" / "00_ok.ipynb"
-    _notebook(nb, "import pathlib\npathlib.Path(output_dir, 'tables').mkdir(exist_ok=True)\n"
-                  "pathlib.Path(output_dir, 'tables', '00-x.csv').write_text(borough)")
+    _notebook(
+        nb,
+        "import pathlib\npathlib.Path(output_dir, 'tables').mkdir(exist_ok=True)\n"
+        "pathlib.Path(output_dir, 'tables', '00-x.csv').write_text(borough)",
+    )
     params = project / "params" / "th.yml"
     first = run(params)
     assert first.notebooks == ["00_ok"] and first.reused == []
@@ -107,8 +111,11 @@ def test_unchanged_inputs_reuse_outputs_and_changes_re_execute(project):
 def test_an_output_edited_since_its_run_is_rebuilt_not_reused(project):
     # e.g. a published table opened and saved in a spreadsheet: the next run must not carry it as the notebook's
     nb = project / "notebooks" / "00_ok.ipynb"
-    _notebook(nb, "import pathlib\npathlib.Path(output_dir, 'tables').mkdir(exist_ok=True)\n"
-                  "pathlib.Path(output_dir, 'tables', '00-x.csv').write_text(borough)")
+    _notebook(
+        nb,
+        "import pathlib\npathlib.Path(output_dir, 'tables').mkdir(exist_ok=True)\n"
+        "pathlib.Path(output_dir, 'tables', '00-x.csv').write_text(borough)",
+    )
     params = project / "params" / "th.yml"
     run(params)
     table = project / "outputs" / "th" / "tables" / "00-x.csv"
@@ -119,9 +126,12 @@ def test_an_output_edited_since_its_run_is_rebuilt_not_reused(project):
 
 
 def test_a_kept_failed_run_shares_no_file_with_the_published_pack(project):
-    _notebook(project / "notebooks" / "00_ok.ipynb", "import pathlib\n"
-              "pathlib.Path(output_dir, 'tables').mkdir(exist_ok=True)\n"
-              "pathlib.Path(output_dir, 'tables', '00-x.csv').write_text(borough)")
+    _notebook(
+        project / "notebooks" / "00_ok.ipynb",
+        "import pathlib\n"
+        "pathlib.Path(output_dir, 'tables').mkdir(exist_ok=True)\n"
+        "pathlib.Path(output_dir, 'tables', '00-x.csv').write_text(borough)",
+    )
     run(project / "params" / "th.yml")
     _notebook(project / "notebooks" / "01_bad.ipynb", "raise ValueError('planted failure')")
     with pytest.raises(RunError):
@@ -248,8 +258,12 @@ def test_corrupt_source_stops_the_run_and_keeps_the_pack(tmp_path, monkeypatch, 
     from csp_evidence.data import datasets
     from csp_evidence.data.fetch import FetchError
 
-    for cached in (datasets.recorded_crime, datasets.borough_lookup, datasets.population,
-                   datasets.recorded_crime_extract_2020):
+    for cached in (
+        datasets.recorded_crime,
+        datasets.borough_lookup,
+        datasets.population,
+        datasets.recorded_crime_extract_2020,
+    ):
         cached.cache_clear()
     run(tmp_path / "params" / "th.yml")
     published = tmp_path / "outputs" / "th" / "notebooks" / "00_ok.ipynb"
@@ -263,8 +277,12 @@ def test_corrupt_source_stops_the_run_and_keeps_the_pack(tmp_path, monkeypatch, 
             run(tmp_path / "params" / "th.yml", force=True)
         assert published.read_bytes() == before
     finally:
-        for cached in (datasets.recorded_crime, datasets.borough_lookup, datasets.population,
-                       datasets.recorded_crime_extract_2020):
+        for cached in (
+            datasets.recorded_crime,
+            datasets.borough_lookup,
+            datasets.population,
+            datasets.recorded_crime_extract_2020,
+        ):
             cached.cache_clear()
 
 
@@ -286,8 +304,11 @@ def test_partial_run_then_full_run_re_executes_a_changed_notebook(project):
 def test_partial_run_re_executes_an_unselected_notebook_whose_output_was_edited(project):
     # `--notebook 01_b` must not publish a pack without 00_a because one of 00_a's tables was edited
     a, b = project / "notebooks" / "00_a.ipynb", project / "notebooks" / "01_b.ipynb"
-    _notebook(a, "import pathlib\npathlib.Path(output_dir, 'tables').mkdir(exist_ok=True)\n"
-                 "pathlib.Path(output_dir, 'tables', '00-x.csv').write_text(borough)")
+    _notebook(
+        a,
+        "import pathlib\npathlib.Path(output_dir, 'tables').mkdir(exist_ok=True)\n"
+        "pathlib.Path(output_dir, 'tables', '00-x.csv').write_text(borough)",
+    )
     _notebook(b, "print('B')")
     params = project / "params" / "th.yml"
     run(params)
@@ -329,11 +350,13 @@ def test_a_manifest_without_digests_is_still_reused(project):
 def test_a_site_is_kept_only_while_it_shows_the_published_outputs(project, monkeypatch):
     from csp_evidence.build import pipeline
     from csp_evidence.build.pipeline import render_published
-    from csp_evidence.website import render
 
-    _notebook(project / "notebooks" / "00_a.ipynb", "import pathlib\n"
-              "pathlib.Path(output_dir, 'tables').mkdir(exist_ok=True)\n"
-              "pathlib.Path(output_dir, 'tables', '00-x.csv').write_text(borough)")
+    _notebook(
+        project / "notebooks" / "00_a.ipynb",
+        "import pathlib\n"
+        "pathlib.Path(output_dir, 'tables').mkdir(exist_ok=True)\n"
+        "pathlib.Path(output_dir, 'tables', '00-x.csv').write_text(borough)",
+    )
     params = project / "params" / "th.yml"
     run(params, render_site=True, engine="smalldocs")
     table, site = project / "outputs" / "th" / "tables" / "00-x.csv", project / "outputs" / "th" / "site"
@@ -377,8 +400,11 @@ def test_a_publish_that_cannot_put_either_run_in_place_keeps_both_and_says_where
         return rename(self, to)
 
     monkeypatch.setattr(Path, "rename", only_first_rename)
-    with pytest.raises(RunError, match=r"could not publish .*th: the new run is in .*\.staging-th and the previous "
-                                       r"pack in .*\.old-th-\.staging-th"):
+    with pytest.raises(
+        RunError,
+        match=r"could not publish .*th: the new run is in .*\.staging-th and the previous "
+        r"pack in .*\.old-th-\.staging-th",
+    ):
         _publish(stage, target)
     assert stage.is_dir() and (tmp_path / ".old-th-.staging-th").is_dir()
 
@@ -391,11 +417,28 @@ def test_ctrl_c_stops_running_notebooks_at_once_and_starts_no_more(project):
     import time
 
     for i in range(4):
-        _notebook(project / "notebooks" / f"0{i}_slow.ipynb", f"open('started-{i}', 'w').close()",
-                  "import time; time.sleep(60)")
+        _notebook(
+            project / "notebooks" / f"0{i}_slow.ipynb",
+            f"open('started-{i}', 'w').close()",
+            "import time; time.sleep(60)",
+        )
     env = os.environ | {"CSP_PROJECT_DIR": str(project), "CSP_OUTPUTS_DIR": str(project / "outputs")}
-    proc = subprocess.Popen([sys.executable, "-m", "csp_evidence.cli", "run", "--params", str(project / "params" / "th.yml"),
-                             "--jobs", "2"], env=env, cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "csp_evidence.cli",
+            "run",
+            "--params",
+            str(project / "params" / "th.yml"),
+            "--jobs",
+            "2",
+        ],
+        env=env,
+        cwd=project,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 60
     while len(list((project / "notebooks").glob("started-*"))) < 2 and time.time() < deadline and proc.poll() is None:
         time.sleep(0.2)
@@ -412,6 +455,10 @@ def test_ctrl_c_stops_running_notebooks_at_once_and_starts_no_more(project):
     assert not (project / "outputs" / "th").exists()
     assert not list((project / "outputs").glob(".staging-*"))
     kernels = subprocess.run(["pgrep", "-f", "ipykernel_launcher"], capture_output=True, text=True).stdout.split()
-    children = [pid for pid in kernels if os.path.exists(f"/proc/{pid}")
-                and str(project) in open(f"/proc/{pid}/environ", "rb").read().decode(errors="ignore")]
+    children = [
+        pid
+        for pid in kernels
+        if os.path.exists(f"/proc/{pid}")
+        and str(project) in open(f"/proc/{pid}/environ", "rb").read().decode(errors="ignore")
+    ]
     assert children == []

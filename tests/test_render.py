@@ -5,6 +5,7 @@ import re
 import nbformat
 import pytest
 import yaml
+
 from csp_evidence.website.render import RenderError, index_page, render
 
 HOSTILE = "<img src=x onerror=alert(1)> & Co"

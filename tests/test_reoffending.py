@@ -8,12 +8,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hand_stats import wilson_by_hand, ztest_by_hand  # noqa: E402
+
 from csp_evidence.chapters import reoffending as r
 from csp_evidence.data.readers.moj import read_proven_reoffending
 from csp_evidence.data.sources import source
-from hand_stats import wilson_by_hand, ztest_by_hand  # noqa: E402
 
 FIXTURE = Path(__file__).parent / "fixtures" / "moj" / "PRSQ_Geographic_data_fixture.csv"
+
 
 @pytest.fixture(scope="module")
 def tidy() -> pd.DataFrame:
@@ -74,7 +76,10 @@ def test_reoffending_findings_by_hand(tidy):
     # juvenile 26/100 against 40/100: -14 points, pooled z-test p = 0.035, beyond chance
     p = ztest_by_hand(26, 100, 40, 100)
     assert p < 0.05
-    assert f"14.0 points lower than the Apr 2018 to Mar 2019 cohort (40.0%), a change beyond what chance alone would produce (p = {p:.3f})" in text
+    assert (
+        f"14.0 points lower than the Apr 2018 to Mar 2019 cohort (40.0%), a change beyond what chance alone would produce (p = {p:.3f})"
+        in text
+    )
     assert "1.0 points higher" in text and "a change within what chance" in text  # adults 25% -> 26%
 
 
@@ -106,14 +111,21 @@ def _planted_crime(borough: str) -> pd.DataFrame:
 @pytest.mark.realdata
 def test_trend_table_recovers_a_planted_trend(fetched):
     crime = _planted_crime("Tower Hamlets")
-    t = r.trend_table(crime, "Tower Hamlets", {"Drug offences": ("Drug Offences",), "Theft": ("Theft",)}).set_index("group")
+    t = r.trend_table(crime, "Tower Hamlets", {"Drug offences": ("Drug Offences",), "Theft": ("Theft",)}).set_index(
+        "group"
+    )
     drugs = t.loc["Drug offences"]
     assert drugs["direction"] == "rising" and drugs["ci_low"] < 2 < drugs["ci_high"]
     assert t.loc["Theft", "direction"] == "no clear change"
-    assert "was rising by about" in r.trend_sentence(drugs.rename(None).to_dict() | {"group": "Drug offences"}, "Tower Hamlets")
+    assert "was rising by about" in r.trend_sentence(
+        drugs.rename(None).to_dict() | {"group": "Drug offences"}, "Tower Hamlets"
+    )
     assert r.trend_title(drugs.rename(None).to_dict() | {"group": "Drug offences"}, "Tower Hamlets") == (
-        "Drug offences in Tower Hamlets have been rising over the last 24 months")
-    assert r.trend_title(t.loc["Theft"].to_dict() | {"group": "Theft"}, "X").endswith("shows no clear trend over the last 24 months")
+        "Drug offences in Tower Hamlets have been rising over the last 24 months"
+    )
+    assert r.trend_title(t.loc["Theft"].to_dict() | {"group": "Theft"}, "X").endswith(
+        "shows no clear trend over the last 24 months"
+    )
     monthly = r.driver_monthly(crime, "Tower Hamlets", ("Drug Offences",), "Drug offences", start="2020-01-01")
     assert list(monthly.columns) == ["Drug offences", "Trend (seasonal decomposition)"]
     assert monthly.index[0] == pd.Timestamp("2020-01-01")

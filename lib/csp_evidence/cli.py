@@ -24,8 +24,14 @@ DEFAULT_PARAMS = "params/tower-hamlets.yml"
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}", markup=False), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                    TimeElapsedColumn(), console=console, transient=False)
+    return Progress(
+        TextColumn("{task.description}", markup=False),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
@@ -45,11 +51,18 @@ def _run(args: argparse.Namespace, render_site: bool) -> int:
     total = len(notebook_paths(names))
     with _progress() as progress:
         task = progress.add_task(f"Running notebooks for {args.params}", total=total)
-        result = run(args.params, names, render_site=render_site, engine=args.engine, jobs=args.jobs,
-                     force=args.force,
-                     on_notebook_done=lambda name, how: progress.update(task, advance=1, description=f"{how}: {name}"))
-    console.print(f"Executed {len(result.notebooks)} notebook(s), reused {len(result.reused)} unchanged, "
-                  f"into {result.run_dir}")
+        result = run(
+            args.params,
+            names,
+            render_site=render_site,
+            engine=args.engine,
+            jobs=args.jobs,
+            force=args.force,
+            on_notebook_done=lambda name, how: progress.update(task, advance=1, description=f"{how}: {name}"),
+        )
+    console.print(
+        f"Executed {len(result.notebooks)} notebook(s), reused {len(result.reused)} unchanged, into {result.run_dir}"
+    )
     if result.site:
         console.print(f"Site: {result.site / 'index.html'}")
     return 0
@@ -78,16 +91,29 @@ def _pack_many(args: argparse.Namespace) -> int:
         task = progress.add_task(f"Building {len(params_list)} pack(s)", total=len(params_list))
 
         def done(outcome):
-            how = f"{len(outcome.executed)} run, {len(outcome.reused)} reused" if outcome.status == "built" else "FAILED"
+            how = (
+                f"{len(outcome.executed)} run, {len(outcome.reused)} reused" if outcome.status == "built" else "FAILED"
+            )
             progress.update(task, advance=1, description=f"{outcome.borough}: {how}")
 
-        result = build_many(params_list, jobs=args.jobs, engine=args.engine, force=args.force,
-                            scheduler=args.scheduler, dask_address=args.dask_address, on_done=done)
+        result = build_many(
+            params_list,
+            jobs=args.jobs,
+            engine=args.engine,
+            force=args.force,
+            scheduler=args.scheduler,
+            dask_address=args.dask_address,
+            on_done=done,
+        )
     built = len(result.outcomes) - len(result.failed)
     console.print(f"Built {built} of {len(result.outcomes)} pack(s); London index: {result.index}")
     for failure in result.failed:
-        console.print(f"[red]failed[/] {escape(failure.borough)}: {escape(str(failure.error))}", markup=True,
-                      soft_wrap=True, highlight=False)
+        console.print(
+            f"[red]failed[/] {escape(failure.borough)}: {escape(str(failure.error))}",
+            markup=True,
+            soft_wrap=True,
+            highlight=False,
+        )
     return 1 if result.failed else 0
 
 
@@ -97,17 +123,27 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def with_fetch(p):
-        p.add_argument("--mirror", help="folder laid out like data/raw/ to copy sources from (default: $CSP_DATA_MIRROR)")
+        p.add_argument(
+            "--mirror", help="folder laid out like data/raw/ to copy sources from (default: $CSP_DATA_MIRROR)"
+        )
         p.add_argument("--update", action="store_true", help="accept new upstream bytes and rewrite data/sources.lock")
 
     def with_run(p):
         p.add_argument("--params", default=DEFAULT_PARAMS, help=f"params YAML file (default {DEFAULT_PARAMS})")
         p.add_argument("--notebook", action="append", help="run only this notebook (repeatable), e.g. 00_overview")
-        p.add_argument("--jobs", type=int, default=2,
-                       help="notebooks executed at once; with --all-boroughs, boroughs built at once (default 2)")
+        p.add_argument(
+            "--jobs",
+            type=int,
+            default=2,
+            help="notebooks executed at once; with --all-boroughs, boroughs built at once (default 2)",
+        )
         p.add_argument("--force", action="store_true", help="execute every notebook even if its inputs are unchanged")
-        p.add_argument("--engine", choices=["auto", "quarto", "smalldocs"], default="auto",
-                       help="site renderer: Quarto if on PATH, else smalldocs (default auto)")
+        p.add_argument(
+            "--engine",
+            choices=["auto", "quarto", "smalldocs"],
+            default="auto",
+            help="site renderer: Quarto if on PATH, else smalldocs (default auto)",
+        )
 
     p = sub.add_parser("fetch", help="bring the locked source files into data/raw/")
     with_fetch(p)
@@ -122,10 +158,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("pack", help="fetch + run + render")
     with_fetch(p)
     with_run(p)
-    p.add_argument("--all-boroughs", action="store_true",
-                   help="build a pack for each of the 32 boroughs from the params file, plus outputs/london/index.html")
-    p.add_argument("--scheduler", choices=["processes", "dask"], default="processes",
-                   help="run boroughs in a local process pool (default) or on Dask (dask.distributed)")
+    p.add_argument(
+        "--all-boroughs",
+        action="store_true",
+        help="build a pack for each of the 32 boroughs from the params file, plus outputs/london/index.html",
+    )
+    p.add_argument(
+        "--scheduler",
+        choices=["processes", "dask"],
+        default="processes",
+        help="run boroughs in a local process pool (default) or on Dask (dask.distributed)",
+    )
     p.add_argument("--dask-address", help="address of an existing Dask scheduler (default: start a local cluster)")
     p.set_defaults(func=cmd_pack)
     return parser
@@ -137,12 +180,15 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except (FetchError, ParamsError, RunError, SourceFormatError, RenderError, LockFileError) as exc:
         # the message may quote notebook code or data ('df[cols]'): printed as written, never as markup
-        console.print(f"[bold red]csp {args.command} failed:[/] {escape(str(exc))}", markup=True, highlight=False,
-                      soft_wrap=True)
+        console.print(
+            f"[bold red]csp {args.command} failed:[/] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True
+        )
         return 1
     except KeyboardInterrupt:
-        console.print("Interrupted: no pack was half-written. Each pack is either its new version, published whole, "
-                      "or its last good version, unchanged.")
+        console.print(
+            "Interrupted: no pack was half-written. Each pack is either its new version, published whole, "
+            "or its last good version, unchanged."
+        )
         return 130
 
 

@@ -3,6 +3,7 @@
 import pandas as pd
 import pytest
 from conftest import ROOT
+
 from csp_evidence.data import datasets
 
 

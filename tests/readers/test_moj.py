@@ -15,8 +15,16 @@ FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "moj" / "PRSQ_Ge
 HEADER = "Geography,Category,Adult / Juvenile,Cohort,offenders,reoffenders,reoffences"
 
 TIDY_COLUMNS = [
-    "geography", "category", "age_group", "cohort", "cohort_start", "cohort_end", "cohort_months",
-    "offenders", "reoffenders", "reoffences",
+    "geography",
+    "category",
+    "age_group",
+    "cohort",
+    "cohort_start",
+    "cohort_end",
+    "cohort_months",
+    "offenders",
+    "reoffenders",
+    "reoffences",
 ]
 
 
@@ -48,8 +56,11 @@ def test_read_tidy_shape_and_types():
     assert set(tidy["age_group"]) == {"Adult", "Juvenile"}
     for col in ("offenders", "reoffenders", "reoffences", "cohort_months"):
         assert tidy[col].dtype == "int64"
-    row = tidy[(tidy["geography"] == "Hackney") & (tidy["cohort"] == "Apr 2019 to Mar 2020")
-               & (tidy["age_group"] == "Juvenile")].iloc[0]
+    row = tidy[
+        (tidy["geography"] == "Hackney")
+        & (tidy["cohort"] == "Apr 2019 to Mar 2020")
+        & (tidy["age_group"] == "Juvenile")
+    ].iloc[0]
     assert (row["offenders"], row["reoffenders"], row["reoffences"]) == (100, 26, 90)
     assert row["cohort_start"] == pd.Timestamp("2019-04-01")
     assert row["cohort_end"] == pd.Timestamp("2020-03-31")
@@ -115,9 +126,22 @@ def test_rates_juvenile_26_of_100():
 def test_rates_output_columns():
     rates = reoffending_rates(read_proven_reoffending(FIXTURE), "Hackney", "Adult")
     assert list(rates.columns) == [
-        "geography", "category", "age_group", "cohort", "cohort_start", "cohort_end", "cohort_months",
-        "offenders", "reoffenders", "rate", "ci_low", "ci_high", "previous_cohort", "previous_rate",
-        "change_pp", "p_value",
+        "geography",
+        "category",
+        "age_group",
+        "cohort",
+        "cohort_start",
+        "cohort_end",
+        "cohort_months",
+        "offenders",
+        "reoffenders",
+        "rate",
+        "ci_low",
+        "ci_high",
+        "previous_cohort",
+        "previous_rate",
+        "change_pp",
+        "p_value",
     ]
 
 
@@ -173,7 +197,9 @@ def test_bad_age_group_and_cohort(tmp_path):
 
 def test_missing_column(tmp_path):
     path = tmp_path / "x.csv"
-    path.write_text("Geography,Category,Adult / Juvenile,Cohort,offenders,reoffenders\nA,B,Adult,Apr 2018 to Mar 2019,1,0\n")
+    path.write_text(
+        "Geography,Category,Adult / Juvenile,Cohort,offenders,reoffenders\nA,B,Adult,Apr 2018 to Mar 2019,1,0\n"
+    )
     with pytest.raises(MojFormatError) as exc:
         read_proven_reoffending(path)
     assert str(path) in str(exc.value) and "reoffences" in str(exc.value)

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
 from csp_evidence.data.readers.mopac import (
     BOROUGHS,
     MEASURES,
@@ -40,9 +41,7 @@ def _synthetic(tmp_path: Path, edit=None) -> Path:
     if edit:
         rows = edit(rows)
     path = tmp_path / "pas.csv"
-    text = HEADER + "\n" + "\n".join(
-        ",".join(f'"{c}"' if "," in c else c for c in r) for r in rows
-    )
+    text = HEADER + "\n" + "\n".join(",".join(f'"{c}"' if "," in c else c for c in r) for r in rows)
     path.write_text(text)  # no final newline, as in the real file
     return path
 
@@ -116,13 +115,17 @@ def test_not_a_quarter_end(tmp_path):
 
 def test_missing_borough(tmp_path):
     with pytest.raises(PasFormatError, match=r"30/09/2020 'Trust MPS' has 31 boroughs.*Hackney"):
-        read_pas(_synthetic(tmp_path, lambda rows: [r for r in rows if not (r[2] == "Hackney" and r[3] == "Trust MPS")]))
+        read_pas(
+            _synthetic(tmp_path, lambda rows: [r for r in rows if not (r[2] == "Hackney" and r[3] == "Trust MPS")])
+        )
 
 
 def _with_quarters(quarters: dict[str, list[str]]):
     """An edit giving each measure the listed quarter ends (d/m/yyyy), all 32 boroughs in each."""
+
     def edit(rows):
         return [[date, *r[1:]] for r in rows for date in quarters.get(r[3], [])]
+
     return edit
 
 
@@ -130,12 +133,17 @@ def test_missing_quarter(tmp_path):
     # A quarter missing from the middle of a measure's series would make "the latest twelve months against the
     # year before" compare against nothing; a measure may start later than another, though.
     gap = _with_quarters({"Trust MPS": ["30/9/2020", "31/3/2021"], "Relied on to be there": ["30/9/2020"]})
-    with pytest.raises(PasFormatError, match=r"'Trust MPS' has no rows for the quarter\(s\) ending 31/12/2020 "
-                                             r"between 30/09/2020 and 31/03/2021 \(column 'Date'\)"):
+    with pytest.raises(
+        PasFormatError,
+        match=r"'Trust MPS' has no rows for the quarter\(s\) ending 31/12/2020 "
+        r"between 30/09/2020 and 31/03/2021 \(column 'Date'\)",
+    ):
         read_pas(_synthetic(tmp_path, gap))
     later = _with_quarters({"Trust MPS": ["31/12/2020"], "Relied on to be there": ["30/9/2020", "31/12/2020"]})
     assert read_pas(_synthetic(tmp_path, later)).groupby("measure")["quarter_end"].nunique().to_dict() == {
-        "Relied on to be there": 2, "Trust MPS": 1}
+        "Relied on to be there": 2,
+        "Trust MPS": 1,
+    }
 
 
 def test_duplicate_after_normalising(tmp_path):
@@ -160,7 +168,7 @@ def test_decimal_point_rejected(tmp_path):
 
 def test_missing_column(tmp_path):
     path = tmp_path / "x.csv"
-    path.write_text("Date,Survey,Borough,Measure,Proportion\n30/9/2020,PAS,Barnet,Trust MPS,\"0,5\"\n")
+    path.write_text('Date,Survey,Borough,Measure,Proportion\n30/9/2020,PAS,Barnet,Trust MPS,"0,5"\n')
     with pytest.raises(PasFormatError) as exc:
         read_pas(path)
     assert str(path) in str(exc.value) and "MPS" in str(exc.value)
@@ -220,9 +228,7 @@ def test_real_structure(pas):
 def test_real_every_value_matches_csv_module(pas):
     header, *rows = _csv_rows()
     assert header[:6] == ["Date", "Survey", "Borough", "Measure", "Proportion", "MPS"]
-    expected = {
-        _key(r[0], r[2], r[3]): (float(r[4].replace(",", ".")), float(r[5].replace(",", "."))) for r in rows
-    }
+    expected = {_key(r[0], r[2], r[3]): (float(r[4].replace(",", ".")), float(r[5].replace(",", "."))) for r in rows}
     got = {
         (q, b, m): (p, london)
         for q, b, m, p, london in pas[["quarter_end", "borough", "measure", "proportion", "london"]].itertuples(
@@ -240,8 +246,11 @@ def test_real_stray_trailing_cells_are_ignored(pas):
     header, *rows = _csv_rows()
     stray = [r for r in rows if any(c for c in r[6:])]
     assert len(stray) == 1 and stray[0][:4] == ["31/12/2022", "PAS", "Barking and Dagenham", "Trust MPS"]
-    row = pas[(pas["quarter_end"] == pd.Timestamp("2022-12-31")) & (pas["borough"] == "Barking and Dagenham")
-              & (pas["measure"] == "Trust MPS")]
+    row = pas[
+        (pas["quarter_end"] == pd.Timestamp("2022-12-31"))
+        & (pas["borough"] == "Barking and Dagenham")
+        & (pas["measure"] == "Trust MPS")
+    ]
     assert row["proportion"].tolist() == [float(stray[0][4].replace(",", "."))]
 
 
@@ -250,9 +259,7 @@ def test_real_stray_trailing_cells_are_ignored(pas):
 def test_real_tower_hamlets_relied_on(pas):
     header, *rows = _csv_rows()
     by_csv = {
-        r[0]: float(r[4].replace(",", "."))
-        for r in rows
-        if r[2] == "Tower Hamlets" and r[3] == "Relied on to be there"
+        r[0]: float(r[4].replace(",", ".")) for r in rows if r[2] == "Tower Hamlets" and r[3] == "Relied on to be there"
     }
     series = pas_measure(pas, "Tower Hamlets", "Relied on to be there").set_index("quarter_end")
     assert len(series) == 37

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from csp_evidence.data.readers.errors import SourceFormatError
 from csp_evidence.data.readers.mps import (
     AIRPORTS,
@@ -35,7 +36,9 @@ def test_real_series_is_continuous_and_tidy(crime):
 def test_real_totals_match_an_independent_read(crime, fetched):
     months = [f"2019{m:02d}" for m in range(4, 13)] + [f"2020{m:02d}" for m in range(1, 4)]
     expected = _independent_fy_total(fetched / HIST, "Tower Hamlets", months)
-    got = crime[(crime["borough"] == "Tower Hamlets") & crime["month"].between("2019-04-01", "2020-03-01")]["count"].sum()
+    got = crime[(crime["borough"] == "Tower Hamlets") & crime["month"].between("2019-04-01", "2020-03-01")][
+        "count"
+    ].sum()
     assert got == expected
     months_recent = [f"2022{m:02d}" for m in range(4, 13)] + [f"2023{m:02d}" for m in range(1, 4)]
     expected = _independent_fy_total(fetched / RECENT, "Hackney", months_recent)
@@ -64,17 +67,25 @@ def test_small_file_reads_to_long_table(tmp_path):
     assert set(tidy["minor_category"]) == {"Domestic Burglary", "Theft from, a person"}
 
 
-@pytest.mark.parametrize("lines, match", [
-    ([HEADER.replace("LookUp_BoroughName", "BoroughName"), *GOOD], r"LookUp_BoroughName.*missing"),
-    ([HEADER, "Burglary,Domestic Burglary,Hackney,10,-1,12"], r"line 2, column '201905'.*non-negative"),
-    ([HEADER, "Burglary,Domestic Burglary,Hackney,10,ten,12"], r"line 2, column '201905'.*'ten'"),
-    ([HEADER, *GOOD, GOOD[0]], r"line 4: duplicated row: same categories and borough as line 2"),
-    (["MajorText,MinorText,LookUp_BoroughName,201904,201906", "Burglary,Domestic Burglary,Hackney,1,2"],
-     r"month\(s\) missing from the columns: 201905"),
-    ([HEADER, "Burglary,Domestic Burglary,Gotham,1,2,3"], r"line 2, column 'LookUp_BoroughName': unknown borough 'Gotham'"),
-    ([HEADER, "Burglary,Domestic Burglary,Hackney,1,2"], r"line 2, column '201906'"),  # truncated last line
-    ([HEADER], "no data rows"),
-])
+@pytest.mark.parametrize(
+    "lines, match",
+    [
+        ([HEADER.replace("LookUp_BoroughName", "BoroughName"), *GOOD], r"LookUp_BoroughName.*missing"),
+        ([HEADER, "Burglary,Domestic Burglary,Hackney,10,-1,12"], r"line 2, column '201905'.*non-negative"),
+        ([HEADER, "Burglary,Domestic Burglary,Hackney,10,ten,12"], r"line 2, column '201905'.*'ten'"),
+        ([HEADER, *GOOD, GOOD[0]], r"line 4: duplicated row: same categories and borough as line 2"),
+        (
+            ["MajorText,MinorText,LookUp_BoroughName,201904,201906", "Burglary,Domestic Burglary,Hackney,1,2"],
+            r"month\(s\) missing from the columns: 201905",
+        ),
+        (
+            [HEADER, "Burglary,Domestic Burglary,Gotham,1,2,3"],
+            r"line 2, column 'LookUp_BoroughName': unknown borough 'Gotham'",
+        ),
+        ([HEADER, "Burglary,Domestic Burglary,Hackney,1,2"], r"line 2, column '201906'"),  # truncated last line
+        ([HEADER], "no data rows"),
+    ],
+)
 def test_bad_input_names_file_row_and_column(tmp_path, lines, match):
     path = _write(tmp_path, lines)
     with pytest.raises(SourceFormatError, match=match) as err:
@@ -85,9 +96,12 @@ def test_bad_input_names_file_row_and_column(tmp_path, lines, match):
 def test_borough_missing_from_an_extract_is_named(tmp_path):
     # A borough left out of one extract must not read as a borough with no crime.
     path = _write(tmp_path, [HEADER, *GOOD])
-    with pytest.raises(SourceFormatError, match=r"column 'LookUp_BoroughName': no rows for borough\(s\) Camden, Sutton"):
-        read_borough_crime([path], known_boroughs=["Camden", "Hackney", "Sutton"],
-                           required_boroughs=["Camden", "Hackney", "Sutton"])
+    with pytest.raises(
+        SourceFormatError, match=r"column 'LookUp_BoroughName': no rows for borough\(s\) Camden, Sutton"
+    ):
+        read_borough_crime(
+            [path], known_boroughs=["Camden", "Hackney", "Sutton"], required_boroughs=["Camden", "Hackney", "Sutton"]
+        )
     assert read_borough_file(path, known_boroughs=["Hackney"], required_boroughs=["Hackney"])["count"].sum() == 51
 
 
@@ -111,8 +125,14 @@ def test_empty_file(tmp_path):
 
 def test_extracts_must_join_without_gap_or_overlap(tmp_path):
     first = _write(tmp_path, [HEADER, *GOOD], "a.csv")
-    overlap = _write(tmp_path, ["MajorText,MinorText,LookUp_BoroughName,201906,201907", "Burglary,Domestic Burglary,Hackney,1,2"], "b.csv")
+    overlap = _write(
+        tmp_path,
+        ["MajorText,MinorText,LookUp_BoroughName,201906,201907", "Burglary,Domestic Burglary,Hackney,1,2"],
+        "b.csv",
+    )
     with pytest.raises(SourceFormatError, match=r"b\.csv.*starts at 2019-06 but a\.csv ends at 2019-06"):
         read_borough_crime([first, overlap])
-    follow = _write(tmp_path, ["MajorText,MinorText,LookUp_BoroughName,201907", "Burglary,Domestic Burglary,Hackney,4"], "c.csv")
+    follow = _write(
+        tmp_path, ["MajorText,MinorText,LookUp_BoroughName,201907", "Burglary,Domestic Burglary,Hackney,4"], "c.csv"
+    )
     assert read_borough_crime([first, follow])["month"].nunique() == 4

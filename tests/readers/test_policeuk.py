@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from csp_evidence.data.readers.policeuk import (
     EXPECTED_COLUMNS,
     PoliceUkFormatError,
@@ -59,10 +60,7 @@ def test_fixture_has_exact_official_layout():
 def test_aggregated_counts_match_planted():
     tidy = read_street_files([APRIL, MAY])
     assert list(tidy.columns) == ["month", "borough", "crime_type", "count"]
-    got = {
-        (m.strftime("%Y-%m-%d"), b, c): n
-        for m, b, c, n in tidy.itertuples(index=False, name=None)
-    }
+    got = {(m.strftime("%Y-%m-%d"), b, c): n for m, b, c, n in tidy.itertuples(index=False, name=None)}
     want = {(m, b, c): n for (m, b), d in PLANTED.items() for c, n in d.items()}
     assert got == want
     assert tidy["count"].sum() == 34  # 35 rows in the files, minus the one with no location

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from csp_evidence.analysis.stats.proportions import two_proportion_test, wilson_interval
 from hand_stats import Z95, wilson_by_hand, ztest_by_hand  # noqa: E402
+
+from csp_evidence.analysis.stats.proportions import two_proportion_test, wilson_interval
 
 
 def test_wilson_26_of_100():
@@ -64,7 +65,13 @@ def test_wilson_n_zero_raises_naming_trials():
 
 @pytest.mark.parametrize(
     "x, n, name",
-    [(-1, 10, "successes"), (11, 10, "successes"), (1, -10, "trials"), (1.5, 10, "successes"), (np.nan, 10, "successes")],
+    [
+        (-1, 10, "successes"),
+        (11, 10, "successes"),
+        (1, -10, "trials"),
+        (1.5, 10, "successes"),
+        (np.nan, 10, "successes"),
+    ],
 )
 def test_wilson_bad_inputs_name_the_argument(x, n, name):
     with pytest.raises(ValueError, match=name):

@@ -2,6 +2,7 @@ import math
 
 import pandas as pd
 import pytest
+
 from csp_evidence.analysis.stats.rates import (
     count_interval,
     rate_per_1000,

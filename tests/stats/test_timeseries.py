@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+
 from csp_evidence.analysis.stats.timeseries import (
     Counterfactual,
     ITSResult,
@@ -30,9 +31,7 @@ COVID_START = pd.Timestamp("2020-03-01")
 FAST_ORDERS = [((0, 0, 0), (0, 1, 1)), ((1, 0, 0), (0, 1, 1))]
 
 
-def monthly_mean(
-    base: float = 200.0, growth: float = 0.002, amplitude: float = 0.15, step: float = 1.0
-) -> np.ndarray:
+def monthly_mean(base: float = 200.0, growth: float = 0.002, amplitude: float = 0.15, step: float = 1.0) -> np.ndarray:
     """Expected counts: log-linear trend (growth per month), sinusoidal seasonality, multiplicative step at 2020-03."""
     t = np.arange(len(MONTHS))
     seasonal = 1 + amplitude * np.sin(2 * np.pi * MONTHS.month / 12)
@@ -220,8 +219,14 @@ def test_counterfactual_null_coverage_of_first_lockdown_total():
     covered, widths = [], []
     for _ in range(40):
         y = draw(rng, monthly_mean())
-        cf = covid_counterfactual(y, end="2020-06-01", orders=FAST_ORDERS[:1], n_sims=400,
-                                  seed=int(rng.integers(1_000_000)), financial_years=[])
+        cf = covid_counterfactual(
+            y,
+            end="2020-06-01",
+            orders=FAST_ORDERS[:1],
+            n_sims=400,
+            seed=int(rng.integers(1_000_000)),
+            financial_years=[],
+        )
         row = cf.periods.set_index("period").loc["First lockdown"]
         covered.append(row["outside"] == "within")
         widths.append((row["upper"] - row["lower"]) / row["expected"])
@@ -241,8 +246,9 @@ def test_parameter_uncertainty_widens_period_intervals():
 
 
 def test_admissible_parameters_are_stationary_and_invertible():
-    from csp_evidence.analysis.stats.timeseries import _admissible
     from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    from csp_evidence.analysis.stats.timeseries import _admissible
 
     model = SARIMAX(np.zeros(60), order=(1, 0, 1), seasonal_order=(0, 1, 1, 12), trend="c")
     assert model.param_names == ["intercept", "ar.L1", "ma.L1", "ma.S.L12", "sigma2"]
@@ -275,12 +281,15 @@ def test_simulated_paths_have_the_forecast_mean_and_variance_and_match_statsmode
 def test_candidates_fitted_on_the_differenced_series_have_the_full_models_aic():
     # Order selection fits each candidate to the differenced series (faster); its AIC must be the one the
     # full state-space model reaches, or a different order could be chosen.
-    from csp_evidence.analysis.stats.timeseries import DEFAULT_ORDERS, _fit_sarima
     from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    from csp_evidence.analysis.stats.timeseries import DEFAULT_ORDERS, _fit_sarima
 
     y = np.log1p(draw(np.random.default_rng(13), monthly_mean(), alpha=0.005).iloc[:60])
     for order, seasonal in DEFAULT_ORDERS[:4]:
-        full = SARIMAX(y, order=order, seasonal_order=(*seasonal, 12), trend="c", concentrate_scale=True).fit(disp=False)
+        full = SARIMAX(y, order=order, seasonal_order=(*seasonal, 12), trend="c", concentrate_scale=True).fit(
+            disp=False
+        )
         assert _fit_sarima(y, order, seasonal, 12).aic == pytest.approx(full.aic, abs=0.05)
 
 

@@ -25,8 +25,9 @@ def first_pandemic_year(covid_start: str) -> str:
     return financial_year(pd.Timestamp(f"{covid_start}-01") + pd.offsets.MonthBegin(1))
 
 
-def covid_effects(crime: pd.DataFrame, borough: str, measures: Sequence[Measure], covid_start: str,
-                  its_end: str = "2022-02-01") -> tuple[pd.DataFrame, dict[str, ts.Counterfactual]]:
+def covid_effects(
+    crime: pd.DataFrame, borough: str, measures: Sequence[Measure], covid_start: str, its_end: str = "2022-02-01"
+) -> tuple[pd.DataFrame, dict[str, ts.Counterfactual]]:
     """One row per measure: the first pandemic financial year and the first lockdown, observed against expected.
 
     Columns: measure, year, observed, expected, lower, upper, outside ('above'/'below'/'within'), pct_difference,
@@ -42,7 +43,9 @@ def covid_effects(crime: pd.DataFrame, borough: str, measures: Sequence[Measure]
         pre = series[(series.index < start) & (series.index >= start - pd.DateOffset(years=5))]
         row: dict = {"measure": m.name, "year": year}
         if pre.mean() < MIN_MONTHLY_MEAN:
-            rows.append(row | {"note": f"not modelled: fewer than {MIN_MONTHLY_MEAN:.0f} offences a month before the pandemic"})
+            rows.append(
+                row | {"note": f"not modelled: fewer than {MIN_MONTHLY_MEAN:.0f} offences a month before the pandemic"}
+            )
             continue
         cf = ts.covid_counterfactual(series, start=start, financial_years=[year])
         fits[m.name] = cf
@@ -50,23 +53,34 @@ def covid_effects(crime: pd.DataFrame, borough: str, measures: Sequence[Measure]
         fy = periods.loc[f"Financial year {year}"]
         lockdown = periods.loc["First lockdown"] if "First lockdown" in periods.index else None
         its = ts.interrupted_time_series(series, interruption=start, end=its_end)
-        rows.append(row | {
-            "observed": int(fy["observed"]), "expected": float(fy["expected"]),
-            "lower": float(fy["lower"]), "upper": float(fy["upper"]), "outside": fy["outside"],
-            "pct_difference": float(fy["pct_difference"]),
-            "lockdown_observed": None if lockdown is None else int(lockdown["observed"]),
-            "lockdown_expected": None if lockdown is None else float(lockdown["expected"]),
-            "lockdown_outside": None if lockdown is None else lockdown["outside"],
-            "its_level_ratio": its.level_change_ratio, "its_low": its.level_ci[0], "its_high": its.level_ci[1],
-            "model": cf.model.split(",")[0], "note": "",
-        })
+        rows.append(
+            row
+            | {
+                "observed": int(fy["observed"]),
+                "expected": float(fy["expected"]),
+                "lower": float(fy["lower"]),
+                "upper": float(fy["upper"]),
+                "outside": fy["outside"],
+                "pct_difference": float(fy["pct_difference"]),
+                "lockdown_observed": None if lockdown is None else int(lockdown["observed"]),
+                "lockdown_expected": None if lockdown is None else float(lockdown["expected"]),
+                "lockdown_outside": None if lockdown is None else lockdown["outside"],
+                "its_level_ratio": its.level_change_ratio,
+                "its_low": its.level_ci[0],
+                "its_high": its.level_ci[1],
+                "model": cf.model.split(",")[0],
+                "note": "",
+            }
+        )
     return pd.DataFrame(rows), fits
 
 
 def counterfactual_chart_data(cf: ts.Counterfactual, series: pd.Series, since: str = "2017-04-01") -> pd.DataFrame:
     """Observed counts from `since` with the expected counts and their 95% interval over the forecast months."""
     frame = pd.DataFrame({"Observed": series.loc[since:]})
-    frame = frame.join(cf.monthly[["expected", "lower", "upper"]].rename(columns={"expected": "Expected without the pandemic"}))
+    frame = frame.join(
+        cf.monthly[["expected", "lower", "upper"]].rename(columns={"expected": "Expected without the pandemic"})
+    )
     return frame.loc[: cf.monthly.index.max()]
 
 

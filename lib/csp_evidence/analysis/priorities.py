@@ -77,15 +77,23 @@ VIOLENCE = (
     _minor("Other sexual offences", "Other Sexual Offences", safeguarding=True),
     _major("Possession of weapons", "Possession of Weapons"),
     _minor("Knife and blade possession", "Possession of Article with Blade or Point", "Other Knife Offences"),
-    _minor("Firearm offences", "Possession of Firearms Offences", "Possession of Firearm with Intent",
-           "Other Firearm Offences", safeguarding=True),
+    _minor(
+        "Firearm offences",
+        "Possession of Firearms Offences",
+        "Possession of Firearm with Intent",
+        "Other Firearm Offences",
+        safeguarding=True,
+    ),
     _minor("Exploitation of prostitution", "Exploitation of Prostitution", safeguarding=True),
 )
 
 HATE = (
-    _minor("Racially or religiously aggravated public fear, alarm or distress",
-           "Racially or Religiously Aggravated Public Fear, Al"),
+    _minor(
+        "Racially or religiously aggravated public fear, alarm or distress",
+        "Racially or Religiously Aggravated Public Fear, Al",
+    ),
 )
+
 
 def measure_rows(crime: pd.DataFrame, measure: Measure) -> pd.DataFrame:
     """The rows a measure counts (every row for the total)."""

@@ -18,9 +18,7 @@ from csp_evidence.analysis.stats.proportions import two_proportion_test, wilson_
 from csp_evidence.data.readers.moj import AGE_GROUPS
 
 
-def reoffending_rates(
-    tidy: pd.DataFrame, geography: str, age_group: str, category: str | None = None
-) -> pd.DataFrame:
+def reoffending_rates(tidy: pd.DataFrame, geography: str, age_group: str, category: str | None = None) -> pd.DataFrame:
     """Per cohort: rate, Wilson 95% CI, and change (points, two-proportion p) on the previous same-length cohort."""
     if age_group not in AGE_GROUPS:
         raise ValueError(f"age_group must be one of {AGE_GROUPS}; got {age_group!r}")
@@ -33,8 +31,19 @@ def reoffending_rates(
         raise ValueError(
             f"geography {geography!r} has several categories {sorted(sel['category'].unique())}; pass category="
         )
-    out = sel[["geography", "category", "age_group", "cohort", "cohort_start", "cohort_end", "cohort_months",
-               "offenders", "reoffenders"]].copy()
+    out = sel[
+        [
+            "geography",
+            "category",
+            "age_group",
+            "cohort",
+            "cohort_start",
+            "cohort_end",
+            "cohort_months",
+            "offenders",
+            "reoffenders",
+        ]
+    ].copy()
     out = out.sort_values(["cohort_months", "cohort_start"], ascending=[False, True], ignore_index=True)
     has_n = out["offenders"] > 0  # a cohort with no offenders has no rate (NaN), rather than an error
     out["rate"] = np.where(has_n, out["reoffenders"] / out["offenders"].where(has_n, 1), np.nan)
@@ -46,8 +55,12 @@ def reoffending_rates(
 
     # previous cohort = same length, ending the day before this one starts (so the two do not overlap)
     prev = out[["cohort", "cohort_end", "cohort_months", "offenders", "reoffenders", "rate"]].rename(
-        columns={"cohort": "previous_cohort", "offenders": "previous_offenders",
-                 "reoffenders": "previous_reoffenders", "rate": "previous_rate"}
+        columns={
+            "cohort": "previous_cohort",
+            "offenders": "previous_offenders",
+            "reoffenders": "previous_reoffenders",
+            "rate": "previous_rate",
+        }
     )
     prev["cohort_start"] = prev.pop("cohort_end") + pd.Timedelta(days=1)
     out = out.merge(prev, on=["cohort_start", "cohort_months"], how="left", validate="one_to_one")
@@ -57,8 +70,12 @@ def reoffending_rates(
     if has_prev.any():
         p = out[has_prev]
         out.loc[has_prev, "p_value"] = np.asarray(
-            two_proportion_test(p["reoffenders"], p["offenders"], p["previous_reoffenders"].astype("int64"),
-                                p["previous_offenders"].astype("int64")),
+            two_proportion_test(
+                p["reoffenders"],
+                p["offenders"],
+                p["previous_reoffenders"].astype("int64"),
+                p["previous_offenders"].astype("int64"),
+            ),
             dtype=float,
         )
     return out.drop(columns=["previous_offenders", "previous_reoffenders"])

@@ -27,8 +27,9 @@ def london_total(counts_by_borough: pd.Series) -> int:
     return int(counts_by_borough.drop(index=[AIRPORTS], errors="ignore").sum())
 
 
-def monthly_series(crime: pd.DataFrame, borough: str | None, categories: Sequence[str] | None = None,
-                   level: str = "major_category") -> pd.Series:
+def monthly_series(
+    crime: pd.DataFrame, borough: str | None, categories: Sequence[str] | None = None, level: str = "major_category"
+) -> pd.Series:
     """Monthly counts for a borough (or London, the 32 boroughs and the airports, when None) as a month-start series."""
     rows = select(crime, categories, level)
     if borough is not None:
@@ -45,8 +46,13 @@ def _fy_borough_totals(crime: pd.DataFrame, categories, level) -> pd.DataFrame:
     return financial_year_totals(select(crime, categories, level), by=("borough",))
 
 
-def totals_by_year(crime: pd.DataFrame, borough: str, years: Sequence[str],
-                   categories: Sequence[str] | None = None, level: str = "major_category") -> pd.DataFrame:
+def totals_by_year(
+    crime: pd.DataFrame,
+    borough: str,
+    years: Sequence[str],
+    categories: Sequence[str] | None = None,
+    level: str = "major_category",
+) -> pd.DataFrame:
     """A borough's count per financial year with change on the previous year, rank of 32, rate per 1,000 and London's rate.
 
     Columns: financial_year, count, previous, change, pct_change, p_value, significant, z_score, signal, rank,
@@ -67,18 +73,31 @@ def totals_by_year(crime: pd.DataFrame, borough: str, years: Sequence[str],
         low, high = count_interval(count)
         london_count = london_total(year)
         row = {
-            "financial_year": fy, "count": count, "rank": rank, "ranked": ranked,
-            "population": pop_b, "rate": rate_per_1000(count, pop_b),
-            "rate_low": rate_per_1000(low, pop_b), "rate_high": rate_per_1000(high, pop_b),
+            "financial_year": fy,
+            "count": count,
+            "rank": rank,
+            "ranked": ranked,
+            "population": pop_b,
+            "rate": rate_per_1000(count, pop_b),
+            "rate_low": rate_per_1000(low, pop_b),
+            "rate_high": rate_per_1000(high, pop_b),
             "london_rate": rate_per_1000(london_count, int(pop["population"].sum())),
             "population_basis": pop["basis"].iloc[0],
         }
-        prev = totals[(totals["financial_year"] == previous_financial_year(fy)) & (totals["borough"] == borough)]["count"]
+        prev = totals[(totals["financial_year"] == previous_financial_year(fy)) & (totals["borough"] == borough)][
+            "count"
+        ]
         if not prev.empty:
             change = compare_counts(int(prev.iloc[0]), count)
-            row.update(previous=change.previous, change=change.change, pct_change=change.pct_change,
-                       p_value=change.p_value, significant=change.significant,
-                       z_score=change.z_score, signal=change.signal)
+            row.update(
+                previous=change.previous,
+                change=change.change,
+                pct_change=change.pct_change,
+                p_value=change.p_value,
+                significant=change.significant,
+                z_score=change.z_score,
+                signal=change.signal,
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -101,12 +120,19 @@ def _comparison_row(totals: pd.DataFrame, borough: str, year: str, pop_b: int, l
     change = compare_counts(previous, current)
     rank, ranked = rank_of(cur_all.reindex(geo.mps_boroughs(), fill_value=0), borough)
     return {
-        "previous": previous, "count": current, "change": change.change,
-        "pct_change": change.pct_change, "p_value": change.p_value, "significant": change.significant,
-        "z_score": change.z_score, "signal": change.signal,
+        "previous": previous,
+        "count": current,
+        "change": change.change,
+        "pct_change": change.pct_change,
+        "p_value": change.p_value,
+        "significant": change.significant,
+        "z_score": change.z_score,
+        "signal": change.signal,
         "rate": rate_per_1000(current, pop_b),
         "london_rate": rate_per_1000(london_total(cur_all), london_pop),
-        "rank": rank, "rate_rank": rate_rank(cur_all, year, borough), "ranked": ranked,
+        "rank": rank,
+        "rate_rank": rate_rank(cur_all, year, borough),
+        "ranked": ranked,
     }
 
 
@@ -115,8 +141,9 @@ def _populations(borough: str, year: str) -> tuple[int, int]:
     return int(pop.loc[pop["borough"] == borough, "population"].iloc[0]), int(pop["population"].sum())
 
 
-def category_table(crime: pd.DataFrame, borough: str, year: str, level: str = "major_category",
-                   categories: Sequence[str] | None = None) -> pd.DataFrame:
+def category_table(
+    crime: pd.DataFrame, borough: str, year: str, level: str = "major_category", categories: Sequence[str] | None = None
+) -> pd.DataFrame:
     """One row per category: the year's count, change on the previous year with significance, rate and rank.
 
     Columns: category, previous, count, change, pct_change, p_value, significant, z_score, signal, rate,
@@ -150,8 +177,9 @@ def measure_table(crime: pd.DataFrame, borough: str, year: str, measures, thresh
     return pd.DataFrame(out)
 
 
-def london_rates(crime: pd.DataFrame, year: str, categories: Sequence[str] | None = None,
-                 level: str = "major_category") -> pd.DataFrame:
+def london_rates(
+    crime: pd.DataFrame, year: str, categories: Sequence[str] | None = None, level: str = "major_category"
+) -> pd.DataFrame:
     """Count, population and rate per 1,000 for each of the 32 boroughs in a financial year, indexed by borough."""
     totals = _fy_borough_totals(crime, categories, level)
     year_totals = totals[totals["financial_year"] == year].set_index("borough")["count"]
@@ -170,8 +198,13 @@ def first_published(borough: str, year: str) -> dict | None:
     if year_totals.empty:
         return None
     rank, ranked = rank_of(year_totals.reindex(geo.mps_boroughs(), fill_value=0), borough)
-    return {"extract": "July 2020", "source_id": "mps_borough_extract_2020_07",
-            "count": int(year_totals.get(borough, 0)), "rank": rank, "ranked": ranked}
+    return {
+        "extract": "July 2020",
+        "source_id": "mps_borough_extract_2020_07",
+        "count": int(year_totals.get(borough, 0)),
+        "rank": rank,
+        "ranked": ranked,
+    }
 
 
 def monthly_with_trend(series: pd.Series) -> pd.DataFrame:

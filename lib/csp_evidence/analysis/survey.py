@@ -10,14 +10,18 @@ def parse_quarter(value: str | pd.Timestamp, name: str) -> pd.Timestamp:
     """Parse a quarter-end date argument; the error names the argument."""
     ts = pd.Timestamp(value)
     if not ts.is_quarter_end:
-        raise ValueError(f"{name} must be a quarter end (31 March, 30 June, 30 September or 31 December); got {value!r}")
+        raise ValueError(
+            f"{name} must be a quarter end (31 March, 30 June, 30 September or 31 December); got {value!r}"
+        )
     return ts
 
 
 def borough_rows(pas: pd.DataFrame, borough: str) -> pd.DataFrame:
     rows = pas[pas["borough"] == borough]
     if rows.empty:
-        raise ValueError(f"no PAS rows for borough {borough!r}; boroughs present: {', '.join(sorted(pas['borough'].unique()))}")
+        raise ValueError(
+            f"no PAS rows for borough {borough!r}; boroughs present: {', '.join(sorted(pas['borough'].unique()))}"
+        )
     return rows
 
 

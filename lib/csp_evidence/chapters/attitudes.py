@@ -76,8 +76,9 @@ def change_interval(p1: float, p2: float, n1: int, n2: int) -> tuple[float, floa
     return d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
 
 
-def year_on_year(pas: pd.DataFrame, borough: str, quarter: str | pd.Timestamp | None = None,
-                 n: int = EFFECTIVE_SAMPLE) -> pd.DataFrame:
+def year_on_year(
+    pas: pd.DataFrame, borough: str, quarter: str | pd.Timestamp | None = None, n: int = EFFECTIVE_SAMPLE
+) -> pd.DataFrame:
     """Each measure at `quarter` (default: the latest) against four quarters before, with the gap to London.
 
     Columns: measure, quarter_end, value, ci_low, ci_high (Wilson, n assumed), year_before_quarter, year_before,
@@ -104,8 +105,9 @@ def year_on_year(pas: pd.DataFrame, borough: str, quarter: str | pd.Timestamp | 
     for i in out.index[has]:
         lo, hi = change_interval(out.at[i, "value"], out.at[i, "year_before"], n, n)
         out.at[i, "change_low_pp"], out.at[i, "change_high_pp"] = 100 * lo, 100 * hi
-        out.at[i, "p_value"] = two_proportion_test(_successes(out.at[i, "value"], n), n,
-                                                   _successes(out.at[i, "year_before"], n), n)
+        out.at[i, "p_value"] = two_proportion_test(
+            _successes(out.at[i, "value"], n), n, _successes(out.at[i, "year_before"], n), n
+        )
     out["significant"] = out["p_value"] < 0.05
     out["london"] = now["london"].to_numpy()
     out["gap_pp"] = (out["value"] - out["london"]) * 100
@@ -139,10 +141,16 @@ class TargetProgress:
         return d
 
 
-def target_progress(pas: pd.DataFrame, borough: str, measure: str = TARGET_MEASURE,
-                    baseline_quarter: str | pd.Timestamp = PLAN_BASELINE_QUARTER,
-                    end_quarter: str | pd.Timestamp = PLAN_END_QUARTER, uplift: float = PLAN_UPLIFT,
-                    quarter: str | pd.Timestamp | None = None, n: int = EFFECTIVE_SAMPLE) -> TargetProgress:
+def target_progress(
+    pas: pd.DataFrame,
+    borough: str,
+    measure: str = TARGET_MEASURE,
+    baseline_quarter: str | pd.Timestamp = PLAN_BASELINE_QUARTER,
+    end_quarter: str | pd.Timestamp = PLAN_END_QUARTER,
+    uplift: float = PLAN_UPLIFT,
+    quarter: str | pd.Timestamp | None = None,
+    n: int = EFFECTIVE_SAMPLE,
+) -> TargetProgress:
     """Target = the borough's value at `baseline_quarter` + `uplift`; status of the latest (or given) quarter.
 
     Status: 'met' at or above the target; 'on track' at or above the straight line from the baseline (at
@@ -162,23 +170,53 @@ def target_progress(pas: pd.DataFrame, borough: str, measure: str = TARGET_MEASU
     path = baseline + uplift * share
     lo, hi = change_interval(latest, baseline, n, n)
     quarters_apart = (latest_q.year - base_q.year) * 4 + (latest_q.quarter - base_q.quarter)
-    p = (two_proportion_test(_successes(latest, n), n, _successes(baseline, n), n)
-         if quarters_apart >= LAG_QUARTERS else float("nan"))
+    p = (
+        two_proportion_test(_successes(latest, n), n, _successes(baseline, n), n)
+        if quarters_apart >= LAG_QUARTERS
+        else float("nan")
+    )
     eps = 1e-9
-    status = ("met" if latest >= target - eps else "on track" if latest >= path - eps
-              else "below baseline" if latest < baseline - eps else "behind")
-    return TargetProgress(borough, measure, base_q, baseline, target, end_q, latest_q, latest, path,
-                          round(100 * (latest - baseline), 6), 100 * lo, 100 * hi, p, status)
+    status = (
+        "met"
+        if latest >= target - eps
+        else "on track"
+        if latest >= path - eps
+        else "below baseline"
+        if latest < baseline - eps
+        else "behind"
+    )
+    return TargetProgress(
+        borough,
+        measure,
+        base_q,
+        baseline,
+        target,
+        end_q,
+        latest_q,
+        latest,
+        path,
+        round(100 * (latest - baseline), 6),
+        100 * lo,
+        100 * hi,
+        p,
+        status,
+    )
 
 
 def target_series(pas: pd.DataFrame, progress: TargetProgress, n: int = EFFECTIVE_SAMPLE) -> pd.DataFrame:
     """Chart data for the target measure, indexed by quarter_end: borough, London, Wilson interval, target line."""
     rows = measure_trends(pas, progress.borough, (progress.measure,)).set_index("quarter_end")
     low, high = wilson_interval(_successes(rows["borough"], n), np.full(len(rows), n))
-    return pd.DataFrame({
-        progress.borough: rows["borough"], "London (MPS)": rows["london"], "ci_low": low, "ci_high": high,
-        f"Target (baseline + {100 * PLAN_UPLIFT:.0f} points)": progress.target,
-    }, index=rows.index)
+    return pd.DataFrame(
+        {
+            progress.borough: rows["borough"],
+            "London (MPS)": rows["london"],
+            "ci_low": low,
+            "ci_high": high,
+            f"Target (baseline + {100 * PLAN_UPLIFT:.0f} points)": progress.target,
+        },
+        index=rows.index,
+    )
 
 
 def _pct(p: float) -> str:
@@ -202,24 +240,34 @@ def target_title(progress: TargetProgress) -> str:
 def target_sentence(progress: TargetProgress) -> str:
     """Whether the borough is on track to the +5 point target, in words, from the numbers."""
     pr = progress
-    head = (f"In the 12 months to {pr.baseline_quarter:%B %Y}, {_pct(pr.baseline)} of {md(pr.borough)} residents "
-            f"agreed that {MEASURE_WORDING.get(pr.measure, md(pr.measure))}; a rise of {_points(100 * (pr.target - pr.baseline))} "
-            f"sets the target at {_pct(pr.target)} by {pr.end_quarter:%B %Y}. ")
+    head = (
+        f"In the 12 months to {pr.baseline_quarter:%B %Y}, {_pct(pr.baseline)} of {md(pr.borough)} residents "
+        f"agreed that {MEASURE_WORDING.get(pr.measure, md(pr.measure))}; a rise of {_points(100 * (pr.target - pr.baseline))} "
+        f"sets the target at {_pct(pr.target)} by {pr.end_quarter:%B %Y}. "
+    )
     if pr.change_pp == 0:
         move = f"In the 12 months to {pr.latest_quarter:%B %Y} it was unchanged at {_pct(pr.latest)}"
     else:
-        move = (f"In the 12 months to {pr.latest_quarter:%B %Y} it was {_pct(pr.latest)}, "
-                f"{_points(pr.change_pp)} {'above' if pr.change_pp > 0 else 'below'} the baseline "
-                f"(95% interval of the change {pr.change_low_pp:+.0f} to {pr.change_high_pp:+.0f} points")
+        move = (
+            f"In the 12 months to {pr.latest_quarter:%B %Y} it was {_pct(pr.latest)}, "
+            f"{_points(pr.change_pp)} {'above' if pr.change_pp > 0 else 'below'} the baseline "
+            f"(95% interval of the change {pr.change_low_pp:+.0f} to {pr.change_high_pp:+.0f} points"
+        )
         move += f"; {p_value(pr.p_value)})" if pr.p_value == pr.p_value else ")"
     verdict = {
         "met": "The target has been met.",
-        "on track": (f"That is on track: at or above the straight path from baseline to target, which stood at "
-                     f"{100 * pr.path_value:.1f}% by then."),
-        "behind": (f"That is behind the straight path from baseline to target ({100 * pr.path_value:.1f}% by then), "
-                   f"{_points(100 * (pr.target - pr.latest))} short of the target."),
-        "below baseline": (f"The borough is not on track: the measure is below its baseline, "
-                           f"{_points(100 * (pr.target - pr.latest))} short of the target."),
+        "on track": (
+            f"That is on track: at or above the straight path from baseline to target, which stood at "
+            f"{100 * pr.path_value:.1f}% by then."
+        ),
+        "behind": (
+            f"That is behind the straight path from baseline to target ({100 * pr.path_value:.1f}% by then), "
+            f"{_points(100 * (pr.target - pr.latest))} short of the target."
+        ),
+        "below baseline": (
+            f"The borough is not on track: the measure is below its baseline, "
+            f"{_points(100 * (pr.target - pr.latest))} short of the target."
+        ),
     }[pr.status]
     return head + move + ". " + verdict
 
@@ -229,8 +277,10 @@ def change_findings(table: pd.DataFrame, borough: str) -> str:
     q, before = table["quarter_end"].iloc[0], table["year_before_quarter"].iloc[0]
 
     def listing(rows: pd.DataFrame) -> str:
-        return ", ".join(f"'{md(r.measure)}' ({r.change_pp:+.0f} points, {_pct(r.year_before)} to {_pct(r.value)})"
-                         for r in rows.itertuples())
+        return ", ".join(
+            f"'{md(r.measure)}' ({r.change_pp:+.0f} points, {_pct(r.year_before)} to {_pct(r.value)})"
+            for r in rows.itertuples()
+        )
 
     up = table[table["significant"] & (table["change_pp"] > 0)]
     down = table[table["significant"] & (table["change_pp"] < 0)]
@@ -244,29 +294,45 @@ def change_findings(table: pd.DataFrame, borough: str) -> str:
     if len(unmatched) == len(table):
         text = f"No measure in {md(borough)} has a value for the 12 months to {before:%B %Y}, so none is compared."
     else:
-        text = (f"Comparing {span}, the share of {md(borough)} residents agreeing " + "; and it ".join(parts) + "."
-                if parts
-                else f"Comparing {span}, no measure in {md(borough)} changed by more than chance would explain "
-                     "(with the assumed sample of 400 a year).")
+        text = (
+            f"Comparing {span}, the share of {md(borough)} residents agreeing " + "; and it ".join(parts) + "."
+            if parts
+            else f"Comparing {span}, no measure in {md(borough)} changed by more than chance would explain "
+            "(with the assumed sample of 400 a year)."
+        )
         if len(unmatched):
-            text += (" Not compared, having no value for the year before: "
-                     + ", ".join(f"'{md(m)}'" for m in unmatched["measure"]) + ".")
+            text += (
+                " Not compared, having no value for the year before: "
+                + ", ".join(f"'{md(m)}'" for m in unmatched["measure"])
+                + "."
+            )
     below = table[table["gap_pp"] <= -5].sort_values("gap_pp")
     above = table[table["gap_pp"] >= 5].sort_values("gap_pp", ascending=False)
     gaps = []
     if len(below):
-        gaps.append("below London by 5 points or more on " + ", ".join(
-            f"'{md(r.measure)}' ({r.gap_pp:+.0f})" for r in below.itertuples()))
+        gaps.append(
+            "below London by 5 points or more on "
+            + ", ".join(f"'{md(r.measure)}' ({r.gap_pp:+.0f})" for r in below.itertuples())
+        )
     if len(above):
-        gaps.append("above London by 5 points or more on " + ", ".join(
-            f"'{md(r.measure)}' ({r.gap_pp:+.0f})" for r in above.itertuples()))
-    text += (f" In {q:%B %Y} the borough was " + "; and ".join(gaps) + "." if gaps
-             else f" In {q:%B %Y} every measure was within 5 points of the London value.")
+        gaps.append(
+            "above London by 5 points or more on "
+            + ", ".join(f"'{md(r.measure)}' ({r.gap_pp:+.0f})" for r in above.itertuples())
+        )
+    text += (
+        f" In {q:%B %Y} the borough was " + "; and ".join(gaps) + "."
+        if gaps
+        else f" In {q:%B %Y} every measure was within 5 points of the London value."
+    )
     return text
 
 
-_PLAN_MEASURES = {"relied_on_": "Relied on to be there", "treat_fairly_": "Treat everyone fairly",
-                  "trust_mps_": "Trust MPS", "good_job_": '"Good Job" local'}
+_PLAN_MEASURES = {
+    "relied_on_": "Relied on to be there",
+    "treat_fairly_": "Treat everyone fairly",
+    "trust_mps_": "Trust MPS",
+    "good_job_": '"Good Job" local',
+}
 
 
 def plan_quotes(pas: pd.DataFrame, borough: str, figures: pd.DataFrame) -> pd.DataFrame:
@@ -282,9 +348,17 @@ def plan_quotes(pas: pd.DataFrame, borough: str, figures: pd.DataFrame) -> pd.Da
             continue
         quarter = pd.Timestamp(pd.to_datetime(fig["period"], format="%B %Y")) + pd.offsets.MonthEnd(0)
         data_value = value_at(pas, borough, measure, quarter)
-        rows.append({"figure_id": figure_id, "measure": measure, "period": fig["period"], "quarter_end": quarter,
-                     "plan_value": float(fig["plan_value"]), "data_value": round(100 * data_value, 6),
-                     "plan_section": fig["plan_section"]})
+        rows.append(
+            {
+                "figure_id": figure_id,
+                "measure": measure,
+                "period": fig["period"],
+                "quarter_end": quarter,
+                "plan_value": float(fig["plan_value"]),
+                "data_value": round(100 * data_value, 6),
+                "plan_section": fig["plan_section"],
+            }
+        )
     cols = ["figure_id", "measure", "period", "quarter_end", "plan_value", "data_value", "plan_section"]
     return pd.DataFrame(rows, columns=cols).sort_values("quarter_end", ignore_index=True)
 
@@ -298,8 +372,13 @@ def plan_quote_sentence(quotes: pd.DataFrame) -> str:
         plan = " and ".join(f"{r.plan_value:.0f}% ({r.period})" for r in group.itertuples())
         data = " and ".join(f"{r.data_value:.0f}%" for r in group.itertuples())
         same = (group["plan_value"].round() == group["data_value"].round()).all()
-        parts.append(f"for '{md(measure)}' the CSP plan quotes {plan}; the survey file gives {data}"
-                     + (", the same figures." if same else ", which differ from the plan's figures (a revision "
-                        "or a different cut of the survey)."))
+        parts.append(
+            f"for '{md(measure)}' the CSP plan quotes {plan}; the survey file gives {data}"
+            + (
+                ", the same figures."
+                if same
+                else ", which differ from the plan's figures (a revision or a different cut of the survey)."
+            )
+        )
     text = "; ".join(parts)
     return text[0].upper() + text[1:]

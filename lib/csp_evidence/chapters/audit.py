@@ -60,13 +60,17 @@ NO_PLAN_VALUE = "no plan value"
 
 EXTRACT_2020 = "mps_borough_extract_2020_07"
 
-_DASHBOARD = ("MPS Monthly Crime Dashboard Data, 'Other Crime Data' (London Datastore, "
-              "MPS_MonthlyCrimeDashboard_OtherCrimeData.csv) not in the mirror")
+_DASHBOARD = (
+    "MPS Monthly Crime Dashboard Data, 'Other Crime Data' (London Datastore, "
+    "MPS_MonthlyCrimeDashboard_OtherCrimeData.csv) not in the mirror"
+)
 MISSING = {
     "hate": "hate crime by strand: " + _DASHBOARD,
     "dashboard": _DASHBOARD,
-    "asb": ("MPS ASB calls by borough not in the mirror; police.uk street-level ASB (source policeuk_street_asb) "
-            "not provided"),
+    "asb": (
+        "MPS ASB calls by borough not in the mirror; police.uk street-level ASB (source policeuk_street_asb) "
+        "not provided"
+    ),
     "modern_slavery": "modern slavery offences: no such category in the MPS borough recorded-crime files",
     "moj": "MoJ proven reoffending by local authority (source moj_proven_reoffending) not provided",
 }
@@ -140,8 +144,14 @@ def _matches(plan_value: float, value: float, unit: str) -> bool:
     return abs(value - plan_value) <= half + 1e-9
 
 
-def verdict(plan_value: float | None, value: float | None, unit: str, first_published: float | None = None,
-            missing: str = "", counts: tuple[int, int] | None = None) -> str:
+def verdict(
+    plan_value: float | None,
+    value: float | None,
+    unit: str,
+    first_published: float | None = None,
+    missing: str = "",
+    counts: tuple[int, int] | None = None,
+) -> str:
     """'matches', 'within revision', 'differs', 'cannot be checked: <data>' or 'no plan value' (rule: module doc).
 
     `counts` is (previous, current) behind a percentage change, for its tolerance.
@@ -159,8 +169,11 @@ def verdict(plan_value: float | None, value: float | None, unit: str, first_publ
     allowed = tolerance(plan_value, unit, counts) + 1e-9
     if abs(value - plan_value) <= allowed:
         return WITHIN_REVISION
-    if first_published is not None and not _isnan(first_published) and (
-            _matches(plan_value, first_published, unit) or abs(first_published - plan_value) <= allowed):
+    if (
+        first_published is not None
+        and not _isnan(first_published)
+        and (_matches(plan_value, first_published, unit) or abs(first_published - plan_value) <= allowed)
+    ):
         return WITHIN_REVISION
     return DIFFERS
 
@@ -192,8 +205,9 @@ def _crime_sources(year: str) -> tuple[str, ...]:
     return ("mps_borough_historical",) if year <= "2020/21" else ("mps_borough_historical", "mps_borough_recent")
 
 
-def change_on_previous_year(measure_name: str, year: str, other_year: str | None = None,
-                            proxy: bool = False, note: str = "") -> Callable[[str], Recomputed]:
+def change_on_previous_year(
+    measure_name: str, year: str, other_year: str | None = None, proxy: bool = False, note: str = ""
+) -> Callable[[str], Recomputed]:
     """A recompute function: per cent change of a measure in `year` on the year before, for any borough.
 
     With `other_year`, the note also gives the change in that year (another reading of an undated plan figure).
@@ -202,14 +216,22 @@ def change_on_previous_year(measure_name: str, year: str, other_year: str | None
 
     def recompute(borough: str) -> Recomputed:
         row = _change(borough, measure, year)
-        text = (f"{f.number(row['count'])} offences in {year} against {f.number(row['previous'])} in "
-                f"{previous_financial_year(year)}.")
+        text = (
+            f"{f.number(row['count'])} offences in {year} against {f.number(row['previous'])} in "
+            f"{previous_financial_year(year)}."
+        )
         if other_year:
             alt = _change(borough, measure, other_year)
             text += f" Read as {other_year} on {previous_financial_year(other_year)}: {f.pct(alt['pct_change'])}."
-        return Recomputed(float(row["pct_change"]), f"{year} on {previous_financial_year(year)}",
-                          _crime_sources(year), measure.name, note=" ".join(p for p in (note, text) if p), proxy=proxy,
-                          counts=(int(row["previous"]), int(row["count"])))
+        return Recomputed(
+            float(row["pct_change"]),
+            f"{year} on {previous_financial_year(year)}",
+            _crime_sources(year),
+            measure.name,
+            note=" ".join(p for p in (note, text) if p),
+            proxy=proxy,
+            counts=(int(row["previous"]), int(row["count"])),
+        )
 
     return recompute
 
@@ -220,9 +242,15 @@ def total_offences(year: str) -> Callable[[str], Recomputed]:
     def recompute(borough: str) -> Recomputed:
         row = totals_by_year(_crime(), borough, [year]).iloc[0]
         first = first_published(borough, year)
-        note = (f"As first published in the {first['extract']} extract: {f.number(first['count'])}." if first else "")
-        return Recomputed(float(row["count"]), year, (*_crime_sources(year), *([EXTRACT_2020] if first else [])),
-                          "all recorded offences", first["count"] if first else None, note)
+        note = f"As first published in the {first['extract']} extract: {f.number(first['count'])}." if first else ""
+        return Recomputed(
+            float(row["count"]),
+            year,
+            (*_crime_sources(year), *([EXTRACT_2020] if first else [])),
+            "all recorded offences",
+            first["count"] if first else None,
+            note,
+        )
 
     return recompute
 
@@ -234,8 +262,14 @@ def total_rank(year: str) -> Callable[[str], Recomputed]:
         row = totals_by_year(_crime(), borough, [year]).iloc[0]
         first = first_published(borough, year)
         note = f"As first published in the {first['extract']} extract: rank {first['rank']}." if first else ""
-        return Recomputed(float(row["rank"]), year, (*_crime_sources(year), *([EXTRACT_2020] if first else [])),
-                          f"rank of {row['ranked']} by all recorded offences", first["rank"] if first else None, note)
+        return Recomputed(
+            float(row["rank"]),
+            year,
+            (*_crime_sources(year), *([EXTRACT_2020] if first else [])),
+            f"rank of {row['ranked']} by all recorded offences",
+            first["rank"] if first else None,
+            note,
+        )
 
     return recompute
 
@@ -256,12 +290,13 @@ def population(year: int) -> Callable[[str], Recomputed]:
 
     def recompute(borough: str) -> Recomputed:
         pop = geo.population_by_year([geo.check_borough(borough)]).set_index("year")["population"]
-        note = (f"ONS's revised series (consistent with Census 2021); mid-{pop.index.min()} to mid-{pop.index.max()} "
-                f"range {f.number(pop.min())} to {f.number(pop.max())}. The pre-Census-2021 estimates that were "
-                "current when the plan was written were higher for many inner London boroughs; the plan does not "
-                "name its source (possibly a GLA projection).")
-        return Recomputed(float(pop[year]), f"mid-{year}", ("ons_population",), "ONS mid-year estimate",
-                          note=note)
+        note = (
+            f"ONS's revised series (consistent with Census 2021); mid-{pop.index.min()} to mid-{pop.index.max()} "
+            f"range {f.number(pop.min())} to {f.number(pop.max())}. The pre-Census-2021 estimates that were "
+            "current when the plan was written were higher for many inner London boroughs; the plan does not "
+            "name its source (possibly a GLA projection)."
+        )
+        return Recomputed(float(pop[year]), f"mid-{year}", ("ons_population",), "ONS mid-year estimate", note=note)
 
     return recompute
 
@@ -270,8 +305,10 @@ def reoffending_rate(borough: str) -> Recomputed:
     """Adult proven reoffending rate: needs the MoJ file, which the mirror lacks (raises MissingData then)."""
     if datasets.proven_reoffending() is None:
         raise MissingData(MISSING["moj"])
-    raise MissingData("MoJ proven reoffending: the plan does not say which cohort its 2020/21 rate is; "
-                      "see the reoffending chapter for the cohorts in the file")
+    raise MissingData(
+        "MoJ proven reoffending: the plan does not say which cohort its 2020/21 rate is; "
+        "see the reoffending chapter for the cohorts in the file"
+    )
 
 
 def _cannot(key: str) -> Callable[[str], Recomputed]:
@@ -281,59 +318,186 @@ def _cannot(key: str) -> Callable[[str], Recomputed]:
     return recompute
 
 
-_PROXY_NOTE = ("Proxy only: racially or religiously aggravated public fear, alarm or distress, one of the MPS "
-               "categories that make up hate crime; not the plan's measure.")
+_PROXY_NOTE = (
+    "Proxy only: racially or religiously aggravated public fear, alarm or distress, one of the MPS "
+    "categories that make up hate crime; not the plan's measure."
+)
 
 FIGURES: tuple[Figure, ...] = (
     Figure("total_offences_2019_20", "Total recorded offences", "offences", "2019/20", total_offences("2019/20")),
-    Figure("rank_2019_20", "Rank of 32 London boroughs by total offences (1 = most)", "rank", "2019/20",
-           total_rank("2019/20")),
-    Figure("total_crime_change", "Change in total recorded crime on the previous year", "per cent change",
-           "2019/20 on 2018/19", change_on_previous_year("All recorded crime", "2019/20", "2020/21",
-                                                         note="Where the plan names no period, read as 2019/20, the year of its total.")),
-    Figure("violence_change", "Change in violence against the person on the previous year", "per cent change",
-           "2019/20 on 2018/19", change_on_previous_year("Violence against the person", "2019/20", "2020/21",
-                                                         note="Where the plan names no period, read as 2019/20.")),
-    Figure("relied_on_2017_03", "PAS: police can be relied on to be there when needed", "per cent", "March 2017",
-           pas_value("Relied on to be there", "2017-03-31")),
-    Figure("relied_on_2020_09", "PAS: police can be relied on to be there when needed", "per cent",
-           "September 2020", pas_value("Relied on to be there", "2020-09-30")),
-    Figure("hate_crime_change", "Change in hate crime on the previous year", "per cent change", "2019/20 on 2018/19",
-           change_on_previous_year("Racially or religiously aggravated public fear, alarm or distress", "2019/20",
-                                   proxy=True, note=_PROXY_NOTE), missing=MISSING["hate"]),
-    Figure("faith_hate_change", "Change in faith hate crime on the previous year", "per cent change", "2019/20 on 2018/19",
-           _cannot("hate"), missing=MISSING["hate"]),
-    Figure("homophobic_hate_change", "Change in homophobic hate crime on the previous year", "per cent change",
-           "2019/20 on 2018/19", _cannot("hate"), missing=MISSING["hate"]),
-    Figure("asb_reports_change", "Change in reports of ASB to police on the previous year", "per cent change",
-           "previous year", _cannot("asb"), missing=MISSING["asb"]),
-    Figure("sexual_offences_change", "Change in sexual offences on the previous year", "per cent change",
-           "2019/20 on 2018/19", change_on_previous_year("Sexual offences", "2019/20", "2020/21",
-                                                         note="Where the plan names no period, read as 2019/20.")),
-    Figure("sexual_offences_change_2020_21", "Change in sexual offences on the previous year", "per cent change",
-           "2020/21 on 2019/20", change_on_previous_year("Sexual offences", "2020/21", "2019/20")),
-    Figure("rape_change_2020_21", "Change in rape offences on the previous year", "per cent change", "2020/21 on 2019/20",
-           change_on_previous_year("Rape", "2020/21", "2019/20")),
-    Figure("domestic_abuse_change_2020_21", "Change in domestic abuse offences on the previous year", "per cent change",
-           "2020/21 on 2019/20", _cannot("dashboard"), missing="domestic abuse: " + MISSING["dashboard"]),
-    Figure("modern_slavery_change_2020_21", "Change in modern slavery offences on the previous year", "per cent change",
-           "2020/21 on 2019/20", _cannot("modern_slavery"), missing=MISSING["modern_slavery"]),
-    Figure("knife_possession_change_2020_21", "Change in knife or blade possession offences on the previous year",
-           "per cent change", "2020/21 on 2019/20", change_on_previous_year("Knife and blade possession", "2020/21", "2019/20")),
-    Figure("knife_crime_change", "Change in knife crime offences on the previous year", "per cent change",
-           "2019/20 on 2018/19", _cannot("dashboard"), missing="knife crime (MPS flag): " + MISSING["dashboard"]),
-    Figure("gun_crime_change", "Change in gun crime offences on the previous year", "per cent change", "2019/20 on 2018/19",
-           _cannot("dashboard"), missing="gun crime (MPS flag): " + MISSING["dashboard"]),
-    Figure("adult_reoffending_rate", "Adult proven reoffending rate", "per cent", "2020/21", reoffending_rate,
-           missing=MISSING["moj"]),
-    Figure("adult_reoffending_change", "Change in the adult proven reoffending rate", "per cent change", "2020/21",
-           reoffending_rate, missing=MISSING["moj"]),
+    Figure(
+        "rank_2019_20",
+        "Rank of 32 London boroughs by total offences (1 = most)",
+        "rank",
+        "2019/20",
+        total_rank("2019/20"),
+    ),
+    Figure(
+        "total_crime_change",
+        "Change in total recorded crime on the previous year",
+        "per cent change",
+        "2019/20 on 2018/19",
+        change_on_previous_year(
+            "All recorded crime",
+            "2019/20",
+            "2020/21",
+            note="Where the plan names no period, read as 2019/20, the year of its total.",
+        ),
+    ),
+    Figure(
+        "violence_change",
+        "Change in violence against the person on the previous year",
+        "per cent change",
+        "2019/20 on 2018/19",
+        change_on_previous_year(
+            "Violence against the person", "2019/20", "2020/21", note="Where the plan names no period, read as 2019/20."
+        ),
+    ),
+    Figure(
+        "relied_on_2017_03",
+        "PAS: police can be relied on to be there when needed",
+        "per cent",
+        "March 2017",
+        pas_value("Relied on to be there", "2017-03-31"),
+    ),
+    Figure(
+        "relied_on_2020_09",
+        "PAS: police can be relied on to be there when needed",
+        "per cent",
+        "September 2020",
+        pas_value("Relied on to be there", "2020-09-30"),
+    ),
+    Figure(
+        "hate_crime_change",
+        "Change in hate crime on the previous year",
+        "per cent change",
+        "2019/20 on 2018/19",
+        change_on_previous_year(
+            "Racially or religiously aggravated public fear, alarm or distress", "2019/20", proxy=True, note=_PROXY_NOTE
+        ),
+        missing=MISSING["hate"],
+    ),
+    Figure(
+        "faith_hate_change",
+        "Change in faith hate crime on the previous year",
+        "per cent change",
+        "2019/20 on 2018/19",
+        _cannot("hate"),
+        missing=MISSING["hate"],
+    ),
+    Figure(
+        "homophobic_hate_change",
+        "Change in homophobic hate crime on the previous year",
+        "per cent change",
+        "2019/20 on 2018/19",
+        _cannot("hate"),
+        missing=MISSING["hate"],
+    ),
+    Figure(
+        "asb_reports_change",
+        "Change in reports of ASB to police on the previous year",
+        "per cent change",
+        "previous year",
+        _cannot("asb"),
+        missing=MISSING["asb"],
+    ),
+    Figure(
+        "sexual_offences_change",
+        "Change in sexual offences on the previous year",
+        "per cent change",
+        "2019/20 on 2018/19",
+        change_on_previous_year(
+            "Sexual offences", "2019/20", "2020/21", note="Where the plan names no period, read as 2019/20."
+        ),
+    ),
+    Figure(
+        "sexual_offences_change_2020_21",
+        "Change in sexual offences on the previous year",
+        "per cent change",
+        "2020/21 on 2019/20",
+        change_on_previous_year("Sexual offences", "2020/21", "2019/20"),
+    ),
+    Figure(
+        "rape_change_2020_21",
+        "Change in rape offences on the previous year",
+        "per cent change",
+        "2020/21 on 2019/20",
+        change_on_previous_year("Rape", "2020/21", "2019/20"),
+    ),
+    Figure(
+        "domestic_abuse_change_2020_21",
+        "Change in domestic abuse offences on the previous year",
+        "per cent change",
+        "2020/21 on 2019/20",
+        _cannot("dashboard"),
+        missing="domestic abuse: " + MISSING["dashboard"],
+    ),
+    Figure(
+        "modern_slavery_change_2020_21",
+        "Change in modern slavery offences on the previous year",
+        "per cent change",
+        "2020/21 on 2019/20",
+        _cannot("modern_slavery"),
+        missing=MISSING["modern_slavery"],
+    ),
+    Figure(
+        "knife_possession_change_2020_21",
+        "Change in knife or blade possession offences on the previous year",
+        "per cent change",
+        "2020/21 on 2019/20",
+        change_on_previous_year("Knife and blade possession", "2020/21", "2019/20"),
+    ),
+    Figure(
+        "knife_crime_change",
+        "Change in knife crime offences on the previous year",
+        "per cent change",
+        "2019/20 on 2018/19",
+        _cannot("dashboard"),
+        missing="knife crime (MPS flag): " + MISSING["dashboard"],
+    ),
+    Figure(
+        "gun_crime_change",
+        "Change in gun crime offences on the previous year",
+        "per cent change",
+        "2019/20 on 2018/19",
+        _cannot("dashboard"),
+        missing="gun crime (MPS flag): " + MISSING["dashboard"],
+    ),
+    Figure(
+        "adult_reoffending_rate",
+        "Adult proven reoffending rate",
+        "per cent",
+        "2020/21",
+        reoffending_rate,
+        missing=MISSING["moj"],
+    ),
+    Figure(
+        "adult_reoffending_change",
+        "Change in the adult proven reoffending rate",
+        "per cent change",
+        "2020/21",
+        reoffending_rate,
+        missing=MISSING["moj"],
+    ),
     Figure("population", "Estimated population", "residents", "mid-2020", population(2020)),
 )
 _BY_ID = {fig.figure_id: fig for fig in FIGURES}
 
-COLUMNS = ["figure_id", "figure", "unit", "period", "plan_value", "plan_section", "recomputed", "difference",
-           "tolerance", "first_published", "source", "verdict", "note"]
+COLUMNS = [
+    "figure_id",
+    "figure",
+    "unit",
+    "period",
+    "plan_value",
+    "plan_section",
+    "recomputed",
+    "difference",
+    "tolerance",
+    "first_published",
+    "source",
+    "verdict",
+    "note",
+]
 
 
 def figure(figure_id: str) -> Figure:
@@ -361,10 +525,18 @@ def audit_row(borough: str, fig: Figure, plan_row: pd.Series | None = None) -> d
     if plan_row is None and missing:
         decision = f"{CANNOT}: {missing}"
     else:
-        decision = verdict(None if plan_row is None else plan_value, None if rec is None else value, fig.unit,
-                           rec.first_published if rec else None, missing, rec.counts if rec else None)
+        decision = verdict(
+            None if plan_row is None else plan_value,
+            None if rec is None else value,
+            fig.unit,
+            rec.first_published if rec else None,
+            missing,
+            rec.counts if rec else None,
+        )
     return {
-        "figure_id": fig.figure_id, "figure": fig.label, "unit": fig.unit,
+        "figure_id": fig.figure_id,
+        "figure": fig.label,
+        "unit": fig.unit,
         "period": rec.period if rec else fig.period,
         "plan_value": plan_value,
         "plan_section": plan_row["plan_section"] if plan_row is not None else "",
@@ -391,15 +563,28 @@ def audit_table(borough: str, plan: pd.DataFrame | None = None) -> pd.DataFrame:
     listed at the end with the verdict 'cannot be checked: no recompute function'. Columns: COLUMNS.
     """
     plan = plan_figures(borough) if plan is None else plan
-    rows = [audit_row(borough, fig, plan.loc[fig.figure_id] if fig.figure_id in plan.index else None)
-            for fig in FIGURES]
+    rows = [
+        audit_row(borough, fig, plan.loc[fig.figure_id] if fig.figure_id in plan.index else None) for fig in FIGURES
+    ]
     for figure_id, plan_row in plan.iterrows():
         if figure_id not in _BY_ID:
-            rows.append({"figure_id": figure_id, "figure": plan_row["description"], "unit": plan_row["unit"],
-                         "period": plan_row["period"], "plan_value": float(plan_row["plan_value"]),
-                         "plan_section": plan_row["plan_section"], "recomputed": math.nan, "difference": math.nan,
-                         "tolerance": math.nan, "first_published": math.nan, "source": "",
-                         "verdict": f"{CANNOT}: no recompute function in audit.py", "note": ""})
+            rows.append(
+                {
+                    "figure_id": figure_id,
+                    "figure": plan_row["description"],
+                    "unit": plan_row["unit"],
+                    "period": plan_row["period"],
+                    "plan_value": float(plan_row["plan_value"]),
+                    "plan_section": plan_row["plan_section"],
+                    "recomputed": math.nan,
+                    "difference": math.nan,
+                    "tolerance": math.nan,
+                    "first_published": math.nan,
+                    "source": "",
+                    "verdict": f"{CANNOT}: no recompute function in audit.py",
+                    "note": "",
+                }
+            )
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -414,18 +599,28 @@ def audit_findings(table: pd.DataFrame, borough: str) -> str:
     quoted = table[table["plan_value"].notna()]
     if quoted.empty:
         checked = int(table["recomputed"].notna().sum())
-        return (f"No CSP plan table is held for {f.md(borough)}, so this page shows the {checked} figures recomputed "
-                "from open data for the borough, ready to set beside its own plan's figures.")
+        return (
+            f"No CSP plan table is held for {f.md(borough)}, so this page shows the {checked} figures recomputed "
+            "from open data for the borough, ready to set beside its own plan's figures."
+        )
     counts = verdict_counts(quoted)
-    text = (f"The CSP plan for {f.md(borough)} quotes {len(quoted)} figures the audit knows: {counts[MATCHES]} match the "
-            f"open data, {counts[WITHIN_REVISION]} are within the revisions expected between extracts, "
-            f"{counts[DIFFERS]} differ and {counts[CANNOT]} cannot be checked because the data is not open or not in "
-            "the mirror.")
+    text = (
+        f"The CSP plan for {f.md(borough)} quotes {len(quoted)} figures the audit knows: {counts[MATCHES]} match the "
+        f"open data, {counts[WITHIN_REVISION]} are within the revisions expected between extracts, "
+        f"{counts[DIFFERS]} differ and {counts[CANNOT]} cannot be checked because the data is not open or not in "
+        "the mirror."
+    )
     differ = quoted[quoted["verdict"] == DIFFERS]
     if len(differ):
-        text += " Those that differ: " + "; ".join(
-            f"{f.md(r.figure).lower()} ({f.md(r.period)}: plan {_fmt(r.plan_value, r.unit)}, data "
-            f"{_fmt(r.recomputed, r.unit)})" for r in differ.itertuples()) + "."
+        text += (
+            " Those that differ: "
+            + "; ".join(
+                f"{f.md(r.figure).lower()} ({f.md(r.period)}: plan {_fmt(r.plan_value, r.unit)}, data "
+                f"{_fmt(r.recomputed, r.unit)})"
+                for r in differ.itertuples()
+            )
+            + "."
+        )
     return text
 
 
@@ -448,11 +643,13 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
             return ""
         return f"{v:+.1f} points" if unit in ("per cent change", "per cent") else f"{v:+,.0f}"
 
-    return pd.DataFrame({
-        "Figure": table["figure"],
-        "Period": table["period"],
-        "Plan": [value(v, u) for v, u in zip(table["plan_value"], table["unit"])],
-        "Open data": [value(v, u) for v, u in zip(table["recomputed"], table["unit"])],
-        "Difference": [difference(v, u) for v, u in zip(table["difference"], table["unit"])],
-        "Verdict": table["verdict"],
-    })
+    return pd.DataFrame(
+        {
+            "Figure": table["figure"],
+            "Period": table["period"],
+            "Plan": [value(v, u) for v, u in zip(table["plan_value"], table["unit"], strict=False)],
+            "Open data": [value(v, u) for v, u in zip(table["recomputed"], table["unit"], strict=False)],
+            "Difference": [difference(v, u) for v, u in zip(table["difference"], table["unit"], strict=False)],
+            "Verdict": table["verdict"],
+        }
+    )

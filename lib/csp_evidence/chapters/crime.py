@@ -25,10 +25,37 @@ from csp_evidence.core.periods import previous_financial_year
 from csp_evidence.report import charts, sentences
 from csp_evidence.report import words as f
 
-_CHANGE = ["previous", "count", "change", "pct_change", "p_value", "significant", "z_score", "signal", "rate",
-           "london_rate", "rank", "rate_rank", "ranked"]
-_COVID = ["observed", "expected", "lower", "upper", "outside", "pct_difference", "lockdown_observed",
-          "lockdown_expected", "lockdown_outside", "its_level_ratio", "its_low", "its_high", "model", "note"]
+_CHANGE = [
+    "previous",
+    "count",
+    "change",
+    "pct_change",
+    "p_value",
+    "significant",
+    "z_score",
+    "signal",
+    "rate",
+    "london_rate",
+    "rank",
+    "rate_rank",
+    "ranked",
+]
+_COVID = [
+    "observed",
+    "expected",
+    "lower",
+    "upper",
+    "outside",
+    "pct_difference",
+    "lockdown_observed",
+    "lockdown_expected",
+    "lockdown_outside",
+    "its_level_ratio",
+    "its_low",
+    "its_high",
+    "model",
+    "note",
+]
 
 # Drug operations a borough's CSP plan names, whose enforcement should show in recorded drug offences.
 PLAN_DRUG_OPERATIONS = {"Tower Hamlets": "Operation Continuum"}
@@ -43,8 +70,9 @@ PLAN_CHANGE_FIGURES = {
 }
 
 
-def priority_table(crime: pd.DataFrame, borough: str, measures: Sequence[Measure], headline_year: str,
-                   covid_start: str, threshold: int) -> tuple[pd.DataFrame, dict[str, ts.Counterfactual]]:
+def priority_table(
+    crime: pd.DataFrame, borough: str, measures: Sequence[Measure], headline_year: str, covid_start: str, threshold: int
+) -> tuple[pd.DataFrame, dict[str, ts.Counterfactual]]:
     """One row per measure: headline year and first pandemic year each against the year before, and the Covid effect.
 
     Columns: measure, safeguarding, small, chartable; the measure_table columns (previous, count, change,
@@ -56,8 +84,9 @@ def priority_table(crime: pd.DataFrame, borough: str, measures: Sequence[Measure
     year = covid.first_pandemic_year(covid_start)
     head = measure_table(crime, borough, headline_year, measures, threshold).set_index("measure")
     pandemic = measure_table(crime, borough, year, measures, threshold).set_index("measure")
-    table = pd.DataFrame({"measure": [m.name for m in measures],
-                          "safeguarding": [m.safeguarding for m in measures]}).set_index("measure")
+    table = pd.DataFrame(
+        {"measure": [m.name for m in measures], "safeguarding": [m.safeguarding for m in measures]}
+    ).set_index("measure")
     table["small"] = head["small"] | pandemic["small"]
     table = table.join(head[_CHANGE]).join(pandemic[_CHANGE].add_prefix("pandemic_"))
     modelled = [m for m in measures if not table.loc[m.name, "small"]]
@@ -65,8 +94,9 @@ def priority_table(crime: pd.DataFrame, borough: str, measures: Sequence[Measure
     effects = effects.reindex(columns=["measure", "year", *_COVID]).set_index("measure")
     table = table.join(effects[_COVID])
     table["year"] = year
-    table.loc[table["small"], "note"] = (f"not modelled or charted: a safeguarding measure with fewer than "
-                                         f"{threshold} offences in a year")
+    table.loc[table["small"], "note"] = (
+        f"not modelled or charted: a safeguarding measure with fewer than {threshold} offences in a year"
+    )
     table["chartable"] = ~table["small"] & table.index.isin(list(fits))
     return table.reset_index(), fits
 
@@ -83,8 +113,10 @@ def london_change(crime: pd.DataFrame, measure: Measure, year: str) -> dict:
 def _change_words(row: pd.Series, prefix: str, year: str) -> str:
     prev, count, pct = row[f"{prefix}previous"], row[f"{prefix}count"], row[f"{prefix}pct_change"]
     verdict = "beyond chance" if row[f"{prefix}significant"] else "within chance"
-    return (f"{f.number(count)} in {year} against {f.number(prev)} in {previous_financial_year(year)} "
-            f"({f.pct(pct)}, {verdict}, {f.p_value(row[f'{prefix}p_value'])})")
+    return (
+        f"{f.number(count)} in {year} against {f.number(prev)} in {previous_financial_year(year)} "
+        f"({f.pct(pct)}, {verdict}, {f.p_value(row[f'{prefix}p_value'])})"
+    )
 
 
 def _capital(text: str) -> str:
@@ -97,10 +129,12 @@ def measure_findings(table: pd.DataFrame, borough: str, headline_year: str) -> s
     for _, row in table.iterrows():
         year = row["year"]
         if row["small"]:
-            bullets.append(f"- **{f.md(row['measure'])}**: fewer than the small-number threshold in at least one "
-                           f"year ({f.number(row['previous'])}, {f.number(row['count'])} and "
-                           f"{f.number(row['pandemic_count'])} in {previous_financial_year(headline_year)}, "
-                           f"{headline_year} and {year}); counts this small are not tested, modelled or charted.")
+            bullets.append(
+                f"- **{f.md(row['measure'])}**: fewer than the small-number threshold in at least one "
+                f"year ({f.number(row['previous'])}, {f.number(row['count'])} and "
+                f"{f.number(row['pandemic_count'])} in {previous_financial_year(headline_year)}, "
+                f"{headline_year} and {year}); counts this small are not tested, modelled or charted."
+            )
             continue
         london = "above" if row["rate"] > row["london_rate"] else "below"
         bullets.append(
@@ -108,7 +142,8 @@ def measure_findings(table: pd.DataFrame, borough: str, headline_year: str) -> s
             f"{_change_words(row, 'pandemic_', year)}. In {headline_year} {f.md(borough)} recorded "
             f"{row['rate']:.2f} per 1,000 residents, {london} London's {row['london_rate']:.2f}, the "
             f"{f.ordinal(int(row['rate_rank']))} highest rate of {int(row['ranked'])} boroughs. "
-            + _capital(sentences.covid_sentence(row).split(": ", 1)[1]))
+            + _capital(sentences.covid_sentence(row).split(": ", 1)[1])
+        )
     return "\n".join(bullets)
 
 
@@ -119,9 +154,11 @@ def outside_sentence(table: pd.DataFrame, measure: str) -> str:
         return f"{f.md(measure)} in {row['year']} was not modelled ({row['note']})."
     where = {"above": "above", "below": "below", "within": "inside"}[row["outside"]]
     outside = "outside" if row["outside"] != "within" else "not outside"
-    return (f"{f.md(measure)} in {row['year']} was {outside} the counterfactual interval: {f.number(row['observed'])} "
-            f"offences were recorded against {f.number(row['expected'])} expected, {where} the 95% interval of "
-            f"{f.number(row['lower'])} to {f.number(row['upper'])}.")
+    return (
+        f"{f.md(measure)} in {row['year']} was {outside} the counterfactual interval: {f.number(row['observed'])} "
+        f"offences were recorded against {f.number(row['expected'])} expected, {where} the 95% interval of "
+        f"{f.number(row['lower'])} to {f.number(row['upper'])}."
+    )
 
 
 def covid_figures(table: pd.DataFrame, measure: str) -> dict:
@@ -131,8 +168,9 @@ def covid_figures(table: pd.DataFrame, measure: str) -> dict:
     return {k: (None if pd.isna(row.get(k)) else row.get(k)) for k in keys}
 
 
-def counterfactual_frame(crime: pd.DataFrame, borough: str, measure: Measure, fits: dict[str, ts.Counterfactual],
-                         since: str = "2017-04-01") -> pd.DataFrame:
+def counterfactual_frame(
+    crime: pd.DataFrame, borough: str, measure: Measure, fits: dict[str, ts.Counterfactual], since: str = "2017-04-01"
+) -> pd.DataFrame:
     """Observed monthly counts of a measure from `since`, with the expected counts and 95% interval (chart data)."""
     series = monthly_series(measure_rows(crime, measure), borough)
     return covid.counterfactual_chart_data(fits[measure.name], series, since)
@@ -147,8 +185,9 @@ def counterfactual_title(table: pd.DataFrame, measure: str) -> str:
     return f"{measure} in {row['year']} was {abs(row['pct_difference']):.0f}% {word} the level expected without the pandemic"
 
 
-def drug_enforcement_sentence(crime: pd.DataFrame, table: pd.DataFrame, borough: str, measures: Sequence[Measure],
-                              headline_year: str) -> str:
+def drug_enforcement_sentence(
+    crime: pd.DataFrame, table: pd.DataFrame, borough: str, measures: Sequence[Measure], headline_year: str
+) -> str:
     """What recorded drug trafficking and possession show about enforcement, set against London and the plan's operation.
 
     Names the drug operation of the borough's CSP plan (PLAN_DRUG_OPERATIONS) when there is one. Enforcement
@@ -173,25 +212,39 @@ def drug_enforcement_sentence(crime: pd.DataFrame, table: pd.DataFrame, borough:
             f"{f.pct(abs(london['pct_change']), signed=False)}, ranking {f.ordinal(int(row['pandemic_rate_rank']))} of "
             f"{int(row['pandemic_ranked'])} boroughs per resident; the year was "
             + {"above": "above", "below": "below", "within": "within"}.get(row.get("outside"), "not compared with")
-            + " its counterfactual interval")
+            + " its counterfactual interval"
+        )
         if change > london["pct_change"] and beyond and row.get("outside") == "above":
             stepped_up.append(f.md(name).lower())
         if not row["significant"] or row["change"] <= 0:
             quiet_before.append(f.md(name).lower())
     operation = PLAN_DRUG_OPERATIONS.get(borough)
-    lead = (f"The CSP plan credits {operation} with police enforcement against drug dealing, which would show in "
-            "recorded drug trafficking and possession. " if operation else "")
+    lead = (
+        f"The CSP plan credits {operation} with police enforcement against drug dealing, which would show in "
+        "recorded drug trafficking and possession. "
+        if operation
+        else ""
+    )
     if stepped_up:
-        verdict = (f"The rise in {' and '.join(stepped_up)} outran London's and the counterfactual, which is "
-                   "consistent with stepped-up local enforcement; lockdown policing raised recorded drug offences "
-                   "across London too, so the data cannot isolate one operation's effect.")
+        verdict = (
+            f"The rise in {' and '.join(stepped_up)} outran London's and the counterfactual, which is "
+            "consistent with stepped-up local enforcement; lockdown policing raised recorded drug offences "
+            "across London too, so the data cannot isolate one operation's effect."
+        )
     else:
-        verdict = ("Neither measure rose beyond both London's change and its counterfactual interval, so the data "
-                   "show no sign of enforcement above the London-wide pattern.")
-    before = (f" In {headline_year} {' and '.join(quiet_before)} did not rise beyond chance."
-              if quiet_before and len(quiet_before) == len(names) else "")
-    return (lead + "In the data, " + "; ".join(parts) + ". " + verdict + before + " Recorded drug offences count "
-            "police activity (stop and search, proactive operations) at least as much as drug markets.")
+        verdict = (
+            "Neither measure rose beyond both London's change and its counterfactual interval, so the data "
+            "show no sign of enforcement above the London-wide pattern."
+        )
+    before = (
+        f" In {headline_year} {' and '.join(quiet_before)} did not rise beyond chance."
+        if quiet_before and len(quiet_before) == len(names)
+        else ""
+    )
+    return (
+        lead + "In the data, " + "; ".join(parts) + ". " + verdict + before + " Recorded drug offences count "
+        "police activity (stop and search, proactive operations) at least as much as drug markets."
+    )
 
 
 def verb_of(change: float) -> str:
@@ -208,8 +261,9 @@ def _plan_year(period: str) -> tuple[str | None, bool]:
     return match.group(1), bool(re.fullmatch(r"\s*\d{4}/\d{2} on \d{4}/\d{2}\s*", str(period)))
 
 
-def plan_change_comparisons(crime: pd.DataFrame, borough: str, measures: Sequence[Measure], plan: pd.DataFrame,
-                            threshold: int = 0) -> pd.DataFrame:
+def plan_change_comparisons(
+    crime: pd.DataFrame, borough: str, measures: Sequence[Measure], plan: pd.DataFrame, threshold: int = 0
+) -> pd.DataFrame:
     """Each change a borough's plan quotes for a measure, beside the change recomputed from the data.
 
     `plan` is ``plan.plan_figures(borough)``; only PLAN_CHANGE_FIGURES whose period names 'YYYY/YY on YYYY/YY'
@@ -228,14 +282,38 @@ def plan_change_comparisons(crime: pd.DataFrame, borough: str, measures: Sequenc
             continue
         data = measure_table(crime, borough, year, [by_name[name]], threshold).iloc[0]
         earlier = measure_table(crime, borough, previous_financial_year(year), [by_name[name]], threshold).iloc[0]
-        rows.append({"figure_id": figure_id, "measure": name, "year": year, "stated": stated,
-                     "plan_pct": float(quoted["plan_value"]), "previous": int(data["previous"]),
-                     "count": int(data["count"]), "pct_change": float(data["pct_change"]),
-                     "p_value": float(data["p_value"]), "significant": bool(data["significant"]),
-                     "year_before_pct": float(earlier["pct_change"]), "plan_section": quoted["plan_section"],
-                     "plan_quote": quoted["plan_quote"]})
-    columns = ["figure_id", "measure", "year", "stated", "plan_pct", "previous", "count", "pct_change", "p_value",
-               "significant", "year_before_pct", "plan_section", "plan_quote"]
+        rows.append(
+            {
+                "figure_id": figure_id,
+                "measure": name,
+                "year": year,
+                "stated": stated,
+                "plan_pct": float(quoted["plan_value"]),
+                "previous": int(data["previous"]),
+                "count": int(data["count"]),
+                "pct_change": float(data["pct_change"]),
+                "p_value": float(data["p_value"]),
+                "significant": bool(data["significant"]),
+                "year_before_pct": float(earlier["pct_change"]),
+                "plan_section": quoted["plan_section"],
+                "plan_quote": quoted["plan_quote"],
+            }
+        )
+    columns = [
+        "figure_id",
+        "measure",
+        "year",
+        "stated",
+        "plan_pct",
+        "previous",
+        "count",
+        "pct_change",
+        "p_value",
+        "significant",
+        "year_before_pct",
+        "plan_section",
+        "plan_quote",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -251,16 +329,23 @@ def plan_change_sentences(comparisons: pd.DataFrame) -> str:
     out = []
     for r in comparisons.itertuples():
         plan_dir = "a decrease" if r.plan_pct < 0 else "an increase"
-        when = (f"in {r.year} on the year before" if r.stated else
-                f"on the previous year (the plan does not say which; read here as {r.year})")
-        text = (f"The CSP plan ({f.md(r.plan_section)}) reports {plan_dir} of {abs(r.plan_pct):g} per cent in "
-                f"{f.md(r.measure).lower()} {when}; the data give {f.number(r.previous)} in "
-                f"{previous_financial_year(r.year)} and {f.number(r.count)} in {r.year}, {f.pct(r.pct_change)}, "
-                f"{_agreement(r.plan_pct, r.pct_change)} (a change {'beyond' if r.significant else 'within'} chance, "
-                f"{f.p_value(r.p_value)}).")
+        when = (
+            f"in {r.year} on the year before"
+            if r.stated
+            else f"on the previous year (the plan does not say which; read here as {r.year})"
+        )
+        text = (
+            f"The CSP plan ({f.md(r.plan_section)}) reports {plan_dir} of {abs(r.plan_pct):g} per cent in "
+            f"{f.md(r.measure).lower()} {when}; the data give {f.number(r.previous)} in "
+            f"{previous_financial_year(r.year)} and {f.number(r.count)} in {r.year}, {f.pct(r.pct_change)}, "
+            f"{_agreement(r.plan_pct, r.pct_change)} (a change {'beyond' if r.significant else 'within'} chance, "
+            f"{f.p_value(r.p_value)})."
+        )
         if abs(r.plan_pct - r.pct_change) > 1 and abs(r.plan_pct - r.year_before_pct) <= 1:
-            text += (f" The data's change a year earlier, {previous_financial_year(r.year)} on the year before "
-                     f"({f.pct(r.year_before_pct)}), is close to the plan's figure, which may describe that year.")
+            text += (
+                f" The data's change a year earlier, {previous_financial_year(r.year)} on the year before "
+                f"({f.pct(r.year_before_pct)}), is close to the plan's figure, which may describe that year."
+            )
         out.append(text)
     if out:
         out.append("The plan's figures came from an earlier extract of the data, which later extracts revise.")
@@ -272,8 +357,20 @@ def change_columns(table: pd.DataFrame) -> pd.DataFrame:
 
     Small safeguarding measures keep their counts but show no change, test or signal (they are not tested).
     """
-    out = table[["measure", "previous", "count", "pct_change", "p_value", "signal", "pandemic_count",
-                 "pandemic_pct_change", "pandemic_p_value", "pandemic_signal"]].astype(object)
+    out = table[
+        [
+            "measure",
+            "previous",
+            "count",
+            "pct_change",
+            "p_value",
+            "signal",
+            "pandemic_count",
+            "pandemic_pct_change",
+            "pandemic_p_value",
+            "pandemic_signal",
+        ]
+    ].astype(object)
     tested = ["pct_change", "p_value", "signal", "pandemic_pct_change", "pandemic_p_value", "pandemic_signal"]
     out.loc[table["small"].to_numpy(), tested] = float("nan")
     return out
@@ -281,7 +378,15 @@ def change_columns(table: pd.DataFrame) -> pd.DataFrame:
 
 def london_columns(table: pd.DataFrame) -> pd.DataFrame:
     """Rate per 1,000, London's rate and the rank of 32 by rate, in the headline and first pandemic years."""
-    columns = ["measure", "rate", "london_rate", "rate_rank", "pandemic_rate", "pandemic_london_rate", "pandemic_rate_rank"]
+    columns = [
+        "measure",
+        "rate",
+        "london_rate",
+        "rate_rank",
+        "pandemic_rate",
+        "pandemic_london_rate",
+        "pandemic_rate_rank",
+    ]
     return table[columns].rename(columns={"rate_rank": "rank", "pandemic_rate_rank": "pandemic_rank"})
 
 
@@ -295,12 +400,33 @@ def london_index(table: pd.DataFrame) -> pd.DataFrame:
 
 def covid_columns(table: pd.DataFrame) -> pd.DataFrame:
     """The Covid table for display: first pandemic year observed, expected, interval, difference and verdict."""
-    return table[["measure", "observed", "expected", "lower", "upper", "pct_difference", "outside",
-                  "lockdown_observed", "lockdown_expected", "its_level_ratio", "note"]]
+    return table[
+        [
+            "measure",
+            "observed",
+            "expected",
+            "lower",
+            "upper",
+            "pct_difference",
+            "outside",
+            "lockdown_observed",
+            "lockdown_expected",
+            "its_level_ratio",
+            "note",
+        ]
+    ]
 
 
-def counterfactual_figure(crime: pd.DataFrame, borough: str, measures: Sequence[Measure], table: pd.DataFrame,
-                          fits: dict[str, ts.Counterfactual], name: str, source: str, since: str = "2017-04-01"):
+def counterfactual_figure(
+    crime: pd.DataFrame,
+    borough: str,
+    measures: Sequence[Measure],
+    table: pd.DataFrame,
+    fits: dict[str, ts.Counterfactual],
+    name: str,
+    source: str,
+    since: str = "2017-04-01",
+):
     """The observed-against-expected chart of one measure and its data, or (None, None) when it is not chartable."""
     rows = table.set_index("measure")
     if name not in rows.index or not rows.loc[name, "chartable"]:
@@ -308,15 +434,25 @@ def counterfactual_figure(crime: pd.DataFrame, borough: str, measures: Sequence[
     measure = {m.name: m for m in measures}[name]
     data = counterfactual_frame(crime, borough, measure, fits, since)
     fig = charts.monthly_chart(
-        data, counterfactual_title(table, name),
+        data,
+        counterfactual_title(table, name),
         f"{name} in {borough} per month against the level expected from five pre-pandemic years (seasonal ARIMA)",
-        "Offences per month", source, band=("lower", "upper"))
+        "Offences per month",
+        source,
+        band=("lower", "upper"),
+    )
     charts.move_legend(fig)
     return fig, data
 
 
-def counterfactual_panel_data(crime: pd.DataFrame, borough: str, measures: Sequence[Measure], table: pd.DataFrame,
-                              fits: dict[str, ts.Counterfactual], since: str = "2017-04-01") -> dict[str, pd.DataFrame]:
+def counterfactual_panel_data(
+    crime: pd.DataFrame,
+    borough: str,
+    measures: Sequence[Measure],
+    table: pd.DataFrame,
+    fits: dict[str, ts.Counterfactual],
+    since: str = "2017-04-01",
+) -> dict[str, pd.DataFrame]:
     """Chart data of every chartable measure (observed, expected, lower, upper by month), in the priority's order."""
     chartable = set(table.loc[table["chartable"], "measure"])
     return {m.name: counterfactual_frame(crime, borough, m, fits, since) for m in measures if m.name in chartable}
@@ -331,5 +467,7 @@ def panel_title(table: pd.DataFrame) -> str:
     """'6 of 8 measures in 2020/21 lay outside the range expected without the pandemic'."""
     fitted = table[table["chartable"]]
     outside = int((fitted["outside"] != "within").sum())
-    return (f"{outside} of {len(fitted)} measures in {table['year'].iloc[0]} lay outside the range expected "
-            "without the pandemic")
+    return (
+        f"{outside} of {len(fitted)} measures in {table['year'].iloc[0]} lay outside the range expected "
+        "without the pandemic"
+    )

@@ -29,16 +29,19 @@ from csp_evidence.report.words import change_sentence, md, number, ordinal, p_va
 
 DRUG_CATEGORIES: tuple[str, ...] = ("Drug Offences",)
 ACQUISITIVE_CATEGORIES: tuple[str, ...] = ("Burglary", "Robbery", "Theft", "Vehicle Offences")
-DRIVER_GROUPS: dict[str, tuple[str, ...]] = {"Drug offences": DRUG_CATEGORIES,
-                                             "Acquisitive crime": ACQUISITIVE_CATEGORIES}
+DRIVER_GROUPS: dict[str, tuple[str, ...]] = {
+    "Drug offences": DRUG_CATEGORIES,
+    "Acquisitive crime": ACQUISITIVE_CATEGORIES,
+}
 TREND_MONTHS = 24
 
 
 # --------------------------------------------------------------------------- drivers: recorded crime
 
 
-def driver_monthly(crime: pd.DataFrame, borough: str, categories: Sequence[str], label: str,
-                   start: str | pd.Timestamp | None = None) -> pd.DataFrame:
+def driver_monthly(
+    crime: pd.DataFrame, borough: str, categories: Sequence[str], label: str, start: str | pd.Timestamp | None = None
+) -> pd.DataFrame:
     """Monthly offences in `categories` for a borough and their STL trend (fitted on the whole series), from `start`.
 
     Columns: `label` (offences per month) and 'Trend (seasonal decomposition)'; indexed by month start.
@@ -47,19 +50,21 @@ def driver_monthly(crime: pd.DataFrame, borough: str, categories: Sequence[str],
     parts = decompose(series)
     out = pd.DataFrame({label: series.astype(float), "Trend (seasonal decomposition)": parts["trend"]})
     out.index.name = "month"
-    return out if start is None else out.loc[pd.Timestamp(start):]
+    return out if start is None else out.loc[pd.Timestamp(start) :]
 
 
-def category_trends(crime: pd.DataFrame, borough: str, categories: Sequence[str],
-                    start: str | pd.Timestamp | None = None) -> pd.DataFrame:
+def category_trends(
+    crime: pd.DataFrame, borough: str, categories: Sequence[str], start: str | pd.Timestamp | None = None
+) -> pd.DataFrame:
     """The STL trend (offences per month) of each category for a borough, one column per category, from `start`."""
     out = pd.DataFrame({c: decompose(summaries.monthly_series(crime, borough, [c]))["trend"] for c in categories})
     out.index.name = "month"
-    return out if start is None else out.loc[pd.Timestamp(start):]
+    return out if start is None else out.loc[pd.Timestamp(start) :]
 
 
-def trend_table(crime: pd.DataFrame, borough: str, groups: dict[str, Sequence[str]] | None = None,
-                months: int = TREND_MONTHS) -> pd.DataFrame:
+def trend_table(
+    crime: pd.DataFrame, borough: str, groups: dict[str, Sequence[str]] | None = None, months: int = TREND_MONTHS
+) -> pd.DataFrame:
     """Recent trend of each group (and each of its categories) over the last `months` months, net of seasonality.
 
     Columns: group, categories, start, end, months, mean_level (offences/month), slope_per_month, ci_low,
@@ -71,22 +76,36 @@ def trend_table(crime: pd.DataFrame, borough: str, groups: dict[str, Sequence[st
         entries = [(label, cats)] + ([(c, (c,)) for c in cats] if len(cats) > 1 else [])
         for name, sel in entries:
             trend = recent_trend(summaries.monthly_series(crime, borough, list(sel)), months=months)
-            rows.append({"group": name, "categories": ", ".join(sel), "start": trend.start, "end": trend.end,
-                         "months": trend.months, "mean_level": trend.mean_level,
-                         "slope_per_month": trend.slope_per_month, "ci_low": trend.ci_low, "ci_high": trend.ci_high,
-                         "pct_change_per_year": trend.pct_change_per_year, "direction": trend.direction})
+            rows.append(
+                {
+                    "group": name,
+                    "categories": ", ".join(sel),
+                    "start": trend.start,
+                    "end": trend.end,
+                    "months": trend.months,
+                    "mean_level": trend.mean_level,
+                    "slope_per_month": trend.slope_per_month,
+                    "ci_low": trend.ci_low,
+                    "ci_high": trend.ci_high,
+                    "pct_change_per_year": trend.pct_change_per_year,
+                    "direction": trend.direction,
+                }
+            )
     return pd.DataFrame(rows)
 
 
-def drivers_by_year(crime: pd.DataFrame, borough: str, years: Sequence[str],
-                    groups: dict[str, Sequence[str]] | None = None) -> pd.DataFrame:
+def drivers_by_year(
+    crime: pd.DataFrame, borough: str, years: Sequence[str], groups: dict[str, Sequence[str]] | None = None
+) -> pd.DataFrame:
     """Each group's count per financial year with change, Poisson test and Z, rank of 32 and rate per 1,000.
 
     The columns of `summaries.totals_by_year` with a leading 'group' column.
     """
     groups = groups or DRIVER_GROUPS
-    frames = [summaries.totals_by_year(crime, borough, years, categories=list(cats)).assign(group=label)
-              for label, cats in groups.items()]
+    frames = [
+        summaries.totals_by_year(crime, borough, years, categories=list(cats)).assign(group=label)
+        for label, cats in groups.items()
+    ]
     table = pd.concat(frames, ignore_index=True)
     return table[["group", *[c for c in table.columns if c != "group"]]]
 
@@ -100,12 +119,16 @@ def trend_sentence(row: pd.Series | dict, borough: str) -> str:
     span = f"Over the {r['months']} months to {pd.Timestamp(r['end']):%B %Y}"
     level = f"an average of {r['mean_level']:,.0f} a month"
     if r["direction"] == "no clear change":
-        return (f"{span}, {what} showed no clear trend once the seasons are allowed for "
-                f"({level}; the 95% interval of the slope, {r['ci_low']:+.1f} to {r['ci_high']:+.1f} offences a month, "
-                "includes zero).")
-    return (f"{span}, {what} was {r['direction']} by about {abs(r['pct_change_per_year']):.0f}% a year "
-            f"net of seasonality ({level}; slope {r['slope_per_month']:+.1f} offences a month, 95% interval "
-            f"{r['ci_low']:+.1f} to {r['ci_high']:+.1f}).")
+        return (
+            f"{span}, {what} showed no clear trend once the seasons are allowed for "
+            f"({level}; the 95% interval of the slope, {r['ci_low']:+.1f} to {r['ci_high']:+.1f} offences a month, "
+            "includes zero)."
+        )
+    return (
+        f"{span}, {what} was {r['direction']} by about {abs(r['pct_change_per_year']):.0f}% a year "
+        f"net of seasonality ({level}; slope {r['slope_per_month']:+.1f} offences a month, 95% interval "
+        f"{r['ci_low']:+.1f} to {r['ci_high']:+.1f})."
+    )
 
 
 def trend_title(row: pd.Series | dict, borough: str) -> str:
@@ -113,12 +136,19 @@ def trend_title(row: pd.Series | dict, borough: str) -> str:
     r = dict(row)
     plural = str(r["group"]).lower().endswith("offences")
     has, shows = ("have", "show") if plural else ("has", "shows")
-    state = {"rising": f"{has} been rising", "falling": f"{has} been falling"}.get(r["direction"], f"{shows} no clear trend")
+    state = {"rising": f"{has} been rising", "falling": f"{has} been falling"}.get(
+        r["direction"], f"{shows} no clear trend"
+    )
     return f"{r['group']} in {borough} {state} over the last {r['months']} months"
 
 
-def lockdown_sentence(crime: pd.DataFrame, borough: str, covid_start: str,
-                      categories: Sequence[str] = DRUG_CATEGORIES, what: str = "drug offences") -> tuple[dict, str]:
+def lockdown_sentence(
+    crime: pd.DataFrame,
+    borough: str,
+    covid_start: str,
+    categories: Sequence[str] = DRUG_CATEGORIES,
+    what: str = "drug offences",
+) -> tuple[dict, str]:
     """The first full lockdown month against the same month of earlier years (`sentences.lockdown_summary`) for
     the borough's offences in `categories`, with the sentence naming `what` was counted; returns (figures, sentence).
     """
@@ -132,14 +162,29 @@ def year_sentence(table: pd.DataFrame, group: str, year: str) -> str:
     """A group's count in a financial year against the previous year, its rate, rank and London's rate."""
     rows = table[(table["group"] == group) & (table["financial_year"] == year)]
     if rows.empty:
-        raise ValueError(f"no row for group {group!r} in {year}; years present: {sorted(table['financial_year'].unique())}")
+        raise ValueError(
+            f"no row for group {group!r} in {year}; years present: {sorted(table['financial_year'].unique())}"
+        )
     r = rows.iloc[0]
     text = ""
     if "previous" in r and r["previous"] == r["previous"]:
-        text = change_sentence(group, r["count"], r["previous"], r["pct_change"], bool(r["significant"]),
-                               r["p_value"], year, previous_financial_year(year)) + " "
-    return text + (f"That is {r['rate']:.2f} per 1,000 residents against {r['london_rate']:.2f} for London, "
-                   f"and by count the {ordinal(int(r['rank']))} highest of {int(r['ranked'])} boroughs ({number(r['count'])} offences).")
+        text = (
+            change_sentence(
+                group,
+                r["count"],
+                r["previous"],
+                r["pct_change"],
+                bool(r["significant"]),
+                r["p_value"],
+                year,
+                previous_financial_year(year),
+            )
+            + " "
+        )
+    return text + (
+        f"That is {r['rate']:.2f} per 1,000 residents against {r['london_rate']:.2f} for London, "
+        f"and by count the {ordinal(int(r['rank']))} highest of {int(r['ranked'])} boroughs ({number(r['count'])} offences)."
+    )
 
 
 # --------------------------------------------------------------------------- proven reoffending (MoJ)
@@ -147,14 +192,17 @@ def year_sentence(table: pd.DataFrame, group: str, year: str) -> str:
 
 def missing_file_note(src: Source) -> str:
     """Markdown telling the reader which file to add, where it comes from, and where to put it."""
-    return (f"**Proven reoffending is not shown: its source file is not in the data mirror.** To add it, download "
-            f"*{md(src.title)}* ({md(src.publisher)}, {md(src.licence)}) from the release page <{src.url}> "
-            f"(collection: <{src.page}>). {src.notes} The file must be saved as "
-            f"`data/raw/{src.file}` (period: {md(src.period)}). The rest of this chapter does not depend on it.")
+    return (
+        f"**Proven reoffending is not shown: its source file is not in the data mirror.** To add it, download "
+        f"*{md(src.title)}* ({md(src.publisher)}, {md(src.licence)}) from the release page <{src.url}> "
+        f"(collection: <{src.page}>). {src.notes} The file must be saved as "
+        f"`data/raw/{src.file}` (period: {md(src.period)}). The rest of this chapter does not depend on it."
+    )
 
 
-def reoffending_table(tidy: pd.DataFrame, borough: str, category: str | None = None,
-                      cohort_months: int | None = None) -> pd.DataFrame:
+def reoffending_table(
+    tidy: pd.DataFrame, borough: str, category: str | None = None, cohort_months: int | None = None
+) -> pd.DataFrame:
     """Adult and juvenile proven reoffending rates of a borough by cohort, with Wilson 95% CIs and change.
 
     Cohorts of one length only (`cohort_months`; default 12 if present, else the longest), as 3- and 12-month
@@ -171,14 +219,19 @@ def reoffending_table(tidy: pd.DataFrame, borough: str, category: str | None = N
             frames.append(reoffending_rates(tidy, borough, group, category))
     if not frames:
         geos = ", ".join(sorted(tidy["geography"].unique())[:40])
-        raise ValueError(f"the proven reoffending file has no rows for geography {borough!r}"
-                         + (f" and category {category!r}" if category else "") + f"; geographies include: {geos}")
+        raise ValueError(
+            f"the proven reoffending file has no rows for geography {borough!r}"
+            + (f" and category {category!r}" if category else "")
+            + f"; geographies include: {geos}"
+        )
     table = pd.concat(frames, ignore_index=True)
     lengths = set(table["cohort_months"])
     if cohort_months is None:
         cohort_months = 12 if 12 in lengths else max(lengths)
     elif cohort_months not in lengths:
-        raise ValueError(f"cohort_months={cohort_months} not in the file for {borough!r}; lengths present: {sorted(lengths)}")
+        raise ValueError(
+            f"cohort_months={cohort_months} not in the file for {borough!r}; lengths present: {sorted(lengths)}"
+        )
     table = table[table["cohort_months"] == cohort_months]
     return table.sort_values(["cohort_start", "age_group"], ignore_index=True)
 
@@ -188,16 +241,20 @@ def reoffending_findings(table: pd.DataFrame, borough: str) -> str:
     parts = []
     for group, rows in table.groupby("age_group", sort=True):
         r = rows.sort_values("cohort_start").iloc[-1]
-        text = (f"In {md(borough)}, of the {number(r['offenders'])} {group.lower()} offenders in the {md(r['cohort'])} cohort, "
-                f"{number(r['reoffenders'])} ({100 * r['rate']:.1f}%, 95% interval {100 * r['ci_low']:.1f}% to "
-                f"{100 * r['ci_high']:.1f}%) committed a proven reoffence")
+        text = (
+            f"In {md(borough)}, of the {number(r['offenders'])} {group.lower()} offenders in the {md(r['cohort'])} cohort, "
+            f"{number(r['reoffenders'])} ({100 * r['rate']:.1f}%, 95% interval {100 * r['ci_low']:.1f}% to "
+            f"{100 * r['ci_high']:.1f}%) committed a proven reoffence"
+        )
         if r["previous_cohort"] == r["previous_cohort"] and r["p_value"] == r["p_value"]:
             beyond = "beyond" if r["p_value"] < 0.05 else "within"
             if r["change_pp"] == 0:
                 text += f", unchanged on the {md(r['previous_cohort'])} cohort"
             else:
-                text += (f", {abs(r['change_pp']):.1f} points {'higher' if r['change_pp'] > 0 else 'lower'} than the "
-                         f"{md(r['previous_cohort'])} cohort ({100 * r['previous_rate']:.1f}%), a change {beyond} what "
-                         f"chance alone would produce ({p_value(r['p_value'])})")
+                text += (
+                    f", {abs(r['change_pp']):.1f} points {'higher' if r['change_pp'] > 0 else 'lower'} than the "
+                    f"{md(r['previous_cohort'])} cohort ({100 * r['previous_rate']:.1f}%), a change {beyond} what "
+                    f"chance alone would produce ({p_value(r['p_value'])})"
+                )
         parts.append(text + ".")
     return " ".join(parts)

@@ -59,8 +59,7 @@ def by_table_identity(maxsize: int = 256) -> Callable[[F], F]:
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
             try:
-                key = (tuple(_key_part(a) for a in args),
-                       tuple(sorted((k, _key_part(v)) for k, v in kwargs.items())))
+                key = (tuple(_key_part(a) for a in args), tuple(sorted((k, _key_part(v)) for k, v in kwargs.items())))
                 hash(key)
             except TypeError:
                 return func(*args, **kwargs)

@@ -71,8 +71,12 @@ def _type_name(t: type) -> str:
 def reserved_run_name(name: str) -> bool:
     """A run name that cannot name a pack's folder in the outputs folder: empty, a path rather than a name, or
     one the outputs folder keeps for itself (compared without case: some file systems ignore it)."""
-    return (not name or Path(name).name != name or name.casefold() in (FAILED_RUNS, LONDON_INDEX)
-            or name.startswith((".", "_")))
+    return (
+        not name
+        or Path(name).name != name
+        or name.casefold() in (FAILED_RUNS, LONDON_INDEX)
+        or name.startswith((".", "_"))
+    )
 
 
 def load_params(path: Path | str) -> Params:
@@ -97,8 +101,10 @@ def load_params(path: Path | str) -> Params:
         if not isinstance(value, want) or (want is int and isinstance(value, bool)):
             raise ParamsError(f"{path}: parameter {key!r} must be {_type_name(want)}, got {value!r}")
     if reserved_run_name(path.stem):
-        raise ParamsError(f"{path}: the run is named after its file, and {path.stem!r} is kept for the outputs "
-                          f"folder's own use ({FAILED_RUNS}/, {LONDON_INDEX}/, hidden staging folders); rename the file")
+        raise ParamsError(
+            f"{path}: the run is named after its file, and {path.stem!r} is kept for the outputs "
+            f"folder's own use ({FAILED_RUNS}/, {LONDON_INDEX}/, hidden staging folders); rename the file"
+        )
     years = raw["financial_years"]
     repeated = sorted({str(y) for y in years if years.count(y) > 1})
     if repeated:
@@ -121,8 +127,14 @@ def load_params(path: Path | str) -> Params:
     )
 
 
-def check_against_data(params: Params, months: pd.Series | pd.DatetimeIndex, source: str, valid_boroughs: list[str],
-                       population_years: tuple[int, int] | None = None, pre_years: int = 5) -> None:
+def check_against_data(
+    params: Params,
+    months: pd.Series | pd.DatetimeIndex,
+    source: str,
+    valid_boroughs: list[str],
+    population_years: tuple[int, int] | None = None,
+    pre_years: int = 5,
+) -> None:
     """Check the borough exists and the periods fit the data.
 
     Every financial year, and the year before the headline year, must lie wholly inside the data's months;

@@ -31,7 +31,9 @@ def parse_financial_year(label: str) -> int:
     """Return the starting calendar year of a financial-year label ('2019/20' -> 2019); errors name the label."""
     m = _FY_PATTERN.match(str(label))
     if not m or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
-        raise ValueError(f"financial year {label!r} is not of the form 'YYYY/YY' with consecutive years, e.g. '2019/20'")
+        raise ValueError(
+            f"financial year {label!r} is not of the form 'YYYY/YY' with consecutive years, e.g. '2019/20'"
+        )
     return int(m.group(1))
 
 

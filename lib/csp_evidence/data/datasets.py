@@ -38,8 +38,9 @@ def _readers_fingerprint(package: Path = PACKAGE) -> str:
 
 def _cached(name: str, source_ids: tuple[str, ...], build: Callable[[list[Path]], pd.DataFrame]) -> pd.DataFrame:
     files = [verified_file(sid) for sid in source_ids]
-    key = hashlib.sha256("|".join([__version__, _readers_fingerprint(), name, *(sha for _, sha in files)]).encode()
-                         ).hexdigest()[:16]
+    key = hashlib.sha256(
+        "|".join([__version__, _readers_fingerprint(), name, *(sha for _, sha in files)]).encode()
+    ).hexdigest()[:16]
     target = interim_dir() / f"{name}-{key}.parquet"
     if target.is_file():
         try:
@@ -73,8 +74,11 @@ def _mps_borough_names() -> tuple[list[str], list[str]]:
 def recorded_crime() -> pd.DataFrame:
     """MPS recorded crime, one continuous CRIS-era monthly series 2010-04 to 2024-01: tidy long table."""
     names, policed = _mps_borough_names()  # from the GLA file: its bytes are part of the key
-    return _cached("recorded_crime", (*MAIN_CRIME_SOURCES, "gla_borough_profiles"),
-                   lambda p: mps.read_borough_crime(p[:-1], names, policed))
+    return _cached(
+        "recorded_crime",
+        (*MAIN_CRIME_SOURCES, "gla_borough_profiles"),
+        lambda p: mps.read_borough_crime(p[:-1], names, policed),
+    )
 
 
 @functools.cache
@@ -82,7 +86,8 @@ def recorded_crime_extract_2020() -> pd.DataFrame:
     """MPS recorded crime as published in July 2020 (2018-07 to 2020-06): for showing later revisions."""
     names, policed = _mps_borough_names()
     return _cached(
-        "recorded_crime_2020_07", ("mps_borough_extract_2020_07", "gla_borough_profiles"),
+        "recorded_crime_2020_07",
+        ("mps_borough_extract_2020_07", "gla_borough_profiles"),
         lambda p: mps.read_borough_crime(p[:-1], names, policed),
     )
 
@@ -96,15 +101,21 @@ def public_attitudes() -> pd.DataFrame:
 def proven_reoffending() -> pd.DataFrame | None:
     """MoJ proven reoffending by local authority and cohort, or None until the file is provided and locked."""
     path = optional_file("moj_proven_reoffending")
-    return None if path is None else _cached("proven_reoffending", ("moj_proven_reoffending",),
-                                             lambda p: moj.read_proven_reoffending(p[0]))
+    return (
+        None
+        if path is None
+        else _cached("proven_reoffending", ("moj_proven_reoffending",), lambda p: moj.read_proven_reoffending(p[0]))
+    )
 
 
 def asb_incidents() -> pd.DataFrame | None:
     """police.uk street-level crime and ASB by borough and month, or None until the file is provided and locked."""
     path = optional_file("policeuk_street_asb")
-    return None if path is None else _cached("policeuk_street", ("policeuk_street_asb",),
-                                             lambda p: policeuk.read_street_files(p))
+    return (
+        None
+        if path is None
+        else _cached("policeuk_street", ("policeuk_street_asb",), lambda p: policeuk.read_street_files(p))
+    )
 
 
 def citation(*source_ids: str) -> str:

@@ -49,7 +49,6 @@ class FetchResult:
     sha256: str
 
 
-
 def mirror_dir(mirror: str | Path | None = None) -> Path | None:
     """The mirror folder from the argument or $CSP_DATA_MIRROR, or None; a missing folder is an error."""
     value = mirror if mirror is not None else os.environ.get(MIRROR_ENV)
@@ -60,7 +59,6 @@ def mirror_dir(mirror: str | Path | None = None) -> Path | None:
         origin = "--mirror" if mirror is not None else MIRROR_ENV
         raise FetchError(f"the data mirror {path} (from {origin}) is not a folder")
     return path
-
 
 
 def _mismatch(src: Source, where: str, got: str, want: str) -> FetchError:
@@ -95,9 +93,7 @@ def _download(src: Source, target: Path, want: str | None) -> str:
     tmp_dir = Path(tempfile.mkdtemp(prefix=".download-", dir=target.parent))
     try:
         try:
-            fetched = pooch.retrieve(
-                src.url, known_hash=None, fname=target.name, path=tmp_dir, progressbar=False
-            )
+            fetched = pooch.retrieve(src.url, known_hash=None, fname=target.name, path=tmp_dir, progressbar=False)
         except Exception as exc:  # network errors come in many types (requests, urllib3, OSError)
             root = exc
             while root.__context__ is not None and root.__context__ is not root:
@@ -187,7 +183,9 @@ def verified_file(source_id: str) -> tuple[Path, str]:
         fetch([source_id])
     entry = read_lock().get(source_id)
     if entry is None:
-        raise FetchError(f"{src.file} ({source_id}) is present but not in data/sources.lock; run `csp fetch --update` to lock it")
+        raise FetchError(
+            f"{src.file} ({source_id}) is present but not in data/sources.lock; run `csp fetch --update` to lock it"
+        )
     want, got = entry.sha256, sha256_of(target)
     if got != want:
         raise _mismatch(src, f"data/raw ({target})", got, want)

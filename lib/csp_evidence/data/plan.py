@@ -22,7 +22,9 @@ def plan_figures(borough: str) -> pd.DataFrame:
         if missing:
             raise ValueError(f"{path}: plan table lacks column(s) {missing}")
         if table["figure_id"].duplicated().any():
-            raise ValueError(f"{path}: figure_id {table.loc[table['figure_id'].duplicated(), 'figure_id'].iloc[0]!r} repeated")
+            raise ValueError(
+                f"{path}: figure_id {table.loc[table['figure_id'].duplicated(), 'figure_id'].iloc[0]!r} repeated"
+            )
         table["plan_file"] = path.name
         frames.append(table)
     if not frames:

@@ -115,7 +115,7 @@ OPTIONAL_SOURCES: tuple[Source, ...] = (
         file="moj/PRSQ_Geographic_data_April 2011 to March 2022.csv",
         period="offender cohorts April 2011 to March 2022",
         notes="In the 'CSV format of data tools' zip of the January to March 2022 release; unzip this CSV into "
-              "data/raw/moj/ (or the mirror's moj/ folder) and run `csp fetch --update` to lock it.",
+        "data/raw/moj/ (or the mirror's moj/ folder) and run `csp fetch --update` to lock it.",
         optional=True,
     ),
     Source(
@@ -128,7 +128,7 @@ OPTIONAL_SOURCES: tuple[Source, ...] = (
         file="policeuk/metropolitan-street.csv",
         period="monthly files YYYY-MM-metropolitan-street.csv, combined into one CSV",
         notes="Crime type 'Anti-social behaviour' gives ASB incidents by LSOA and month. Concatenate the monthly "
-              "files (one header) into data/raw/policeuk/metropolitan-street.csv and run `csp fetch --update`.",
+        "files (one header) into data/raw/policeuk/metropolitan-street.csv and run `csp fetch --update`.",
         optional=True,
     ),
 )
@@ -142,7 +142,6 @@ def source(source_id: str) -> Source:
         return _BY_ID[source_id]
     except KeyError:
         raise KeyError(f"unknown source {source_id!r}; registered sources: {', '.join(_BY_ID)}") from None
-
 
 
 @dataclass(frozen=True)

@@ -47,8 +47,15 @@ def _style_axes(ax) -> None:
     ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
 
 
-def monthly_chart(data: pd.DataFrame, title: str, subtitle: str, ylabel: str, source: str,
-                  band: tuple[str, str] | None = None, lockdowns: bool = True):
+def monthly_chart(
+    data: pd.DataFrame,
+    title: str,
+    subtitle: str,
+    ylabel: str,
+    source: str,
+    band: tuple[str, str] | None = None,
+    lockdowns: bool = True,
+):
     """Line chart of monthly series (one line per column of `data`, indexed by month); lockdowns shaded.
 
     `band` names two columns drawn as a shaded interval (lower, upper) instead of lines.
@@ -57,15 +64,23 @@ def monthly_chart(data: pd.DataFrame, title: str, subtitle: str, ylabel: str, so
     with plt.style.context(STYLE):
         lines = [c for c in data.columns if not band or c not in band]
         if band:
-            ax.fill_between(data.index, data[band[0]], data[band[1]], color=TURQUOISE, alpha=0.25,
-                            label="95% prediction interval", linewidth=0)
-        for colour, col in zip(COLOURS, lines):
+            ax.fill_between(
+                data.index,
+                data[band[0]],
+                data[band[1]],
+                color=TURQUOISE,
+                alpha=0.25,
+                label="95% prediction interval",
+                linewidth=0,
+            )
+        for colour, col in zip(COLOURS, lines, strict=False):
             ax.plot(data.index, data[col], color=colour, label=col, linewidth=2)
         if lockdowns:
-            for i, (name, start, end) in enumerate(LOCKDOWNS):
+            for i, (_name, start, end) in enumerate(LOCKDOWNS):
                 if data.index.min() <= start <= data.index.max():
-                    ax.axvspan(start, end, color=GREY, alpha=0.12, linewidth=0,
-                               label="National lockdowns" if i == 0 else None)
+                    ax.axvspan(
+                        start, end, color=GREY, alpha=0.12, linewidth=0, label="National lockdowns" if i == 0 else None
+                    )
         ax.set_ylabel(ylabel)
         ax.set_xlabel("Month")
         ax.xaxis.set_major_locator(mdates.YearLocator())
@@ -76,8 +91,15 @@ def monthly_chart(data: pd.DataFrame, title: str, subtitle: str, ylabel: str, so
     return fig
 
 
-def bar_chart(values: pd.Series, title: str, subtitle: str, xlabel: str, source: str, highlight: str | None = None,
-              value_format: str = "{x:,.0f}"):
+def bar_chart(
+    values: pd.Series,
+    title: str,
+    subtitle: str,
+    xlabel: str,
+    source: str,
+    highlight: str | None = None,
+    value_format: str = "{x:,.0f}",
+):
     """Horizontal bar chart of values by label, largest at the top; `highlight` picks one bar out.
 
     `value_format` formats the value axis ('{x:.1f}' for small rates).
@@ -109,9 +131,16 @@ def publish_chart(fig, data: pd.DataFrame, slug: str, output_dir: str | Path) ->
     display(Markdown(f"[Download the data for this chart (CSV)](tables/{slug}.csv)"))
 
 
-def publish_table(table: pd.DataFrame, slug: str, output_dir: str | Path, formats: dict[str, str] | None = None,
-                  labels: dict[str, str] | None = None, caption: str = "", flag: pd.Series | None = None,
-                  download: pd.DataFrame | None = None) -> None:
+def publish_table(
+    table: pd.DataFrame,
+    slug: str,
+    output_dir: str | Path,
+    formats: dict[str, str] | None = None,
+    labels: dict[str, str] | None = None,
+    caption: str = "",
+    flag: pd.Series | None = None,
+    download: pd.DataFrame | None = None,
+) -> None:
     """Write the table as CSV and show it as an escaped HTML table with a download link.
 
     `formats` maps a column to a format string ('{:,.0f}', or charts.P_VALUE for p-values); `labels` renames columns for display only;
@@ -140,18 +169,27 @@ def _cell(value, fmt: str | None) -> str:
     return html.escape(text)
 
 
-def table_html(table: pd.DataFrame, formats: dict[str, str], labels: dict[str, str], caption: str = "",
-               flag: pd.Series | None = None) -> str:
+def table_html(
+    table: pd.DataFrame,
+    formats: dict[str, str],
+    labels: dict[str, str],
+    caption: str = "",
+    flag: pd.Series | None = None,
+) -> str:
     """An accessible HTML table (caption, header scopes); every value from the data is escaped."""
     head = "".join(f'<th scope="col">{html.escape(labels.get(c, c))}</th>' for c in table.columns)
     body = []
     for i, (_, row) in enumerate(table.iterrows()):
         flagged = flag is not None and bool(flag.iloc[i])
         cells = "".join(f"<td>{_cell(row[c], formats.get(c))}</td>" for c in table.columns)
-        body.append(f'<tr class="small-number" style="font-style:italic">{cells}</tr>' if flagged else f"<tr>{cells}</tr>")
+        body.append(
+            f'<tr class="small-number" style="font-style:italic">{cells}</tr>' if flagged else f"<tr>{cells}</tr>"
+        )
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    return (f'<table class="table table-sm csp-table">{cap}<thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(body)}</tbody></table>")
+    return (
+        f'<table class="table table-sm csp-table">{cap}<thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
 
 
 def say(text: str) -> None:
@@ -165,9 +203,17 @@ def _percent_axis(ax, axis: str = "y") -> None:
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
 
 
-def quarterly_chart(data: pd.DataFrame, title: str, subtitle: str, ylabel: str, source: str,
-                    lines: list[str] | None = None, band: tuple[str, str] | None = None,
-                    target: tuple[str, float, pd.Timestamp] | None = None, percent: bool = True):
+def quarterly_chart(
+    data: pd.DataFrame,
+    title: str,
+    subtitle: str,
+    ylabel: str,
+    source: str,
+    lines: list[str] | None = None,
+    band: tuple[str, str] | None = None,
+    target: tuple[str, float, pd.Timestamp] | None = None,
+    percent: bool = True,
+):
     """Line chart of quarterly values (one line per column in `lines`, indexed by quarter end), no dual axes.
 
     `band` names two columns (lower, upper) shaded around the first line, e.g. a 95% interval; `target` is
@@ -178,9 +224,10 @@ def quarterly_chart(data: pd.DataFrame, title: str, subtitle: str, ylabel: str, 
     lines = lines or [c for c in data.columns if not band or c not in band]
     with plt.style.context(STYLE):
         if band:
-            ax.fill_between(data.index, data[band[0]], data[band[1]], color=DARK_BLUE, alpha=0.12, linewidth=0,
-                            label="95% interval")
-        for colour, col in zip([DARK_BLUE, ORANGE, TURQUOISE, DARK_PINK, PURPLE, GREY], lines):
+            ax.fill_between(
+                data.index, data[band[0]], data[band[1]], color=DARK_BLUE, alpha=0.12, linewidth=0, label="95% interval"
+            )
+        for colour, col in zip([DARK_BLUE, ORANGE, TURQUOISE, DARK_PINK, PURPLE, GREY], lines, strict=False):
             ax.plot(data.index, data[col], color=colour, label=col, linewidth=2, marker="o", markersize=3)
         if target:
             label, value, start = target
@@ -198,8 +245,18 @@ def quarterly_chart(data: pd.DataFrame, title: str, subtitle: str, ylabel: str, 
     return fig
 
 
-def panel_chart(data: pd.DataFrame, panel: str, lines: dict[str, str], title: str, subtitle: str, ylabel: str,
-                source: str, x: str = "quarter_end", ncols: int = 4, percent: bool = True):
+def panel_chart(
+    data: pd.DataFrame,
+    panel: str,
+    lines: dict[str, str],
+    title: str,
+    subtitle: str,
+    ylabel: str,
+    source: str,
+    x: str = "quarter_end",
+    ncols: int = 4,
+    percent: bool = True,
+):
     """Small multiples: one panel per value of column `panel`, each with one line per column in `lines`.
 
     `data` is long (one row per panel and x); `lines` maps a column to its legend label. All panels share
@@ -217,9 +274,9 @@ def panel_chart(data: pd.DataFrame, panel: str, lines: dict[str, str], title: st
     fig.text(0.01, 0.0, textwrap.fill(f"Source: {source}", 170), ha="left", va="top", fontsize=9, color=GREY)
     colours = [DARK_BLUE, ORANGE, TURQUOISE, DARK_PINK]
     with plt.style.context(STYLE):
-        for ax, name in zip(axes.flat, panels):
+        for ax, name in zip(axes.flat, panels, strict=False):
             rows = data[data[panel] == name]
-            for colour, (col, label) in zip(colours, lines.items()):
+            for colour, (col, label) in zip(colours, lines.items(), strict=False):
                 ax.plot(rows[x], rows[col], color=colour, linewidth=1.8, label=label)
             ax.set_title(textwrap.fill(str(name), 30), loc="left", fontsize=11)
             _style_axes(ax)
@@ -227,30 +284,57 @@ def panel_chart(data: pd.DataFrame, panel: str, lines: dict[str, str], title: st
                 _percent_axis(ax)
             ax.xaxis.set_major_locator(mdates.YearLocator(4))
             ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
-        for ax in axes.flat[len(panels):]:
+        for ax in axes.flat[len(panels) :]:
             ax.set_visible(False)
         axes.flat[0].set_ylim(0, 1.05 * float(data[list(lines)].max().max()))  # shared: one scale from zero
         for ax in axes[:, 0]:
             ax.set_ylabel(ylabel)
         handles, labels = axes.flat[0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="upper right", bbox_to_anchor=(0.99, 1 - 0.55 / height), frameon=False,
-                   fontsize=10, ncols=len(lines))
+        fig.legend(
+            handles,
+            labels,
+            loc="upper right",
+            bbox_to_anchor=(0.99, 1 - 0.55 / height),
+            frameon=False,
+            fontsize=10,
+            ncols=len(lines),
+        )
     return fig
 
 
-def interval_chart(data: pd.DataFrame, x: str, y: str, low: str, high: str, group: str, title: str,
-                   subtitle: str, ylabel: str, source: str, percent: bool = True):
+def interval_chart(
+    data: pd.DataFrame,
+    x: str,
+    y: str,
+    low: str,
+    high: str,
+    group: str,
+    title: str,
+    subtitle: str,
+    ylabel: str,
+    source: str,
+    percent: bool = True,
+):
     """Points with 95% interval bars by category `x` (in the order given), one colour per value of `group`."""
     fig, ax = _figure(title, subtitle, source)
     labels = list(dict.fromkeys(data[x]))
     groups = list(dict.fromkeys(data[group]))
     width = 0.6 / max(len(groups), 1)
     with plt.style.context(STYLE):
-        for i, (colour, name) in enumerate(zip([DARK_BLUE, ORANGE, TURQUOISE, DARK_PINK], groups)):
+        for i, (colour, name) in enumerate(zip([DARK_BLUE, ORANGE, TURQUOISE, DARK_PINK], groups, strict=False)):
             rows = data[data[group] == name]
             pos = [labels.index(v) + (i - (len(groups) - 1) / 2) * width for v in rows[x]]
-            ax.errorbar(pos, rows[y], yerr=[rows[y] - rows[low], rows[high] - rows[y]], fmt="o", color=colour,
-                        capsize=4, linewidth=1.8, markersize=6, label=str(name))
+            ax.errorbar(
+                pos,
+                rows[y],
+                yerr=[rows[y] - rows[low], rows[high] - rows[y]],
+                fmt="o",
+                color=colour,
+                capsize=4,
+                linewidth=1.8,
+                markersize=6,
+                label=str(name),
+            )
         ax.set_xticks(range(len(labels)), [textwrap.fill(str(v), 14) for v in labels])
         ax.set_ylabel(ylabel)
         _style_axes(ax)
@@ -270,8 +354,15 @@ def move_legend(fig, outside: bool = True, loc: str = "upper left", ncols: int =
         ax.legend(loc=loc, ncols=ncols, frameon=False, fontsize=10)
 
 
-def index_chart(values: pd.Series, title: str, subtitle: str, xlabel: str, source: str, reference: float = 100.0,
-                labels: pd.Series | None = None):
+def index_chart(
+    values: pd.Series,
+    title: str,
+    subtitle: str,
+    xlabel: str,
+    source: str,
+    reference: float = 100.0,
+    labels: pd.Series | None = None,
+):
     """Horizontal bars of an index by label (e.g. a borough's rate with London = 100), with the reference line.
 
     Bars above the reference are dark blue, below it grey-blue; `labels` (same index) are written at the bar ends.
@@ -296,8 +387,9 @@ def index_chart(values: pd.Series, title: str, subtitle: str, xlabel: str, sourc
     return fig
 
 
-def counterfactual_panels(frames: dict[str, pd.DataFrame], title: str, subtitle: str, ylabel: str, source: str,
-                          ncols: int = 3):
+def counterfactual_panels(
+    frames: dict[str, pd.DataFrame], title: str, subtitle: str, ylabel: str, source: str, ncols: int = 3
+):
     """Small multiples of observed monthly counts against the expected level and its 95% interval, one per series.
 
     Each frame has columns 'Observed', 'Expected without the pandemic', 'lower', 'upper' indexed by month (as from
@@ -313,13 +405,25 @@ def counterfactual_panels(frames: dict[str, pd.DataFrame], title: str, subtitle:
     fig.text(0.01, 1 - 0.62 / height, subtitle, ha="left", va="top", fontsize=11, color=GREY)
     fig.text(0.01, 0.0, textwrap.fill(f"Source: {source}", 170), ha="left", va="top", fontsize=9, color=GREY)
     with plt.style.context(STYLE):
-        for ax, name in zip(axes.flat, names):
+        for ax, name in zip(axes.flat, names, strict=False):
             data = frames[name]
-            ax.fill_between(data.index, data["lower"], data["upper"], color=TURQUOISE, alpha=0.3, linewidth=0,
-                            label="95% prediction interval")
+            ax.fill_between(
+                data.index,
+                data["lower"],
+                data["upper"],
+                color=TURQUOISE,
+                alpha=0.3,
+                linewidth=0,
+                label="95% prediction interval",
+            )
             ax.plot(data.index, data["Observed"], color=DARK_BLUE, linewidth=1.6, label="Observed")
-            ax.plot(data.index, data["Expected without the pandemic"], color=ORANGE, linewidth=1.6,
-                    label="Expected without the pandemic")
+            ax.plot(
+                data.index,
+                data["Expected without the pandemic"],
+                color=ORANGE,
+                linewidth=1.6,
+                label="Expected without the pandemic",
+            )
             ax.set_title(textwrap.fill(str(name), 32), loc="left", fontsize=11)
             ax.set_ylim(bottom=0)
             _style_axes(ax)
@@ -333,6 +437,13 @@ def counterfactual_panels(frames: dict[str, pd.DataFrame], title: str, subtitle:
         for ax in axes[:, 0]:
             ax.set_ylabel(ylabel)
         handles, labels = axes.flat[0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(0.005, 1 - 0.85 / height), frameon=False,
-                   fontsize=10, ncols=3)
+        fig.legend(
+            handles,
+            labels,
+            loc="upper left",
+            bbox_to_anchor=(0.005, 1 - 0.85 / height),
+            frameon=False,
+            fontsize=10,
+            ncols=3,
+        )
     return fig

@@ -25,7 +25,9 @@ def category_findings(table: pd.DataFrame, year: str) -> str:
         parts.append(f"fell beyond chance in {listing(down)}")
     if not parts:
         return f"No major category changed in {year} by more than chance would explain (Poisson |Z| > 3)."
-    return f"In {year}, recorded crime " + "; and it ".join(parts) + " (a Poisson Z-score above 3 in size marks a signal)."
+    return (
+        f"In {year}, recorded crime " + "; and it ".join(parts) + " (a Poisson Z-score above 3 in size marks a signal)."
+    )
 
 
 def lockdown_summary(series: pd.Series, covid_start: str, baseline_years: int = 3) -> dict:
@@ -38,7 +40,9 @@ def lockdown_summary(series: pd.Series, covid_start: str, baseline_years: int = 
     earlier = [month - pd.DateOffset(years=k) for k in range(1, baseline_years + 1)]
     missing = [m for m in [month, *earlier] if m not in series.index]
     if missing:
-        raise ValueError(f"the series lacks month(s) {', '.join(f'{m:%Y-%m}' for m in missing)} needed for the lockdown comparison")
+        raise ValueError(
+            f"the series lacks month(s) {', '.join(f'{m:%Y-%m}' for m in missing)} needed for the lockdown comparison"
+        )
     observed = int(series[month])
     baseline = float(series[earlier].mean())
     change = 100 * (observed / baseline - 1)
@@ -46,11 +50,16 @@ def lockdown_summary(series: pd.Series, covid_start: str, baseline_years: int = 
     size = "sharply " if abs(change) >= 20 else ""
     first, last = min(earlier), max(earlier)
     return {
-        "month": f"{month:%Y-%m}", "observed": observed, "baseline": baseline, "pct_change": change,
+        "month": f"{month:%Y-%m}",
+        "observed": observed,
+        "baseline": baseline,
+        "pct_change": change,
         "title": f"Recorded crime {direction} {size}in the first lockdown",
-        "sentence": (f"In {month:%B %Y}, the first full month of the first national lockdown, {f.number(observed)} offences "
-                     f"were recorded, {f.change_words(change, 'than')} the average {month:%B} of {first:%Y} to {last:%Y} "
-                     f"({f.number(baseline)})."),
+        "sentence": (
+            f"In {month:%B %Y}, the first full month of the first national lockdown, {f.number(observed)} offences "
+            f"were recorded, {f.change_words(change, 'than')} the average {month:%B} of {first:%Y} to {last:%Y} "
+            f"({f.number(baseline)})."
+        ),
     }
 
 
@@ -63,18 +72,24 @@ def plan_comparison(borough: str, year: str, count: int, rank: int) -> str:
     quoted = figures.loc[figure_id]
     rank_id = figure_id.replace("total_offences", "rank")
     rank_text = f" and rank {int(figures.loc[rank_id, 'plan_value'])}" if rank_id in figures.index else ""
-    return (f" The CSP plan ({quoted['plan_section']}) quotes {f.number(quoted['plan_value'])}{rank_text} for {year}; "
-            f"the difference of {f.number(count - quoted['plan_value'])} offences is a revision of the source data "
-            "between extracts, not an error.")
+    return (
+        f" The CSP plan ({quoted['plan_section']}) quotes {f.number(quoted['plan_value'])}{rank_text} for {year}; "
+        f"the difference of {f.number(count - quoted['plan_value'])} offences is a revision of the source data "
+        "between extracts, not an error."
+    )
 
 
 def covid_sentence(row: pd.Series) -> str:
     """'Drug trafficking: 473 offences in 2020/21 against 162 expected (95% interval 135 to 233), above ...'."""
     if row.get("note"):
         return f"{f.md(row['measure'])}: {row['note']}."
-    verdict = {"above": "more than the pre-pandemic pattern predicts: outside the 95% interval",
-               "below": "fewer than the pre-pandemic pattern predicts: outside the 95% interval",
-               "within": "within the range the pre-pandemic pattern predicts"}[row["outside"]]
-    return (f"{f.md(row['measure'])}: {f.number(row['observed'])} offences recorded in {row['year']} against "
-            f"{f.number(row['expected'])} expected (95% interval {f.number(row['lower'])} to "
-            f"{f.number(row['upper'])}), {f.pct(row['pct_difference'])}, {verdict}.")
+    verdict = {
+        "above": "more than the pre-pandemic pattern predicts: outside the 95% interval",
+        "below": "fewer than the pre-pandemic pattern predicts: outside the 95% interval",
+        "within": "within the range the pre-pandemic pattern predicts",
+    }[row["outside"]]
+    return (
+        f"{f.md(row['measure'])}: {f.number(row['observed'])} offences recorded in {row['year']} against "
+        f"{f.number(row['expected'])} expected (95% interval {f.number(row['lower'])} to "
+        f"{f.number(row['upper'])}), {f.pct(row['pct_difference'])}, {verdict}."
+    )

@@ -18,8 +18,9 @@ def md(text: object) -> str:
     one_line = " ".join(html.unescape(str(text)).split())
     escaped = _MD_SPECIAL.sub(r"\\\1", one_line).replace("&", "&amp;")
     # '- x' and '+ x' become '\- x'; '1. x' becomes '1\. x' (a backslash before a digit would not escape it)
-    return _LINE_START.sub(lambda m: m.group(1) + (m.group(2) + "\\" if m.group(2)[0].isdigit() else "\\" + m.group(2)),
-                           escaped)
+    return _LINE_START.sub(
+        lambda m: m.group(1) + (m.group(2) + "\\" if m.group(2)[0].isdigit() else "\\" + m.group(2)), escaped
+    )
 
 
 def number(value: float) -> str:
@@ -45,23 +46,31 @@ def p_value(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
-def change_sentence(what: str, current: int, previous: int, change_pct: float, significant: bool, p: float,
-                    year: str, prev_year: str) -> str:
+def change_sentence(
+    what: str, current: int, previous: int, change_pct: float, significant: bool, p: float, year: str, prev_year: str
+) -> str:
     """'Theft fell by 12.3% from 9,232 in 2018/19 to 8,100 in 2019/20, a change beyond chance (p < 0.001).'"""
     if current == previous:
         return f"{md(what)} was unchanged at {number(current)} in {year}."
     verb = "rose" if current > previous else "fell"
-    verdict = (f"a change beyond what chance alone would produce ({p_value(p)})" if significant
-               else f"a change within what chance alone could produce ({p_value(p)})")
-    return (f"{md(what)} {verb} by {abs(change_pct):.1f}% from {number(previous)} in {prev_year} "
-            f"to {number(current)} in {year}, {verdict}.")
+    verdict = (
+        f"a change beyond what chance alone would produce ({p_value(p)})"
+        if significant
+        else f"a change within what chance alone could produce ({p_value(p)})"
+    )
+    return (
+        f"{md(what)} {verb} by {abs(change_pct):.1f}% from {number(previous)} in {prev_year} "
+        f"to {number(current)} in {year}, {verdict}."
+    )
 
 
 def rank_sentence(borough: str, count: int, rank: int, ranked: int, year: str, what: str = "recorded offences") -> str:
     """'In 2019/20 Tower Hamlets recorded 34,693 offences, the 7th highest of the 32 London boroughs.'"""
     position = "the highest" if rank == 1 else f"the {ordinal(rank)} highest"
-    return (f"In {year} {md(borough)} had {number(count)} {what}, {position} of the {ranked} London boroughs "
-            f"policed by the Metropolitan Police.")
+    return (
+        f"In {year} {md(borough)} had {number(count)} {what}, {position} of the {ranked} London boroughs "
+        f"policed by the Metropolitan Police."
+    )
 
 
 def change_words(value: float, joiner: str = "since") -> str:

@@ -59,15 +59,14 @@ def sources_page() -> str:
             f"- **File:** `{src.file}`, {number(entry.bytes) if entry else '?'} bytes\n"
             f"- **sha256:** `{entry.sha256 if entry else 'not locked'}`\n"
             f"- **Retrieved:** {entry.retrieved if entry else '?'}\n"
-            f"- **Period:** {md(src.period)}\n"
-            + (f"- **Notes:** {md(src.notes)}\n" if src.notes else "")
+            f"- **Period:** {md(src.period)}\n" + (f"- **Notes:** {md(src.notes)}\n" if src.notes else "")
         )
     intro = (
         "Every file below is fetched from its official URL, or from a mirror of it, and checked against the "
         "sha256 in `data/sources.lock` before any number is computed. Contains public sector information "
         "licensed under the Open Government Licence v3.0.\n\n"
     )
-    return "---\ntitle: \"Sources\"\n---\n\n" + intro + "\n".join(rows)
+    return '---\ntitle: "Sources"\n---\n\n' + intro + "\n".join(rows)
 
 
 def index_page(run_dir: Path, title: str, chapters: list[tuple[str, str]]) -> str:

@@ -110,7 +110,7 @@ def year_on_year(totals: pd.DataFrame, by: Sequence[str] = ("borough",)) -> pd.D
     frame = totals.sort_values([*by, "financial_year"]).copy()
     frame["previous"] = frame.groupby(list(by), observed=True)["count"].shift(1) if by else frame["count"].shift(1)
     frame = frame.dropna(subset=["previous"])
-    rows = [compare_counts(p, c).as_dict() for p, c in zip(frame["previous"], frame["count"])]
+    rows = [compare_counts(p, c).as_dict() for p, c in zip(frame["previous"], frame["count"], strict=False)]
     stats = pd.DataFrame(rows, index=frame.index).drop(columns=["current"])
     return pd.concat([frame.drop(columns=["previous"]), stats], axis=1).reset_index(drop=True)
 

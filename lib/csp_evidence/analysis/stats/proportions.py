@@ -74,7 +74,9 @@ def two_proportion_test(x1: ArrayLike, n1: ArrayLike, x2: ArrayLike, n2: ArrayLi
     _check_pair(a1, b1, "x1", "n1")
     _check_pair(a2, b2, "x2", "n2")
     a1, b1, a2, b2 = np.broadcast_arrays(a1, b1, a2, b2)
-    p = np.array([_one_test(*vals) for vals in zip(a1.ravel(), b1.ravel(), a2.ravel(), b2.ravel())], dtype=float)
+    p = np.array(
+        [_one_test(*vals) for vals in zip(a1.ravel(), b1.ravel(), a2.ravel(), b2.ravel(), strict=False)], dtype=float
+    )
     p = p.reshape(a1.shape)
     index = next((a.index for a in (x1, n1, x2, n2) if isinstance(a, pd.Series)), None)
     if index is not None:

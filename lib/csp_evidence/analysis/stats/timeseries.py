@@ -252,8 +252,14 @@ def _check_orders(orders: Sequence[tuple[Order, SeasonalOrder]]) -> list[tuple[O
 def _sarima(y: pd.Series, order: Order, seasonal: SeasonalOrder, period: int, simple_differencing: bool) -> SARIMAX:
     """The SARIMA model of `y` (drift term when d + D == 1, scale concentrated out of the likelihood)."""
     trend = "c" if order[1] + seasonal[1] <= 1 else "n"
-    return SARIMAX(y, order=order, seasonal_order=(*seasonal, period), trend=trend, concentrate_scale=True,
-                   simple_differencing=simple_differencing)
+    return SARIMAX(
+        y,
+        order=order,
+        seasonal_order=(*seasonal, period),
+        trend=trend,
+        concentrate_scale=True,
+        simple_differencing=simple_differencing,
+    )
 
 
 @contextmanager
@@ -280,8 +286,7 @@ def _fit_sarima(y: pd.Series, order: Order, seasonal: SeasonalOrder, period: int
             return None
 
 
-def _select_sarima(y: pd.Series, orders: list[tuple[Order, SeasonalOrder]], period: int,
-                   cov_type: str = "none"):
+def _select_sarima(y: pd.Series, orders: list[tuple[Order, SeasonalOrder]], period: int, cov_type: str = "none"):
     """Fit every candidate; return (chosen model filtered at its estimates, candidates table).
 
     Converged fits are preferred. The chosen model is put back in full state-space form (differencing in the
@@ -292,8 +297,9 @@ def _select_sarima(y: pd.Series, orders: list[tuple[Order, SeasonalOrder]], peri
         res = _fit_sarima(y, order, seasonal, period)
         ok = res is not None and np.isfinite(res.aic)
         converged = bool(ok and res.mle_retvals.get("converged", True))
-        rows.append({"order": order, "seasonal_order": seasonal, "aic": res.aic if ok else np.nan,
-                     "converged": converged})
+        rows.append(
+            {"order": order, "seasonal_order": seasonal, "aic": res.aic if ok else np.nan, "converged": converged}
+        )
         results.append(res if ok else None)
     table = pd.DataFrame(rows)
     usable = table["aic"].notna()
@@ -305,7 +311,8 @@ def _select_sarima(y: pd.Series, orders: list[tuple[Order, SeasonalOrder]], peri
     order, seasonal = orders[best]
     with _quiet_fit():
         chosen = _sarima(y, order, seasonal, period, simple_differencing=False).filter(
-            results[best].params, cov_type=cov_type)
+            results[best].params, cov_type=cov_type
+        )
     return chosen, table.sort_values("aic", na_position="last").reset_index(drop=True)
 
 
@@ -348,8 +355,19 @@ def _total_row(
     }
 
 
-_PERIOD_COLUMNS = ["period", "start", "end", "months", "observed", "expected", "lower", "upper", "outside", "ratio",
-                   "pct_difference"]
+_PERIOD_COLUMNS = [
+    "period",
+    "start",
+    "end",
+    "months",
+    "observed",
+    "expected",
+    "lower",
+    "upper",
+    "outside",
+    "ratio",
+    "pct_difference",
+]
 
 
 def counterfactual_for_months(cf: Counterfactual, months: Iterable, label: str) -> pd.Series:
@@ -375,8 +393,9 @@ def _periods_in_window(
     """Periods wholly inside the forecast window, then the requested (or all complete) financial years."""
     chosen = [p for p in periods if p.start >= window[0] and p.end <= window[-1]]
     if fin_years is None:
-        fin_years = [fy for fy in dict.fromkeys(_financial_year_labels(window))
-                     if financial_year_months(fy).isin(window).all()]
+        fin_years = [
+            fy for fy in dict.fromkeys(_financial_year_labels(window)) if financial_year_months(fy).isin(window).all()
+        ]
     for fy in fin_years:
         months = financial_year_months(fy)
         if not months.isin(window).all():
@@ -399,7 +418,8 @@ def _forecast_paths(result, steps: int, n_sims: int, rng: np.random.Generator) -
     # the system matrices at the last period (statsmodels stores time-varying ones with a third, time axis)
     design, transition, selection, state_cov = (
         matrix[..., -1] if matrix.ndim == 3 else matrix
-        for matrix in (np.asarray(ssm.model[name]) for name in ("design", "transition", "selection", "state_cov")))
+        for matrix in (np.asarray(ssm.model[name]) for name in ("design", "transition", "selection", "state_cov"))
+    )
     scale = float(ssm.scale) if getattr(ssm, "filter_concentrated", False) else 1.0
     p_next = np.asarray(ssm.predicted_state_cov)[:, :, -1]  # already in the scale of the data
     values, vectors = np.linalg.eigh((p_next + p_next.T) / 2)
@@ -429,8 +449,10 @@ def _simulate_log_paths(
         return _forecast_paths(result, steps, n_sims, rng)
     cov = np.asarray(result.cov_params())
     if not np.isfinite(cov).all():
-        raise RuntimeError("parameter_uncertainty=True needs the parameter covariance, which is not finite for "
-                           "this fit (parameter on a boundary?); use parameter_uncertainty=False")
+        raise RuntimeError(
+            "parameter_uncertainty=True needs the parameter covariance, which is not finite for "
+            "this fit (parameter on a boundary?); use parameter_uncertainty=False"
+        )
     n_draws = max(1, min(100, n_sims // 20))
     per_draw = -(-n_sims // n_draws)
     blocks, tried = [], 0
@@ -440,7 +462,8 @@ def _simulate_log_paths(
                 raise RuntimeError(
                     f"parameter_uncertainty=True: only {len(blocks)} of {tried} parameter draws gave a stationary, "
                     "invertible model, so the normal approximation to the estimates' sampling distribution does not "
-                    "hold for this fit; use parameter_uncertainty=False")
+                    "hold for this fit; use parameter_uncertainty=False"
+                )
             params = rng.multivariate_normal(result.params, cov)
             tried += 1
             if _admissible(result.model, params):
@@ -451,11 +474,18 @@ def _simulate_log_paths(
 def _admissible(model: SARIMAX, params: np.ndarray) -> bool:
     """Whether parameters give a stationary AR and an invertible MA part: every lag polynomial (1 - sum phi z^i
     for AR, 1 + sum theta z^i for MA, seasonal ones in z^s) has all its roots outside the unit circle."""
-    named = dict(zip(model.param_names, params))
-    for prefix, sign, step in (("ar.L", -1, 1), ("ma.L", 1, 1), ("ar.S.L", -1, model.seasonal_periods),
-                               ("ma.S.L", 1, model.seasonal_periods)):
-        terms = {int(k[len(prefix):]) // step: v for k, v in named.items()
-                 if k.startswith(prefix) and k[len(prefix):].isdigit()}
+    named = dict(zip(model.param_names, params, strict=False))
+    for prefix, sign, step in (
+        ("ar.L", -1, 1),
+        ("ma.L", 1, 1),
+        ("ar.S.L", -1, model.seasonal_periods),
+        ("ma.S.L", 1, model.seasonal_periods),
+    ):
+        terms = {
+            int(k[len(prefix) :]) // step: v
+            for k, v in named.items()
+            if k.startswith(prefix) and k[len(prefix) :].isdigit()
+        }
         if terms:
             coefs = np.zeros(max(terms) + 1)
             coefs[0] = 1.0
@@ -487,7 +517,7 @@ def _monthly_table(result, observed: pd.Series, simulated: pd.DataFrame | None) 
             "expected": expected,
             "lower": lower,
             "upper": upper,
-            "outside": [_outside(o, lo, hi) for o, lo, hi in zip(obs, lower, upper)],
+            "outside": [_outside(o, lo, hi) for o, lo, hi in zip(obs, lower, upper, strict=False)],
             "ratio": np.divide(obs, expected, out=np.full(len(obs), np.nan), where=expected > 0),
         },
         index=pd.DatetimeIndex(observed.index, name="month"),
@@ -538,10 +568,14 @@ def covid_counterfactual(
     result, candidates = _select_sarima(train, orders, period, cov_type="approx" if parameter_uncertainty else "none")
 
     rng = np.random.default_rng(seed)
-    simulated = pd.DataFrame(
-        _simulate_log_paths(result, len(window), n_sims, rng, parameter_uncertainty),
-        index=pd.DatetimeIndex(window, name="month"),
-    ).pipe(np.expm1).clip(lower=0)
+    simulated = (
+        pd.DataFrame(
+            _simulate_log_paths(result, len(window), n_sims, rng, parameter_uncertainty),
+            index=pd.DatetimeIndex(window, name="month"),
+        )
+        .pipe(np.expm1)
+        .clip(lower=0)
+    )
     monthly = _monthly_table(result, y.loc[window], simulated if parameter_uncertainty else None)
 
     order, seasonal = tuple(result.model.order), tuple(result.model.seasonal_order[:3])
@@ -593,9 +627,7 @@ def its_design(index: pd.DatetimeIndex, interruption: pd.Timestamp) -> pd.DataFr
     time = np.arange(len(index), dtype=float)
     post = (index >= interruption).astype(float)
     t0 = float(np.argmax(index >= interruption))
-    design = pd.DataFrame(
-        {"const": 1.0, "time": time, "level": post, "slope_change": post * (time - t0)}, index=index
-    )
+    design = pd.DataFrame({"const": 1.0, "time": time, "level": post, "slope_change": post * (time - t0)}, index=index)
     return pd.concat([design, _month_dummies(index)], axis=1)
 
 

@@ -21,8 +21,13 @@ class SourceFormatError(ValueError):
         self.path, self.row, self.column, self.problem = Path(path), row, column, problem
 
 
-def read_csv_text(path: Path, required: tuple[str, ...] | list[str], error: type[SourceFormatError] = SourceFormatError,
-                  hint: str = "", **read_csv_args) -> pd.DataFrame:
+def read_csv_text(
+    path: Path,
+    required: tuple[str, ...] | list[str],
+    error: type[SourceFormatError] = SourceFormatError,
+    hint: str = "",
+    **read_csv_args,
+) -> pd.DataFrame:
     """Read an official CSV with every column as text; a missing, empty or unreadable file, or a missing
     required column, raises `error` naming the file (and the column, with `hint` added to the message)."""
     if not path.is_file():
@@ -46,8 +51,15 @@ def file_line(index: object) -> int:
     return int(index) + 2  # type: ignore[call-overload]
 
 
-def schema_failures(path: Path, err, title: str, columns: dict[str, str] | None = None,
-                    describe=None, row_checks: tuple[str, ...] = (), limit: int = 10) -> str:
+def schema_failures(
+    path: Path,
+    err,
+    title: str,
+    columns: dict[str, str] | None = None,
+    describe=None,
+    row_checks: tuple[str, ...] = (),
+    limit: int = 10,
+) -> str:
     """Pandera's lazy failures as 'file: line N, column C: value V fails CHECK' lines, at most `limit` of them.
 
     A check over several columns (uniqueness, a frame-wide check, or a check named in `row_checks`) is reported

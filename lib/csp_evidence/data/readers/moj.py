@@ -56,9 +56,26 @@ COUNT_COLUMNS: tuple[str, ...] = ("offenders", "reoffenders", "reoffences")
 AGE_GROUPS: tuple[str, ...] = ("Adult", "Juvenile")
 
 _COHORT = re.compile(r"^\s*([A-Za-z]+)\.?\s+(\d{4})\s+to\s+([A-Za-z]+)\.?\s+(\d{4})\s*$", re.IGNORECASE)
-_MONTHS = {m.lower(): i for i, m in enumerate(
-    ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-     "November", "December"], start=1)}
+_MONTHS = {
+    m.lower(): i
+    for i, m in enumerate(
+        [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ],
+        start=1,
+    )
+}
 _MONTHS.update({name[:3]: i for name, i in list(_MONTHS.items())})
 _MONTHS["sept"] = 9
 
@@ -129,8 +146,14 @@ def _schema_error_message(path: Path, err: pa.errors.SchemaErrors, frame: pd.Dat
             return f"columns offenders/reoffenders/reoffences: {values} breaks {check}"
         return None
 
-    return schema_failures(path, err, "invalid proven reoffending file", _SOURCE_COLUMN, in_file_terms,
-                           row_checks=("reoffenders <= offenders", "reoffences >= reoffenders"))
+    return schema_failures(
+        path,
+        err,
+        "invalid proven reoffending file",
+        _SOURCE_COLUMN,
+        in_file_terms,
+        row_checks=("reoffenders <= offenders", "reoffences >= reoffenders"),
+    )
 
 
 def read_proven_reoffending(path: str | Path) -> pd.DataFrame:
@@ -167,7 +190,7 @@ def read_proven_reoffending(path: str | Path) -> pd.DataFrame:
             raise MojFormatError(
                 path,
                 f"{path}: line {file_line(idx)}, column {col!r}: value {raw.at[idx, col]!r} is not a whole number"
-                f" ({int((~ok).sum())} such row(s))"
+                f" ({int((~ok).sum())} such row(s))",
             )
         tidy[col] = text.astype("int64")
 

@@ -70,11 +70,38 @@ MEASURES: tuple[str, ...] = (
 
 # The 32 London boroughs as named in the MPS borough-level crime files.
 BOROUGHS: tuple[str, ...] = (
-    "Barking and Dagenham", "Barnet", "Bexley", "Brent", "Bromley", "Camden", "Croydon", "Ealing", "Enfield",
-    "Greenwich", "Hackney", "Hammersmith and Fulham", "Haringey", "Harrow", "Havering", "Hillingdon",
-    "Hounslow", "Islington", "Kensington and Chelsea", "Kingston upon Thames", "Lambeth", "Lewisham", "Merton",
-    "Newham", "Redbridge", "Richmond upon Thames", "Southwark", "Sutton", "Tower Hamlets", "Waltham Forest",
-    "Wandsworth", "Westminster",
+    "Barking and Dagenham",
+    "Barnet",
+    "Bexley",
+    "Brent",
+    "Bromley",
+    "Camden",
+    "Croydon",
+    "Ealing",
+    "Enfield",
+    "Greenwich",
+    "Hackney",
+    "Hammersmith and Fulham",
+    "Haringey",
+    "Harrow",
+    "Havering",
+    "Hillingdon",
+    "Hounslow",
+    "Islington",
+    "Kensington and Chelsea",
+    "Kingston upon Thames",
+    "Lambeth",
+    "Lewisham",
+    "Merton",
+    "Newham",
+    "Redbridge",
+    "Richmond upon Thames",
+    "Southwark",
+    "Sutton",
+    "Tower Hamlets",
+    "Waltham Forest",
+    "Wandsworth",
+    "Westminster",
 )
 _ALIASES = {"city of westminster": "Westminster"}
 _BY_KEY = {b.lower(): b for b in BOROUGHS} | _ALIASES
@@ -95,8 +122,14 @@ _RAW_SCHEMA = pa.DataFrameSchema(
     {
         "Date": pa.Column(str, pa.Check.str_matches(r"^\d{1,2}/\d{1,2}/\d{4}$")),
         "Survey": pa.Column(str, pa.Check.isin(["PAS"])),
-        "Borough": pa.Column(str, pa.Check(lambda s: s.map(lambda v: " ".join(v.split()).lower() in _BY_KEY),
-                                           element_wise=False, name="known London borough")),
+        "Borough": pa.Column(
+            str,
+            pa.Check(
+                lambda s: s.map(lambda v: " ".join(v.split()).lower() in _BY_KEY),
+                element_wise=False,
+                name="known London borough",
+            ),
+        ),
         "Measure": pa.Column(str, pa.Check.isin(list(MEASURES))),
         "Proportion": pa.Column(str, pa.Check.str_matches(_PROPORTION_TEXT)),
         "MPS": pa.Column(str, pa.Check.str_matches(_PROPORTION_TEXT)),
@@ -117,14 +150,18 @@ _TIDY_SCHEMA = pa.DataFrameSchema(
 )
 
 
-def _message(path: Path, err: pa.errors.SchemaErrors, columns: dict[str, str], frame: pd.DataFrame | None = None) -> str:
+def _message(
+    path: Path, err: pa.errors.SchemaErrors, columns: dict[str, str], frame: pd.DataFrame | None = None
+) -> str:
     """Pandera failures in the PAS file's own terms: a repeated (date, borough, measure) names the three values."""
 
     def repeated(case, line):
         if case["check"] != "multiple_fields_uniqueness" or frame is None:
             return None
         q, b, m = frame.loc[case["index"], ["quarter_end", "borough", "measure"]]
-        return f"columns Date/Borough/Measure: ({q:%d/%m/%Y}, {b!r}, {m!r}) is repeated (after normalising borough names)"
+        return (
+            f"columns Date/Borough/Measure: ({q:%d/%m/%Y}, {b!r}, {m!r}) is repeated (after normalising borough names)"
+        )
 
     return schema_failures(path, err, "invalid PAS borough dashboard file", columns, repeated)
 
@@ -154,12 +191,19 @@ def read_pas(path: str | Path) -> pd.DataFrame:
     bad_date = tidy["quarter_end"].isna()
     if bad_date.any():
         i = bad_date.idxmax()
-        raise PasFormatError(path, f"{path}: line {file_line(i)}, column 'Date': {raw.at[i, 'Date']!r} is not a d/m/yyyy date")
+        raise PasFormatError(
+            path, f"{path}: line {file_line(i)}, column 'Date': {raw.at[i, 'Date']!r} is not a d/m/yyyy date"
+        )
     try:
         _TIDY_SCHEMA.validate(tidy, lazy=True)
     except pa.errors.SchemaErrors as err:
-        names = {"quarter_end": "Date", "borough": "Borough", "measure": "Measure", "proportion": "Proportion",
-                 "london": "MPS"}
+        names = {
+            "quarter_end": "Date",
+            "borough": "Borough",
+            "measure": "Measure",
+            "proportion": "Proportion",
+            "london": "MPS",
+        }
         raise PasFormatError(path, _message(path, err, names, tidy)) from None
     _check_panel(path, tidy)
     return tidy.sort_values(["quarter_end", "borough", "measure"], ignore_index=True)
@@ -175,7 +219,7 @@ def _check_panel(path: Path, tidy: pd.DataFrame) -> None:
             raise PasFormatError(
                 path,
                 f"{path}: {measure!r} has no rows for the quarter(s) ending {', '.join(f'{q:%d/%m/%Y}' for q in gaps)} "
-                f"between {quarters[0]:%d/%m/%Y} and {quarters[-1]:%d/%m/%Y} (column 'Date'): quarters must run without a gap"
+                f"between {quarters[0]:%d/%m/%Y} and {quarters[-1]:%d/%m/%Y} (column 'Date'): quarters must run without a gap",
             )
     for (quarter, measure), group in tidy.groupby(["quarter_end", "measure"], sort=True):
         boroughs = set(group["borough"])
@@ -184,13 +228,13 @@ def _check_panel(path: Path, tidy: pd.DataFrame) -> None:
             raise PasFormatError(
                 path,
                 f"{path}: {quarter:%d/%m/%Y} {measure!r} has {len(boroughs)} boroughs, not 32 (lines "
-                f"{file_line(group.index.min())}-{file_line(group.index.max())}); missing {missing}"
+                f"{file_line(group.index.min())}-{file_line(group.index.max())}); missing {missing}",
             )
         if group["london"].nunique() != 1:
             lines = [file_line(i) for i in group.index[group["london"] != group["london"].mode().iloc[0]]]
             raise PasFormatError(
                 path,
-                f"{path}: {quarter:%d/%m/%Y} {measure!r}: column 'MPS' differs between boroughs (lines {lines[:10]})"
+                f"{path}: {quarter:%d/%m/%Y} {measure!r}: column 'MPS' differs between boroughs (lines {lines[:10]})",
             )
 
 

@@ -39,8 +39,11 @@ TIDY_SCHEMA = pa.DataFrameSchema(
 
 
 def _read_wide(path: Path) -> pd.DataFrame:
-    wide = read_csv_text(path, list(ID_COLUMNS), hint=" (is this a CONNECT-era '_connect' file? those use "
-                         "BoroughName and must not be joined to CRIS months)")
+    wide = read_csv_text(
+        path,
+        list(ID_COLUMNS),
+        hint=" (is this a CONNECT-era '_connect' file? those use BoroughName and must not be joined to CRIS months)",
+    )
     if wide.empty:
         raise SourceFormatError(path, "has a header but no data rows")
     return wide
@@ -50,11 +53,13 @@ def _month_columns(path: Path, wide: pd.DataFrame) -> list[str]:
     months = [c for c in wide.columns if MONTH_COLUMN.match(str(c))]
     extra = [c for c in wide.columns if c not in ID_COLUMNS and c not in months]
     if extra:
-        raise SourceFormatError(path, f"unexpected column(s) {extra}; expected only month columns YYYYMM", column=extra[0])
+        raise SourceFormatError(
+            path, f"unexpected column(s) {extra}; expected only month columns YYYYMM", column=extra[0]
+        )
     if not months:
         raise SourceFormatError(path, "no month columns (YYYYMM) found")
     stamps = pd.to_datetime(months, format="%Y%m", errors="coerce")
-    for col, ts in zip(months, stamps):
+    for col, ts in zip(months, stamps, strict=False):
         if pd.isna(ts):
             raise SourceFormatError(path, f"month column {col!r} is not a valid YYYYMM month", column=col)
     expected = pd.date_range(stamps.min(), stamps.max(), freq="MS")
@@ -70,7 +75,7 @@ def _counts(path: Path, wide: pd.DataFrame, months: list[str]) -> pd.DataFrame:
     counts = wide[months].apply(lambda col: pd.to_numeric(col.str.strip(), errors="coerce"))
     bad = counts.isna() | (counts < 0) | (counts % 1 != 0)
     if bad.to_numpy().any():
-        row_pos, col_pos = next(zip(*bad.to_numpy().nonzero()))
+        row_pos, col_pos = next(zip(*bad.to_numpy().nonzero(), strict=False))
         value = wide.iloc[row_pos][months[col_pos]]
         raise SourceFormatError(
             path,
@@ -82,8 +87,9 @@ def _counts(path: Path, wide: pd.DataFrame, months: list[str]) -> pd.DataFrame:
     return counts.astype("int64")
 
 
-def _check_rows(path: Path, wide: pd.DataFrame, known_boroughs: Iterable[str] | None,
-                required_boroughs: Iterable[str] | None) -> None:
+def _check_rows(
+    path: Path, wide: pd.DataFrame, known_boroughs: Iterable[str] | None, required_boroughs: Iterable[str] | None
+) -> None:
     for col in ID_COLUMNS:
         blank = wide[col].str.strip() == ""
         if blank.any():
@@ -92,9 +98,7 @@ def _check_rows(path: Path, wide: pd.DataFrame, known_boroughs: Iterable[str] | 
     if dup.any():
         pos = int(dup.idxmax())
         first = int(wide.index[(wide[list(ID_COLUMNS)] == wide.loc[pos, list(ID_COLUMNS)]).all(axis=1)][0])
-        raise SourceFormatError(
-            path, f"duplicated row: same categories and borough as line {first + 2}", row=pos + 2
-        )
+        raise SourceFormatError(path, f"duplicated row: same categories and borough as line {first + 2}", row=pos + 2)
     if known_boroughs is not None:
         allowed = set(known_boroughs) | {AIRPORTS}
         unknown = ~wide["LookUp_BoroughName"].isin(allowed)
@@ -110,12 +114,16 @@ def _check_rows(path: Path, wide: pd.DataFrame, known_boroughs: Iterable[str] | 
         missing = sorted(set(required_boroughs) - set(wide["LookUp_BoroughName"]))
         if missing:
             raise SourceFormatError(
-                path, f"no rows for borough(s) {', '.join(missing)}: every borough must be in every extract "
-                "(a missing borough would read as no crime)", column="LookUp_BoroughName")
+                path,
+                f"no rows for borough(s) {', '.join(missing)}: every borough must be in every extract "
+                "(a missing borough would read as no crime)",
+                column="LookUp_BoroughName",
+            )
 
 
-def read_borough_file(path: Path | str, known_boroughs: Iterable[str] | None = None,
-                      required_boroughs: Iterable[str] | None = None) -> pd.DataFrame:
+def read_borough_file(
+    path: Path | str, known_boroughs: Iterable[str] | None = None, required_boroughs: Iterable[str] | None = None
+) -> pd.DataFrame:
     """Read one official wide borough-level file into the tidy long table (month, borough, categories, count).
 
     `known_boroughs`: any other borough name (bar the airports) is an error; `required_boroughs`: each must
@@ -128,9 +136,8 @@ def read_borough_file(path: Path | str, known_boroughs: Iterable[str] | None = N
     counts = _counts(path, wide, months)
     counts.columns = pd.to_datetime(months, format="%Y%m")
     ids = wide[list(ID_COLUMNS)].rename(columns=ID_COLUMNS)
-    long = (
-        pd.concat([ids, counts], axis=1)
-        .melt(id_vars=list(ID_COLUMNS.values()), var_name="month", value_name="count")
+    long = pd.concat([ids, counts], axis=1).melt(
+        id_vars=list(ID_COLUMNS.values()), var_name="month", value_name="count"
     )
     long["month"] = pd.to_datetime(long["month"]).astype("datetime64[ns]")
     for col in ID_COLUMNS.values():
@@ -139,13 +146,18 @@ def read_borough_file(path: Path | str, known_boroughs: Iterable[str] | None = N
     return long.sort_values(["month", "borough", "major_category", "minor_category"], ignore_index=True)
 
 
-def read_borough_crime(paths: Sequence[Path | str], known_boroughs: Iterable[str] | None = None,
-                       required_boroughs: Iterable[str] | None = None) -> pd.DataFrame:
+def read_borough_crime(
+    paths: Sequence[Path | str],
+    known_boroughs: Iterable[str] | None = None,
+    required_boroughs: Iterable[str] | None = None,
+) -> pd.DataFrame:
     """Read consecutive official extracts into one continuous monthly tidy table; gaps and overlaps are errors."""
     known = list(known_boroughs) if known_boroughs is not None else None
     required = list(required_boroughs) if required_boroughs is not None else None
     parts = [read_borough_file(p, known, required) for p in paths]
-    for (prev_path, prev), (path, part) in zip(zip(paths, parts), zip(paths[1:], parts[1:])):
+    for (prev_path, prev), (path, part) in zip(
+        zip(paths, parts, strict=False), zip(paths[1:], parts[1:], strict=False), strict=False
+    ):
         expected = prev["month"].max() + pd.offsets.MonthBegin(1)
         if part["month"].min() != expected:
             raise SourceFormatError(

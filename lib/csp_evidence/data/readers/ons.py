@@ -51,7 +51,9 @@ def read_population(path: Path | str) -> pd.DataFrame:
     bad = pd.to_numeric(long["population"], errors="coerce").isna()
     if bad.any():
         row = long[bad].iloc[0]
-        raise SourceFormatError(path, f"sheet {SHEET}: population for {row['Name']} is {row['population']!r}", column=row["column"])
+        raise SourceFormatError(
+            path, f"sheet {SHEET}: population for {row['Name']} is {row['population']!r}", column=row["column"]
+        )
     tidy = pd.DataFrame(
         {
             "code": long["Code"].astype(str),

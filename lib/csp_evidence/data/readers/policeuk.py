@@ -87,9 +87,7 @@ _SCHEMA = pa.DataFrameSchema(
     {
         "Month": pa.Column(str, pa.Check.str_matches(_MONTH_PATTERN), nullable=False),
         "Crime type": pa.Column(str, pa.Check.isin(sorted(CRIME_TYPES)), nullable=False),
-        "LSOA name": pa.Column(
-            str, pa.Check.str_matches(_LSOA_NAME.pattern), nullable=True
-        ),
+        "LSOA name": pa.Column(str, pa.Check.str_matches(_LSOA_NAME.pattern), nullable=True),
     },
     strict=False,
 )
@@ -98,12 +96,19 @@ _SCHEMA = pa.DataFrameSchema(
 def read_street_file(path: str | Path) -> pd.DataFrame:
     """Read and validate one street-level file; returns the raw rows (all columns as strings, '' -> NA)."""
     path = Path(path)
-    raw = read_csv_text(path, EXPECTED_COLUMNS, PoliceUkFormatError, na_values=[""],
-                        hint=f"; expected the data.police.uk street layout {list(EXPECTED_COLUMNS)}")
+    raw = read_csv_text(
+        path,
+        EXPECTED_COLUMNS,
+        PoliceUkFormatError,
+        na_values=[""],
+        hint=f"; expected the data.police.uk street layout {list(EXPECTED_COLUMNS)}",
+    )
     for col in ("Month", "Crime type"):
         blank = raw.index[raw[col].isna()]
         if len(blank):
-            raise PoliceUkFormatError(path, f"{path}: line {file_line(blank[0])}, column {col!r} is empty ({len(blank)} row(s))")
+            raise PoliceUkFormatError(
+                path, f"{path}: line {file_line(blank[0])}, column {col!r} is empty ({len(blank)} row(s))"
+            )
     try:
         _SCHEMA.validate(raw, lazy=True)
     except pa.errors.SchemaErrors as err:
@@ -114,7 +119,7 @@ def read_street_file(path: str | Path) -> pd.DataFrame:
         raise PoliceUkFormatError(
             path,
             f"{path}: line {file_line(first)}, column 'Crime ID' is empty for crime type {raw.at[first, 'Crime type']!r}"
-            " (only 'Anti-social behaviour' rows may have no Crime ID)"
+            " (only 'Anti-social behaviour' rows may have no Crime ID)",
         )
     return raw
 
