@@ -171,7 +171,7 @@ def target_progress(
     lo, hi = change_interval(latest, baseline, n, n)
     quarters_apart = (latest_q.year - base_q.year) * 4 + (latest_q.quarter - base_q.quarter)
     p = (
-        two_proportion_test(_successes(latest, n), n, _successes(baseline, n), n)
+        float(two_proportion_test(_successes(latest, n), n, _successes(baseline, n), n))
         if quarters_apart >= LAG_QUARTERS
         else float("nan")
     )

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import html
-import os
 import re
 import signal
-import tempfile
 import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -19,14 +17,13 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
-
-from csp_evidence.build.kernels import thread_kernels
-from csp_evidence.build.pipeline import prepare, run
 from csp_evidence.core.files import atomic_write_text
+from csp_evidence.core.params import LONDON_INDEX, Params, load_params
 from csp_evidence.core.paths import outputs_dir
 from csp_evidence.data import geo
 from csp_evidence.report.headlines import read_headlines
-from csp_evidence.core.params import LONDON_INDEX, Params, load_params
+from csp_evidence.runner.kernels import thread_kernels
+from csp_evidence.runner.pipeline import prepare, run
 
 
 @dataclass(frozen=True)
@@ -89,8 +86,9 @@ def build_one(params: Params, engine: str = "auto", force: bool = False) -> Boro
     return BoroughOutcome(params.name, params.borough, "built", tuple(result.notebooks), tuple(result.reused))
 
 
-def _collect(finished, cancel: Callable[[], object], result: BatchResult,
-             on_done: Callable[[BoroughOutcome], None] | None) -> None:
+def _collect(
+    finished, cancel: Callable[[], object], result: BatchResult, on_done: Callable[[BoroughOutcome], None] | None
+) -> None:
     """Gather each borough's outcome as it finishes (processes or Dask alike); on a failure of the batch
     itself or Ctrl-C, `cancel` the boroughs not yet started and re-raise."""
     try:
@@ -120,16 +118,21 @@ def build_many(
     prepare(params_list[0])  # the tidy parquet caches are built once here, before the workers start
     result = BatchResult()
     if scheduler == "processes":
-        with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=get_context("spawn"),
-                                 initializer=_worker_start) as pool:
+        with ProcessPoolExecutor(
+            max_workers=max(1, jobs), mp_context=get_context("spawn"), initializer=_worker_start
+        ) as pool:
             futures = [pool.submit(build_one, p, engine, force) for p in params_list]
             # on Ctrl-C the boroughs not yet started are cancelled; the pool then waits for the running ones
             _collect(as_completed(futures), lambda: [f.cancel() for f in futures], result, on_done)
     elif scheduler == "dask":
-        from dask.distributed import Client, LocalCluster, as_completed as dask_completed
+        from dask.distributed import Client, LocalCluster
+        from dask.distributed import as_completed as dask_completed
 
-        cluster = None if dask_address else LocalCluster(n_workers=max(1, jobs), threads_per_worker=1,
-                                                         processes=True, dashboard_address=None)
+        cluster = (
+            None
+            if dask_address
+            else LocalCluster(n_workers=max(1, jobs), threads_per_worker=1, processes=True, dashboard_address=None)
+        )
         with Client(dask_address or cluster) as client:
             futures = client.map(build_one, list(params_list), engine=engine, force=force, pure=False)
             _collect(dask_completed(futures), lambda: client.cancel(futures), result, on_done)
@@ -150,13 +153,17 @@ def london_index_html(outputs: Path, outcomes: Sequence[BoroughOutcome]) -> str:
         name = html.escape(o.borough)
         link = f'<a href="../{html.escape(o.name)}/site/index.html">{name}</a>' if o.status == "built" else name
         if head:
-            cells = (f"<td>{head['total_offences']:,}</td><td>{head['rank']}</td>"
-                     f"<td>{head['rate_per_1000']:.1f}</td><td>built</td>")
+            cells = (
+                f"<td>{head['total_offences']:,}</td><td>{head['rank']}</td>"
+                f"<td>{head['rate_per_1000']:.1f}</td><td>built</td>"
+            )
         else:
             cells = f'<td colspan="3"></td><td>{html.escape(o.status)}: {html.escape(o.error[:300])}</td>'
-        rows.append(f"<tr><th scope=\"row\">{link}</th>{cells}</tr>")
-    year = next((read_headlines(outputs / o.name, "00_overview").get("headline_year") for o in outcomes
-                 if o.status == "built"), "")
+        rows.append(f'<tr><th scope="row">{link}</th>{cells}</tr>')
+    year = next(
+        (read_headlines(outputs / o.name, "00_overview").get("headline_year") for o in outcomes if o.status == "built"),
+        "",
+    )
     return f"""<!doctype html>
 <html lang="en-GB"><head><meta charset="utf-8"><title>London evidence packs</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -168,7 +175,7 @@ th,td{{padding:.3rem .8rem;border-bottom:1px solid #ccc;text-align:left}}</style
 and offences per 1,000 residents (ONS mid-year estimates).</p>
 <table><caption>Evidence packs by borough</caption><thead><tr><th scope="col">Borough</th><th scope="col">Offences</th>
 <th scope="col">Rank</th><th scope="col">Per 1,000</th><th scope="col">Pack</th></tr></thead>
-<tbody>{''.join(rows)}</tbody></table></body></html>
+<tbody>{"".join(rows)}</tbody></table></body></html>
 """
 
 
@@ -184,5 +191,13 @@ def params_for_batch(params_path: str | Path, all_boroughs: bool) -> list[Params
     return all_borough_params(template) if all_boroughs else [template]
 
 
-__all__ = ["BatchResult", "BoroughOutcome", "all_borough_params", "build_many", "build_one", "slug",
-           "write_london_index", "params_for_batch"]
+__all__ = [
+    "BatchResult",
+    "BoroughOutcome",
+    "all_borough_params",
+    "build_many",
+    "build_one",
+    "slug",
+    "write_london_index",
+    "params_for_batch",
+]
