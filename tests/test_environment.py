@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import ROOT
 from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
-
-from conftest import ROOT
 
 LOCK = ROOT / "requirements.lock"
 # Conda packages that pip's lock has no counterpart for: the interpreter, pip, and Quarto (not a Python
@@ -23,7 +22,9 @@ LOCK = ROOT / "requirements.lock"
 NOT_IN_LOCK = {"python", "pip", "quarto"}
 LOCK_PYTHON = "3.11"
 
-_ENTRY = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[^\s;\\]+)\s*(?:;\s*(?P<marker>[^\\]+?))?\s*\\?$")
+_ENTRY = re.compile(
+    r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[^\s;\\]+)\s*(?:;\s*(?P<marker>[^\\]+?))?\s*\\?$"
+)
 
 
 def parse_lock(path: Path = LOCK) -> list[tuple[str, str, Marker | None, list[str]]]:
