@@ -43,4 +43,3 @@ def test_every_chart_has_caption_and_alt_text(path):
         options = [line for line in head if line.startswith("#|")]
         assert any(o.startswith("#| fig-alt:") and len(o) > 40 for o in options), f"{path.name}: chart without fig-alt"
         assert any(o.startswith("#| fig-cap:") for o in options), f"{path.name}: chart without fig-cap"
-

@@ -111,7 +111,7 @@ def _stage(run_dir: Path, stage: Path, title: str) -> None:
     for folder in ("tables", "figures"):
         if (run_dir / folder).is_dir():
             shutil.copytree(run_dir / folder, stage / folder)
-    for page in site_pages_dir().glob("*.qmd"):
+    for page in [*site_pages_dir().glob("*.qmd"), *site_pages_dir().glob("*.css"), *site_pages_dir().glob("*.svg")]:
         shutil.copy2(page, stage / page.name)
     (stage / "sources.qmd").write_text(sources_page(), encoding="utf-8")
     pages = {p.name for p in stage.iterdir() if p.suffix in (".qmd", ".ipynb")} | {"index.qmd"}
