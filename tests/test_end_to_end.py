@@ -8,7 +8,9 @@ import shutil
 import pytest
 from conftest import ROOT
 from site_scan import site_problems
+from test_environment import lock_versions
 
+from csp_evidence.core.files import sha256_of
 from csp_evidence.report.words import number, ordinal
 from csp_evidence.runner.pipeline import run
 
@@ -115,3 +117,21 @@ def test_two_builds_of_the_same_inputs_are_byte_identical(outputs, tmp_path):
     assert [str(f) for f in files(pack) if _comparable(first / f) != _comparable(pack / f)] == []
     executed = (pack / "notebooks" / "01_asb_neighbourhood.ipynb").read_text(encoding="utf-8")
     assert str(outputs) not in executed and ".staging-" not in executed  # no machine path in a published notebook
+
+
+def test_the_manifest_records_the_locked_versions_the_pack_was_built_with(outputs):
+    # `pip install --require-hashes -r requirements.lock` reproduces what a pack's manifest records
+    pack = outputs / "tower-hamlets"
+    if not (pack / "manifest.json").is_file():
+        run(ROOT / "params" / "tower-hamlets.yml", render_site=True, engine="smalldocs")
+    software = json.loads((pack / "manifest.json").read_text(encoding="utf-8"))["software"]
+    assert software["lock_sha256"] == sha256_of(ROOT / "requirements.lock")
+    locked = lock_versions()
+    differ = {
+        name: (software["packages"].get(name), sorted(v))
+        for name, v in locked.items()
+        if name in software["packages"] and software["packages"][name] not in v
+    }
+    assert differ == {}
+    assert {"numpy", "pandas", "statsmodels"} <= set(software["packages"])
+    assert "Python " + software["python"] in _text(pack / "site" / "sources.html")

@@ -29,6 +29,7 @@ import nbformat
 from filelock import FileLock, Timeout
 
 from csp_evidence import __version__
+from csp_evidence.core.environment import software
 from csp_evidence.core.files import atomic_write, atomic_write_text, digest_of, sha256_of, source_fingerprint
 from csp_evidence.core.params import (
     FAILED_RUNS,
@@ -238,12 +239,13 @@ def _inputs_digest(*parts: bytes | str) -> str:
 
 
 def inputs_key() -> str:
-    """What every notebook depends on besides itself and its params: the locked data, the plan tables, the library.
+    """What every notebook depends on besides itself and its params: the locked data, the plan tables, the library
+    and the software environment (a package upgraded, say numpy, can move a figure: the notebooks run again).
 
     A warm kernel is reused only while this is unchanged, so it never serves new inputs from old in-memory tables.
     """
     plans = b"".join(p.read_bytes() for p in sorted(plan_dir().glob("*.csv")))
-    return _inputs_digest(lock_path().read_bytes(), plans, library_fingerprint())
+    return _inputs_digest(lock_path().read_bytes(), plans, library_fingerprint(), _software_json())
 
 
 def notebook_key(notebook: Path, params: Params, inputs: str) -> str:
@@ -254,11 +256,22 @@ def notebook_key(notebook: Path, params: Params, inputs: str) -> str:
 
 def site_key(outputs: dict[str, dict[str, str]], title: str, engine: str) -> str:
     """What the site depends on: the sha256 of every file each notebook wrote (`outputs`, as in the manifest),
-    the title, the site's pages and configuration, the renderer and the library that drives it."""
+    the title, the site's pages and configuration, the renderer, the library that drives it and the software
+    environment (which the sources page lists)."""
     pages = b"".join(p.read_bytes() for p in sorted(site_pages_dir().glob("*")))
     return _inputs_digest(
-        json.dumps(outputs, sort_keys=True), title, quarto_config().read_bytes(), pages, engine, library_fingerprint()
+        json.dumps(outputs, sort_keys=True),
+        title,
+        quarto_config().read_bytes(),
+        pages,
+        engine,
+        library_fingerprint(),
+        _software_json(),
     )
+
+
+def _software_json() -> str:
+    return json.dumps(software(), sort_keys=True)
 
 
 def _outputs_of(folder: Path, stem: str) -> dict[str, str]:
@@ -423,6 +436,7 @@ def run(
             manifest: dict[str, Any] = {
                 "params": params.notebook_parameters(),
                 "library": __version__,
+                "software": software(),
                 "notebooks": {
                     stem: {
                         "key": reused_keys.get(stem, keys[stem]),
@@ -441,6 +455,7 @@ def run(
                 shutil.copytree(target / "site", stage / "site", copy_function=_link_or_copy)
                 result.site = target / "site"
             elif render_site:
+                _write_manifest(stage, manifest)  # the sources page shows the software it records
                 render(stage, params.display_title, engine=engine)
                 result.site = target / "site"
             else:
