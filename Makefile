@@ -13,7 +13,7 @@ PIP_VERSION = 26.3
 UV_VERSION = 0.13.9
 LOCK_ARGS ?=
 
-.PHONY: pack test check lock fetch run render lab clean
+.PHONY: pack test check reproducible lock fetch run render lab clean
 
 $(BIN)/.installed: $(LOCK) pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "$(LOCK) is for Python 3.11; this is Python %d.%d: run make with PYTHON=python3.11" % sys.version_info[:2])'
@@ -43,6 +43,12 @@ check: $(BIN)/.installed
 
 test: check
 	$(BIN)/pytest
+
+# What README's "reproducible" promises, checked: the environment matches the lock, and two builds of the
+# default pack give the same bytes (and the manifest records the locked versions).
+reproducible: $(BIN)/.installed
+	$(BIN)/pytest -p no:cacheprovider tests/test_environment.py \
+		tests/test_end_to_end.py -k "environment or byte_identical or manifest_records"
 
 fetch: $(BIN)/.installed
 	$(BIN)/csp fetch
