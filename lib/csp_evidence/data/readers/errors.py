@@ -99,9 +99,14 @@ def schema_failures(
     return f"{title}\n" + "\n".join(out) + more
 
 
-def validation_summary(err, limit: int = 5) -> str:
+def validation_summary(err, columns: dict[str, str] | None = None, limit: int = 5) -> str:
     """Pandera's lazy failures of a tidy table in one line, for files without lines (sheets, database tables):
-    'failed validation: column C: value V fails CHECK; ...'."""
+    'failed validation: column C: value V fails CHECK; ...', with tidy column names mapped back to the file's
+    through `columns`."""
     cases = err.failure_cases.drop_duplicates(["column", "check"])
-    lines = [f"column {c.column!r}: value {c.failure_case!r} fails {c.check}" for c in cases.head(limit).itertuples()]
+    names = columns or {}
+    lines = [
+        f"column {names.get(c.column, c.column)!r}: value {c.failure_case!r} fails {c.check}"
+        for c in cases.head(limit).itertuples()
+    ]
     return "failed validation: " + "; ".join(lines)

@@ -161,7 +161,9 @@ def read_sol_asb_calls(path: Path | str) -> pd.DataFrame:
     try:
         tidy = ASB_CALLS_SCHEMA.validate(tidy, lazy=True)
     except pa.errors.SchemaErrors as exc:
-        raise SourceFormatError(path, validation_summary(exc), table=table) from None
+        raise SourceFormatError(
+            path, validation_summary(exc, {"month": "xvardt", "calls": "yval"}), table=table
+        ) from None
     tidy = tidy.sort_values("month", ignore_index=True)
     gaps = pd.date_range(tidy["month"].min(), tidy["month"].max(), freq="MS").difference(tidy["month"])
     if len(gaps):
@@ -181,6 +183,11 @@ def read_sol_london_reoffending(path: Path | str) -> pd.DataFrame:
     path = Path(path)
     table = SOL_DASH_TABLE
     rows = _query(path, table, ("dataset", "xd", "b", "y"), SOL_REOFFENDING_DATASET)
+    areas = sorted(set(rows["b"].astype(str)))
+    if areas != ["London"]:
+        raise SourceFormatError(
+            path, f"dataset {SOL_REOFFENDING_DATASET!r} is for {areas}, not London alone", table=table, column="b"
+        )
     dates = _months(path, table, rows, "xd")
     tidy = pd.DataFrame(
         {
@@ -192,5 +199,6 @@ def read_sol_london_reoffending(path: Path | str) -> pd.DataFrame:
     try:
         tidy = LONDON_REOFFENDING_SCHEMA.validate(tidy, lazy=True)
     except pa.errors.SchemaErrors as exc:
-        raise SourceFormatError(path, validation_summary(exc), table=table) from None
+        names = {"year": "xd", "area": "b", "rate": "y"}
+        raise SourceFormatError(path, validation_summary(exc, names), table=table) from None
     return tidy.sort_values("year", ignore_index=True)

@@ -177,15 +177,25 @@ def _open_sheet(path: Path, sheet: str) -> tuple[pd.DataFrame, str]:
                 f"sheet not found (names are matched without surrounding spaces); the sheets are {names}",
                 sheet=sheet,
             )
-        return book.parse(found[0], header=None, dtype=object), found[0]
+        # every cell as stored: 'n/a' or 'NA' in a count is an error to name, not a missing value; blanks are ''
+        grid = pd.read_excel(book, sheet_name=found[0], header=None, dtype=object, keep_default_na=False)
+        return grid, found[0]
+
+
+def _header_text(cell: object) -> str:
+    """A header cell without its footnote marks: "Apr '18 to Mar '196,7" -> "Apr '18 to Mar '19", 'Nuisance5' -> 'Nuisance'."""
+    text = " ".join(str(cell).split())
+    year = _YEAR_HEADER.match(text)
+    return year.group(0) if year else area_name(text)
 
 
 def _cell_name(grid: pd.DataFrame, header_row: int, col: int, sub_row: int | None = None) -> str:
     """A column as the reader sees it: its letter and header(s), e.g. "X (Apr '18 to Mar '19, Number of Incidents)"."""
-    head = [str(grid.iat[header_row, col]).strip()]
+    head = [_header_text(grid.iat[header_row, col])]
     if sub_row is not None:
-        head.append(str(grid.iat[sub_row, col]).strip())
-    return f"{get_column_letter(col + 1)} ({', '.join(h for h in head if h != 'nan')})"
+        head.append(_header_text(grid.iat[sub_row, col]))
+    named = [h for h in head if h]
+    return f"{get_column_letter(col + 1)} ({', '.join(named)})" if named else get_column_letter(col + 1)
 
 
 def _area_rows(grid: pd.DataFrame, first: int, name_col: int) -> list[tuple[int, str]]:
@@ -211,7 +221,7 @@ def _value(path: Path, sheet: str, grid: pd.DataFrame, i: int, j: int, column: s
         return None
     if text == _SUPPRESSED and not whole:
         return float("nan")
-    if isinstance(text, bool) or not isinstance(text, (int, float)) or pd.isna(text):
+    if isinstance(text, bool) or not isinstance(text, (int, float)) or text != text:
         raise SourceFormatError(
             path,
             f"value {cell!r} for {area} is not a number ('..' marks a value not available)",
@@ -328,7 +338,7 @@ def read_pfa_asb_categories(path: Path | str, sheet: str = PFA_ASB_CATEGORY_SHEE
     columns = {area_name(grid.iat[header, j]): j for j in range(grid.shape[1])}
     missing = [c for c in ASB_CATEGORIES if c not in columns]
     if missing:
-        found = [str(v) for v in grid.iloc[header] if pd.notna(v)]
+        found = [str(v) for v in grid.iloc[header] if str(v).strip()]
         raise SourceFormatError(
             path,
             f"category column(s) {missing} missing from the header; found {found}",
