@@ -269,9 +269,9 @@ def reoffending_findings(table: pd.DataFrame, borough: str) -> str:
 LONDON_RATE_LABEL = "Proven reoffending rate, London"
 
 
-def london_reoffending_context(rates: pd.DataFrame, borough: str, src: Source) -> tuple[str, pd.DataFrame]:
-    """Markdown describing London's proven reoffending rate by year, labelled London-wide and secondary, and the
-    chart data (the rate as a proportion, indexed by year)."""
+def london_reoffending_context(rates: pd.DataFrame, borough: str, src: Source) -> tuple[str, str, pd.DataFrame]:
+    """Markdown describing London's proven reoffending rate by year, labelled London-wide and secondary; a chart
+    title stating the change; and the chart data (the rate as a proportion, indexed by year)."""
     by_year = rates.set_index("year")["rate"].sort_index()
     first, last = by_year.index[0], by_year.index[-1]
     drop = by_year.diff()
@@ -296,6 +296,10 @@ def london_reoffending_context(rates: pd.DataFrame, borough: str, src: Source) -
         "these rates carry no confidence interval or test of change, and are not comparable with a borough's "
         "adult or juvenile rate."
     )
+    title = (
+        f"London's proven reoffending rate {direction} from {100 * by_year[first]:.1f}% in {first} to "
+        f"{100 * by_year[last]:.1f}% in {last} (London-wide)"
+    )
     chart = pd.DataFrame({LONDON_RATE_LABEL: by_year.astype(float)})
     chart.index.name = "year"
-    return text, chart
+    return text, title, chart

@@ -484,7 +484,7 @@ def annual_chart(
                 raise ValueError(f"break_before {break_before!r} is not among the years {labels}")
             x = labels.index(break_before) - 0.5
             ax.axvline(x, color=ORANGE, linestyle="--", linewidth=1.5, label=break_label or None)
-        ax.set_xticks(list(positions), labels, rotation=45 if len(labels) > 8 else 0)
+        ax.set_xticks(list(positions), labels, rotation=45 if len(labels) > 8 and len(labels[0]) > 4 else 0)
         ax.set_ylabel(ylabel)
         ax.set_xlabel("Financial year" if "/" in labels[0] else "Year")
         ax.set_ylim(bottom=0)
