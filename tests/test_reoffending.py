@@ -143,7 +143,7 @@ def test_london_context_is_labelled_and_states_the_change_by_hand():
     rates = pd.DataFrame({"year": [2018, 2019, 2020, 2021], "area": "London", "rate": [0.30, 0.29, 0.28, 0.25]})
     text, title, chart = r.london_reoffending_context(rates, "Hackney", source("gla_sol_reoffending"))
     assert text.startswith("**London-wide context from a secondary source, not figures for Hackney.**")
-    assert "the GLA compiled it from the Ministry of Justice" in text
+    assert "the GLA compiled it from the Ministry of Justice's proven reoffending statistics" in text
     assert "fell from 30.0% in 2018 to 25.0% in 2021 (-5.0 points)" in text
     assert "the largest fall between values was from 28.0% in 2020 to 25.0% in 2021" in text
     assert "no confidence interval or test of change" in text

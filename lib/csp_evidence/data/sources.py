@@ -143,7 +143,7 @@ SOURCES: tuple[Source, ...] = (
         notes="London-wide calls about ASB received by the Metropolitan Police: calls, not recorded incidents, "
         "and no borough breakdown. Lockdown-breach reports were counted as ASB in 2020/21. An SQLite database "
         "the GLA built for its State of London report, kept in a public GitHub repository by its analyst.",
-        original="MOPAC (Mayor's Office for Policing And Crime) crime dashboard, from Metropolitan Police Service data",
+        original="MOPAC (Mayor's Office for Policing And Crime) crime dashboard of Metropolitan Police Service data",
         original_page="https://www.london.gov.uk/what-we-do/mayors-office-policing-and-crime-mopac/data-and-statistics/crime-dashboard",
     ),
     Source(
@@ -160,7 +160,7 @@ SOURCES: tuple[Source, ...] = (
         notes="London-wide proven reoffending rate, no borough breakdown; the GLA states neither the cohort "
         "definition nor what its June dating of each year means. An SQLite database the GLA built for its State "
         "of London dashboard, kept in a public GitHub repository by its analyst.",
-        original="Ministry of Justice, Proven reoffending statistics",
+        original="Ministry of Justice's proven reoffending statistics",
         original_page="https://www.gov.uk/government/collections/proven-reoffending-statistics",
     ),
 )
