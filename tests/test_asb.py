@@ -98,7 +98,8 @@ CALLS_SRC = source("gla_sol_asb_calls")
 def _pfa(counts: dict[str, int], force: str = "Metropolitan Police") -> pd.DataFrame:
     """A tidy PFA table (the ONS reader's columns) for one force, London and England and Wales."""
     rows = [(force, "force", fy, n, n / 8000.0) for fy, n in counts.items()]
-    rows += [("London", "region", fy, n + 1000, float("nan")) for fy, n in counts.items()]
+    rows += [("London", "region", fy, n + 10, float("nan")) for fy, n in counts.items()]
+    rows += [("City of London", "force", fy, 10, float("nan")) for fy in counts if force != "City of London"]
     rows += [("ENGLAND AND WALES (exc. BTP)", "England and Wales", fy, 10 * n, 24.0) for fy, n in counts.items()]
     return pd.DataFrame(rows, columns=["area", "area_type", "financial_year", "incidents", "rate_per_1000"])
 
@@ -115,7 +116,9 @@ def test_force_table_changes_by_hand_and_none_across_the_recording_break():
     # 2011/12 is recorded on a new basis: no change on 2010/11, and the first year has none either
     assert table.at["2011/12", "change"] is None and not table.at["2011/12", "comparable"]
     assert table.at["2009/10", "change"] is None
-    with pytest.raises(ValueError, match="no ASB incidents for force 'Kent'; forces: Metropolitan Police"):
+    with pytest.raises(
+        ValueError, match="no ASB incidents for force 'Kent'; forces: City of London, Metropolitan Police"
+    ):
         force_asb_table(_pfa(FORCE_COUNTS), "Kent")
 
 
@@ -138,6 +141,7 @@ def test_force_section_says_force_wide_and_states_the_trend():
     assert "fell from 900 to 440 (-51.1%); the lowest year was 2013/14 (400)" in text
     assert "0.1 incidents per 1,000 residents, against 24.0 for England and Wales" in text
     assert "87.5% were nuisance, 10.0% personal" in text
+    assert "With the City of London Police's 10, London as a whole recorded 450 in 2014/15." in text
     assert section.title == "ASB incidents recorded by the Metropolitan Police fell by 51% from 2011/12 to 2014/15"
     assert section.chart.iloc[:, 0].tolist() == list(FORCE_COUNTS.values())
     assert section.headline()["incidents"]["2012/13"] == 800
@@ -145,8 +149,11 @@ def test_force_section_says_force_wide_and_states_the_trend():
 
 def test_the_city_of_london_has_its_own_force():
     assert force_of("City of London") == "City of London" and force_of("Hackney") == "Metropolitan Police"
-    section = force_asb_section(_pfa(FORCE_COUNTS, "City of London"), None, "City of London", FORCE_SRC)
+    later = {fy: n for fy, n in FORCE_COUNTS.items() if fy >= "2012/13"}  # a force whose series starts later
+    section = force_asb_section(_pfa(later, "City of London"), None, "City of London", FORCE_SRC)
     assert "the City of London Police, which polices the City of London alone" in section.text
+    assert "Since 2012/13, the first year recorded on the current basis" in section.text
+    assert "London as a whole" not in section.text
 
 
 def test_london_calls_section_recovers_a_planted_surge_and_labels_it():

@@ -202,10 +202,11 @@ def force_asb_section(
     force = force or force_of(borough)
     table = force_asb_table(pfa, force)
     by_year = table.set_index("financial_year")
-    last, first = table.iloc[-1], by_year.loc[PFA_ASB_COMPARABLE_FROM]
+    since = max(PFA_ASB_COMPARABLE_FROM, table["financial_year"].min())  # the first year on the current basis
+    last, first = table.iloc[-1], by_year.loc[since]
     year = last["financial_year"]
     span_pct = 100 * (last["incidents"] / first["incidents"] - 1)
-    low = by_year.loc[by_year.index >= PFA_ASB_COMPARABLE_FROM, "incidents"].idxmin()
+    low = by_year.loc[by_year.index >= since, "incidents"].idxmin()
     what = "the Metropolitan Police" if force == MET else f"the {force} Police"
     area = (
         "which polices the 32 London boroughs together (the City of London has its own force)"
@@ -234,11 +235,18 @@ def force_asb_section(
         )
     direction = "fell" if span_pct < 0 else "rose"
     text += (
-        f"Since {PFA_ASB_COMPARABLE_FROM}, the first year recorded on the current basis (earlier years are not "
+        f"Since {since}, the first year recorded on the current basis (earlier years are not "
         f"directly comparable), the force's ASB incidents {direction} from {f.number(first['incidents'])} to "
         f"{f.number(last['incidents'])} ({f.pct(span_pct)}); the lowest year was {low} "
         f"({f.number(by_year.at[low, 'incidents'])})."
     )
+    city = pfa[(pfa["area"] == CITY_OF_LONDON_POLICE) & (pfa["area_type"] == "force") & (pfa["financial_year"] == year)]
+    region = pfa[(pfa["area"] == "London") & (pfa["area_type"] == "region") & (pfa["financial_year"] == year)]
+    if force == MET and len(city) and len(region):
+        text += (
+            f" With the City of London Police's {f.number(city['incidents'].iloc[0])}, London as a whole recorded "
+            f"{f.number(region['incidents'].iloc[0])} in {year}."
+        )
     ew = pfa[(pfa["area"] == E_AND_W) & (pfa["financial_year"] == year)]
     if last["rate_per_1000"] == last["rate_per_1000"] and len(ew):
         text += (
@@ -254,9 +262,7 @@ def force_asb_section(
                 f"nuisance, {pct['Personal']:.1f}% personal (aimed at a person or group) and "
                 f"{pct['Environmental']:.1f}% environmental."
             )
-    title = (
-        f"ASB incidents recorded by {what} {direction} by {abs(span_pct):.0f}% from {PFA_ASB_COMPARABLE_FROM} to {year}"
-    )
+    title = f"ASB incidents recorded by {what} {direction} by {abs(span_pct):.0f}% from {since} to {year}"
     chart = pd.DataFrame({INCIDENTS_LABEL: by_year["incidents"].astype(float)})
     return ForceAsb(force, table, text, title, chart)
 
