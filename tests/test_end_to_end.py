@@ -58,7 +58,7 @@ def test_pack_shows_the_headline_total_and_rank(outputs, fetched, params_file, b
         assert "quotes 34,657 and rank 7" in overview
     sources = _text(site / "sources.html")
     assert "6345105bf68b4416cbf20183adef8e3086470ceb2e72d91e0e0d67b2df49373e" in sources
-    assert sources.count("Secondary source: compiled by") == 2  # the two GLA State of London databases
+    assert sources.count("Cite the original publisher, not this file") == 2  # the two GLA State of London databases
     # the force-wide and London-wide ASB and reoffending series are said to be so, for every borough
     asb = _text(site / "01_asb_neighbourhood.html")
     assert f"Force-wide figures, not figures for {borough}" in asb and "251,120 in 2018/19" in asb
