@@ -1,6 +1,7 @@
 """The house style: charts and tables written with the data behind them, and text from data escaped."""
 
 import pandas as pd
+import pytest
 
 from csp_evidence.report import charts
 from csp_evidence.report.words import change_sentence, md, ordinal, rank_sentence
@@ -45,3 +46,15 @@ def test_publish_chart_writes_png_and_csv(tmp_path):
     charts.publish_chart(fig, data, "00-test", tmp_path)
     assert (tmp_path / "figures" / "00-test.png").read_bytes()[:4] == b"\x89PNG"
     assert pd.read_csv(tmp_path / "tables" / "00-test.csv", index_col=0).shape == (30, 3)
+
+
+def test_annual_chart_marks_a_break_and_refuses_unknown_years(tmp_path):
+    data = pd.DataFrame({"Incidents": [5, 6, 7]}, index=["2010/11", "2011/12", "2012/13"])
+    fig = charts.annual_chart(data, "T", "S", "Incidents", "Src", break_before="2011/12", break_label="New basis")
+    assert [line.get_label() for line in fig.axes[0].get_lines()] == ["New basis"]
+    assert fig.axes[0].get_lines()[0].get_xdata()[0] == 0.5
+    charts.publish_chart(fig, data, "00-annual", tmp_path)
+    with pytest.raises(ValueError, match=r"break_before '2020/21' is not among the years"):
+        charts.annual_chart(data, "T", "S", "Incidents", "Src", break_before="2020/21")
+    with pytest.raises(ValueError, match="a bar chart takes one series"):
+        charts.annual_chart(data.assign(Other=1), "T", "S", "Incidents", "Src")

@@ -63,6 +63,14 @@ def test_pack_shows_the_headline_total_and_rank(outputs, fetched, params_file, b
         assert "quotes 34,657 and rank 7" in overview
     sources = _text(site / "sources.html")
     assert "6345105bf68b4416cbf20183adef8e3086470ceb2e72d91e0e0d67b2df49373e" in sources
+    assert sources.count("Cite the original publisher, not this file") == 2  # the two GLA State of London databases
+    # the force-wide and London-wide ASB and reoffending series are said to be so, for every borough
+    asb = _text(site / "01_asb_neighbourhood.html")
+    assert f"Force-wide figures, not figures for {borough}" in asb and "251,120 in 2018/19" in asb
+    assert f"London-wide calls, not incidents, and not figures for {borough}" in asb
+    assert "in April 2020 69,151 calls" in asb and (site / "tables" / "01-london-asb-calls.csv").is_file()
+    reoffending = _text(site / "03_reoffending.html")
+    assert f"London-wide context from a secondary source, not figures for {borough}" in reoffending
 
 
 def test_measure_rank_by_rate_agrees_with_london_rates(crime):

@@ -6,7 +6,8 @@ import nbformat
 import pytest
 import yaml
 
-from csp_evidence.website.render import RenderError, index_page, render
+from csp_evidence.data.sources import SOURCES
+from csp_evidence.website.render import RenderError, index_page, render, sources_page
 
 HOSTILE = "<img src=x onerror=alert(1)> & Co"
 
@@ -34,3 +35,16 @@ def test_title_is_escaped_on_the_built_pages(tmp_path):
         text = (site / page).read_text(encoding="utf-8")
         assert "<img src=x" not in text, page
         assert "&lt;img src=x onerror=alert(1)&gt; &amp; Co" in text, page
+
+
+def test_sources_page_lists_every_registered_source_and_marks_the_secondary_ones():
+    page = sources_page()
+    for src in SOURCES:
+        assert src.file in page, src.id
+    secondary = [s for s in SOURCES if s.secondary]
+    assert {s.id for s in secondary} >= {"gla_sol_asb_calls", "gla_sol_reoffending"}
+    assert page.count("(secondary source)\n") == len(secondary)
+    for src in secondary:
+        assert f"(<{src.original_page}>). Cite the original publisher" in page
+    assert "crime dashboard of Metropolitan Police Service data" in page
+    assert "Ministry of Justice's proven reoffending statistics" in page

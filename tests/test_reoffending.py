@@ -134,3 +134,18 @@ def test_trend_table_recovers_a_planted_trend(fetched):
     assert figures["observed"] == int(monthly.loc["2020-04-01", "Drug offences"])
     trend = monthly["Trend (seasonal decomposition)"]
     assert (trend.diff().dropna().mean()) == pytest.approx(2, abs=0.5)
+
+
+# --------------------------------------------------------------------------- London context (GLA, secondary)
+
+
+def test_london_context_is_labelled_and_states_the_change_by_hand():
+    rates = pd.DataFrame({"year": [2018, 2019, 2020, 2021], "area": "London", "rate": [0.30, 0.29, 0.28, 0.25]})
+    text, title, chart = r.london_reoffending_context(rates, "Hackney", source("gla_sol_reoffending"))
+    assert text.startswith("**London-wide context from a secondary source, not figures for Hackney.**")
+    assert "the GLA compiled it from the Ministry of Justice's proven reoffending statistics" in text
+    assert "fell from 30.0% in 2018 to 25.0% in 2021 (-5.0 points)" in text
+    assert "the largest fall between values was from 28.0% in 2020 to 25.0% in 2021" in text
+    assert "no confidence interval or test of change" in text
+    assert title == "London's proven reoffending rate fell from 30.0% in 2018 to 25.0% in 2021 (London-wide)"
+    assert chart.index.tolist() == [2018, 2019, 2020, 2021] and chart.iloc[:, 0].tolist() == [0.30, 0.29, 0.28, 0.25]

@@ -9,13 +9,22 @@ one table per chapter and says in words what they show.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 
 from csp_evidence.analysis.priorities import Measure, measure_rows
 from csp_evidence.analysis.stats import timeseries as ts
+from csp_evidence.analysis.stats.change import Change, compare_counts
 from csp_evidence.analysis.summaries import monthly_series
-from csp_evidence.core.periods import COVID_PERIODS, financial_year
+from csp_evidence.core.periods import (
+    COVID_PERIODS,
+    LOCKDOWNS,
+    covid_period,
+    financial_year,
+    financial_year_months,
+    previous_financial_year,
+)
 
 MIN_MONTHLY_MEAN = 5.0  # below this a seasonal model of a borough series is mostly noise
 
@@ -93,3 +102,119 @@ def first_lockdown_label() -> str:
     """The months of the first lockdown period as words: 'March to June 2020'."""
     first = COVID_PERIODS[0]
     return f"{first.start:%B} to {first.end:%B %Y}"
+
+
+# --------------------------------------------------------------------------- lockdown surge of a monthly count
+
+
+def lockdown_months() -> pd.DatetimeIndex:
+    """The month starts touched by a national lockdown (``periods.LOCKDOWNS``): March to June 2020 and November
+    2020 to March 2021."""
+    months = [pd.date_range(start.to_period("M").to_timestamp(), end, freq="MS") for _, start, end in LOCKDOWNS]
+    return pd.DatetimeIndex(sorted({m for span in months for m in span}))
+
+
+@dataclass(frozen=True)
+class LockdownSurge:
+    """A monthly count in the lockdowns against the year before the pandemic.
+
+    `year_change` compares the financial year `year` with `baseline_year` (exact Poisson test of the rate ratio);
+    `months` has one row per lockdown month: month, period (the restriction period it falls in), count,
+    baseline_month (the same calendar month of `baseline_calendar_year`), baseline, change, pct_change,
+    rate_ratio, p_value; `lockdown_total` and `lockdown_baseline` sum the lockdown months and their baselines.
+    """
+
+    year: str
+    baseline_year: str
+    year_change: Change
+    baseline_calendar_year: int
+    months: pd.DataFrame
+    lockdown_total: int
+    lockdown_baseline: int
+
+    @property
+    def lockdown_pct_change(self) -> float:
+        return 100.0 * (self.lockdown_total - self.lockdown_baseline) / self.lockdown_baseline
+
+    @property
+    def peak(self) -> pd.Series:
+        """The lockdown month with the largest ratio to its baseline month."""
+        return self.months.loc[self.months["rate_ratio"].idxmax()]
+
+    def headline(self) -> dict:
+        """Plain figures for a chapter's headline JSON."""
+        peak = self.peak
+        return {
+            "year": self.year,
+            "count": self.year_change.current,
+            "baseline_year": self.baseline_year,
+            "baseline": self.year_change.previous,
+            "pct_change": self.year_change.pct_change,
+            "p_value": self.year_change.p_value,
+            "lockdown_months": self.lockdown_total,
+            "lockdown_months_baseline": self.lockdown_baseline,
+            "lockdown_pct_change": self.lockdown_pct_change,
+            "peak_month": f"{peak['month']:%Y-%m}",
+            "peak_count": int(peak["count"]),
+            "peak_baseline": int(peak["baseline"]),
+            "peak_ratio": float(peak["rate_ratio"]),
+        }
+
+
+def _year_total(series: pd.Series, year: str) -> int:
+    months = financial_year_months(year)
+    missing = months.difference(series.index)
+    if len(missing):
+        raise ValueError(
+            f"the series lacks {len(missing)} month(s) of {year}, first {missing[0]:%Y-%m}: a financial year "
+            f"needs all twelve; the series covers {series.index.min():%Y-%m} to {series.index.max():%Y-%m}"
+        )
+    return int(series[months].sum())
+
+
+def lockdown_surge(
+    series: pd.Series, covid_start: str = "2020-03", baseline_calendar_year: int = 2019
+) -> LockdownSurge:
+    """A monthly count (indexed by month start) in the first pandemic financial year against the year before,
+    and in each lockdown month against the same month of `baseline_calendar_year`.
+
+    Counts are compared as Poisson (``stats.change.compare_counts``). Every month needed must be in the series:
+    a missing month is unknown, never zero.
+    """
+    series = series.sort_index()
+    year = first_pandemic_year(covid_start)
+    baseline_year = previous_financial_year(year)
+    year_change = compare_counts(_year_total(series, baseline_year), _year_total(series, year))
+    rows = []
+    for month in lockdown_months():
+        base = month.replace(year=baseline_calendar_year)
+        missing = [m for m in (month, base) if m not in series.index]
+        if missing:
+            raise ValueError(
+                f"the series lacks {', '.join(f'{m:%Y-%m}' for m in missing)}, needed to compare the lockdown "
+                f"month {month:%Y-%m} with {base:%Y-%m}"
+            )
+        change = compare_counts(series[base], series[month])
+        rows.append(
+            {
+                "month": month,
+                "period": covid_period(month),
+                "count": change.current,
+                "baseline_month": base,
+                "baseline": change.previous,
+                "change": change.change,
+                "pct_change": change.pct_change,
+                "rate_ratio": change.rate_ratio,
+                "p_value": change.p_value,
+            }
+        )
+    months = pd.DataFrame(rows)
+    return LockdownSurge(
+        year=year,
+        baseline_year=baseline_year,
+        year_change=year_change,
+        baseline_calendar_year=baseline_calendar_year,
+        months=months,
+        lockdown_total=int(months["count"].sum()),
+        lockdown_baseline=int(months["baseline"].sum()),
+    )

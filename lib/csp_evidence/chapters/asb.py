@@ -7,6 +7,13 @@ file that would fill the gap. When it is, the section holds the borough's monthl
 series covers the five pre-pandemic years, the Covid counterfactual of ``stats.timeseries.covid_counterfactual``
 (the design of Halford, Dixon & Farrell 2022, Crime Science 11:7, who found police-recorded ASB in England and
 Wales more than doubled against its expected level early in the pandemic).
+
+Until the borough's own ASB is provided, and beside it once it is, the chapter shows what the data hold about
+ASB above the borough, each labelled for what it is: the Metropolitan Police's ASB incidents by financial year
+2007/08 to 2018/19 from the ONS police force area tables (``force_asb_section``: force-wide, the 32 London
+boroughs together), and London's monthly ASB *calls* to the police 2019 to 2024 from the GLA's State of London
+data (``london_calls_section``: London-wide calls, not incidents, and a secondary source compiled from the MOPAC
+crime dashboard), with the lockdown surge of ``covid.lockdown_surge``.
 """
 
 from __future__ import annotations
@@ -15,8 +22,11 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from csp_evidence.analysis.covid import first_pandemic_year
+from csp_evidence.analysis.covid import LockdownSurge, first_pandemic_year, lockdown_surge
 from csp_evidence.analysis.stats import timeseries as ts
+from csp_evidence.analysis.stats.change import year_on_year
+from csp_evidence.core.periods import financial_years, previous_financial_year
+from csp_evidence.data.readers.ons import CITY_OF_LONDON_POLICE, MET, PFA_ASB_COMPARABLE_FROM
 from csp_evidence.data.readers.policeuk import asb_monthly
 from csp_evidence.data.sources import Source
 from csp_evidence.report import words as f
@@ -52,12 +62,14 @@ class AsbSection:
 def missing_source_note(src: Source) -> str:
     """Markdown saying that no ASB source is in the data, naming the official file that would fill the gap."""
     return (
-        f"**Anti-social behaviour incidents are not shown: no ASB source is in the data mirror.** The MPS "
+        f"**The borough's own anti-social behaviour incidents are not shown: no borough-level ASB source is in "
+        "the data mirror.** The MPS "
         "recorded-crime files count crimes only, and ASB incidents are not crimes. The official open source "
         f"is *{f.md(src.title)}* ({f.md(src.publisher)}, {f.md(src.licence)}), from <{src.page}>: {src.notes} "
         f"The combined file must be saved as `data/raw/{src.file}` ({f.md(src.period)}). With it, this section "
         "shows the borough's monthly ASB incidents against the level expected from the five pre-pandemic years, "
-        f"with its 95% prediction interval: {HALFORD_2022}. The rest of this chapter does not depend on it."
+        f"with its 95% prediction interval: {HALFORD_2022}. The rest of this chapter does not depend on it; the "
+        "force-wide and London-wide ASB figures below are context, not the borough's own."
     )
 
 
@@ -123,3 +135,224 @@ def asb_section(
     )
     verb = {"above": "rose above", "below": "fell below", "within": "stayed within"}[effect["outside"]]
     return AsbSection(True, text, f"ASB incidents in {borough} {verb} the expected level in {year}", chart, effect)
+
+
+# --------------------------------------------------------------------------- force-wide: ONS police force area tables
+
+E_AND_W = "ENGLAND AND WALES (exc. BTP)"
+INCIDENTS_LABEL = "ASB incidents recorded by the force"
+
+
+def force_of(borough: str) -> str:
+    """The police force whose area holds a London local authority: the City of London has its own force."""
+    return CITY_OF_LONDON_POLICE if borough == CITY_OF_LONDON_POLICE else MET
+
+
+@dataclass(frozen=True)
+class ForceAsb:
+    """A force's ASB incidents by financial year (ONS PFA tables), force-wide.
+
+    `table`: financial_year, incidents, rate_per_1000, previous, change, pct_change, rate_ratio, p_value,
+    significant, z_score, signal, comparable (False where the previous year was recorded on another basis, and
+    then no change is given); `chart`: incidents indexed by financial year.
+    """
+
+    force: str
+    table: pd.DataFrame
+    text: str
+    title: str
+    chart: pd.DataFrame
+
+    def headline(self) -> dict:
+        """Plain figures for the chapter's headline JSON."""
+        last = self.table.iloc[-1]
+        return {
+            "force": self.force,
+            "incidents": self.table.set_index("financial_year")["incidents"].to_dict(),
+            "latest_year": last["financial_year"],
+            "latest_pct_change": last["pct_change"],
+            "latest_p_value": last["p_value"],
+        }
+
+
+def force_asb_table(pfa: pd.DataFrame, force: str = MET) -> pd.DataFrame:
+    """One force's ASB incidents by financial year with the change on the year before (exact Poisson test); a
+    change across the recording change of PFA_ASB_COMPARABLE_FROM is left out (comparable False)."""
+    rows = pfa[(pfa["area"] == force) & (pfa["area_type"] == "force")]
+    if rows.empty:
+        forces = sorted(pfa.loc[pfa["area_type"] == "force", "area"].unique())
+        raise ValueError(f"no ASB incidents for force {force!r}; forces: {', '.join(forces)}")
+    totals = rows.rename(columns={"incidents": "count"})[["area", "financial_year", "count"]]
+    changes = year_on_year(totals, by=("area",)).drop(columns=["area", "count"])
+    table = (
+        rows[["financial_year", "incidents", "rate_per_1000"]]
+        .merge(changes, on="financial_year", how="left")
+        .sort_values("financial_year", ignore_index=True)
+    )
+    table["comparable"] = table["financial_year"] != PFA_ASB_COMPARABLE_FROM
+    stats = [c for c in changes.columns if c != "financial_year"]
+    table[stats] = table[stats].astype(object).where(table["comparable"] & table["previous"].notna(), None)
+    return table
+
+
+def force_asb_section(
+    pfa: pd.DataFrame, categories: pd.DataFrame | None, borough: str, src: Source, force: str | None = None
+) -> ForceAsb:
+    """The force's ASB incidents by financial year, said plainly to be force-wide, not the borough's figures."""
+    force = force or force_of(borough)
+    table = force_asb_table(pfa, force)
+    by_year = table.set_index("financial_year")
+    since = max(PFA_ASB_COMPARABLE_FROM, table["financial_year"].min())  # the first year on the current basis
+    last, first = table.iloc[-1], by_year.loc[since]
+    year = last["financial_year"]
+    span_pct = 100 * (last["incidents"] / first["incidents"] - 1)
+    low = by_year.loc[by_year.index >= since, "incidents"].idxmin()
+    what = "the Metropolitan Police" if force == MET else f"the {force} Police"
+    area = (
+        "which polices the 32 London boroughs together (the City of London has its own force)"
+        if force == MET
+        else "which polices the City of London alone"
+    )
+    text = (
+        f"**Force-wide figures, not figures for {f.md(borough)}.** These are the ASB incidents recorded by {what}, "
+        f"{area}, from the *{f.md(src.title)}* ({f.md(src.publisher)}). The tables have no borough "
+        f"breakdown, and the latest edition in the data ends in {year}. "
+    )
+    if last["previous"] is not None:
+        text += (
+            f.change_sentence(
+                f"ASB incidents recorded by {what}",
+                last["incidents"],
+                last["previous"],
+                last["pct_change"],
+                bool(last["significant"]),
+                last["p_value"],
+                year,
+                previous_financial_year(year),
+            )
+            + " With counts this large even a small change is beyond chance in a Poisson test, which also ignores "
+            "the extra variation of police counts: read the size of the change. "
+        )
+    direction = "fell" if span_pct < 0 else "rose"
+    text += (
+        f"Since {since}, the first year recorded on the current basis (earlier years are not "
+        f"directly comparable), the force's ASB incidents {direction} from {f.number(first['incidents'])} to "
+        f"{f.number(last['incidents'])} ({f.pct(span_pct)}); the lowest year was {low} "
+        f"({f.number(by_year.at[low, 'incidents'])})."
+    )
+    city = pfa[(pfa["area"] == CITY_OF_LONDON_POLICE) & (pfa["area_type"] == "force") & (pfa["financial_year"] == year)]
+    region = pfa[(pfa["area"] == "London") & (pfa["area_type"] == "region") & (pfa["financial_year"] == year)]
+    if force == MET and len(city) and len(region):
+        text += (
+            f" With the City of London Police's {f.number(city['incidents'].iloc[0])}, London as a whole recorded "
+            f"{f.number(region['incidents'].iloc[0])} in {year}."
+        )
+    ew = pfa[(pfa["area"] == E_AND_W) & (pfa["financial_year"] == year)]
+    if last["rate_per_1000"] == last["rate_per_1000"] and len(ew):
+        text += (
+            f" In {year} that was {last['rate_per_1000']:.1f} incidents per 1,000 residents, against "
+            f"{ew['rate_per_1000'].iloc[0]:.1f} for England and Wales (excluding British Transport Police)."
+        )
+    if categories is not None:
+        shares = categories[(categories["area"] == force) & (categories["area_type"] == "force")]
+        if len(shares):
+            pct = shares.set_index("category")["percent"]
+            text += (
+                f" Of the force's incidents in {shares['financial_year'].iloc[0]}, {pct['Nuisance']:.1f}% were "
+                f"nuisance, {pct['Personal']:.1f}% personal (aimed at a person or group) and "
+                f"{pct['Environmental']:.1f}% environmental."
+            )
+    title = f"ASB incidents recorded by {what} {direction} by {abs(span_pct):.0f}% from {since} to {year}"
+    chart = pd.DataFrame({INCIDENTS_LABEL: by_year["incidents"].astype(float)})
+    return ForceAsb(force, table, text, title, chart)
+
+
+# --------------------------------------------------------------------------- London-wide: GLA State of London (secondary)
+
+CALLS_LABEL = "ASB calls to the Metropolitan Police, London"
+
+
+@dataclass(frozen=True)
+class LondonCalls:
+    """London's monthly ASB calls and their lockdown surge; `chart` is calls indexed by month."""
+
+    surge: LockdownSurge
+    text: str
+    title: str
+    chart: pd.DataFrame
+    years: pd.Series  # calls by complete financial year
+
+    def headline(self) -> dict:
+        """Plain figures for the chapter's headline JSON."""
+        return {
+            "months": [f"{self.chart.index.min():%Y-%m}", f"{self.chart.index.max():%Y-%m}"],
+            "by_financial_year": self.years.to_dict(),
+            "surge": self.surge.headline(),
+        }
+
+
+def month_runs(months: pd.DatetimeIndex) -> str:
+    """Months as runs in words: 'March to June 2020 and November 2020 to March 2021'."""
+    runs: list[list[pd.Timestamp]] = []
+    for m in months.sort_values():
+        if runs and m == runs[-1][-1] + pd.DateOffset(months=1):
+            runs[-1].append(m)
+        else:
+            runs.append([m])
+
+    def words(run: list[pd.Timestamp]) -> str:
+        a, b = run[0], run[-1]
+        if a == b:
+            return f"{a:%B %Y}"
+        return f"{a:%B} to {b:%B %Y}" if a.year == b.year else f"{a:%B %Y} to {b:%B %Y}"
+
+    parts = [words(r) for r in runs]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def london_calls_section(calls: pd.DataFrame, borough: str, covid_start: str, src: Source) -> LondonCalls:
+    """London's ASB calls by month with the lockdown surge, said plainly to be London-wide calls (not incidents,
+    not the borough's) from a secondary source."""
+    series = calls.set_index("month")["calls"].sort_index()
+    surge = lockdown_surge(series, covid_start)
+    fy = series.groupby(financial_years(series.index).to_numpy()).agg(["sum", "count"])
+    years = fy.loc[fy["count"] == 12, "sum"].astype(int)
+    change = surge.year_change
+    peak = surge.peak
+    months_words = month_runs(pd.DatetimeIndex(surge.months["month"]))
+    secondary = f", a secondary source compiled by the GLA from the {f.md(src.original)}" if src.secondary else ""
+    text = (
+        f"**London-wide calls, not incidents, and not figures for {f.md(borough)}.** These are calls about anti-social "
+        f"behaviour received by the Metropolitan Police across London, from the *{f.md(src.title)}* "
+        f"({f.md(src.publisher)}){secondary}. A call is not a recorded incident (one incident can prompt several "
+        "calls, and some calls record none), so these counts are not comparable with the ONS incident counts "
+        "above, and there is no borough breakdown. "
+        f"London's ASB calls rose from {f.number(change.previous)} in {surge.baseline_year} to "
+        f"{f.number(change.current)} in {surge.year} ({f.pct(change.pct_change)}; rate ratio "
+        f"{change.rate_ratio:.2f}, 95% interval {change.ratio_low:.2f} to {change.ratio_high:.2f}). "
+        f"The surge came in the lockdowns: in the {len(surge.months)} months they touched ({months_words}) there "
+        f"were {f.number(surge.lockdown_total)} calls against {f.number(surge.lockdown_baseline)} in the same "
+        f"months of {surge.baseline_calendar_year} ({f.pct(surge.lockdown_pct_change)}), and in "
+        f"{peak['month']:%B %Y} {f.number(peak['count'])} calls, {peak['rate_ratio']:.1f} times the "
+        f"{f.number(peak['baseline'])} of {peak['baseline_month']:%B %Y}. Reports of breaches of the Covid-19 "
+        f"rules were recorded as ASB, and account for much of the rise. {HALFORD_2022}."
+    )
+    last = years.index[-1]
+    if last != surge.year and surge.baseline_year in years.index:
+        text += (
+            f" By {last} calls were {f.number(years[last])}, "
+            f"{f.change_words(100 * (years[last] / years[surge.baseline_year] - 1), 'than')} in {surge.baseline_year}."
+        )
+    verb = "more than doubled" if change.rate_ratio > 2 else f"rose by {change.pct_change:.0f}%"
+    title = f"London's ASB calls to the police {verb} in {surge.year}, peaking in {peak['month']:%B %Y}"
+    chart = pd.DataFrame({CALLS_LABEL: series.astype(float)})
+    chart.index.name = "month"
+    return LondonCalls(surge, text, title, chart, years)
+
+
+def lockdown_table(surge: LockdownSurge) -> pd.DataFrame:
+    """The lockdown months for display: month, period, count, baseline month, baseline, pct_change, rate_ratio."""
+    out = surge.months[["month", "period", "count", "baseline_month", "baseline", "pct_change", "rate_ratio"]].copy()
+    out["month"] = out["month"].dt.strftime("%B %Y")
+    out["baseline_month"] = out["baseline_month"].dt.strftime("%B %Y")
+    return out

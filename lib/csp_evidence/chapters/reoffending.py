@@ -10,6 +10,10 @@ Proven reoffending comes from the MoJ geographic data tool (``readers.moj``), wh
 is not provided, ``missing_file_note`` says which file to add and where it comes from. When it is,
 ``reoffending_table`` gives adult and juvenile rates with Wilson 95% intervals and the change between
 consecutive non-overlapping cohorts of the same length.
+
+London's proven reoffending rate 2013-2023 (``london_reoffending_context``) is shown as context in either case:
+London-wide, from a secondary source (the GLA's State of London dashboard, compiled from MoJ statistics) that
+states no cohort definition, so it is described, never tested or set against a borough's adult or juvenile rate.
 """
 
 from __future__ import annotations
@@ -258,3 +262,44 @@ def reoffending_findings(table: pd.DataFrame, borough: str) -> str:
                 )
         parts.append(text + ".")
     return " ".join(parts)
+
+
+# --------------------------------------------------------------------------- London context (GLA, secondary)
+
+LONDON_RATE_LABEL = "Proven reoffending rate, London"
+
+
+def london_reoffending_context(rates: pd.DataFrame, borough: str, src: Source) -> tuple[str, str, pd.DataFrame]:
+    """Markdown describing London's proven reoffending rate by year, labelled London-wide and secondary; a chart
+    title stating the change; and the chart data (the rate as a proportion, indexed by year)."""
+    by_year = rates.set_index("year")["rate"].sort_index()
+    first, last = by_year.index[0], by_year.index[-1]
+    drop = by_year.diff()
+    steepest = drop.idxmin()
+    before = by_year.index[by_year.index.get_loc(steepest) - 1] if drop.notna().any() else None
+    secondary = f", a secondary source: the GLA compiled it from the {md(src.original)}" if src.secondary else ""
+    direction = "fell" if by_year[last] < by_year[first] else "rose"
+    text = (
+        f"**London-wide context from a secondary source, not figures for {md(borough)}.** The "
+        f"*{md(src.title)}* ({md(src.publisher)}{secondary}) gives London's proven reoffending rate for each year "
+        f"from {first} to {last}. It {direction} from {100 * by_year[first]:.1f}% in {first} to "
+        f"{100 * by_year[last]:.1f}% in {last} ({100 * (by_year[last] - by_year[first]):+.1f} points)"
+    )
+    if before is not None and drop[steepest] < 0:
+        text += (
+            f"; the largest fall between values was from {100 * by_year[before]:.1f}% in {before} to "
+            f"{100 * by_year[steepest]:.1f}% in {steepest}"
+        )
+    text += (
+        ". The GLA does not state which offenders the rate covers (adults, juveniles or both), which cohort "
+        "period each value is, or what its dating of each value to June means, and gives no cohort sizes: so "
+        "these rates carry no confidence interval or test of change, and are not comparable with a borough's "
+        "adult or juvenile rate."
+    )
+    title = (
+        f"London's proven reoffending rate {direction} from {100 * by_year[first]:.1f}% in {first} to "
+        f"{100 * by_year[last]:.1f}% in {last} (London-wide)"
+    )
+    chart = pd.DataFrame({LONDON_RATE_LABEL: by_year.astype(float)})
+    chart.index.name = "year"
+    return text, title, chart

@@ -119,12 +119,42 @@ def asb_incidents() -> pd.DataFrame | None:
 
 
 def citation(*source_ids: str) -> str:
-    """A source line naming publisher, title and period of each source, for charts and tables."""
+    """A source line naming publisher, title and period of each source, for charts and tables; a secondary
+    source says so and names the original publisher."""
     parts = []
     for sid in source_ids:
         src = source(sid)
-        parts.append(f"{src.publisher}, {src.title} ({src.period})")
+        secondary = f", a secondary source compiled from the {src.original}" if src.secondary else ""
+        parts.append(f"{src.publisher}, {src.title} ({src.period}){secondary}")
     return "; ".join(parts)
 
 
 CRIME_CITATION_IDS = MAIN_CRIME_SOURCES
+
+
+@functools.cache
+def pfa_asb_incidents() -> pd.DataFrame:
+    """ASB incidents by police force area and financial year 2007/08-2018/19 (ONS PFA tables, Table P7):
+    area, area_type, financial_year, incidents, rate_per_1000. Force-wide: no borough breakdown."""
+    return _cached("pfa_asb_incidents", ("ons_pfa_asb",), lambda p: ons.read_pfa_asb_incidents(p[0]))
+
+
+@functools.cache
+def pfa_asb_categories() -> pd.DataFrame:
+    """ASB incidents by category (personal, nuisance, environmental) and police force area, 2018/19, in per cent
+    (ONS PFA tables, Table P8): area, area_type, financial_year, category, percent."""
+    return _cached("pfa_asb_categories", ("ons_pfa_asb",), lambda p: ons.read_pfa_asb_categories(p[0]))
+
+
+@functools.cache
+def london_asb_calls() -> pd.DataFrame:
+    """London-wide ASB calls to the MPS by month, 2019-01 to 2024-03: month, calls. A secondary source (GLA State
+    of London, from the MOPAC crime dashboard): calls, not incidents."""
+    return _cached("london_asb_calls", ("gla_sol_asb_calls",), lambda p: gla.read_sol_asb_calls(p[0]))
+
+
+@functools.cache
+def london_reoffending_rate() -> pd.DataFrame:
+    """London's proven reoffending rate by year, 2013-2023: year, area, rate (proportion). A secondary source (GLA
+    State of London dashboard, from MoJ proven reoffending statistics)."""
+    return _cached("london_reoffending_rate", ("gla_sol_reoffending",), lambda p: gla.read_sol_london_reoffending(p[0]))

@@ -17,6 +17,8 @@ from csp_evidence.core.paths import lock_path
 OGL = "Open Government Licence v3.0"
 _DATASTORE_CRIME = "https://data.london.gov.uk/dataset/recorded_crime_summary"
 _DATASTORE_CRIME_DL = "https://data.london.gov.uk/download/recorded_crime_summary"
+_ONS_PFA = "https://www.ons.gov.uk/peoplepopulationandcommunity/crimeandjustice/datasets/policeforceareadatatables"
+_ONS_FILE = "https://www.ons.gov.uk/file?uri=/peoplepopulationandcommunity/crimeandjustice/datasets"
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,15 @@ class Source:
     period: str
     notes: str = ""
     optional: bool = False  # not in the mirror: chapters that use it say how to add it, and build without it
+    # A secondary source (a compilation by `publisher` of figures another body published first) names the
+    # original publisher and dataset here, and its page: pages and charts cite them and say "secondary".
+    original: str = ""
+    original_page: str = ""
+
+    @property
+    def secondary(self) -> bool:
+        """True for a compilation of figures first published by another body (`original`)."""
+        return bool(self.original)
 
 
 SOURCES: tuple[Source, ...] = (
@@ -101,6 +112,56 @@ SOURCES: tuple[Source, ...] = (
         file="other/mopac_pas_borough_PAS_Dashboard_Borough.csv",
         period="quarters ending 2014-12 to 2023-12",
         notes="A CSV export of the Borough sheet of the official workbook (decimal commas); the mirror holds this export.",
+    ),
+    Source(
+        id="ons_pfa_asb",
+        title="Crime in England and Wales: Police Force Area data tables, year ending March 2019 "
+        "(Tables P7 and P8: anti-social behaviour incidents)",
+        publisher="Office for National Statistics (Home Office police-recorded incident data)",
+        page=_ONS_PFA,
+        url=f"{_ONS_FILE}/policeforceareadatatables/yearendingmarch2019/policeforceareatablesyeendingmarch2019.xlsx",
+        licence=OGL,
+        file="ons/policeforceareatablesyeendingmarch2019.xlsx",
+        period="financial years 2007/08 to 2018/19",
+        notes="ASB incidents recorded by each police force (not National Statistics): Table P7 by financial year, "
+        "Table P8 by category in 2018/19. Force-wide only, no borough breakdown; 2011/12 onwards not directly "
+        "comparable with earlier years (a change of recording). Supersedes the year ending March 2018 edition, "
+        "which this pack does not use.",
+    ),
+    Source(
+        id="gla_sol_asb_calls",
+        title="State of London chart database, June 2024 edition (dataset sol_asb: anti-social behaviour calls "
+        "to the Metropolitan Police, London, monthly)",
+        publisher="Greater London Authority, City Intelligence (State of London)",
+        page="https://github.com/joeheywood/state_of_london_proc",
+        url="https://raw.githubusercontent.com/joeheywood/state_of_london_proc/"
+        "807bffc29b81781fe75091dbe90c7f3ec5e7dda3/data/sol_v4.db",
+        licence="no licence on the compiled database; the underlying MOPAC / MPS statistics are published under "
+        "the " + OGL,
+        file="gla/gla_state_of_london_sol_v4_20240529.db",
+        period="2019-01 to 2024-03, monthly",
+        notes="London-wide calls about ASB received by the Metropolitan Police: calls, not recorded incidents, "
+        "and no borough breakdown. Lockdown-breach reports were counted as ASB in 2020/21. An SQLite database "
+        "the GLA built for its State of London report, kept in a public GitHub repository by its analyst.",
+        original="MOPAC (Mayor's Office for Policing And Crime) crime dashboard of Metropolitan Police Service data",
+        original_page="https://www.london.gov.uk/what-we-do/mayors-office-policing-and-crime-mopac/data-and-statistics/crime-dashboard",
+    ),
+    Source(
+        id="gla_sol_reoffending",
+        title="State of London dashboard database, June 2025 (dataset proven_reoffending: London's proven "
+        "reoffending rate)",
+        publisher="Greater London Authority, City Intelligence (State of London)",
+        page="https://github.com/joeheywood/StateLondon2",
+        url="https://raw.githubusercontent.com/joeheywood/StateLondon2/"
+        "e15545f24da83d78ea2c7087b177dc741fb31de8/app/data/sol_dash.db",
+        licence="no licence on the compiled database; the underlying MoJ statistics are published under the " + OGL,
+        file="gla/gla_state_of_london_sol_dash_20250618.db",
+        period="2013 to 2023, one value a year",
+        notes="London-wide proven reoffending rate, no borough breakdown; the GLA states neither the cohort "
+        "definition nor what its June dating of each year means. An SQLite database the GLA built for its State "
+        "of London dashboard, kept in a public GitHub repository by its analyst.",
+        original="Ministry of Justice's proven reoffending statistics",
+        original_page="https://www.gov.uk/government/collections/proven-reoffending-statistics",
     ),
 )
 

@@ -450,3 +450,49 @@ def counterfactual_panels(
             ncols=3,
         )
     return fig
+
+
+def annual_chart(
+    data: pd.DataFrame,
+    title: str,
+    subtitle: str,
+    ylabel: str,
+    source: str,
+    kind: str = "bar",
+    percent: bool = False,
+    break_before: str | None = None,
+    break_label: str = "",
+):
+    """Values by year (one column of `data` per series, indexed by year labels such as '2018/19' or 2019), as bars
+    (one series) or lines with markers; no dual axes.
+
+    `break_before` names the first year of a new basis (e.g. a recording change): a dashed line is drawn before
+    it, labelled `break_label`. `percent` formats proportions (0-1) on the y axis as percentages.
+    """
+    if kind not in ("bar", "line"):
+        raise ValueError(f"kind must be 'bar' or 'line', got {kind!r}")
+    labels = [str(v) for v in data.index]
+    fig, ax = _figure(title, subtitle, source)
+    with plt.style.context(STYLE):
+        positions = range(len(labels))
+        if kind == "bar":
+            if data.shape[1] != 1:
+                raise ValueError(f"a bar chart takes one series; got columns {list(data.columns)}")
+            ax.bar(positions, data.iloc[:, 0].to_numpy(), color=DARK_BLUE, label=str(data.columns[0]))
+        else:
+            for colour, col in zip(COLOURS, data.columns, strict=False):
+                ax.plot(positions, data[col].to_numpy(), color=colour, label=str(col), linewidth=2, marker="o")
+        if break_before is not None:
+            if break_before not in labels:
+                raise ValueError(f"break_before {break_before!r} is not among the years {labels}")
+            x = labels.index(break_before) - 0.5
+            ax.axvline(x, color=ORANGE, linestyle="--", linewidth=1.5, label=break_label or None)
+        ax.set_xticks(list(positions), labels, rotation=45 if len(labels) > 8 and len(labels[0]) > 4 else 0)
+        ax.set_ylabel(ylabel)
+        ax.set_xlabel("Financial year" if "/" in labels[0] else "Year")
+        ax.set_ylim(bottom=0)
+        _style_axes(ax)
+        if percent:
+            _percent_axis(ax)
+        ax.legend(loc="best", frameon=False, fontsize=10)
+    return fig

@@ -47,15 +47,24 @@ def sources_page(run_dir: Path | None = None) -> str:
     """The sources page: publisher, URL, licence, sha256 and retrieval date of every file used, and the software
     the pack was built with (from the run's manifest).
 
-    Optional sources (not in the mirror) are listed once provided and locked.
+    Optional sources (not in the mirror) are listed once provided and locked. A secondary source (a compilation
+    of figures another body published first) is marked as one in its heading and names the original publisher.
     """
     lock = read_lock()
     rows = []
     for src in (*SOURCES, *(s for s in OPTIONAL_SOURCES if s.id in lock)):
         entry = lock.get(src.id)
+        secondary = (
+            f"- **Secondary source:** compiled by {md(src.publisher)} from the {md(src.original)} "
+            f"(<{src.original_page}>). Cite the original publisher, not this file, and check figures against "
+            "the original before relying on them.\n"
+            if src.secondary
+            else ""
+        )
         rows.append(
-            f"### {md(src.title)}\n\n"
-            f"- **Publisher:** {md(src.publisher)}\n"
+            f"### {md(src.title)}{' (secondary source)' if src.secondary else ''}\n\n"
+            + secondary
+            + f"- **Publisher:** {md(src.publisher)}\n"
             f"- **Dataset page:** <{src.page}>\n"
             f"- **Download URL:** <{src.url}>\n"
             f"- **Licence:** {md(src.licence)}\n"
@@ -67,7 +76,9 @@ def sources_page(run_dir: Path | None = None) -> str:
     intro = (
         "Every file below is fetched from its official URL, or from a mirror of it, and checked against the "
         "sha256 in `data/sources.lock` before any number is computed. Contains public sector information "
-        "licensed under the Open Government Licence v3.0.\n\n"
+        "licensed under the Open Government Licence v3.0. Sources marked *secondary* are compilations by another "
+        "body of figures first published elsewhere; each names its original publisher, and the chapters that use "
+        "them say so beside every figure.\n\n"
     )
     return '---\ntitle: "Sources"\n---\n\n' + intro + "\n".join(rows) + _software_section(run_dir)
 

@@ -10,15 +10,30 @@ import pandas as pd
 class SourceFormatError(ValueError):
     """A source file does not have the layout or values its reader expects."""
 
-    def __init__(self, path: Path | str, problem: str, *, row: int | None = None, column: str | None = None):
+    def __init__(
+        self,
+        path: Path | str,
+        problem: str,
+        *,
+        row: int | None = None,
+        column: str | None = None,
+        sheet: str | None = None,
+        table: str | None = None,
+    ):
+        """`sheet` names a workbook's sheet (rows are then spreadsheet rows), `table` a database's table."""
         where = str(path)
+        if sheet is not None:
+            where += f", sheet {sheet!r}"
+        if table is not None:
+            where += f", table {table!r}"
         if row is not None:
-            where += f", line {row}"
+            where += f", {'row' if sheet is not None else 'line'} {row}"
         if column is not None:
             where += f", column {column!r}"
         # a message that already names the file (a summary of several failures) is kept as it is
         super().__init__(problem if problem.startswith(str(path)) else f"{where}: {problem}")
         self.path, self.row, self.column, self.problem = Path(path), row, column, problem
+        self.sheet, self.table = sheet, table
 
 
 def read_csv_text(
@@ -82,3 +97,16 @@ def schema_failures(
         out.append(f"{path}: {line}, {text}")
     more = f"\n... and {len(cases) - limit} more" if len(cases) > limit else ""
     return f"{title}\n" + "\n".join(out) + more
+
+
+def validation_summary(err, columns: dict[str, str] | None = None, limit: int = 5) -> str:
+    """Pandera's lazy failures of a tidy table in one line, for files without lines (sheets, database tables):
+    'failed validation: column C: value V fails CHECK; ...', with tidy column names mapped back to the file's
+    through `columns`."""
+    cases = err.failure_cases.drop_duplicates(["column", "check"])
+    names = columns or {}
+    lines = [
+        f"column {names.get(c.column, c.column)!r}: value {c.failure_case!r} fails {c.check}"
+        for c in cases.head(limit).itertuples()
+    ]
+    return "failed validation: " + "; ".join(lines)
