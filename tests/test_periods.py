@@ -3,6 +3,7 @@ import pytest
 
 from csp_evidence.core.periods import (
     COVID_PERIODS,
+    covid_period,
     financial_year,
     financial_year_months,
     financial_years,
@@ -46,3 +47,9 @@ def test_covid_periods():
     first, *_, last = COVID_PERIODS
     assert first.name == "First lockdown" and first.start <= pd.Timestamp("2020-04-01") <= first.end
     assert last.end < pd.Timestamp("2022-04-01")
+
+
+def test_covid_period_names_the_restrictions_a_month_falls_in():
+    assert covid_period("2020-04-01") == "First lockdown"
+    assert covid_period("2021-01-01") == "Second and third lockdowns"
+    assert covid_period("2019-12-01") is None

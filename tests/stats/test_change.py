@@ -9,6 +9,7 @@ from csp_evidence.analysis.stats.change import (
     compare_counts,
     financial_year_totals,
     rank_of,
+    year_on_year,
 )
 
 
@@ -76,3 +77,12 @@ def test_rank_of_excludes_and_shares_ties():
     assert rank_of(values, "A", exclude=["Airport"]) == (3, 3)
     with pytest.raises(KeyError, match="Airport"):
         rank_of(values, "Airport", exclude=["Airport"])
+
+
+def test_year_on_year_adds_change_per_group():
+    totals = pd.DataFrame(
+        {"borough": ["A", "A", "B", "B"], "financial_year": ["2018/19", "2019/20"] * 2, "count": [100, 110, 50, 25]}
+    )
+    yoy = year_on_year(totals).set_index("borough")
+    assert yoy.loc["A", "change"] == 10 and yoy.loc["B", "pct_change"] == -50.0
+    assert len(yoy) == 2
