@@ -74,9 +74,9 @@ def trend_table(
     Columns: group, categories, start, end, months, mean_level (offences/month), slope_per_month, ci_low,
     ci_high, pct_change_per_year, direction ('rising', 'falling' or 'no clear change').
     """
-    groups = groups or DRIVER_GROUPS
+    chosen: dict[str, Sequence[str]] = dict(groups or DRIVER_GROUPS)
     rows = []
-    for label, cats in groups.items():
+    for label, cats in chosen.items():
         entries = [(label, cats)] + ([(c, (c,)) for c in cats] if len(cats) > 1 else [])
         for name, sel in entries:
             trend = recent_trend(summaries.monthly_series(crime, borough, list(sel)), months=months)
@@ -105,10 +105,10 @@ def drivers_by_year(
 
     The columns of `summaries.totals_by_year` with a leading 'group' column.
     """
-    groups = groups or DRIVER_GROUPS
+    chosen: dict[str, Sequence[str]] = dict(groups or DRIVER_GROUPS)
     frames = [
         summaries.totals_by_year(crime, borough, years, categories=list(cats)).assign(group=label)
-        for label, cats in groups.items()
+        for label, cats in chosen.items()
     ]
     table = pd.concat(frames, ignore_index=True)
     return table[["group", *[c for c in table.columns if c != "group"]]]

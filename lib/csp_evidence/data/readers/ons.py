@@ -350,7 +350,7 @@ def read_pfa_asb_categories(path: Path | str, sheet: str = PFA_ASB_CATEGORY_SHEE
     areas = _area_rows(grid, header + 1, name_col)
     areas = [(i, a) for i, a in areas if a.lower() != "percentages"]
     _check_required_areas(path, sheet, grid, header, name_col, {a for _, a in areas})
-    rows = []
+    rows: list[dict] = []
     for (i, area), kind in zip(areas, area_types([a for _, a in areas]), strict=True):
         values = {
             c: _value(path, sheet, grid, i, columns[c], _cell_name(grid, header, columns[c]), area, whole=False)
