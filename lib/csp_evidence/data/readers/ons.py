@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -350,13 +351,13 @@ def read_pfa_asb_categories(path: Path | str, sheet: str = PFA_ASB_CATEGORY_SHEE
     areas = _area_rows(grid, header + 1, name_col)
     areas = [(i, a) for i, a in areas if a.lower() != "percentages"]
     _check_required_areas(path, sheet, grid, header, name_col, {a for _, a in areas})
-    rows: list[dict] = []
+    rows: list[tuple] = []
     for (i, area), kind in zip(areas, area_types([a for _, a in areas]), strict=True):
         values = {
             c: _value(path, sheet, grid, i, columns[c], _cell_name(grid, header, columns[c]), area, whole=False)
             for c in ASB_CATEGORIES
         }
-        if any(v is None or v != v for v in values.values()):
+        if any(v is None or math.isnan(v) for v in values.values()):
             continue  # not available: no rows, never zero
         total = sum(values.values())
         if abs(total - 100) > 0.5:
