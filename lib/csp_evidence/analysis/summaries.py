@@ -68,6 +68,17 @@ def _fy_borough_totals(crime: pd.DataFrame, categories, level) -> pd.DataFrame:
     return financial_year_totals(select(crime, categories, level), by=("borough",))
 
 
+def year_in_data(tidy: pd.DataFrame, year: str) -> str:
+    """`year` when a tidy table holds it and the year before whole; else the latest financial year it so holds."""
+    held = complete_financial_years(tidy)
+    usable = [fy for fy in held if previous_financial_year(fy) in held]
+    if not usable:
+        raise ValueError(
+            f"the data ({tidy['month'].min():%Y-%m} to {tidy['month'].max():%Y-%m}) hold no two whole financial years"
+        )
+    return year if year in usable else usable[-1]
+
+
 def totals_by_year(
     crime: pd.DataFrame,
     borough: str,

@@ -89,8 +89,9 @@ def build_one(params: Params, engine: str = "auto", force: bool = False) -> Boro
     return BoroughOutcome(params.name, params.borough, "built", tuple(result.notebooks), tuple(result.reused))
 
 
-def _collect(finished, cancel: Callable[[], object], result: BatchResult,
-             on_done: Callable[[BoroughOutcome], None] | None) -> None:
+def _collect(
+    finished, cancel: Callable[[], object], result: BatchResult, on_done: Callable[[BoroughOutcome], None] | None
+) -> None:
     """Gather each borough's outcome as it finishes (processes or Dask alike); on a failure of the batch
     itself or Ctrl-C, `cancel` the boroughs not yet started and re-raise."""
     try:
@@ -120,16 +121,20 @@ def build_many(
     prepare(params_list[0])  # the tidy parquet caches are built once here, before the workers start
     result = BatchResult()
     if scheduler == "processes":
-        with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=get_context("spawn"),
-                                 initializer=_worker_start) as pool:
+        with ProcessPoolExecutor(
+            max_workers=max(1, jobs), mp_context=get_context("spawn"), initializer=_worker_start
+        ) as pool:
             futures = [pool.submit(build_one, p, engine, force) for p in params_list]
             # on Ctrl-C the boroughs not yet started are cancelled; the pool then waits for the running ones
             _collect(as_completed(futures), lambda: [f.cancel() for f in futures], result, on_done)
     elif scheduler == "dask":
         from dask.distributed import Client, LocalCluster, as_completed as dask_completed
 
-        cluster = None if dask_address else LocalCluster(n_workers=max(1, jobs), threads_per_worker=1,
-                                                         processes=True, dashboard_address=None)
+        cluster = (
+            None
+            if dask_address
+            else LocalCluster(n_workers=max(1, jobs), threads_per_worker=1, processes=True, dashboard_address=None)
+        )
         with Client(dask_address or cluster) as client:
             futures = client.map(build_one, list(params_list), engine=engine, force=force, pure=False)
             _collect(dask_completed(futures), lambda: client.cancel(futures), result, on_done)
@@ -142,6 +147,24 @@ def build_many(
     return result
 
 
+# Headline measures of the chapters shown in the London index: (chapter, key of its measures, measure, column label).
+INDEX_MEASURES = (
+    ("02_hate_crime", "strands", "Racist and religious hate crime", "Racist and religious hate crime per 1,000"),
+    ("04_violence_exploitation", "special_measures", "Domestic abuse", "Domestic abuse per 1,000"),
+    ("04_violence_exploitation", "special_measures", "Knife crime", "Knife crime per 1,000"),
+)
+
+
+def _measure_cells(outputs: Path, o: BoroughOutcome) -> str:
+    """The INDEX_MEASURES rates of a built borough (empty cells where a chapter gave none or the count is small)."""
+    cells = []
+    for chapter, key, name, _ in INDEX_MEASURES:
+        m = (read_headlines(outputs / o.name, chapter).get(key) or {}).get(name) or {}
+        rate = None if m.get("small") else m.get("rate")
+        cells.append(f"<td>{rate:.2f}</td>" if isinstance(rate, (int, float)) else "<td></td>")
+    return "".join(cells)
+
+
 def london_index_html(outputs: Path, outcomes: Sequence[BoroughOutcome]) -> str:
     """A page linking every borough's pack with its headline figures; all text from data is escaped."""
     rows = []
@@ -150,25 +173,41 @@ def london_index_html(outputs: Path, outcomes: Sequence[BoroughOutcome]) -> str:
         name = html.escape(o.borough)
         link = f'<a href="../{html.escape(o.name)}/site/index.html">{name}</a>' if o.status == "built" else name
         if head:
-            cells = (f"<td>{head['total_offences']:,}</td><td>{head['rank']}</td>"
-                     f"<td>{head['rate_per_1000']:.1f}</td><td>built</td>")
+            cells = (
+                f"<td>{head['total_offences']:,}</td><td>{head['rank']}</td>"
+                f"<td>{head['rate_per_1000']:.1f}</td>{_measure_cells(outputs, o)}<td>built</td>"
+            )
         else:
-            cells = f'<td colspan="3"></td><td>{html.escape(o.status)}: {html.escape(o.error[:300])}</td>'
-        rows.append(f"<tr><th scope=\"row\">{link}</th>{cells}</tr>")
-    year = next((read_headlines(outputs / o.name, "00_overview").get("headline_year") for o in outcomes
-                 if o.status == "built"), "")
+            cells = (
+                f'<td colspan="{3 + len(INDEX_MEASURES)}"></td>'
+                f"<td>{html.escape(o.status)}: {html.escape(o.error[:300])}</td>"
+            )
+        rows.append(f'<tr><th scope="row">{link}</th>{cells}</tr>')
+    built = [o for o in outcomes if o.status == "built"]
+    year = next((read_headlines(outputs / o.name, "00_overview").get("headline_year") for o in built), "")
+    strand_year = next((read_headlines(outputs / o.name, "02_hate_crime").get("strand_year") for o in built), None)
+    special_year = next(
+        (read_headlines(outputs / o.name, "04_violence_exploitation").get("special_year") for o in built), None
+    )
+    measure_heads = "".join(f'<th scope="col">{html.escape(label)}</th>' for *_, label in INDEX_MEASURES)
+    flagged = (
+        f" Racist and religious hate crime ({html.escape(str(strand_year or year))}), domestic abuse and knife "
+        f"crime ({html.escape(str(special_year or year))}) are offences the Metropolitan Police flag as such "
+        "(MPS hate crime or special crime dashboard data), per 1,000 residents; a blank is a count under the "
+        "small-number threshold or a chapter that gave none."
+    )
     return f"""<!doctype html>
 <html lang="en-GB"><head><meta charset="utf-8"><title>London evidence packs</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{{font-family:Arial,Helvetica,sans-serif;margin:2rem;max-width:60rem}}table{{border-collapse:collapse}}
+<style>body{{font-family:Arial,Helvetica,sans-serif;margin:2rem;max-width:72rem}}table{{border-collapse:collapse}}
 th,td{{padding:.3rem .8rem;border-bottom:1px solid #ccc;text-align:left}}</style></head>
 <body><h1>Community Safety Partnership evidence packs: London boroughs</h1>
 <p>One pack per borough, built by csp-evidence from official open data. Figures are police-recorded offences in
 {html.escape(str(year))} (Metropolitan Police, CRIS-era extracts), rank among the 32 boroughs (1 = most offences)
-and offences per 1,000 residents (ONS mid-year estimates).</p>
+and offences per 1,000 residents (ONS mid-year estimates).{flagged}</p>
 <table><caption>Evidence packs by borough</caption><thead><tr><th scope="col">Borough</th><th scope="col">Offences</th>
-<th scope="col">Rank</th><th scope="col">Per 1,000</th><th scope="col">Pack</th></tr></thead>
-<tbody>{''.join(rows)}</tbody></table></body></html>
+<th scope="col">Rank</th><th scope="col">Per 1,000</th>{measure_heads}<th scope="col">Pack</th></tr></thead>
+<tbody>{"".join(rows)}</tbody></table></body></html>
 """
 
 
@@ -184,5 +223,13 @@ def params_for_batch(params_path: str | Path, all_boroughs: bool) -> list[Params
     return all_borough_params(template) if all_boroughs else [template]
 
 
-__all__ = ["BatchResult", "BoroughOutcome", "all_borough_params", "build_many", "build_one", "slug",
-           "write_london_index", "params_for_batch"]
+__all__ = [
+    "BatchResult",
+    "BoroughOutcome",
+    "all_borough_params",
+    "build_many",
+    "build_one",
+    "slug",
+    "write_london_index",
+    "params_for_batch",
+]

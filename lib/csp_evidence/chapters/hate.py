@@ -21,7 +21,7 @@ import pandas as pd
 from csp_evidence.analysis import covid
 from csp_evidence.analysis.priorities import HATE_STRANDS, RACIST_AND_RELIGIOUS, Measure, measure_rows
 from csp_evidence.analysis.stats import timeseries as ts
-from csp_evidence.analysis.summaries import complete_financial_years, measure_table, monthly_series
+from csp_evidence.analysis.summaries import complete_financial_years, measure_table, monthly_series, year_in_data
 from csp_evidence.core.periods import previous_financial_year
 from csp_evidence.report import words as f
 
@@ -81,15 +81,13 @@ def data_note(table: pd.DataFrame, year_note: str = "") -> str:
 def strand_year(table: pd.DataFrame, headline_year: str) -> tuple[str, str]:
     """The year the strand figures describe: the headline year when the data hold it and the year before, else the
     latest such year, with a sentence saying so (empty when the headline year is used)."""
-    years = complete_financial_years(table)
-    usable = [fy for fy in years if previous_financial_year(fy) in years]
-    if headline_year in usable:
-        return headline_year, ""
-    latest = usable[-1]
-    return latest, (
-        f"The headline year {headline_year} lies outside this file, which runs from "
-        f"{data_months(table)[0]:%B %Y} to {data_months(table)[1]:%B %Y}, so the strand figures describe {latest}, "
-        "the latest financial year it holds with the year before."
+    year = year_in_data(table, headline_year)
+    if year == headline_year:
+        return year, ""
+    first, last = data_months(table)
+    return year, (
+        f"The headline year {headline_year} lies outside this file, which runs from {first:%B %Y} to {last:%B %Y}, "
+        f"so the strand figures describe {year}, the latest financial year it holds with the year before."
     )
 
 
