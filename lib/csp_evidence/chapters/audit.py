@@ -293,44 +293,13 @@ def special_change(
     return recompute
 
 
-# The strands a reading of 'hate crime' as a sum would add; offences with two of these flags are counted twice.
-SUMMED_STRANDS = (
-    "Racist and religious hate crime",
-    "Homophobic hate crime",
-    "Transgender hate crime",
-    "Disability hate crime",
-)
 HATE_TOTAL_DEFINITION = (
-    "Read as racist and religious hate crime, the MPS strand taken for the plan's hate crime total: the file holds no "
-    "de-duplicated total (an offence can carry several strand flags, so adding strands counts it more than once); "
-    "racist and religious hate crime is by far the broadest strand and includes religiously motivated offences; and "
-    "the plan sets homophobic hate crime apart from the total ('Total hate crime has reduced but there was a notable "
-    "35 per cent increase homophobic hate'), so the total is not read as including it."
+    "Read as racist and religious hate crime, the MPS strand taken for the plan's hate crime total. No total is "
+    "formed across strands: an offence can carry several strand flags, so adding strands would count it more "
+    "than once, and the file holds no de-duplicated total. Racist and religious hate crime is by far the broadest "
+    "strand and includes religiously motivated offences, and the plan sets homophobic hate crime apart from the "
+    "total ('Total hate crime has reduced but there was a notable 35 per cent increase homophobic hate')."
 )
-
-
-def hate_total(year: str) -> Callable[[str], Recomputed]:
-    """A recompute function: the plan's 'hate crime' change read as racist and religious hate crime (HATE_TOTAL_DEFINITION),
-    with the sum of SUMMED_STRANDS in the note as the other reading."""
-    strand = special_change(
-        "Racist and religious hate crime",
-        year,
-        definition="racist and religious hate crime (MPS strand 'Racist and Religious Hate Crime')",
-        note=HATE_TOTAL_DEFINITION,
-    )
-
-    def recompute(borough: str) -> Recomputed:
-        rec = strand(borough)
-        rows = [_special_change(borough, name, year) for name in SUMMED_STRANDS]
-        previous, count = sum(int(r["previous"]) for r in rows), sum(int(r["count"]) for r in rows)
-        other = (
-            f" Read instead as the sum of the racist and religious, homophobic, transgender and disability strands "
-            f"(double counting offences with two flags): {f.number(previous)} to {f.number(count)}, "
-            f"{f.pct(100 * (count / previous - 1) if previous else float('nan'))}."
-        )
-        return Recomputed(rec.value, rec.period, rec.source_ids, rec.measure, note=rec.note + other, counts=rec.counts)
-
-    return recompute
 
 
 def total_offences(year: str) -> Callable[[str], Recomputed]:
@@ -464,7 +433,12 @@ FIGURES: tuple[Figure, ...] = (
         "Change in hate crime on the previous year",
         "per cent change",
         "2019/20 on 2018/19",
-        hate_total("2019/20"),
+        special_change(
+            "Racist and religious hate crime",
+            "2019/20",
+            definition="racist and religious hate crime (MPS strand 'Racist and Religious Hate Crime')",
+            note=HATE_TOTAL_DEFINITION,
+        ),
     ),
     Figure(
         "faith_hate_change",
