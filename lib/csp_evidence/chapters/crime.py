@@ -5,8 +5,13 @@
 against the year before (``summaries.measure_table``: Poisson exact test and Z-score), the rate per 1,000 and
 rank of 32 in both years, and the first pandemic year against its counterfactual (``covid.covid_effects``).
 
+The same functions serve the flagged measures of the hate and special crime file (``priorities.SPECIAL``:
+domestic abuse, knife and gun crime, homicide); ``lockdown_periods`` and ``domestic_abuse_answer`` set domestic
+abuse against its expected level in each lockdown.
+
 The small-number rule: a safeguarding measure with fewer than `threshold` offences in any year shown is
-flagged (``small``), is not modelled, and is never charted (``chartable`` is False).
+flagged (``small``), is not modelled, and is never charted (``chartable`` is False); a counts-only measure
+(homicide) is always so.
 """
 
 from __future__ import annotations
