@@ -78,7 +78,9 @@ def _special(ch4: dict) -> list[str]:
     lockdowns = [
         r
         for r in ch4.get("domestic_abuse_lockdowns") or []
-        if r["area"] == borough and r["measure"] == "Domestic abuse" and "lockdown" in r["period"]
+        if r["area"] == borough
+        and r["measure"] == "Domestic abuse"
+        and r["period"] in ("First lockdown", "Second and third lockdowns")
     ]
     if lockdowns:
         out.append(
