@@ -293,3 +293,57 @@ def test_knife_and_gun_crime_on_the_real_file(fetched):
     )
     assert (comparisons.loc["gun_crime_change", "previous"], comparisons.loc["gun_crime_change", "count"]) == (75, 62)
     assert (comparisons.loc["domestic_abuse_change_2020_21", "count"]) == 4057
+
+
+def test_domestic_abuse_answer_says_no_when_below_and_one_change_when_the_years_coincide():
+    periods = pd.DataFrame(
+        [
+            ["Kingston", "Domestic abuse", "First lockdown", "March to June 2020", 511, 492.0, 407.0, 600.0, "within"],
+            [
+                "Kingston",
+                "Domestic abuse",
+                "Second and third lockdowns",
+                "November 2020 to March 2021",
+                518,
+                734.0,
+                593.0,
+                917.0,
+                "below",
+            ],
+            [
+                "Kingston",
+                "Domestic abuse",
+                "Financial year 2020/21",
+                "April 2020 to March 2021",
+                1439,
+                1738.0,
+                1470.0,
+                2079.0,
+                "below",
+            ],
+        ],
+        columns=["area", "measure", "period", "months", "observed", "expected", "lower", "upper", "outside"],
+    )
+    periods["pct_difference"] = 100 * (periods["observed"] / periods["expected"] - 1)
+    table = pd.DataFrame(
+        {
+            "measure": ["Domestic abuse"],
+            "year": ["2020/21"],
+            "note": [""],
+            "pandemic_previous": [1426],
+            "pandemic_pct_change": [0.9],
+            "pandemic_significant": [False],
+            "pandemic_p_value": [0.82],
+        }
+    )
+    text = pt.domestic_abuse_answer(periods, table, "Kingston")
+    assert (
+        "No: recorded domestic abuse did not rise beyond" in text and "below its expected range in the second" in text
+    )
+    counts_only = _table(measure=["Theft", "Homicide"], counts_only=[False, True], year=["2019/20"] * 2)
+    counts_only["rate"], counts_only["london_rate"], counts_only["rate_rank"], counts_only["ranked"] = 1.0, 2.0, 5, 32
+    counts_only["significant"], counts_only["pandemic_significant"] = True, True
+    counts_only["pandemic_previous"] = counts_only["previous"]
+    bullets = pt.measure_findings(counts_only, "Kingston", "2019/20")
+    assert bullets.count("against 9,232 in 2018/19") == 1  # the headline year is the pandemic year: one change
+    assert "**Homicide**: 7 and 5 in 2018/19 and 2019/20; counts only" in bullets

@@ -146,11 +146,14 @@ def measure_findings(table: pd.DataFrame, borough: str, headline_year: str) -> s
     for _, row in table.iterrows():
         year = row["year"]
         if row.get("counts_only", False):
-            bullets.append(
-                f"- **{f.md(row['measure'])}**: {f.number(row['previous'])}, {f.number(row['count'])} and "
-                f"{f.number(row['pandemic_count'])} in {previous_financial_year(headline_year)}, {headline_year} and "
-                f"{year}; {COUNTS_ONLY_NOTE}."
+            counts = (
+                f"{f.number(row['previous'])} and {f.number(row['count'])} in {previous_financial_year(headline_year)} "
+                f"and {headline_year}"
+                if year == headline_year
+                else f"{f.number(row['previous'])}, {f.number(row['count'])} and {f.number(row['pandemic_count'])} in "
+                f"{previous_financial_year(headline_year)}, {headline_year} and {year}"
             )
+            bullets.append(f"- **{f.md(row['measure'])}**: {counts}; {COUNTS_ONLY_NOTE}.")
             continue
         if row["small"]:
             bullets.append(
@@ -162,8 +165,9 @@ def measure_findings(table: pd.DataFrame, borough: str, headline_year: str) -> s
             continue
         london = "above" if row["rate"] > row["london_rate"] else "below"
         bullets.append(
-            f"- **{f.md(row['measure'])}**: {_change_words(row, '', headline_year)}; "
-            f"{_change_words(row, 'pandemic_', year)}. In {headline_year} {f.md(borough)} recorded "
+            f"- **{f.md(row['measure'])}**: {_change_words(row, '', headline_year)}"
+            + ("" if year == headline_year else f"; {_change_words(row, 'pandemic_', year)}")
+            + f". In {headline_year} {f.md(borough)} recorded "
             f"{row['rate']:.2f} per 1,000 residents, {london} London's {row['london_rate']:.2f}, the "
             f"{f.ordinal(int(row['rate_rank']))} highest rate of {int(row['ranked'])} boroughs. "
             + _capital(sentences.covid_sentence(row).split(": ", 1)[1])
@@ -567,13 +571,22 @@ def domestic_abuse_answer(
     year = head["year"]
     lockdowns = [p for p in ("First lockdown", "Second and third lockdowns") if p in rows.index]
     above = [p for p in lockdowns if rows.loc[p, "outside"] == "above"]
-    verdict = (
-        "Yes: recorded domestic abuse rose beyond what the pre-pandemic pattern predicts in the "
-        + " and the ".join(p.lower() for p in above)
-        if above
-        else "Not beyond what the pre-pandemic pattern predicts: recorded domestic abuse stayed within its expected range "
-        "in the lockdowns"
-    )
+    below = [p for p in lockdowns if rows.loc[p, "outside"] == "below"]
+    if above:
+        verdict = (
+            "Yes: recorded domestic abuse rose beyond what the pre-pandemic pattern predicts in the "
+            + " and the ".join(p.lower() for p in above)
+        )
+    elif below:
+        verdict = (
+            "No: recorded domestic abuse did not rise beyond what the pre-pandemic pattern predicts, and fell below "
+            "its expected range in the " + " and the ".join(p.lower() for p in below)
+        )
+    else:
+        verdict = (
+            "Not beyond what the pre-pandemic pattern predicts: recorded domestic abuse stayed within its expected "
+            "range in the lockdowns"
+        )
     parts = [f"in the {p.lower()} ({rows.loc[p, 'months']}), {_period_words(rows.loc[p])}" for p in lockdowns]
     fy = rows.loc[f"Financial year {year}"]
     text = (
