@@ -1,23 +1,54 @@
 # The two commands of the README: `make pack` builds the evidence pack for the default params,
-# `make test` runs the tests. Both create the virtual environment on first use.
+# `make test` runs the tests. Both create the virtual environment on first use, from requirements.lock
+# (exact versions with sha256 hashes, for Python 3.11), and make it again whenever the lock changes.
+# `make lock` refreshes the lock from pyproject.toml (`make lock LOCK_ARGS=--upgrade` moves every pin
+# to the newest release the ranges allow; without it, pins are kept unless pyproject.toml needs a change;
+# an unchanged lock is left untouched, so the environment is not rebuilt).
 PYTHON ?= python3
 VENV ?= .venv
 PARAMS ?= params/tower-hamlets.yml
 BIN = $(VENV)/bin
+LOCK = requirements.lock
+PIP_VERSION = 26.3
+UV_VERSION = 0.13.9
+LOCK_ARGS ?=
 
-.PHONY: pack test fetch run render lab clean
+.PHONY: pack test check reproducible lock fetch run render lab clean
 
-$(BIN)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+$(BIN)/.installed: $(LOCK) pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "$(LOCK) is for Python 3.11; this is Python %d.%d: run make with PYTHON=python3.11" % sys.version_info[:2])'
+	$(PYTHON) -m venv --clear $(VENV)
+	$(BIN)/python -m pip install --quiet "pip==$(PIP_VERSION)"
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
+
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
+	cp $(LOCK) $(LOCK).new 2>/dev/null || true
+	$(BIN)/uv pip compile --quiet pyproject.toml --extra test --universal --python-version 3.11 \
+		--generate-hashes --custom-compile-command "make lock" $(LOCK_ARGS) --output-file $(LOCK).new
+	if cmp -s $(LOCK).new $(LOCK); then rm $(LOCK).new; else mv $(LOCK).new $(LOCK); fi
 
 pack: $(BIN)/.installed
 	$(BIN)/csp pack --params $(PARAMS)
 
-test: $(BIN)/.installed
+# The checks CI runs before the tests: lint and format (library, tests, notebooks), types, the layers contract.
+check: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: check
 	$(BIN)/pytest
+
+# What README's "reproducible" promises, checked: the environment matches the lock, and two builds of the
+# default pack give the same bytes (and the manifest records the locked versions).
+reproducible: $(BIN)/.installed
+	$(BIN)/pytest -p no:cacheprovider tests/test_environment.py \
+		tests/test_end_to_end.py -k "environment or byte_identical or manifest_records"
 
 fetch: $(BIN)/.installed
 	$(BIN)/csp fetch

@@ -177,7 +177,13 @@ def test_change_findings_never_claims_a_comparison_without_a_year_before(pas):
 
 def test_plan_quotes_sets_plan_beside_data(pas):
     figures = pd.DataFrame(
-        {"description": ["fair"], "plan_value": [71.0], "period": ["June 2020"], "plan_section": ["Confidence"]},
+        {
+            "description": ["fair"],
+            "plan_value": [71.0],
+            "period": ["June 2020"],
+            "plan_section": ["Confidence"],
+            "measure": ["Treat everyone fairly"],  # the plan table names the survey measure a figure quotes
+        },
         index=pd.Index(["treat_fairly_2020_06"], name="figure_id"),
     )
     quotes = a.plan_quotes(pas, "Alpha", figures)

@@ -3,13 +3,13 @@
 import pytest
 from test_pipeline import _notebook, project  # noqa: F401  (the fixture)
 
-from csp_evidence.build.batch import (
+from csp_evidence.core.params import load_params
+from csp_evidence.runner.batch import (
     BoroughOutcome,
     all_borough_params,
     build_many,
     london_index_html,
 )
-from csp_evidence.core.params import load_params
 
 pytestmark = pytest.mark.realdata
 

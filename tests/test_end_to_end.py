@@ -1,13 +1,18 @@
 """Build whole evidence packs, as `make pack` does, into a temporary outputs folder."""
 
 import csv
+import json
 import re
+import shutil
 
 import pytest
 from conftest import ROOT
+from site_scan import site_problems
+from test_environment import lock_versions
 
-from csp_evidence.build.pipeline import run
+from csp_evidence.core.files import sha256_of
 from csp_evidence.report.words import number, ordinal
+from csp_evidence.runner.pipeline import run
 
 pytestmark = [pytest.mark.e2e, pytest.mark.realdata]
 
@@ -103,3 +108,63 @@ def test_measure_rank_by_rate_agrees_with_london_rates(crime):
         by_count = 1 + int((london["count"] > london.loc["Tower Hamlets", "count"]).sum())
         assert table.loc[measure.name, "rate_rank"] == by_rate
         assert table.loc[measure.name, "rank"] == by_count
+
+
+@pytest.mark.parametrize("params_file", ["tower-hamlets.yml", "hackney.yml"])
+def test_no_page_shows_a_repr_a_path_a_traceback_or_an_empty_section(outputs, params_file):
+    site = outputs / params_file.removesuffix(".yml") / "site"
+    if not site.is_dir():
+        run(ROOT / "params" / params_file, render_site=True, engine="smalldocs")
+    assert site_problems(site) == []
+
+
+def _comparable(path):
+    """A file's bytes, with an executed notebook's timings (papermill's start, end and duration) left out."""
+    if path.suffix != ".ipynb":
+        return path.read_bytes()
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for cell in [nb, *nb["cells"]]:
+        cell.get("metadata", {}).pop("papermill", None)
+        cell.get("metadata", {}).pop("execution", None)
+    return json.dumps(nb, sort_keys=True).encode()
+
+
+def test_two_builds_of_the_same_inputs_are_byte_identical(outputs, tmp_path):
+    # tables, figures, headline JSON and executed notebooks (papermill's timings aside) are the same bytes
+    pack = outputs / "tower-hamlets"
+    if not (pack / "manifest.json").is_file():
+        run(ROOT / "params" / "tower-hamlets.yml", render_site=True, engine="smalldocs")
+    first = tmp_path / "first"
+    shutil.copytree(pack, first)
+    run(ROOT / "params" / "tower-hamlets.yml", force=True)
+
+    def files(folder):
+        return sorted(
+            p.relative_to(folder)
+            for sub in ("notebooks", "tables", "figures")
+            for p in (folder / sub).rglob("*")
+            if p.is_file()
+        )
+
+    assert files(first) == files(pack)
+    assert [str(f) for f in files(pack) if _comparable(first / f) != _comparable(pack / f)] == []
+    executed = (pack / "notebooks" / "01_asb_neighbourhood.ipynb").read_text(encoding="utf-8")
+    assert str(outputs) not in executed and ".staging-" not in executed  # no machine path in a published notebook
+
+
+def test_the_manifest_records_the_locked_versions_the_pack_was_built_with(outputs):
+    # `pip install --require-hashes -r requirements.lock` reproduces what a pack's manifest records
+    pack = outputs / "tower-hamlets"
+    if not (pack / "manifest.json").is_file():
+        run(ROOT / "params" / "tower-hamlets.yml", render_site=True, engine="smalldocs")
+    software = json.loads((pack / "manifest.json").read_text(encoding="utf-8"))["software"]
+    assert software["lock_sha256"] == sha256_of(ROOT / "requirements.lock")
+    locked = lock_versions()
+    differ = {
+        name: (software["packages"].get(name), sorted(v))
+        for name, v in locked.items()
+        if name in software["packages"] and software["packages"][name] not in v
+    }
+    assert differ == {}
+    assert {"numpy", "pandas", "statsmodels"} <= set(software["packages"])
+    assert "Python " + software["python"] in _text(pack / "site" / "sources.html")

@@ -8,7 +8,7 @@ import nbformat
 import pytest
 from papermill.exceptions import PapermillExecutionError
 
-from csp_evidence.build.kernels import KernelPool, WarmKernel
+from csp_evidence.runner.kernels import KernelPool, WarmKernel
 
 
 def _notebook(path, *cells: str):
@@ -111,7 +111,7 @@ def test_a_dying_kernel_fails_the_notebook_keeps_it_and_the_next_starts_fresh(tm
 def test_a_hung_cell_times_out(tmp_path, kernel, monkeypatch):
     from nbclient.exceptions import CellTimeoutError
 
-    from csp_evidence.build import kernels
+    from csp_evidence.runner import kernels
 
     monkeypatch.setattr(kernels, "CELL_TIMEOUT", 2)
     hung = _notebook(tmp_path / "hung.ipynb", "import time; time.sleep(60)")

@@ -43,17 +43,3 @@ def test_every_chart_has_caption_and_alt_text(path):
         options = [line for line in head if line.startswith("#|")]
         assert any(o.startswith("#| fig-alt:") and len(o) > 40 for o in options), f"{path.name}: chart without fig-alt"
         assert any(o.startswith("#| fig-cap:") for o in options), f"{path.name}: chart without fig-cap"
-
-
-def test_environment_yml_lists_the_pyproject_dependencies():
-    import tomllib
-
-    import yaml
-
-    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = {re.split(r"[<>=]", d)[0] for d in deps["dependencies"] + deps["optional-dependencies"]["test"]}
-    env = yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
-    listed = {re.split(r"[<>= ]", d)[0] for d in env if isinstance(d, str)}
-    listed |= {re.split(r"[<>= ]", d)[0] for d in next(d for d in env if isinstance(d, dict))["pip"]}
-    assert wanted - listed == set(), f"in pyproject.toml but not environment.yml: {wanted - listed}"
-    assert "quarto" in listed

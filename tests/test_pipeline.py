@@ -9,7 +9,7 @@ import pytest
 from conftest import ROOT
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from csp_evidence.build.pipeline import RunError, _publish, run
+from csp_evidence.runner.pipeline import RunError, _publish, run
 
 pytestmark = pytest.mark.realdata
 
@@ -142,7 +142,7 @@ def test_a_kept_failed_run_shares_no_file_with_the_published_pack(project):
 
 
 def test_a_run_that_changes_nothing_keeps_the_site_and_a_changed_one_drops_it(project):
-    from csp_evidence.build.pipeline import render_published
+    from csp_evidence.runner.pipeline import render_published
 
     nb = project / "notebooks" / "00_ok.ipynb"
     _notebook(nb, "print(borough)")
@@ -224,7 +224,7 @@ def test_a_failed_second_rename_puts_the_old_pack_back(swap, monkeypatch):
 
 
 def test_interrupted_run_publishes_nothing(project, monkeypatch):
-    from csp_evidence.build import pipeline
+    from csp_evidence.runner import pipeline
 
     _notebook(project / "notebooks" / "00_ok.ipynb", "print(borough)")
     run(project / "params" / "th.yml")
@@ -348,8 +348,8 @@ def test_a_manifest_without_digests_is_still_reused(project):
 
 
 def test_a_site_is_kept_only_while_it_shows_the_published_outputs(project, monkeypatch):
-    from csp_evidence.build import pipeline
-    from csp_evidence.build.pipeline import render_published
+    from csp_evidence.runner import pipeline
+    from csp_evidence.runner.pipeline import render_published
 
     _notebook(
         project / "notebooks" / "00_a.ipynb",

@@ -11,12 +11,12 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from csp_evidence import __version__
-from csp_evidence.build.batch import build_many, params_for_batch
-from csp_evidence.build.pipeline import RunError, notebook_paths, render_published, run
 from csp_evidence.core.params import ParamsError
 from csp_evidence.data.fetch import FetchError, fetch
 from csp_evidence.data.readers.errors import SourceFormatError
 from csp_evidence.data.sources import SOURCES, LockFileError
+from csp_evidence.runner.batch import build_many, params_for_batch
+from csp_evidence.runner.pipeline import RunError, notebook_paths, render_published, run
 from csp_evidence.website.render import RenderError
 
 console = Console(stderr=True, markup=False)  # paths, names and errors print as written; markup only where asked

@@ -9,7 +9,6 @@ from csp_evidence.analysis.stats.change import (
     compare_counts,
     financial_year_totals,
     rank_of,
-    year_on_year,
 )
 
 
@@ -68,15 +67,6 @@ def test_financial_year_totals_keep_only_complete_years():
     totals = financial_year_totals(_tidy(months, np.arange(len(months))))
     assert list(totals["financial_year"]) == ["2018/19", "2019/20"]
     assert list(totals["count"]) == [sum(range(12)), sum(range(12, 24))]
-
-
-def test_year_on_year_adds_change_per_group():
-    totals = pd.DataFrame(
-        {"borough": ["A", "A", "B", "B"], "financial_year": ["2018/19", "2019/20"] * 2, "count": [100, 110, 50, 25]}
-    )
-    yoy = year_on_year(totals).set_index("borough")
-    assert yoy.loc["A", "change"] == 10 and yoy.loc["B", "pct_change"] == -50.0
-    assert len(yoy) == 2
 
 
 def test_rank_of_excludes_and_shares_ties():

@@ -22,15 +22,12 @@ import pandas as pd
 
 from csp_evidence.analysis.stats.proportions import two_proportion_test, wilson_interval
 from csp_evidence.analysis.survey import borough_rows, parse_quarter, value_at
+from csp_evidence.data.plan import confidence_target
 from csp_evidence.report.words import md, p_value
 
 EFFECTIVE_SAMPLE = 400  # assumed respondents per borough per rolling 12 months (design size, before weighting)
 LAG_QUARTERS = 4  # quarters between non-overlapping rolling 12-month values
 KEY_MEASURES: tuple[str, ...] = ("Treat everyone fairly", "Relied on to be there", "Trust MPS", '"Good Job" local')
-TARGET_MEASURE = "Treat everyone fairly"
-PLAN_BASELINE_QUARTER = "2021-03-31"  # the quarter the 2021-2024 plan starts from
-PLAN_END_QUARTER = "2024-03-31"
-PLAN_UPLIFT = 0.05  # +5 percentage points ('increase perceptions of fair treatment by at least 5 per cent')
 
 # The wording of each PAS measure as the survey asks it, for chart titles and tables.
 MEASURE_WORDING: dict[str, str] = {
@@ -144,10 +141,10 @@ class TargetProgress:
 def target_progress(
     pas: pd.DataFrame,
     borough: str,
-    measure: str = TARGET_MEASURE,
-    baseline_quarter: str | pd.Timestamp = PLAN_BASELINE_QUARTER,
-    end_quarter: str | pd.Timestamp = PLAN_END_QUARTER,
-    uplift: float = PLAN_UPLIFT,
+    measure: str | None = None,
+    baseline_quarter: str | pd.Timestamp | None = None,
+    end_quarter: str | pd.Timestamp | None = None,
+    uplift: float | None = None,
     quarter: str | pd.Timestamp | None = None,
     n: int = EFFECTIVE_SAMPLE,
 ) -> TargetProgress:
@@ -155,7 +152,13 @@ def target_progress(
 
     Status: 'met' at or above the target; 'on track' at or above the straight line from the baseline (at
     `baseline_quarter`) to the target (at `end_quarter`); 'below baseline' under the baseline; else 'behind'.
+    What is not given comes from the borough's plan (``data.plan.confidence_target``; uplift in points / 100).
     """
+    plan_target = confidence_target(borough)
+    measure = plan_target.measure if measure is None else measure
+    baseline_quarter = plan_target.baseline_quarter if baseline_quarter is None else baseline_quarter
+    end_quarter = plan_target.end_quarter if end_quarter is None else end_quarter
+    uplift = plan_target.uplift_points / 100 if uplift is None else uplift
     base_q = parse_quarter(baseline_quarter, "baseline_quarter")
     end_q = parse_quarter(end_quarter, "end_quarter")
     if end_q <= base_q:
@@ -171,7 +174,7 @@ def target_progress(
     lo, hi = change_interval(latest, baseline, n, n)
     quarters_apart = (latest_q.year - base_q.year) * 4 + (latest_q.quarter - base_q.quarter)
     p = (
-        two_proportion_test(_successes(latest, n), n, _successes(baseline, n), n)
+        float(two_proportion_test(_successes(latest, n), n, _successes(baseline, n), n))
         if quarters_apart >= LAG_QUARTERS
         else float("nan")
     )
@@ -213,7 +216,7 @@ def target_series(pas: pd.DataFrame, progress: TargetProgress, n: int = EFFECTIV
             "London (MPS)": rows["london"],
             "ci_low": low,
             "ci_high": high,
-            f"Target (baseline + {100 * PLAN_UPLIFT:.0f} points)": progress.target,
+            f"Target (baseline + {100 * (progress.target - progress.baseline):.0f} points)": progress.target,
         },
         index=rows.index,
     )
@@ -327,14 +330,6 @@ def change_findings(table: pd.DataFrame, borough: str) -> str:
     return text
 
 
-_PLAN_MEASURES = {
-    "relied_on_": "Relied on to be there",
-    "treat_fairly_": "Treat everyone fairly",
-    "trust_mps_": "Trust MPS",
-    "good_job_": '"Good Job" local',
-}
-
-
 def plan_quotes(pas: pd.DataFrame, borough: str, figures: pd.DataFrame) -> pd.DataFrame:
     """PAS figures the CSP plan quotes (per cent, by 'Month YYYY') beside the survey value for that quarter.
 
@@ -343,8 +338,8 @@ def plan_quotes(pas: pd.DataFrame, borough: str, figures: pd.DataFrame) -> pd.Da
     """
     rows = []
     for figure_id, fig in figures.iterrows():
-        measure = next((m for prefix, m in _PLAN_MEASURES.items() if str(figure_id).startswith(prefix)), None)
-        if measure is None:
+        measure = fig.get("measure", "")
+        if measure not in MEASURE_WORDING:  # a figure of another kind (crime, population): not a survey measure
             continue
         quarter = pd.Timestamp(pd.to_datetime(fig["period"], format="%B %Y")) + pd.offsets.MonthEnd(0)
         data_value = value_at(pas, borough, measure, quarter)

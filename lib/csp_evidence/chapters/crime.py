@@ -27,6 +27,7 @@ from csp_evidence.analysis.stats import timeseries as ts
 from csp_evidence.analysis.stats.change import compare_counts, financial_year_totals
 from csp_evidence.analysis.summaries import london_total, measure_table, monthly_series
 from csp_evidence.core.periods import previous_financial_year
+from csp_evidence.data.plan import drug_operation
 from csp_evidence.report import charts, sentences
 from csp_evidence.report import words as f
 
@@ -61,22 +62,6 @@ _COVID = [
     "model",
     "note",
 ]
-
-# Drug operations a borough's CSP plan names, whose enforcement should show in recorded drug offences.
-PLAN_DRUG_OPERATIONS = {"Tower Hamlets": "Operation Continuum"}
-
-# Plan figures (data/plan/*.csv figure_id) that quote a change in one of the measures: figure_id -> measure name.
-PLAN_CHANGE_FIGURES = {
-    "violence_change": "Violence against the person",
-    "sexual_offences_change": "Sexual offences",
-    "sexual_offences_change_2020_21": "Sexual offences",
-    "rape_change_2020_21": "Rape",
-    "knife_possession_change_2020_21": "Knife and blade possession",
-    "domestic_abuse_change_2020_21": "Domestic abuse",
-    "knife_crime_change": "Knife crime",
-    "gun_crime_change": "Gun crime",
-    "knife_injury_change_2020_21": "Knife crime with injury",
-}
 
 
 COUNTS_ONLY_NOTE = "counts only: too few offences in any borough to test, rank by rate or model"
@@ -218,7 +203,7 @@ def drug_enforcement_sentence(
 ) -> str:
     """What recorded drug trafficking and possession show about enforcement, set against London and the plan's operation.
 
-    Names the drug operation of the borough's CSP plan (PLAN_DRUG_OPERATIONS) when there is one. Enforcement
+    Names the drug operation of the borough's CSP plan (data/plan/*.yml) when there is one. Enforcement
     shows in the data as a rise beyond London's that also lies above the counterfactual interval.
     """
     year = table["year"].iloc[0]
@@ -246,7 +231,7 @@ def drug_enforcement_sentence(
             stepped_up.append(f.md(name).lower())
         if not row["significant"] or row["change"] <= 0:
             quiet_before.append(f.md(name).lower())
-    operation = PLAN_DRUG_OPERATIONS.get(borough)
+    operation = drug_operation(borough)
     lead = (
         f"The CSP plan credits {operation} with police enforcement against drug dealing, which would show in "
         "recorded drug trafficking and possession. "
@@ -294,17 +279,18 @@ def plan_change_comparisons(
 ) -> pd.DataFrame:
     """Each change a borough's plan quotes for a measure, beside the change recomputed from the data.
 
-    `plan` is ``plan.plan_figures(borough)``; only PLAN_CHANGE_FIGURES whose period names 'YYYY/YY on YYYY/YY'
+    `plan` is ``plan.plan_figures(borough)``; only per-cent figures whose `measure` is one of
+    `measures` and whose period names 'YYYY/YY on YYYY/YY'
     are compared. Columns: figure_id, measure, year, stated (the plan states the year), plan_pct, previous, count,
     pct_change, p_value, significant, year_before_pct (the data's change a year earlier), plan_section,
     plan_quote (no rows when the plan quotes none).
     """
     by_name = {m.name: m for m in measures}
     rows = []
-    for figure_id, name in PLAN_CHANGE_FIGURES.items():
-        if figure_id not in plan.index or name not in by_name:
+    for figure_id, quoted in plan.iterrows():
+        name = quoted.get("measure", "")
+        if quoted["unit"] != "per cent" or name not in by_name:
             continue
-        quoted = plan.loc[figure_id]
         year, stated = _plan_year(quoted["period"])
         if year is None:
             continue

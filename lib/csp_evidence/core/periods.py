@@ -82,11 +82,3 @@ LOCKDOWNS: tuple[tuple[str, pd.Timestamp, pd.Timestamp], ...] = (
     ("Second lockdown", pd.Timestamp("2020-11-05"), pd.Timestamp("2020-12-02")),
     ("Third lockdown", pd.Timestamp("2021-01-06"), pd.Timestamp("2021-03-29")),
 )
-
-
-def covid_period(month: pd.Timestamp | str) -> str | None:
-    """Name of the Covid restriction period a month falls in, or None outside them."""
-    for p in COVID_PERIODS:
-        if p.contains(pd.Timestamp(month)):
-            return p.name
-    return None

@@ -95,7 +95,7 @@ def _download(src: Source, target: Path, want: str | None) -> str:
         try:
             fetched = pooch.retrieve(src.url, known_hash=None, fname=target.name, path=tmp_dir, progressbar=False)
         except Exception as exc:  # network errors come in many types (requests, urllib3, OSError)
-            root = exc
+            root: BaseException = exc
             while root.__context__ is not None and root.__context__ is not root:
                 root = root.__context__
             raise ConnectionError(f"{src.url}: {type(root).__name__}: {str(root)[:120]}") from exc
@@ -133,7 +133,7 @@ def fetch(
         entry = lock.get(src.id)
         if entry is None and not update:
             raise FetchError(f"{src.id} is registered but not in data/sources.lock; run `csp fetch --update`")
-        want = None if update else entry.sha256
+        want = None if update or entry is None else entry.sha256
         target = raw_dir() / src.file
         if target.is_file() and not update:
             got = sha256_of(target)

@@ -186,9 +186,12 @@ def table_html(
             f'<tr class="small-number" style="font-style:italic">{cells}</tr>' if flagged else f"<tr>{cells}</tr>"
         )
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    # a wide table scrolls inside its own region, which keyboard users can reach (tab) and screen readers name
+    label = html.escape(caption or "Table", quote=True)
     return (
+        f'<div class="csp-table-scroll" tabindex="0" role="region" aria-label="{label}">'
         f'<table class="table table-sm csp-table">{cap}<thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(body)}</tbody></table>"
+        f"<tbody>{''.join(body)}</tbody></table></div>"
     )
 
 

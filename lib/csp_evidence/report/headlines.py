@@ -25,10 +25,13 @@ def _plain(value):
     return value
 
 
-def write_headlines(output_dir: str | Path, chapter: str, figures: dict) -> Path:
-    """Write `<output_dir>/notebooks/<chapter>.json` atomically; values must be plain numbers, text or lists."""
+def write_headlines(output_dir: str | Path, chapter: str, figures: dict) -> None:
+    """Write `<output_dir>/notebooks/<chapter>.json` atomically; values must be plain numbers, text or lists.
+
+    Returns nothing, so that a notebook cell ending with this call shows no output (a path would reach the page).
+    """
     path = Path(output_dir) / "notebooks" / f"{chapter}.json"
-    return atomic_write_text(path, json.dumps(_plain(figures), indent=2, ensure_ascii=False) + "\n")
+    atomic_write_text(path, json.dumps(_plain(figures), indent=2, ensure_ascii=False) + "\n")
 
 
 def read_headlines(output_dir: str | Path, chapter: str) -> dict:

@@ -8,6 +8,7 @@ built there, and only then moved into ``outputs/<run>/site/``: a failed build le
 from __future__ import annotations
 
 import html
+import json
 import shutil
 import subprocess
 import tempfile
@@ -16,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from csp_evidence import __version__
+from csp_evidence.core.environment import KEY_PACKAGES
 from csp_evidence.core.paths import quarto_config, site_pages_dir
 from csp_evidence.data.sources import OPTIONAL_SOURCES, SOURCES, read_lock
 from csp_evidence.report.headlines import read_headlines
@@ -41,8 +43,9 @@ def _site_config(pages: set[str], title: str) -> dict:
     return config
 
 
-def sources_page() -> str:
-    """The sources page: publisher, URL, licence, sha256 and retrieval date of every file used.
+def sources_page(run_dir: Path | None = None) -> str:
+    """The sources page: publisher, URL, licence, sha256 and retrieval date of every file used, and the software
+    the pack was built with (from the run's manifest).
 
     Optional sources (not in the mirror) are listed once provided and locked.
     """
@@ -66,7 +69,27 @@ def sources_page() -> str:
         "sha256 in `data/sources.lock` before any number is computed. Contains public sector information "
         "licensed under the Open Government Licence v3.0.\n\n"
     )
-    return '---\ntitle: "Sources"\n---\n\n' + intro + "\n".join(rows)
+    return '---\ntitle: "Sources"\n---\n\n' + intro + "\n".join(rows) + _software_section(run_dir)
+
+
+def _software_section(run_dir: Path | None) -> str:
+    """The software of the build, as its manifest records it: the key packages, then all of them."""
+    try:
+        recorded = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))["software"] if run_dir else None
+    except (OSError, ValueError, KeyError):
+        recorded = None
+    if not recorded:
+        return ""
+    packages = recorded["packages"]
+    key = ", ".join(f"{name} {packages[name]}" for name in KEY_PACKAGES if name in packages)
+    rest = ", ".join(f"{md(name)} {md(version)}" for name, version in packages.items())
+    lock = f" from `requirements.lock` (sha256 `{recorded['lock_sha256']}`)" if recorded.get("lock_sha256") else ""
+    return (
+        "\n## Software\n\n"
+        f"Built with csp-evidence on Python {md(recorded['python'])}{lock}: {md(key)}. "
+        "`pip install --require-hashes -r requirements.lock` installs the same versions.\n\n"
+        f"<details><summary>Every installed package ({len(packages)})</summary>\n\n{rest}\n\n</details>\n"
+    )
 
 
 def index_page(run_dir: Path, title: str, chapters: list[tuple[str, str]]) -> str:
@@ -111,9 +134,9 @@ def _stage(run_dir: Path, stage: Path, title: str) -> None:
     for folder in ("tables", "figures"):
         if (run_dir / folder).is_dir():
             shutil.copytree(run_dir / folder, stage / folder)
-    for page in site_pages_dir().glob("*.qmd"):
+    for page in [*site_pages_dir().glob("*.qmd"), *site_pages_dir().glob("*.css"), *site_pages_dir().glob("*.svg")]:
         shutil.copy2(page, stage / page.name)
-    (stage / "sources.qmd").write_text(sources_page(), encoding="utf-8")
+    (stage / "sources.qmd").write_text(sources_page(run_dir), encoding="utf-8")
     pages = {p.name for p in stage.iterdir() if p.suffix in (".qmd", ".ipynb")} | {"index.qmd"}
     config = _site_config(pages, title)
     chapters = [(i["href"], i["text"]) for i in config["website"]["sidebar"]["contents"] if i["href"] != "index.qmd"]

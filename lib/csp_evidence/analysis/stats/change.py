@@ -101,20 +101,6 @@ def financial_year_totals(tidy: pd.DataFrame, by: Sequence[str] = ("borough",)) 
     return totals
 
 
-def year_on_year(totals: pd.DataFrame, by: Sequence[str] = ("borough",)) -> pd.DataFrame:
-    """Add each year's change on the previous financial year to a table of financial-year totals.
-
-    Adds previous, change, pct_change, rate_ratio, ratio_low, ratio_high, p_value, z_score, significant, signal.
-    The first year of each group has no previous year and is dropped.
-    """
-    frame = totals.sort_values([*by, "financial_year"]).copy()
-    frame["previous"] = frame.groupby(list(by), observed=True)["count"].shift(1) if by else frame["count"].shift(1)
-    frame = frame.dropna(subset=["previous"])
-    rows = [compare_counts(p, c).as_dict() for p, c in zip(frame["previous"], frame["count"], strict=False)]
-    stats = pd.DataFrame(rows, index=frame.index).drop(columns=["current"])
-    return pd.concat([frame.drop(columns=["previous"]), stats], axis=1).reset_index(drop=True)
-
-
 def rank_of(values: pd.Series, name: str, exclude: Sequence[str] = ()) -> tuple[int, int]:
     """Rank of `name` among the values (1 = highest; ties share the best rank) and the number ranked."""
     kept = values.drop(index=[e for e in exclude if e in values.index])

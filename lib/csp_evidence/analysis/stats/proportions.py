@@ -8,11 +8,13 @@ pandas Series, and refuse impossible inputs (negative counts, successes above tr
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
-ArrayLike = float | int | np.ndarray | pd.Series | list
+ArrayLike: TypeAlias = float | int | np.ndarray | pd.Series | list
 
 
 def _as_counts(value: ArrayLike, name: str) -> np.ndarray:

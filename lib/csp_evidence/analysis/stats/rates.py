@@ -33,19 +33,3 @@ def rate_per_1000(count: float | pd.Series, population: float | pd.Series) -> fl
     if np.any(np.asarray(population) <= 0):
         raise ValueError("population must be positive")
     return 1000.0 * count / population
-
-
-def rates_with_intervals(counts: pd.Series, population: pd.Series, level: float = 0.95) -> pd.DataFrame:
-    """Rate per 1,000 with its interval for aligned Series of counts and population: rate, rate_low, rate_high."""
-    counts, population = counts.align(population, join="inner")
-    bounds = np.array([count_interval(c, level) for c in counts])
-    return pd.DataFrame(
-        {
-            "count": counts,
-            "population": population,
-            "rate": rate_per_1000(counts, population),
-            "rate_low": 1000.0 * bounds[:, 0] / population,
-            "rate_high": 1000.0 * bounds[:, 1] / population,
-        },
-        index=counts.index,
-    )

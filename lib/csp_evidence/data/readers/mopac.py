@@ -236,27 +236,3 @@ def _check_panel(path: Path, tidy: pd.DataFrame) -> None:
                 path,
                 f"{path}: {quarter:%d/%m/%Y} {measure!r}: column 'MPS' differs between boroughs (lines {lines[:10]})",
             )
-
-
-def pas_measure(tidy: pd.DataFrame, borough: str, measure: str) -> pd.DataFrame:
-    """One borough's series for one measure beside London: quarter_end, borough, measure, proportion, london, difference_pp."""
-    try:
-        name = normalise_borough(borough)
-    except KeyError:
-        raise ValueError(f"unknown borough {borough!r}; expected one of {list(BOROUGHS)}") from None
-    if measure not in MEASURES:
-        raise ValueError(f"unknown measure {measure!r}; expected one of {list(MEASURES)}")
-    sel = tidy[(tidy["borough"] == name) & (tidy["measure"] == measure)]
-    if sel.empty:
-        raise ValueError(f"no rows for borough {name!r} and measure {measure!r}")
-    out = sel.sort_values("quarter_end").reset_index(drop=True)
-    return pd.DataFrame(
-        {
-            "quarter_end": out["quarter_end"],
-            "borough": name,
-            "measure": measure,
-            "proportion": out["proportion"],
-            "london": out["london"],
-            "difference_pp": ((out["proportion"] - out["london"]) * 100).round(6),
-        }
-    )

@@ -20,13 +20,16 @@ import atexit
 import functools
 import os
 import queue
+import shutil
 import signal
+import tempfile
 import threading
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 
@@ -116,7 +119,8 @@ class WarmKernel:
     def __init__(self, kernel_name: str = "python3") -> None:
         self.kernel_name = kernel_name
         self.km: AsyncKernelManager | None = None
-        self.kc = None
+        self._sockets: str | None = None  # the folder of the kernel's IPC sockets
+        self.kc: AsyncKernelClient | None = None
         self._signature: tuple | None = None
         self._dirty = False  # a notebook ran since the last reset
         self.starts = 0  # kernels started over this object's life (for tests and benchmarks)
@@ -127,12 +131,16 @@ class WarmKernel:
 
     def _start(self, cwd: Path, env: Mapping[str, str], key: str) -> None:
         self._shutdown()
-        km = AsyncKernelManager(kernel_name=self.kernel_name)
+        # IPC sockets in a private folder, not TCP on localhost: nothing listens on a port, and the kernel has no
+        # 'running over TCP without encryption' warning to print into every run
+        self._sockets = tempfile.mkdtemp(prefix="csp-kernel-")
+        km = AsyncKernelManager(kernel_name=self.kernel_name, transport="ipc", ip=os.path.join(self._sockets, "k"))
         self.km, self.starts = km, self.starts + 1
         try:
             # history in memory, as nbclient does for the kernels it starts
-            run_sync(km.start_kernel)(cwd=str(cwd), env=dict(env),
-                                      extra_arguments=["--HistoryManager.hist_file=:memory:"])
+            run_sync(km.start_kernel)(
+                cwd=str(cwd), env=dict(env), extra_arguments=["--HistoryManager.hist_file=:memory:"]
+            )
             self.kc = km.client()
             self.kc.start_channels()
             run_sync(self.kc.wait_for_ready)(timeout=START_TIMEOUT)
@@ -149,10 +157,13 @@ class WarmKernel:
     def _run_silently(self, code: str) -> None:
         """Execute `code` without storing it in the history or counting it; raise if it fails."""
 
+        kc = self.kc
+        assert kc is not None, "no kernel is running"
+
         async def run() -> dict:
-            msg_id = self.kc.execute(code, silent=True, store_history=False, allow_stdin=False)
+            msg_id = kc.execute(code, silent=True, store_history=False, allow_stdin=False)
             while True:
-                reply = await self.kc.get_shell_msg(timeout=RESET_TIMEOUT)
+                reply = await kc.get_shell_msg(timeout=RESET_TIMEOUT)
                 if reply["parent_header"].get("msg_id") == msg_id:
                     return reply
 
@@ -162,8 +173,9 @@ class WarmKernel:
             raise KernelError(f"the warm kernel did not answer ({type(exc).__name__}: {exc})") from exc
         content = reply["content"]
         if content.get("status") != "ok":
-            raise KernelError(f"the warm kernel could not set up its session: {content.get('ename')}: "
-                              f"{content.get('evalue')}")
+            raise KernelError(
+                f"the warm kernel could not set up its session: {content.get('ename')}: {content.get('evalue')}"
+            )
 
     def _ready(self, cwd: Path, env: Mapping[str, str], key: str) -> None:
         alive = self.km is not None and run_sync(self.km.is_alive)()
@@ -176,8 +188,9 @@ class WarmKernel:
                 self._start(cwd, env, key)
         self._dirty = True
 
-    def _execute(self, notebook: Path, output: Path, parameters: dict, cwd: Path, env: Mapping[str, str],
-                 key: str) -> None:
+    def _execute(
+        self, notebook: Path, output: Path, parameters: dict, cwd: Path, env: Mapping[str, str], key: str
+    ) -> None:
         import papermill as pm
 
         if self._closed:
@@ -188,10 +201,20 @@ class WarmKernel:
         try:
             # saved once at the end, not after every cell (outputs hold the charts' images); the engine
             # saves the partly executed notebook if execution stops on anything but a cell's error
-            pm.execute_notebook(str(notebook), str(output), parameters=parameters, engine_name=ENGINE,
-                                km=self.km, kc=self.kc, save_partial_to=str(output),
-                                kernel_name=self.kernel_name, progress_bar=False, log_output=False,
-                                request_save_on_cell_execute=False, execution_timeout=CELL_TIMEOUT)
+            pm.execute_notebook(
+                str(notebook),
+                str(output),
+                parameters=parameters,
+                engine_name=ENGINE,
+                km=self.km,
+                kc=self.kc,
+                save_partial_to=str(output),
+                kernel_name=self.kernel_name,
+                progress_bar=False,
+                log_output=False,
+                request_save_on_cell_execute=False,
+                execution_timeout=CELL_TIMEOUT,
+            )
         except BaseException:
             self._shutdown()  # a failure never leaves its state for the next notebook
             raise
@@ -208,11 +231,21 @@ class WarmKernel:
             except Exception:  # already dead: nothing to clean up
                 pass
         self.km, self.kc, self._signature = None, None, None
+        if self._sockets:
+            shutil.rmtree(self._sockets, ignore_errors=True)
+            self._sockets = None
 
     # ----------------------------------------------------------------- from any thread
 
-    def execute(self, notebook: Path, output: Path, parameters: dict, cwd: Path,
-                env: Mapping[str, str] | None = None, key: str = "") -> None:
+    def execute(
+        self,
+        notebook: Path,
+        output: Path,
+        parameters: dict,
+        cwd: Path,
+        env: Mapping[str, str] | None = None,
+        key: str = "",
+    ) -> None:
         """Execute `notebook` with papermill (fresh session), writing the executed copy to `output`.
 
         Raises what papermill raises (``PapermillExecutionError`` naming the cell); the kernel is then discarded.
@@ -258,6 +291,9 @@ class WarmKernel:
                 except Exception:
                     pass
             self.km, self.kc = None, None
+            if self._sockets:
+                shutil.rmtree(self._sockets, ignore_errors=True)
+                self._sockets = None
 
     def close(self) -> None:
         """Shut the kernel down and stop its thread; later notebooks are refused."""
@@ -319,12 +355,29 @@ def _register_engine() -> None:
 
     class WarmKernelEngine(NBClientEngine):
         @classmethod
-        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
-                                     stderr_file=None, start_timeout=60, execution_timeout=None, km=None, kc=None,
-                                     save_partial_to=None, **kwargs):
+        def execute_managed_notebook(
+            cls,
+            nb_man,
+            kernel_name,
+            log_output=False,
+            stdout_file=None,
+            stderr_file=None,
+            start_timeout=60,
+            execution_timeout=None,
+            km=None,
+            kc=None,
+            save_partial_to=None,
+            **kwargs,
+        ):
             client = PapermillNotebookClient(
-                nb_man, km=km, timeout=execution_timeout, startup_timeout=start_timeout, kernel_name=kernel_name,
-                log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file,
+                nb_man,
+                km=km,
+                timeout=execution_timeout,
+                startup_timeout=start_timeout,
+                kernel_name=kernel_name,
+                log_output=log_output,
+                stdout_file=stdout_file,
+                stderr_file=stderr_file,
                 **{k: v for k, v in kwargs.items() if k not in ("input_path", "timeout", "startup_timeout")},
             )
             client.kc = kc  # the warm kernel's own client: nbclient neither starts nor stops it
@@ -340,4 +393,3 @@ def _register_engine() -> None:
                 raise
 
     papermill_engines.register(ENGINE, WarmKernelEngine)
-

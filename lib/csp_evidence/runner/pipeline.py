@@ -23,18 +23,34 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
+import nbformat
 from filelock import FileLock, Timeout
 
 from csp_evidence import __version__
-from csp_evidence.data import datasets
-from csp_evidence.data import geo
-from csp_evidence.build.kernels import KernelPool
-from csp_evidence.core.params import FAILED_RUNS, Params, ParamsError, check_against_data, load_params, reserved_run_name
+from csp_evidence.core.environment import software
+from csp_evidence.core.files import atomic_write, atomic_write_text, digest_of, sha256_of, source_fingerprint
+from csp_evidence.core.params import (
+    FAILED_RUNS,
+    Params,
+    ParamsError,
+    check_against_data,
+    load_params,
+    reserved_run_name,
+)
+from csp_evidence.core.paths import (
+    PACKAGE,
+    lock_path,
+    notebooks_dir,
+    outputs_dir,
+    plan_dir,
+    quarto_config,
+    site_pages_dir,
+)
+from csp_evidence.data import datasets, geo
+from csp_evidence.runner.kernels import KernelPool
 from csp_evidence.website.render import executed_notebooks, quarto_available, render
-from csp_evidence.core.files import atomic_write_text, digest_of, sha256_of, source_fingerprint
-from csp_evidence.core.paths import PACKAGE, notebooks_dir, outputs_dir, plan_dir, lock_path, quarto_config, site_pages_dir
-
 
 # Kernels run side by side, one per core: numerical libraries must not start a thread per core each, or
 # their busy-waiting threads oversubscribe the machine (a chapter measured 12x slower that way).
@@ -75,8 +91,13 @@ def prepare(params: Params) -> None:
     """Check the params against the data, and build the shared tidy tables once (cached as parquet)."""
     crime = datasets.recorded_crime()
     years = datasets.population()["year"]
-    check_against_data(params, crime["month"].unique(), "MPS recorded crime (CRIS-era extracts)", geo.mps_boroughs(),
-                       population_years=(int(years.min()), int(years.max())))
+    check_against_data(
+        params,
+        crime["month"].unique(),
+        "MPS recorded crime (CRIS-era extracts)",
+        geo.mps_boroughs(),
+        population_years=(int(years.min()), int(years.max())),
+    )
     datasets.recorded_crime_extract_2020()
 
 
@@ -94,20 +115,41 @@ def _execute(notebook: Path, stage: Path, params: Params, kernels: KernelPool, i
             kernel.execute(notebook, out, parameters, cwd=notebook.parent, key=inputs)
     except PapermillExecutionError as exc:
         raise RunError(
-            f"run {params.name!r}: notebook {notebook.name} failed in cell {exc.exec_count} "
-            f"({exc.ename}: {exc.evalue})"
+            f"run {params.name!r}: notebook {notebook.name} failed in cell {exc.exec_count} ({exc.ename}: {exc.evalue})"
         ) from exc
     except Exception as exc:  # a dead kernel, a missing kernel or parameters cell, an unreadable notebook
-        raise RunError(f"run {params.name!r}: notebook {notebook.name} could not run{_stopped_at(out)} "
-                       f"({type(exc).__name__}: {exc})") from exc
+        raise RunError(
+            f"run {params.name!r}: notebook {notebook.name} could not run{_stopped_at(out)} "
+            f"({type(exc).__name__}: {exc})"
+        ) from exc
+    _as_published(out, stage, outputs_dir() / params.name, notebook)
+
+
+def _as_published(executed: Path, stage: Path, target: Path, notebook: Path) -> None:
+    """Write the executed notebook as it is published: the staging folder (a random name) becomes the run's
+    folder relative to notebooks/, papermill's input and output paths are relative to the project, and the
+    injected cell has a fixed id, so the notebook holds no machine path and two builds of the same inputs give the
+    same notebook (timings aside)."""
+    nb = nbformat.read(executed, as_version=4)
+    output_dir = Path(os.path.relpath(target, notebook.parent)).as_posix()
+    for cell in nb.cells:
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell.source = cell.source.replace(str(stage), output_dir)
+            cell.id = "injected-parameters"  # papermill gives the cell a random id
+    run_info = nb.metadata.get("papermill", {})
+    if "parameters" in run_info:
+        run_info["parameters"]["output_dir"] = output_dir
+    root = notebook.parents[1]
+    for key, path in (("input_path", notebook), ("output_path", target / "notebooks" / notebook.name)):
+        if key in run_info:
+            run_info[key] = Path(os.path.relpath(path, root)).as_posix()
+    atomic_write(executed, lambda tmp: nbformat.write(nb, str(tmp)))
 
 
 def _stopped_at(executed: Path) -> str:
     """' at cell N of M (`its first line`)': the cell an executed notebook had reached when it stopped without a
     cell error (a dead kernel, a timeout), counting every cell of the executed copy (markdown and the injected
     parameters included; such a cell has no execution count); '' when there is no partly executed copy."""
-    import nbformat
-
     try:
         cells = nbformat.read(executed, as_version=4).cells
     except Exception:  # nothing was written, or not a notebook: the error says the rest
@@ -116,8 +158,9 @@ def _stopped_at(executed: Path) -> str:
     if not started:
         return ""
     source = cells[started[-1] - 1].source
-    first = next((line.strip() for line in source.splitlines() if line.strip() and not line.strip().startswith("#")),
-                 "")
+    first = next(
+        (line.strip() for line in source.splitlines() if line.strip() and not line.strip().startswith("#")), ""
+    )
     return f" at cell {started[-1]} of {len(cells)} (`{first[:60]}`)"
 
 
@@ -170,8 +213,10 @@ def _publish(stage: Path, target: Path) -> None:
                 try:
                     old.rename(target)
                 except OSError:
-                    raise RunError(f"could not publish {target}: the new run is in {stage} and the previous pack "
-                                   f"in {old}; move one of them to {target} ({exc})") from exc
+                    raise RunError(
+                        f"could not publish {target}: the new run is in {stage} and the previous pack "
+                        f"in {old}; move one of them to {target} ({exc})"
+                    ) from exc
             raise
         shutil.rmtree(old, ignore_errors=True)
 
@@ -194,12 +239,13 @@ def _inputs_digest(*parts: bytes | str) -> str:
 
 
 def inputs_key() -> str:
-    """What every notebook depends on besides itself and its params: the locked data, the plan tables, the library.
+    """What every notebook depends on besides itself and its params: the locked data, the plan tables, the library
+    and the software environment (a package upgraded, say numpy, can move a figure: the notebooks run again).
 
     A warm kernel is reused only while this is unchanged, so it never serves new inputs from old in-memory tables.
     """
     plans = b"".join(p.read_bytes() for p in sorted(plan_dir().glob("*.csv")))
-    return _inputs_digest(lock_path().read_bytes(), plans, library_fingerprint())
+    return _inputs_digest(lock_path().read_bytes(), plans, library_fingerprint(), _software_json())
 
 
 def notebook_key(notebook: Path, params: Params, inputs: str) -> str:
@@ -210,10 +256,22 @@ def notebook_key(notebook: Path, params: Params, inputs: str) -> str:
 
 def site_key(outputs: dict[str, dict[str, str]], title: str, engine: str) -> str:
     """What the site depends on: the sha256 of every file each notebook wrote (`outputs`, as in the manifest),
-    the title, the site's pages and configuration, the renderer and the library that drives it."""
+    the title, the site's pages and configuration, the renderer, the library that drives it and the software
+    environment (which the sources page lists)."""
     pages = b"".join(p.read_bytes() for p in sorted(site_pages_dir().glob("*")))
-    return _inputs_digest(json.dumps(outputs, sort_keys=True), title, quarto_config().read_bytes(), pages,
-                          engine, library_fingerprint())
+    return _inputs_digest(
+        json.dumps(outputs, sort_keys=True),
+        title,
+        quarto_config().read_bytes(),
+        pages,
+        engine,
+        library_fingerprint(),
+        _software_json(),
+    )
+
+
+def _software_json() -> str:
+    return json.dumps(software(), sort_keys=True)
 
 
 def _outputs_of(folder: Path, stem: str) -> dict[str, str]:
@@ -222,7 +280,9 @@ def _outputs_of(folder: Path, stem: str) -> dict[str, str]:
     number = stem.split("_", 1)[0]
     files = [f"notebooks/{stem}.ipynb", f"notebooks/{stem}.json"]
     for sub in ("figures", "tables"):
-        files += [f"{sub}/{p.name}" for p in sorted((folder / sub).glob(f"{number}-*"))] if (folder / sub).is_dir() else []
+        files += (
+            [f"{sub}/{p.name}" for p in sorted((folder / sub).glob(f"{number}-*"))] if (folder / sub).is_dir() else []
+        )
     return {f: sha256_of(folder / f) for f in files if (folder / f).is_file()}
 
 
@@ -355,7 +415,10 @@ def run(
             pool_of_kernels = KernelPool(min(max(1, jobs), len(to_run))) if own_kernels else kernels
             pool = ThreadPoolExecutor(max_workers=max(1, jobs))
             try:
-                futures = {pool.submit(_execute, nb, stage, params, pool_of_kernels, inputs): nb for nb in to_run}
+                futures = {
+                    pool.submit(_execute, nb, stage, params, cast(KernelPool, pool_of_kernels), inputs): nb
+                    for nb in to_run
+                }
                 for future, nb in futures.items():
                     future.result()
                     result.notebooks.append(nb.stem)
@@ -368,21 +431,31 @@ def run(
                 raise
             finally:
                 pool.shutdown(wait=True)
-                if own_kernels:
+                if own_kernels and pool_of_kernels is not None:
                     pool_of_kernels.shutdown()
-            manifest = {"params": params.notebook_parameters(), "library": __version__, "notebooks": {
-                stem: {"key": reused_keys.get(stem, keys[stem]),
-                       "files": reused_files[stem] if stem in reused_files else _outputs_of(stage, stem)}
-                for stem in keys if (stage / "notebooks" / f"{stem}.ipynb").is_file()
-            }}
-            manifest["site_key"] = site_key({k: v["files"] for k, v in manifest["notebooks"].items()},
-                                            params.display_title, engine)
+            manifest: dict[str, Any] = {
+                "params": params.notebook_parameters(),
+                "library": __version__,
+                "software": software(),
+                "notebooks": {
+                    stem: {
+                        "key": reused_keys.get(stem, keys[stem]),
+                        "files": reused_files[stem] if stem in reused_files else _outputs_of(stage, stem),
+                    }
+                    for stem in keys
+                    if (stage / "notebooks" / f"{stem}.ipynb").is_file()
+                },
+            }
+            manifest["site_key"] = site_key(
+                {k: v["files"] for k, v in manifest["notebooks"].items()}, params.display_title, engine
+            )
             site_current = published.get("site_key") == manifest["site_key"]
             if not force and site_current and (target / "site" / "index.html").is_file():
                 # the site of these very notebooks: kept, by `csp run` too
                 shutil.copytree(target / "site", stage / "site", copy_function=_link_or_copy)
                 result.site = target / "site"
             elif render_site:
+                _write_manifest(stage, manifest)  # the sources page shows the software it records
                 render(stage, params.display_title, engine=engine)
                 result.site = target / "site"
             else:

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import html
-import os
 import re
 import signal
-import tempfile
 import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -19,14 +17,13 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
-
-from csp_evidence.build.kernels import thread_kernels
-from csp_evidence.build.pipeline import prepare, run
 from csp_evidence.core.files import atomic_write_text
+from csp_evidence.core.params import LONDON_INDEX, Params, load_params
 from csp_evidence.core.paths import outputs_dir
 from csp_evidence.data import geo
 from csp_evidence.report.headlines import read_headlines
-from csp_evidence.core.params import LONDON_INDEX, Params, load_params
+from csp_evidence.runner.kernels import thread_kernels
+from csp_evidence.runner.pipeline import prepare, run
 
 
 @dataclass(frozen=True)
@@ -128,7 +125,8 @@ def build_many(
             # on Ctrl-C the boroughs not yet started are cancelled; the pool then waits for the running ones
             _collect(as_completed(futures), lambda: [f.cancel() for f in futures], result, on_done)
     elif scheduler == "dask":
-        from dask.distributed import Client, LocalCluster, as_completed as dask_completed
+        from dask.distributed import Client, LocalCluster
+        from dask.distributed import as_completed as dask_completed
 
         cluster = (
             None

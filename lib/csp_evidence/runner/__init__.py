@@ -1,0 +1,1 @@
+"""Running: the papermill pipeline, incremental reuse, publishing, warm kernels and batches."""

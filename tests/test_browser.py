@@ -1,0 +1,160 @@
+"""The rendered evidence pack in a real browser (headless Chromium): pages load without console errors, every
+link, figure and CSV download resolves, search finds the hate-crime chapter, and axe-core finds no serious or
+critical accessibility violation.
+
+Needs Debian's `chromium` and the npm package `axe-core` in tests/.node (`.ci/run` installs both). Where either
+is missing the tests are skipped with a message saying what to install; with CSP_REQUIRE_BROWSER=1 (set by CI)
+they fail instead, so a CI run never passes them silently.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urljoin, urlparse
+
+import pytest
+from conftest import ROOT
+
+from csp_evidence.runner.pipeline import run
+
+pytestmark = [pytest.mark.e2e, pytest.mark.realdata]
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+AXE = Path(os.environ.get("CSP_AXE_JS", ROOT / "tests" / ".node" / "node_modules" / "axe-core" / "axe.min.js"))
+# The flags that keep a headless Chromium on a machine with no internet from reaching out (and failing noisily).
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _missing() -> str | None:
+    if CHROMIUM is None:
+        return "no Chromium on PATH: `apt-get install chromium` (Debian) to run the browser tests"
+    if not AXE.is_file():
+        return f"no axe-core at {AXE}: `npm install --prefix tests/.node axe-core@4.14.1` to run the browser tests"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed (it is in the test extra of pyproject.toml)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    why = _missing()
+    if why:
+        if os.environ.get("CSP_REQUIRE_BROWSER") == "1":
+            pytest.fail(why)
+        pytest.skip(why)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, fetched, browser):
+    """The default pack's site, served on the loopback address."""
+    outputs = tmp_path_factory.mktemp("outputs")
+    old = os.environ.get("CSP_OUTPUTS_DIR")
+    os.environ["CSP_OUTPUTS_DIR"] = str(outputs)
+    try:
+        folder = run(ROOT / "params" / "tower-hamlets.yml", render_site=True, engine="smalldocs").site
+    finally:
+        os.environ.pop("CSP_OUTPUTS_DIR") if old is None else os.environ.update(CSP_OUTPUTS_DIR=old)
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield folder, f"http://127.0.0.1:{server.server_port}/"
+    server.shutdown()
+
+
+def _pages(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.glob("*.html"))
+
+
+def _open(browser, url: str):
+    """A page at `url`, with the console errors, failed requests and error responses it met."""
+    page = browser.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(f"console: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(f"script error: {e}"))
+    page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
+    page.on("response", lambda r: problems.append(f"{r.status}: {r.url}") if r.status >= 400 else None)
+    page.goto(url, wait_until="networkidle")
+    return page, problems
+
+
+def test_every_page_loads_with_no_console_error_and_every_image_shows(browser, site):
+    folder, base = site
+    found = {}
+    for name in _pages(folder):
+        page, problems = _open(browser, base + name)
+        broken = page.evaluate("() => [...document.images].filter(i => !i.complete || !i.naturalWidth).map(i => i.src)")
+        found[name] = problems + [f"image not shown: {src}" for src in broken]
+        page.close()
+    assert {name: p for name, p in found.items() if p} == {}
+    assert len(found) >= 10  # home, seven chapters, methods, sources
+
+
+def test_every_link_and_csv_download_resolves(browser, site):
+    folder, base = site
+    page = browser.new_page()
+    targets: set[str] = set()
+    for name in _pages(folder):
+        page.goto(base + name)
+        hrefs = page.evaluate("() => [...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href'))")
+        targets |= {
+            urljoin(base + name, h).split("#")[0]
+            for h in hrefs
+            if not urlparse(h).scheme or urljoin(base + name, h).startswith(base)
+        }
+    page.close()
+    assert any(t.endswith(".csv") for t in targets), "no CSV download linked from any page"
+    broken = [t for t in sorted(targets) if browser.new_context().request.get(t).status != 200]
+    assert broken == []
+
+
+def test_search_finds_the_hate_crime_chapter(browser, site):
+    _, base = site
+    page, problems = _open(browser, base + "index.html")
+    box = page.locator(".smalldocs-search input").first
+    box.fill("hate")
+    page.wait_for_selector(".search-result", timeout=10_000)
+    hits = page.evaluate("() => [...document.querySelectorAll('.search-result')].map(a => a.getAttribute('href'))")
+    assert any("02_hate_crime.html" in h for h in hits), hits
+    assert problems == []
+
+
+def test_axe_finds_no_serious_or_critical_accessibility_violation(browser, site):
+    folder, base = site
+    found = {}
+    for name in _pages(folder):
+        page, _ = _open(browser, base + name)
+        page.add_script_tag(path=str(AXE))
+        violations = page.evaluate(
+            "async () => (await axe.run()).violations"
+            ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
+            ".map(v => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')}`)"
+        )
+        if violations:
+            found[name] = violations
+        page.close()
+    assert found == {}
