@@ -130,8 +130,30 @@ def test_tower_hamlets_recomputed_values(crime):
     assert table.loc["violence_change", "verdict"] == "matches"
     assert table.loc["relied_on_2017_03", ["recomputed", "verdict"]].tolist() == [83, "matches"]
     assert table.loc["relied_on_2020_09", ["recomputed", "verdict"]].tolist() == [65, "matches"]
-    assert table.loc["hate_crime_change", "recomputed"] == pytest.approx(-0.5)  # the proxy
-    assert table.loc["hate_crime_change", "verdict"].startswith("cannot be checked: hate crime by strand")
+    # the hate and special crime file: strands, domestic abuse, knife and gun crime (SOURCES.md's sums)
+    assert table.loc["hate_crime_change", "recomputed"] == pytest.approx(100 * (767 / 792 - 1))
+    assert table.loc["hate_crime_change", "verdict"] == "differs"  # -3.2% against the plan's -1.4%
+    assert "racist and religious hate crime" in table.loc["hate_crime_change", "definition"]
+    assert "No total is formed across strands" in table.loc["hate_crime_change", "note"]
+    assert table.loc["faith_hate_change", "recomputed"] == pytest.approx(100 * (108 / 137 - 1))
+    assert table.loc["faith_hate_change", "verdict"] == "within revision"
+    assert table.loc["homophobic_hate_change", "recomputed"] == pytest.approx(100 * (145 / 110 - 1))
+    assert table.loc["homophobic_hate_change", "verdict"] == "within revision"
+    assert table.loc["domestic_abuse_change_2020_21", "recomputed"] == pytest.approx(100 * (4057 / 3610 - 1))
+    assert table.loc["domestic_abuse_change_2020_21", "verdict"] == "differs"
+    assert table.loc["knife_crime_change", "recomputed"] == pytest.approx(100 * (629 / 665 - 1))
+    assert table.loc["knife_crime_change", "verdict"] == "within revision"
+    assert table.loc["gun_crime_change", "recomputed"] == pytest.approx(100 * (62 / 75 - 1))
+    assert table.loc["gun_crime_change", "verdict"] == "within revision"
+    assert table.loc["knife_injury_change_2020_21", "recomputed"] == pytest.approx(100 * (134 / 167 - 1))
+    assert table.loc["knife_injury_u24_change", "verdict"].startswith("cannot be checked: knife crime injury victims")
+    special = table.loc[["hate_crime_change", "faith_hate_change", "knife_crime_change", "gun_crime_change"]]
+    assert (
+        special["source"]
+        .str.contains("mps_hate_special_crime_borough_201004_202105.csv (2010-04 to 2021-05", regex=False)
+        .all()
+    )
+    assert (special["period"] == "2019/20 on 2018/19").all()
     assert table.loc["knife_possession_change_2020_21", "recomputed"] == pytest.approx(100 * (97 / 130 - 1))
     assert table.loc["population", ["recomputed", "verdict"]].tolist() == [306780, "differs"]
     assert table.loc["adult_reoffending_rate", "verdict"].startswith("cannot be checked: MoJ")

@@ -107,3 +107,32 @@ def test_ctrl_c_stops_the_batch_at_once_and_publishes_no_unfinished_pack(project
     assert proc.returncode != 0
     packs = [p.name for p in (project / "outputs").iterdir() if p.is_dir() and p.name not in ("failed", "london")]
     assert packs == []
+
+
+def test_london_index_shows_the_strand_domestic_abuse_and_knife_rates(tmp_path):
+    from csp_evidence.report.headlines import write_headlines
+
+    run = tmp_path / "tower-hamlets"
+    write_headlines(
+        run, "00_overview", {"headline_year": "2019/20", "total_offences": 34693, "rank": 7, "rate_per_1000": 113.1}
+    )
+    write_headlines(
+        run,
+        "02_hate_crime",
+        {"strand_year": "2019/20", "strands": {"Racist and religious hate crime": {"rate": 2.514, "small": False}}},
+    )
+    write_headlines(
+        run,
+        "04_violence_exploitation",
+        {
+            "special_year": "2019/20",
+            "special_measures": {
+                "Domestic abuse": {"rate": 11.83, "small": False},
+                "Knife crime": {"rate": 2.06, "small": True},
+            },
+        },
+    )
+    page = london_index_html(tmp_path, [BoroughOutcome("tower-hamlets", "Tower Hamlets", "built")])
+    assert "Racist and religious hate crime per 1,000" in page and "Domestic abuse per 1,000" in page
+    assert "<td>2.51</td>" in page and "<td>11.83</td>" in page
+    assert "<td>2.06</td>" not in page  # a small count shows no rate

@@ -30,6 +30,18 @@ def _fy_totals_by_hand(raw, year_start: int) -> dict[str, int]:
     return totals
 
 
+def _special_by_hand(raw, borough: str, minor: str, year_start: int) -> int:
+    """A financial year's count of one category of the hate and special crime CSV, without the library."""
+    months = [f"{year_start}{m:02d}" for m in range(4, 13)] + [f"{year_start + 1}{m:02d}" for m in range(1, 4)]
+    with open(raw / "mps" / "mps_hate_special_crime_borough_201004_202105.csv", newline="", encoding="utf-8") as fh:
+        return sum(
+            int(row[m])
+            for row in csv.DictReader(fh)
+            if row["Borough"] == borough and row["MinorText"] == minor
+            for m in months
+        )
+
+
 def _text(path):
     return re.sub(r"<[^>]+>", " ", path.read_text(encoding="utf-8"))
 
@@ -71,6 +83,27 @@ def test_pack_shows_the_headline_total_and_rank(outputs, fetched, params_file, b
     assert "in April 2020 69,151 calls" in asb and (site / "tables" / "01-london-asb-calls.csv").is_file()
     reoffending = _text(site / "03_reoffending.html")
     assert f"London-wide context from a secondary source, not figures for {borough}" in reoffending
+    assert "fc74074f866152754dd9b025ad1a27c0af0dd2a189098db31fbca45438e3d6e3" in sources  # the hate and special file
+    # the borough's own strands, domestic abuse and knife crime, as read straight from the official CSV
+    hate_page, violence = _text(site / "02_hate_crime.html"), _text(site / "04_violence_exploitation.html")
+    for minor, name, page in (
+        ("Faith Hate Crime", "Faith hate crime", hate_page),
+        ("Homophobic Hate Crime", "Homophobic hate crime", hate_page),
+        ("Knife Crime", "Knife crime", violence),
+        ("Domestic Abuse", "Domestic abuse", violence),
+    ):
+        before, after = (_special_by_hand(fetched, borough, minor, y) for y in (2018, 2019))
+        assert re.search(rf"{name}\W+{number(after)} in 2019/20 against {number(before)} in 2018/19", page), name
+    assert "Did domestic abuse rise during the lockdowns?" in violence
+    assert (site / "tables" / "02-islamophobic-antisemitic-monthly.csv").is_file()
+    if borough == "Tower Hamlets":  # the acceptance figures
+        assert "108 in 2019/20 against 137 in 2018/19 (-21.2%" in hate_page
+        assert "145 in 2019/20 against 110 in 2018/19 (+31.8%" in hate_page
+        assert "629 in 2019/20 against 665 in 2018/19 (-5.4%" in violence
+        audit = _text(site / "99_plan_audit.html")
+        for figure in ("faith hate crime", "homophobic hate crime", "knife crime offences", "gun crime offences"):
+            assert f"Change in {figure} on the previous year" in audit
+        assert "within revision" in audit and "differs" in audit
 
 
 def test_measure_rank_by_rate_agrees_with_london_rates(crime):

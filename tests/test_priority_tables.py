@@ -170,3 +170,180 @@ def test_priority_table_small_number_rule_on_the_real_data(crime):
     assert "Operation Continuum" in text and "153 to 473" in text
     fig, data = pt.counterfactual_figure(crime, "Tower Hamlets", measures, table, fits, "Homicide", "src")
     assert fig is None and data is None
+
+
+# --------------------------------------------------------------------------- domestic abuse, knife and gun crime
+
+
+def _special_table(boroughs: list[str], per_month: dict, months: pd.DatetimeIndex, default: int = 40) -> pd.DataFrame:
+    """A tidy hate-and-special-file table with the SPECIAL measures for every borough (constant `default` a month,
+    or `per_month[(borough, minor category)]`, a function of the months)."""
+    frames = []
+    for borough in boroughs:
+        for m in priorities.SPECIAL:
+            minor = m.categories[0]
+            spec = per_month.get((borough, minor), default)
+            counts = spec(months) if callable(spec) else np.full(len(months), spec)
+            frames.append(
+                pd.DataFrame(
+                    {"month": months, "borough": borough, "major_category": "Special", "minor_category": minor}
+                ).assign(count=np.asarray(counts, dtype="int64"))
+            )
+    return pd.concat(frames, ignore_index=True)
+
+
+@pytest.mark.realdata
+def test_planted_rise_in_domestic_abuse_in_the_second_and_third_lockdowns_is_found(fetched):
+    from csp_evidence.data import geo
+
+    months = pd.date_range("2014-04-01", "2021-05-01", freq="MS")
+    rng = np.random.default_rng(3)
+    season = 1 + 0.1 * np.sin(2 * np.pi * (months.month - 1) / 12)
+    planted = np.where((months >= "2020-11-01") & (months <= "2021-03-01"), 1.5, 1.0)
+    abuse = rng.poisson(300 * season * planted)
+    table = _special_table(geo.mps_boroughs(), {("Hackney", "Domestic Abuse"): lambda m: abuse}, months)
+    by_name = {m.name: m for m in priorities.SPECIAL}
+    measures = [by_name["Domestic abuse"], by_name["Domestic abuse homicide"]]
+    result, fits = pt.priority_table(table, "Hackney", measures, "2019/20", "2020-03", threshold=10)
+    rows = result.set_index("measure")
+    assert list(fits) == ["Domestic abuse"]
+    homicide = rows.loc["Domestic abuse homicide"]  # 40 a month here, but counts only whatever its size
+    assert homicide["counts_only"] and homicide["small"] and homicide["note"] == pt.COUNTS_ONLY_NOTE
+    assert not homicide["chartable"]
+    periods = pt.lockdown_periods(fits, ["Domestic abuse"], "Hackney").set_index("period")
+    second = periods.loc["Second and third lockdowns"]
+    assert second["months"] == "November 2020 to March 2021"
+    assert second["observed"] == abuse[(months >= "2020-11-01") & (months <= "2021-03-01")].sum()
+    assert second["outside"] == "above" and 1.3 < second["observed"] / second["expected"] < 1.7
+    assert periods.loc["First lockdown", "outside"] == "within"
+    answer = pt.domestic_abuse_answer(periods.reset_index(), result, "Hackney")
+    assert answer.startswith("**Did domestic abuse rise during the lockdowns?** Yes")
+    assert "in the second and third lockdowns" in answer and "floor on what happened" in answer
+    bullets = pt.measure_findings(result, "Hackney", "2019/20")
+    assert "**Domestic abuse homicide**: 480, 480 and 480" in bullets and pt.COUNTS_ONLY_NOTE in bullets
+
+
+def test_domestic_abuse_answer_by_hand():
+    periods = pd.DataFrame(
+        [
+            ["Tower Hamlets", "Domestic abuse", "First lockdown", "March to June 2020", 1235, 1268.0, 1129.0, 1414.5],
+            [
+                "Tower Hamlets",
+                "Domestic abuse",
+                "Second and third lockdowns",
+                "November 2020 to March 2021",
+                1500,
+                1535.5,
+                1384.3,
+                1701.0,
+            ],
+            [
+                "Tower Hamlets",
+                "Domestic abuse",
+                "Financial year 2020/21",
+                "April 2020 to March 2021",
+                4057,
+                3831.7,
+                3581.8,
+                4107.6,
+            ],
+            ["London", "Domestic abuse", "First lockdown", "March to June 2020", 31297, 31404.5, 29830.2, 33097.8],
+        ],
+        columns=["area", "measure", "period", "months", "observed", "expected", "lower", "upper"],
+    ).assign(outside="within")
+    periods["pct_difference"] = 100 * (periods["observed"] / periods["expected"] - 1)
+    table = pd.DataFrame(
+        {
+            "measure": ["Domestic abuse"],
+            "year": ["2020/21"],
+            "note": [""],
+            "pandemic_previous": [3610],
+            "pandemic_pct_change": [12.38],
+            "pandemic_significant": [True],
+            "pandemic_p_value": [1e-6],
+        }
+    )
+    text = pt.domestic_abuse_answer(periods, table, "Tower Hamlets")
+    assert "Not beyond what the pre-pandemic pattern predicts" in text
+    assert (
+        "in the first lockdown (March to June 2020), 1,235 recorded against 1,268 expected (95% interval 1,129 to 1,414"
+        in text
+    )
+    assert "against 3,610 the year before, +12.4% (beyond chance, p < 0.001)" in text
+    assert "in line with the upward trend of the years before the pandemic" in text
+    assert "London as a whole, first lockdown: 31,297 recorded against 31,404 expected" in text
+
+
+@pytest.mark.realdata
+def test_knife_and_gun_crime_on_the_real_file(fetched):
+    from csp_evidence.data import datasets
+
+    special = datasets.hate_special_crime()
+    table, fits = pt.priority_table(special, "Tower Hamlets", priorities.SPECIAL[3:6], "2019/20", "2020-03", 10)
+    knife = table.set_index("measure").loc["Knife crime"]
+    assert (knife["previous"], knife["count"], knife["pandemic_count"]) == (665, 629, 473)
+    assert knife["pct_change"] == pytest.approx(-5.41, abs=0.01)
+    comparisons = pt.plan_change_comparisons(
+        special, "Tower Hamlets", priorities.SPECIAL, plan.plan_figures("Tower Hamlets")
+    ).set_index("figure_id")
+    assert comparisons.loc["knife_crime_change", "plan_pct"] == -6
+    assert (comparisons.loc["knife_crime_change", "previous"], comparisons.loc["knife_crime_change", "count"]) == (
+        665,
+        629,
+    )
+    assert (comparisons.loc["gun_crime_change", "previous"], comparisons.loc["gun_crime_change", "count"]) == (75, 62)
+    assert (comparisons.loc["domestic_abuse_change_2020_21", "count"]) == 4057
+
+
+def test_domestic_abuse_answer_says_no_when_below_and_one_change_when_the_years_coincide():
+    periods = pd.DataFrame(
+        [
+            ["Kingston", "Domestic abuse", "First lockdown", "March to June 2020", 511, 492.0, 407.0, 600.0, "within"],
+            [
+                "Kingston",
+                "Domestic abuse",
+                "Second and third lockdowns",
+                "November 2020 to March 2021",
+                518,
+                734.0,
+                593.0,
+                917.0,
+                "below",
+            ],
+            [
+                "Kingston",
+                "Domestic abuse",
+                "Financial year 2020/21",
+                "April 2020 to March 2021",
+                1439,
+                1738.0,
+                1470.0,
+                2079.0,
+                "below",
+            ],
+        ],
+        columns=["area", "measure", "period", "months", "observed", "expected", "lower", "upper", "outside"],
+    )
+    periods["pct_difference"] = 100 * (periods["observed"] / periods["expected"] - 1)
+    table = pd.DataFrame(
+        {
+            "measure": ["Domestic abuse"],
+            "year": ["2020/21"],
+            "note": [""],
+            "pandemic_previous": [1426],
+            "pandemic_pct_change": [0.9],
+            "pandemic_significant": [False],
+            "pandemic_p_value": [0.82],
+        }
+    )
+    text = pt.domestic_abuse_answer(periods, table, "Kingston")
+    assert (
+        "No: recorded domestic abuse did not rise beyond" in text and "below its expected range in the second" in text
+    )
+    counts_only = _table(measure=["Theft", "Homicide"], counts_only=[False, True], year=["2019/20"] * 2)
+    counts_only["rate"], counts_only["london_rate"], counts_only["rate_rank"], counts_only["ranked"] = 1.0, 2.0, 5, 32
+    counts_only["significant"], counts_only["pandemic_significant"] = True, True
+    counts_only["pandemic_previous"] = counts_only["previous"]
+    bullets = pt.measure_findings(counts_only, "Kingston", "2019/20")
+    assert bullets.count("against 9,232 in 2018/19") == 1  # the headline year is the pandemic year: one change
+    assert "**Homicide**: 7 and 5 in 2018/19 and 2019/20; counts only" in bullets

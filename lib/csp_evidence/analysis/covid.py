@@ -16,7 +16,8 @@ import pandas as pd
 from csp_evidence.analysis.priorities import Measure, measure_rows
 from csp_evidence.analysis.stats import timeseries as ts
 from csp_evidence.analysis.stats.change import Change, compare_counts
-from csp_evidence.analysis.summaries import monthly_series
+from csp_evidence.analysis.summaries import AIRPORT_UNITS, monthly_series
+from csp_evidence.core import memo
 from csp_evidence.core.periods import (
     COVID_PERIODS,
     LOCKDOWNS,
@@ -82,6 +83,16 @@ def covid_effects(
             }
         )
     return pd.DataFrame(rows), fits
+
+
+@memo.by_table_identity(maxsize=16)
+def london_counterfactual(crime: pd.DataFrame, measure: Measure, covid_start: str) -> ts.Counterfactual:
+    """The counterfactual of a measure for London as a whole (the 32 boroughs, airports unit left out), fitted once
+    per table and measure in a process (``memo``): every borough's chapter sets its own result beside it."""
+    rows = measure_rows(crime, measure)
+    series = monthly_series(rows[~rows["borough"].isin(AIRPORT_UNITS)], None)
+    year = first_pandemic_year(covid_start)
+    return ts.covid_counterfactual(series, start=pd.Timestamp(f"{covid_start}-01"), financial_years=[year])
 
 
 def counterfactual_chart_data(cf: ts.Counterfactual, series: pd.Series, since: str = "2017-04-01") -> pd.DataFrame:

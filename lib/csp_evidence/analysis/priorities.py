@@ -37,6 +37,9 @@ class Measure:
     level: str  # 'major_category' or 'minor_category'
     categories: tuple[str, ...]
     safeguarding: bool = False  # small counts are flagged and never plotted as trends
+    counts_only: bool = (
+        False  # always too few to test, rank by rate or model (homicide): counts only, whatever the year
+    )
 
     def rows(self, crime: pd.DataFrame) -> pd.DataFrame:
         """The rows of the tidy crime table this measure counts; an unknown category is an error naming the measure."""
@@ -98,3 +101,29 @@ HATE = (
 def measure_rows(crime: pd.DataFrame, measure: Measure) -> pd.DataFrame:
     """The rows a measure counts (every row for the total)."""
     return crime if not measure.categories else measure.rows(crime)
+
+
+# Measures over `datasets.hate_special_crime()` (the MPS hate crime or special crime dashboard file), whose rows are
+# flags an offence carries: the measures overlap (an offence can be racist and religious and faith hate crime, or
+# domestic abuse and knife crime), so each is shown on its own and none is ever added to another.
+RACIST_AND_RELIGIOUS = _minor("Racist and religious hate crime", "Racist and Religious Hate Crime", safeguarding=True)
+HATE_STRANDS = (
+    RACIST_AND_RELIGIOUS,
+    _minor("Faith hate crime", "Faith Hate Crime", safeguarding=True),
+    _minor("Islamophobic hate crime", "Islamophobic", safeguarding=True),
+    _minor("Antisemitic hate crime", "Anti-Semitic", safeguarding=True),
+    _minor("Homophobic hate crime", "Homophobic Hate Crime", safeguarding=True),
+    _minor("Transgender hate crime", "Transgender Hate", safeguarding=True),
+    _minor("Disability hate crime", "Disability Hate Crime", safeguarding=True),
+)
+
+DOMESTIC_ABUSE = _minor("Domestic abuse", "Domestic Abuse", safeguarding=True)
+SPECIAL = (
+    DOMESTIC_ABUSE,
+    _minor("Domestic abuse violence with injury", "Domestic Abuse VWI", safeguarding=True),
+    _minor("Domestic abuse homicide", "Domestic Abuse Homicide", safeguarding=True, counts_only=True),
+    _minor("Knife crime", "Knife Crime", safeguarding=True),
+    _minor("Knife crime with injury", "Knife Crime With Injury", safeguarding=True),
+    _minor("Gun crime", "Gun Crime", safeguarding=True),
+    _minor("Homicide", "Homicide", safeguarding=True, counts_only=True),
+)

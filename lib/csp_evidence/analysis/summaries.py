@@ -17,14 +17,36 @@ from csp_evidence.analysis.stats.change import (
     rank_of,
 )
 from csp_evidence.analysis.stats.rates import count_interval, rate_per_1000
-from csp_evidence.core.periods import previous_financial_year
+from csp_evidence.core import memo
+from csp_evidence.core.periods import financial_years, previous_financial_year
 from csp_evidence.data import datasets, geo
 from csp_evidence.data.readers.mps import AIRPORTS
+from csp_evidence.data.readers.mps_hate_special import AVIATION_SECURITY
+
+AIRPORT_UNITS = (AIRPORTS, AVIATION_SECURITY)  # the MPS airports unit, as each family of files names it
 
 
 def london_total(counts_by_borough: pd.Series) -> int:
     """London's count: the 32 boroughs, without the MPS airports unit (which is not a borough)."""
-    return int(counts_by_borough.drop(index=[AIRPORTS], errors="ignore").sum())
+    return int(counts_by_borough.drop(index=list(AIRPORT_UNITS), errors="ignore").sum())
+
+
+@memo.by_table_identity()
+def complete_financial_years(tidy: pd.DataFrame) -> tuple[str, ...]:
+    """The financial years with all twelve months in a tidy table (month column), in order."""
+    months = pd.Series(pd.DatetimeIndex(tidy["month"].unique()).sort_values())
+    years = financial_years(months).value_counts()
+    return tuple(sorted(years[years == 12].index))
+
+
+def check_years_in_data(tidy: pd.DataFrame, years: Sequence[str]) -> None:
+    """Refuse financial years not wholly inside a tidy table's months: a year past the data is unknown, not zero."""
+    outside = [fy for fy in dict.fromkeys(years) if fy not in complete_financial_years(tidy)]
+    if outside:
+        raise ValueError(
+            f"financial year(s) {', '.join(outside)} not wholly in the data, which covers "
+            f"{tidy['month'].min():%Y-%m} to {tidy['month'].max():%Y-%m}: a year past the data is unknown, not zero"
+        )
 
 
 def monthly_series(
@@ -46,6 +68,17 @@ def _fy_borough_totals(crime: pd.DataFrame, categories, level) -> pd.DataFrame:
     return financial_year_totals(select(crime, categories, level), by=("borough",))
 
 
+def year_in_data(tidy: pd.DataFrame, year: str) -> str:
+    """`year` when a tidy table holds it and the year before whole; else the latest financial year it so holds."""
+    held = complete_financial_years(tidy)
+    usable = [fy for fy in held if previous_financial_year(fy) in held]
+    if not usable:
+        raise ValueError(
+            f"the data ({tidy['month'].min():%Y-%m} to {tidy['month'].max():%Y-%m}) hold no two whole financial years"
+        )
+    return year if year in usable else usable[-1]
+
+
 def totals_by_year(
     crime: pd.DataFrame,
     borough: str,
@@ -59,8 +92,9 @@ def totals_by_year(
     ranked, rate, rate_low, rate_high, london_rate, population_basis.
     """
     borough = geo.check_borough(borough)
-    totals = _fy_borough_totals(crime, categories, level)
     wanted = sorted(years)
+    check_years_in_data(crime, wanted)
+    totals = _fy_borough_totals(crime, categories, level)
     rows = []
     for fy in wanted:
         year = totals[totals["financial_year"] == fy].set_index("borough")["count"]
@@ -164,15 +198,17 @@ def measure_table(crime: pd.DataFrame, borough: str, year: str, measures, thresh
     """One row per measure of a priority: the year against the previous one, rate, London rate and rank.
 
     Columns: measure, previous, count, change, pct_change, p_value, significant, z_score, signal, rate,
-    london_rate, rank (by count), rate_rank (by rate), ranked, small (count or previous below `threshold`, for safeguarding measures).
+    london_rate, rank (by count), rate_rank (by rate), ranked, small (count or previous below `threshold`, for safeguarding
+    measures; always for counts-only measures). Years not wholly in the table are refused (check_years_in_data).
     """
     borough = geo.check_borough(borough)
+    check_years_in_data(crime, [previous_financial_year(year), year])
     pop_b, london_pop = _populations(borough, year)
     out = []
     for m in measures:
         totals = financial_year_totals(measure_rows(crime, m), by=("borough",))
         row = _comparison_row(totals, borough, year, pop_b, london_pop)
-        small = bool(m.safeguarding and min(row["count"], row["previous"]) < threshold)
+        small = bool(m.counts_only or (m.safeguarding and min(row["count"], row["previous"]) < threshold))
         out.append({"measure": m.name, **row, "small": small})
     return pd.DataFrame(out)
 

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from csp_evidence.analysis.priorities import HATE, TOTAL, VIOLENCE, Measure
+from csp_evidence.analysis.priorities import HATE_STRANDS, SPECIAL, TOTAL, VIOLENCE, Measure
 from csp_evidence.analysis.summaries import (
     first_published,
     measure_table,
@@ -60,16 +60,13 @@ NO_PLAN_VALUE = "no plan value"
 
 EXTRACT_2020 = "mps_borough_extract_2020_07"
 
-_DASHBOARD = (
-    "MPS Monthly Crime Dashboard Data, 'Other Crime Data' (London Datastore, "
-    "MPS_MonthlyCrimeDashboard_OtherCrimeData.csv) not in the mirror"
-)
 MISSING = {
-    "hate": "hate crime by strand: " + _DASHBOARD,
-    "dashboard": _DASHBOARD,
     "asb": (
         "MPS ASB calls by borough not in the mirror; police.uk street-level ASB (source policeuk_street_asb) "
         "not provided"
+    ),
+    "victims_u24": (
+        "knife crime injury victims under 24: no open file in the mirror counts victims by age and borough"
     ),
     "modern_slavery": "modern slavery offences: no such category in the MPS borough recorded-crime files",
     "moj": "MoJ proven reoffending by local authority (source moj_proven_reoffending) not provided",
@@ -87,7 +84,7 @@ class Recomputed:
     value: float
     period: str
     source_ids: tuple[str, ...]
-    measure: str  # what was counted, in words
+    measure: str  # what was counted, in words: the definition the figure is read under
     first_published: float | None = None  # as in the July 2020 extract, where that covers the period
     note: str = ""
     proxy: bool = False  # a related measure, not the plan's: the verdict is 'cannot be checked'
@@ -191,7 +188,7 @@ def _crime() -> pd.DataFrame:
 
 
 def _measure(name: str) -> Measure:
-    for m in (TOTAL, *VIOLENCE, *HATE):
+    for m in (TOTAL, *VIOLENCE):
         if m.name == name:
             return m
     raise KeyError(f"no priority measure named {name!r}")
@@ -234,6 +231,75 @@ def change_on_previous_year(
         )
 
     return recompute
+
+
+SPECIAL_SOURCE = "mps_hate_special"
+
+
+@functools.cache
+def _special() -> pd.DataFrame:
+    return datasets.hate_special_crime()
+
+
+def _special_measure(name: str) -> Measure:
+    for m in (*HATE_STRANDS, *SPECIAL):
+        if m.name == name:
+            return m
+    raise KeyError(f"no hate or special crime measure named {name!r}")
+
+
+def _special_change(borough: str, name: str, year: str) -> dict:
+    return measure_table(_special(), borough, year, [_special_measure(name)]).iloc[0].to_dict()
+
+
+def special_change(
+    measure_name: str,
+    year: str,
+    others: tuple[tuple[str, str], ...] = (),
+    definition: str = "",
+    proxy: bool = False,
+    note: str = "",
+) -> Callable[[str], Recomputed]:
+    """A recompute function: per cent change in `year` on the year before of a measure of the MPS hate crime or special
+    crime file (`priorities.HATE_STRANDS`, `priorities.SPECIAL`), for any borough.
+
+    `others` are (measure, year) pairs whose change the note also gives: other readings of the plan's words.
+    `definition` says what is counted (default: the MPS flag).
+    """
+    measure = _special_measure(measure_name)
+
+    def recompute(borough: str) -> Recomputed:
+        row = _special_change(borough, measure.name, year)
+        text = (
+            f"{f.number(row['count'])} offences in {year} against {f.number(row['previous'])} in "
+            f"{previous_financial_year(year)}."
+        )
+        for other, other_year in others:
+            alt = _special_change(borough, other, other_year)
+            text += (
+                f" Read as {other.lower()} in {other_year} on {previous_financial_year(other_year)}: "
+                f"{f.number(alt['previous'])} to {f.number(alt['count'])}, {f.pct(alt['pct_change'])}."
+            )
+        return Recomputed(
+            float(row["pct_change"]),
+            f"{year} on {previous_financial_year(year)}",
+            (SPECIAL_SOURCE,),
+            definition or f"offences the MPS flags '{measure.categories[0]}'",
+            note=" ".join(p for p in (note, text) if p),
+            proxy=proxy,
+            counts=(int(row["previous"]), int(row["count"])),
+        )
+
+    return recompute
+
+
+HATE_TOTAL_DEFINITION = (
+    "Read as racist and religious hate crime, the MPS strand taken for the plan's hate crime total. No total is "
+    "formed across strands: an offence can carry several strand flags, so adding strands would count it more "
+    "than once, and the file holds no de-duplicated total. Racist and religious hate crime is by far the broadest "
+    "strand and includes religiously motivated offences, and the plan sets homophobic hate crime apart from the "
+    "total ('Total hate crime has reduced but there was a notable 35 per cent increase homophobic hate')."
+)
 
 
 def total_offences(year: str) -> Callable[[str], Recomputed]:
@@ -318,11 +384,6 @@ def _cannot(key: str) -> Callable[[str], Recomputed]:
     return recompute
 
 
-_PROXY_NOTE = (
-    "Proxy only: racially or religiously aggravated public fear, alarm or distress, one of the MPS "
-    "categories that make up hate crime; not the plan's measure."
-)
-
 FIGURES: tuple[Figure, ...] = (
     Figure("total_offences_2019_20", "Total recorded offences", "offences", "2019/20", total_offences("2019/20")),
     Figure(
@@ -372,26 +433,31 @@ FIGURES: tuple[Figure, ...] = (
         "Change in hate crime on the previous year",
         "per cent change",
         "2019/20 on 2018/19",
-        change_on_previous_year(
-            "Racially or religiously aggravated public fear, alarm or distress", "2019/20", proxy=True, note=_PROXY_NOTE
+        special_change(
+            "Racist and religious hate crime",
+            "2019/20",
+            definition="racist and religious hate crime (MPS strand 'Racist and Religious Hate Crime')",
+            note=HATE_TOTAL_DEFINITION,
         ),
-        missing=MISSING["hate"],
     ),
     Figure(
         "faith_hate_change",
         "Change in faith hate crime on the previous year",
         "per cent change",
         "2019/20 on 2018/19",
-        _cannot("hate"),
-        missing=MISSING["hate"],
+        special_change(
+            "Faith hate crime",
+            "2019/20",
+            others=(("Faith hate crime", "2018/19"), ("Faith hate crime", "2020/21")),
+            note="Where the plan names no period, read as 2019/20 (an achievement of the 2017-20 plan).",
+        ),
     ),
     Figure(
         "homophobic_hate_change",
         "Change in homophobic hate crime on the previous year",
         "per cent change",
         "2019/20 on 2018/19",
-        _cannot("hate"),
-        missing=MISSING["hate"],
+        special_change("Homophobic hate crime", "2019/20"),
     ),
     Figure(
         "asb_reports_change",
@@ -429,8 +495,7 @@ FIGURES: tuple[Figure, ...] = (
         "Change in domestic abuse offences on the previous year",
         "per cent change",
         "2020/21 on 2019/20",
-        _cannot("dashboard"),
-        missing="domestic abuse: " + MISSING["dashboard"],
+        special_change("Domestic abuse", "2020/21", others=(("Domestic abuse violence with injury", "2020/21"),)),
     ),
     Figure(
         "modern_slavery_change_2020_21",
@@ -452,16 +517,41 @@ FIGURES: tuple[Figure, ...] = (
         "Change in knife crime offences on the previous year",
         "per cent change",
         "2019/20 on 2018/19",
-        _cannot("dashboard"),
-        missing="knife crime (MPS flag): " + MISSING["dashboard"],
+        special_change(
+            "Knife crime",
+            "2019/20",
+            others=(("Knife crime", "2020/21"),),
+            note="Where the plan names no period, read as 2019/20 (an achievement of the 2017-20 plan).",
+        ),
     ),
     Figure(
         "gun_crime_change",
         "Change in gun crime offences on the previous year",
         "per cent change",
         "2019/20 on 2018/19",
-        _cannot("dashboard"),
-        missing="gun crime (MPS flag): " + MISSING["dashboard"],
+        special_change(
+            "Gun crime", "2019/20", note="The plan's 'period relating to 2019/20' read as 2019/20 on 2018/19."
+        ),
+    ),
+    Figure(
+        "knife_injury_change_2020_21",
+        "Change in knife injuries on the previous year",
+        "per cent change",
+        "2020/21 on 2019/20",
+        special_change("Knife crime with injury", "2020/21"),
+    ),
+    Figure(
+        "knife_injury_u24_change",
+        "Change in knife crime injury victims under 24 on the previous year",
+        "per cent change",
+        "2019/20 on 2018/19",
+        special_change(
+            "Knife crime with injury",
+            "2019/20",
+            proxy=True,
+            note="Proxy only: knife crime with injury offences, victims of every age; not the plan's measure.",
+        ),
+        missing=MISSING["victims_u24"],
     ),
     Figure(
         "adult_reoffending_rate",
@@ -488,6 +578,7 @@ COLUMNS = [
     "figure",
     "unit",
     "period",
+    "definition",
     "plan_value",
     "plan_section",
     "recomputed",
@@ -538,6 +629,7 @@ def audit_row(borough: str, fig: Figure, plan_row: pd.Series | None = None) -> d
         "figure": fig.label,
         "unit": fig.unit,
         "period": rec.period if rec else fig.period,
+        "definition": rec.measure if rec else "",
         "plan_value": plan_value,
         "plan_section": plan_row["plan_section"] if plan_row is not None else "",
         "recomputed": value,
@@ -574,6 +666,7 @@ def audit_table(borough: str, plan: pd.DataFrame | None = None) -> pd.DataFrame:
                     "figure": plan_row["description"],
                     "unit": plan_row["unit"],
                     "period": plan_row["period"],
+                    "definition": "",
                     "plan_value": float(plan_row["plan_value"]),
                     "plan_section": plan_row["plan_section"],
                     "recomputed": math.nan,
@@ -647,6 +740,7 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
         {
             "Figure": table["figure"],
             "Period": table["period"],
+            "Definition": table["definition"],
             "Plan": [value(v, u) for v, u in zip(table["plan_value"], table["unit"], strict=False)],
             "Open data": [value(v, u) for v, u in zip(table["recomputed"], table["unit"], strict=False)],
             "Difference": [difference(v, u) for v, u in zip(table["difference"], table["unit"], strict=False)],

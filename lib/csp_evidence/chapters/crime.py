@@ -5,8 +5,13 @@
 against the year before (``summaries.measure_table``: Poisson exact test and Z-score), the rate per 1,000 and
 rank of 32 in both years, and the first pandemic year against its counterfactual (``covid.covid_effects``).
 
+The same functions serve the flagged measures of the hate and special crime file (``priorities.SPECIAL``:
+domestic abuse, knife and gun crime, homicide); ``lockdown_periods`` and ``domestic_abuse_answer`` set domestic
+abuse against its expected level in each lockdown.
+
 The small-number rule: a safeguarding measure with fewer than `threshold` offences in any year shown is
-flagged (``small``), is not modelled, and is never charted (``chartable`` is False).
+flagged (``small``), is not modelled, and is never charted (``chartable`` is False); a counts-only measure
+(homicide) is always so.
 """
 
 from __future__ import annotations
@@ -59,12 +64,15 @@ _COVID = [
 ]
 
 
+COUNTS_ONLY_NOTE = "counts only: too few offences in any borough to test, rank by rate or model"
+
+
 def priority_table(
     crime: pd.DataFrame, borough: str, measures: Sequence[Measure], headline_year: str, covid_start: str, threshold: int
 ) -> tuple[pd.DataFrame, dict[str, ts.Counterfactual]]:
     """One row per measure: headline year and first pandemic year each against the year before, and the Covid effect.
 
-    Columns: measure, safeguarding, small, chartable; the measure_table columns (previous, count, change,
+    Columns: measure, safeguarding, counts_only, small, chartable; the measure_table columns (previous, count, change,
     pct_change, p_value, significant, z_score, signal, rate, london_rate, rank, ranked) for `headline_year`;
     the same prefixed 'pandemic_' for the first pandemic year; and the covid_effects columns (observed, expected,
     lower, upper, outside, pct_difference, lockdown_*, its_*, model, note). Small safeguarding measures are not
@@ -74,7 +82,11 @@ def priority_table(
     head = measure_table(crime, borough, headline_year, measures, threshold).set_index("measure")
     pandemic = measure_table(crime, borough, year, measures, threshold).set_index("measure")
     table = pd.DataFrame(
-        {"measure": [m.name for m in measures], "safeguarding": [m.safeguarding for m in measures]}
+        {
+            "measure": [m.name for m in measures],
+            "safeguarding": [m.safeguarding for m in measures],
+            "counts_only": [m.counts_only for m in measures],
+        }
     ).set_index("measure")
     table["small"] = head["small"] | pandemic["small"]
     table = table.join(head[_CHANGE]).join(pandemic[_CHANGE].add_prefix("pandemic_"))
@@ -86,6 +98,7 @@ def priority_table(
     table.loc[table["small"], "note"] = (
         f"not modelled or charted: a safeguarding measure with fewer than {threshold} offences in a year"
     )
+    table.loc[table["counts_only"], "note"] = COUNTS_ONLY_NOTE
     table["chartable"] = ~table["small"] & table.index.isin(list(fits))
     return table.reset_index(), fits
 
@@ -117,6 +130,16 @@ def measure_findings(table: pd.DataFrame, borough: str, headline_year: str) -> s
     bullets = []
     for _, row in table.iterrows():
         year = row["year"]
+        if row.get("counts_only", False):
+            counts = (
+                f"{f.number(row['previous'])} and {f.number(row['count'])} in {previous_financial_year(headline_year)} "
+                f"and {headline_year}"
+                if year == headline_year
+                else f"{f.number(row['previous'])}, {f.number(row['count'])} and {f.number(row['pandemic_count'])} in "
+                f"{previous_financial_year(headline_year)}, {headline_year} and {year}"
+            )
+            bullets.append(f"- **{f.md(row['measure'])}**: {counts}; {COUNTS_ONLY_NOTE}.")
+            continue
         if row["small"]:
             bullets.append(
                 f"- **{f.md(row['measure'])}**: fewer than the small-number threshold in at least one "
@@ -127,8 +150,9 @@ def measure_findings(table: pd.DataFrame, borough: str, headline_year: str) -> s
             continue
         london = "above" if row["rate"] > row["london_rate"] else "below"
         bullets.append(
-            f"- **{f.md(row['measure'])}**: {_change_words(row, '', headline_year)}; "
-            f"{_change_words(row, 'pandemic_', year)}. In {headline_year} {f.md(borough)} recorded "
+            f"- **{f.md(row['measure'])}**: {_change_words(row, '', headline_year)}"
+            + ("" if year == headline_year else f"; {_change_words(row, 'pandemic_', year)}")
+            + f". In {headline_year} {f.md(borough)} recorded "
             f"{row['rate']:.2f} per 1,000 residents, {london} London's {row['london_rate']:.2f}, the "
             f"{f.ordinal(int(row['rate_rank']))} highest rate of {int(row['ranked'])} boroughs. "
             + _capital(sentences.covid_sentence(row).split(": ", 1)[1])
@@ -460,4 +484,111 @@ def panel_title(table: pd.DataFrame) -> str:
     return (
         f"{outside} of {len(fitted)} measures in {table['year'].iloc[0]} lay outside the range expected "
         "without the pandemic"
+    )
+
+
+# --------------------------------------------------------------------------- the lockdowns, period by period
+
+LOCKDOWN_PERIODS = ("First lockdown", "Between lockdowns", "Second and third lockdowns")
+_PERIOD_COLUMNS = [
+    "area",
+    "measure",
+    "period",
+    "months",
+    "observed",
+    "expected",
+    "lower",
+    "upper",
+    "outside",
+    "pct_difference",
+]
+
+
+def lockdown_periods(
+    fits: dict[str, ts.Counterfactual], measures: Sequence[str], area: str, london: ts.Counterfactual | None = None
+) -> pd.DataFrame:
+    """Observed against expected, with the simulated 95% interval, in each Covid period and the first pandemic year,
+    for each fitted measure of `measures` in `area` (and, given `london`, the first of them in London as a whole).
+
+    Columns: area, measure, period ('First lockdown', 'Between lockdowns', 'Second and third lockdowns',
+    'Financial year YYYY/YY'), months ('2020-03 to 2020-06'), observed, expected, lower, upper, outside, pct_difference.
+    """
+    frames = []
+    fitted = [(area, m, fits[m]) for m in measures if m in fits]
+    if london is not None and measures:
+        fitted.append(("London", measures[0], london))
+    for where, name, cf in fitted:
+        periods = cf.periods[
+            cf.periods["period"].isin(LOCKDOWN_PERIODS) | cf.periods["period"].str.startswith("Financial")
+        ]
+        frame = periods.assign(
+            area=where,
+            measure=name,
+            months=[_months_words(a, b) for a, b in zip(periods["start"], periods["end"], strict=True)],
+        )
+        frames.append(frame)
+    if not frames:
+        return pd.DataFrame(columns=_PERIOD_COLUMNS)
+    return pd.concat(frames, ignore_index=True)[_PERIOD_COLUMNS]
+
+
+def _months_words(start: pd.Timestamp, end: pd.Timestamp) -> str:
+    """'March to June 2020', 'November 2020 to March 2021'."""
+    return f"{start:%B} to {end:%B %Y}" if start.year == end.year else f"{start:%B %Y} to {end:%B %Y}"
+
+
+def _period_words(row: pd.Series) -> str:
+    where = {"above": "above", "below": "below", "within": "within"}[row["outside"]]
+    return (
+        f"{f.number(row['observed'])} recorded against {f.number(row['expected'])} expected (95% interval "
+        f"{f.number(row['lower'])} to {f.number(row['upper'])}, {f.pct(row['pct_difference'])}: {where} the range)"
+    )
+
+
+def domestic_abuse_answer(
+    periods: pd.DataFrame, table: pd.DataFrame, borough: str, measure: str = "Domestic abuse"
+) -> str:
+    """Did recorded domestic abuse rise during the lockdowns? Each lockdown period and the first pandemic year against
+    the level expected from the five pre-pandemic years, the change on the year before, and London beside it."""
+    rows = periods[(periods["area"] == borough) & (periods["measure"] == measure)].set_index("period")
+    head = table.set_index("measure").loc[measure]
+    if rows.empty:
+        return f"{f.md(measure)} in {f.md(borough)} is not modelled: {head['note']}."
+    year = head["year"]
+    lockdowns = [p for p in ("First lockdown", "Second and third lockdowns") if p in rows.index]
+    above = [p for p in lockdowns if rows.loc[p, "outside"] == "above"]
+    below = [p for p in lockdowns if rows.loc[p, "outside"] == "below"]
+    if above:
+        verdict = (
+            "Yes: recorded domestic abuse rose beyond what the pre-pandemic pattern predicts in the "
+            + " and the ".join(p.lower() for p in above)
+        )
+    elif below:
+        verdict = (
+            "No: recorded domestic abuse did not rise beyond what the pre-pandemic pattern predicts, and fell below "
+            "its expected range in the " + " and the ".join(p.lower() for p in below)
+        )
+    else:
+        verdict = (
+            "Not beyond what the pre-pandemic pattern predicts: recorded domestic abuse stayed within its expected "
+            "range in the lockdowns"
+        )
+    parts = [f"in the {p.lower()} ({rows.loc[p, 'months']}), {_period_words(rows.loc[p])}" for p in lockdowns]
+    fy = rows.loc[f"Financial year {year}"]
+    text = (
+        f"**Did domestic abuse rise during the lockdowns?** {verdict}. In {f.md(borough)}, offences flagged as "
+        f"domestic abuse: "
+        + "; ".join(parts)
+        + f". Over {year}, {_period_words(fy)}; against {head['pandemic_previous']:,.0f} "
+        f"the year before, {f.pct(head['pandemic_pct_change'])} "
+        f"({'beyond' if head['pandemic_significant'] else 'within'} chance, {f.p_value(head['pandemic_p_value'])})."
+    )
+    if fy["outside"] == "within" and head["pandemic_significant"] and head["pandemic_pct_change"] > 0:
+        text += " The rise on the year before was in line with the upward trend of the years before the pandemic."
+    london = periods[(periods["area"] == "London") & (periods["measure"] == measure)].set_index("period")
+    if not london.empty and "First lockdown" in london.index:
+        text += f" London as a whole, first lockdown: {_period_words(london.loc['First lockdown'])}."
+    return (
+        text + " These are offences recorded by the police: lockdowns also changed how and whether abuse was reported, "
+        "so recorded counts are a floor on what happened, not a measure of it."
     )

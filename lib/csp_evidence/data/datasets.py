@@ -20,6 +20,7 @@ from csp_evidence.core.paths import PACKAGE, interim_dir
 from csp_evidence.data.fetch import optional_file, verified_file
 from csp_evidence.data.readers import gla, moj, mopac, mps, ons, policeuk
 from csp_evidence.data.readers.mps import CITY_OF_LONDON
+from csp_evidence.data.readers.mps_hate_special import read_hate_special_crime
 from csp_evidence.data.sources import source
 
 MAIN_CRIME_SOURCES = ("mps_borough_historical", "mps_borough_recent")
@@ -89,6 +90,21 @@ def recorded_crime_extract_2020() -> pd.DataFrame:
         "recorded_crime_2020_07",
         ("mps_borough_extract_2020_07", "gla_borough_profiles"),
         lambda p: mps.read_borough_crime(p[:-1], names, policed),
+    )
+
+
+HATE_SPECIAL_SOURCE = "mps_hate_special"
+
+
+@functools.cache
+def hate_special_crime() -> pd.DataFrame:
+    """MPS hate crime strands, domestic abuse, knife and gun crime and homicide by borough and month, 2010-04 to
+    2021-05 (CRIS era): the tidy long table of `recorded_crime`'s columns; strands overlap, never add them up."""
+    names, policed = _mps_borough_names()
+    return _cached(
+        "hate_special_crime",
+        (HATE_SPECIAL_SOURCE, "gla_borough_profiles"),
+        lambda p: read_hate_special_crime(p[0], names, policed),
     )
 
 

@@ -10,6 +10,7 @@ from csp_evidence.core import memo
 from csp_evidence.core.periods import parse_financial_year
 from csp_evidence.data import datasets
 from csp_evidence.data.readers.mps import AIRPORTS, CITY_OF_LONDON
+from csp_evidence.data.readers.mps_hate_special import AVIATION_SECURITY
 
 
 def mps_boroughs() -> list[str]:
@@ -27,7 +28,7 @@ def check_borough(name: str) -> str:
     hint = f" Did you mean {close[0]!r}?" if close else ""
     if name == CITY_OF_LONDON:
         hint = " The City of London has its own police force and is not in the MPS files."
-    if name == AIRPORTS:
+    if name in (AIRPORTS, AVIATION_SECURITY):
         hint = " The airports are an MPS reporting unit, not a borough."
     raise ValueError(f"unknown borough {name!r}.{hint} Valid boroughs: {', '.join(valid)}")
 

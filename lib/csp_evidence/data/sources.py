@@ -163,6 +163,22 @@ SOURCES: tuple[Source, ...] = (
         original="Ministry of Justice's proven reoffending statistics",
         original_page="https://www.gov.uk/government/collections/proven-reoffending-statistics",
     ),
+    Source(
+        id="mps_hate_special",
+        title="MPS hate crime or special crime dashboard data: Monthly Crime Other Crime Borough Level Off Type, "
+        "CRIS-era extract",
+        publisher="Metropolitan Police Service (London Datastore)",
+        page="https://data.london.gov.uk/dataset/mps-hate-crime-or-special-crime-dashboard-data",
+        url="https://data.london.gov.uk/download/mps-hate-crime-or-special-crime-dashboard-data/"
+        "69a3a068-99f0-412a-960c-e54c6cacff71/Monthly%20Crime%20Other%20Crime%20Borough%20Level%20Off%20Type.csv",
+        licence=OGL,
+        file="mps/mps_hate_special_crime_borough_201004_202105.csv",
+        period="2010-04 to 2021-05, monthly",
+        notes="Offences flagged as hate crime by strand (racist and religious, faith, Islamophobic, antisemitic, "
+        "homophobic, transgender, disability: strands overlap and are never added up), domestic abuse, knife and "
+        "gun crime and homicide, by borough and month, as extracted about June 2021 (recent months open to "
+        "revision). 'Aviation Security(SO18)' is the MPS airports unit, not a borough; no City of London.",
+    ),
 )
 
 OPTIONAL_SOURCES: tuple[Source, ...] = (

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from csp_evidence.core.periods import previous_financial_year
 from csp_evidence.report import words as f
 from csp_evidence.report.headlines import read_headlines
 
@@ -33,6 +34,70 @@ def _covid(name: str, c: dict | None) -> str | None:
     )
 
 
+def _change(name: str, m: dict, year: str, previous_year: str) -> str:
+    return (
+        f"{name}: {f.number(m['count'])} offences in {year} against {f.number(m['previous'])} in {previous_year} "
+        f"({f.pct(m['pct_change'])}), {'beyond' if m['significant'] else 'within'} what chance alone would produce."
+    )
+
+
+def _hate(ch2: dict) -> list[str]:
+    """The racist and religious strand's change, the strands that changed beyond chance, and summer 2020."""
+    strands, year = ch2.get("strands") or {}, ch2.get("strand_year")
+    out = []
+    rr = strands.get("Racist and religious hate crime")
+    if rr and year and not rr.get("small") and rr.get("pct_change") is not None:
+        out.append(
+            f"Racist and religious hate crime: {f.number(rr['count'])} offences in {year} against "
+            f"{f.number(rr['previous'])} the year before ({f.pct(rr['pct_change'])}), "
+            f"{'beyond' if rr['significant'] else 'within'} what chance alone would produce; "
+            f"{rr['rate']:.2f} per 1,000 residents against London's {rr['london_rate']:.2f}."
+        )
+    beyond = [(n, m) for n, m in strands.items() if not m.get("small") and m.get("significant")]
+    if beyond:
+        out.append(
+            f"Hate crime strands that changed beyond chance in {year}: "
+            + ", ".join(f"{n.removesuffix(' hate crime').lower()} ({f.pct(m['pct_change'])})" for n, m in beyond)
+            + "."
+        )
+    summer = (ch2.get("racist_and_religious_covid") or {}).get("summer_2020")
+    if summer:
+        where = {"above": "above", "below": "below", "within": "within"}[summer["outside"]]
+        out.append(
+            f"Racist and religious hate crime in summer 2020 (June to August): {f.number(summer['observed'])} recorded "
+            f"against {f.number(summer['expected'])} expected ({f.number(summer['lower'])} to "
+            f"{f.number(summer['upper'])}), {where} the range expected without the pandemic."
+        )
+    return out
+
+
+def _special(ch4: dict) -> list[str]:
+    """Domestic abuse in the lockdowns against its expected level, and the change in knife crime."""
+    out = []
+    borough = ch4.get("borough")
+    lockdowns = [
+        r
+        for r in ch4.get("domestic_abuse_lockdowns") or []
+        if r["area"] == borough
+        and r["measure"] == "Domestic abuse"
+        and r["period"] in ("First lockdown", "Second and third lockdowns")
+    ]
+    if lockdowns:
+        out.append(
+            "Domestic abuse in the lockdowns: "
+            + "; ".join(
+                f"{f.number(r['observed'])} offences in the {r['period'].lower()} ({r['months']}) against "
+                f"{f.number(r['expected'])} expected, {r['outside']} the range expected without the pandemic"
+                for r in lockdowns
+            )
+            + "."
+        )
+    knife, year = (ch4.get("special_measures") or {}).get("Knife crime"), ch4.get("special_year")
+    if knife and year and not knife.get("small") and knife.get("pct_change") is not None:
+        out.append(_change("Knife crime", knife, year, previous_financial_year(year)))
+    return out
+
+
 def key_findings(run_dir: Path | str) -> list[tuple[str, str]]:
     """(chapter page, sentence) pairs for the home page, in chapter order."""
     out: list[tuple[str, str]] = []
@@ -42,19 +107,7 @@ def key_findings(run_dir: Path | str) -> list[tuple[str, str]]:
         if sentence:
             out.append(("01_asb_neighbourhood.html", sentence))
     ch2 = read_headlines(run_dir, "02_hate_crime")
-    if {"count", "previous", "headline_year", "change_pct"} <= ch2.keys():
-        out.append(
-            (
-                "02_hate_crime.html",
-                f"Racially or religiously aggravated public order offences: {f.number(ch2['count'])} in "
-                f"{ch2['headline_year']} against {f.number(ch2['previous'])} the year before ({f.pct(ch2['change_pct'])})"
-                + (
-                    "."
-                    if ch2.get("significant") is None
-                    else f", {'beyond' if ch2['significant'] else 'within'} what chance alone would produce."
-                ),
-            )
-        )
+    out.extend(("02_hate_crime.html", sentence) for sentence in _hate(ch2))
     ch4 = read_headlines(run_dir, "04_violence_exploitation")
     vap = ch4.get("violence_against_the_person_change")
     if vap and vap.get("pct_change") is not None:
@@ -66,6 +119,7 @@ def key_findings(run_dir: Path | str) -> list[tuple[str, str]]:
                 f"{'beyond' if vap['significant'] else 'within'} what chance alone would produce.",
             )
         )
+    out.extend(("04_violence_exploitation.html", sentence) for sentence in _special(ch4))
     ch5 = read_headlines(run_dir, "05_confidence").get("treat_fairly")
     if ch5 and ch5.get("latest") is not None:
         out.append(
