@@ -167,9 +167,9 @@ def test_aliases_and_repeated_keys_are_refused_naming_them(tmp_path):
 @pytest.mark.parametrize(
     "financial_years, match",
     [
-        ("[[2019, 2020], \"2019/20\"]", r"'financial_years' item 1 must be a financial year as text.*got a list of 2"),
-        ("[2019, \"2019/20\"]", r"'financial_years' item 1 must be a financial year as text.*got 2019"),
-        (f"[\"{'9' * 10_000}\", \"2019/20\"]", r"item 1 must be a financial year as text.*\(10000 characters\)"),
+        ('[[2019, 2020], "2019/20"]', r"'financial_years' item 1 must be a financial year as text.*got a list of 2"),
+        ('[2019, "2019/20"]', r"'financial_years' item 1 must be a financial year as text.*got 2019"),
+        (f'["{"9" * 10_000}", "2019/20"]', r"item 1 must be a financial year as text.*\(10000 characters\)"),
         ("[" + ", ".join(['"2019/20"'] * 60) + "]", r"'financial_years' lists 60 years; at most 50"),
     ],
 )
