@@ -5,7 +5,7 @@ a staging folder (``outputs/.staging-<run>-*``), moved into ``.packs/`` under a 
 renaming a new link onto ``outputs/<run>``: one ``rename``, atomic in the file system's journal, so a reader,
 a SIGKILL or a power loss finds the last good pack or the new one, whole, and never nothing. Older versions
 are removed after the swap. A pack folder from before this layout (a real folder at ``outputs/<run>``) is
-moved into ``.packs/`` and linked.
+moved into ``.packs/`` and linked (in one atomic exchange of the two names where the file system allows).
 
 Every run, under its own lock, recovers what an interrupted swap left: the link put back when it is missing
 (the newest whole version), unpublished versions, staging folders, temporary links and the previous layout's
@@ -29,7 +29,14 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from csp_evidence.core.files import fsync_dir, fsync_tree, give_normal_modes, normal_mode, replace_symlink
+from csp_evidence.core.files import (
+    exchange,
+    fsync_dir,
+    fsync_tree,
+    give_normal_modes,
+    normal_mode,
+    replace_symlink,
+)
 from csp_evidence.core.params import FAILED_RUNS, reserved_run_name
 
 PACKS = ".packs"  # outputs/.packs/<run>-<stamp>/: the published versions (outputs/<run> links to one)
@@ -125,6 +132,14 @@ def _new_version(root: Path, name: str) -> Path:
             return version
 
 
+def _remove(path: Path) -> None:
+    """Remove a leftover: a folder with what it holds, or a link or file (never what a link points to)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
 def _link(target: Path, version: Path) -> None:
     """Point `target` at `version` (a relative link: the outputs folder can be moved or copied with its links)."""
     replace_symlink(target, os.path.relpath(version, target.parent))
@@ -133,11 +148,26 @@ def _link(target: Path, version: Path) -> None:
 
 def _migrate(folder: Path, target: Path) -> None:
     """Move a whole pack in a real folder (`target` itself, as earlier versions published it, or their `.old-*`
-    copy) into the packs folder and link `target` to it. Killed between the two steps, `target` is missing for a
-    moment, and the next run links it again (`recover`)."""
+    copy) into the packs folder and link `target` to it. Where the file system can swap two names atomically,
+    the folder and a new link trade places in one step; elsewhere a kill between the two renames leaves `target`
+    missing for a moment, and the next run links it again (`recover`)."""
     for leftover in (*folder.glob(".site-build-*"), *folder.glob(".site-old-*")):  # an interrupted render
         shutil.rmtree(leftover, ignore_errors=True)
     version = _new_version(target.parent, target.name)
+    if folder == target:
+        # a link made in the packs folder under the version's name, holding the path from outputs/ to it: once the
+        # two have traded places, it is outputs/<run> pointing at the folder, now at that very path
+        os.symlink(os.path.relpath(version, target.parent), version)
+        try:
+            swapped = exchange(version, target)
+        except OSError as exc:
+            version.unlink()
+            raise RunError(f"could not move the pack {folder} into {version.parent} ({exc.strerror})") from exc
+        if swapped:
+            fsync_dir(version.parent)
+            fsync_dir(target.parent)
+            return
+        version.unlink()
     try:
         os.rename(folder, version)
     except OSError as exc:
@@ -169,7 +199,7 @@ def publish(stage: Path, target: Path) -> Path:
             raise
         for old in versions(target.parent, target.name):  # a Ctrl-C waits for this too: nothing is left aside
             if old != version:
-                shutil.rmtree(old, ignore_errors=True)
+                _remove(old)
     return version
 
 
@@ -184,7 +214,7 @@ def recover(target: Path) -> None:
     leftovers = [p for p in root.iterdir() if any((m := r.fullmatch(p.name)) and m["name"] == name for r in _LEFTOVER)]
     olds = sorted(p for p in leftovers if p.name.startswith(".old-") and p.is_dir() and not p.is_symlink())
     if not target.exists():
-        found = versions(root, name)
+        found = [v for v in versions(root, name) if v.is_dir() and not v.is_symlink()]
         if found:
             _link(target, found[-1])
         elif olds:  # killed between the previous layout's two renames: this is the last good pack
@@ -194,14 +224,10 @@ def recover(target: Path) -> None:
     current = current_version(target)
     for old in versions(root, name):
         if old != current:
-            shutil.rmtree(old, ignore_errors=True)
+            _remove(old)
     for leftover in leftovers:
-        if leftover.name.endswith(".lock") or not leftover.exists() and not leftover.is_symlink():
-            continue
-        if leftover.is_dir() and not leftover.is_symlink():
-            shutil.rmtree(leftover, ignore_errors=True)
-        else:
-            leftover.unlink(missing_ok=True)
+        if not leftover.name.endswith(".lock"):
+            _remove(leftover)
 
 
 def tidy_outputs(root: Path, own: str) -> None:
