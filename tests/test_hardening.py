@@ -60,7 +60,7 @@ def _contents(folder: Path) -> dict[str, str]:
 def test_a_kill_at_any_step_of_publishing_leaves_a_whole_pack_and_the_next_run_tidies_up(tmp_path, layout):
     old, new = _contents(_pack(tmp_path / "old", "old")), _contents(_pack(tmp_path / "new", "new"))
     env = os.environ | {"PYTHONPATH": os.pathsep.join(sys.path)}
-    kill_at, finished = 0, False
+    kill_at, finished, killed = 0, False, []
     while not finished:
         kill_at += 1
         assert kill_at < 60, "publishing never finished"
@@ -87,14 +87,16 @@ def test_a_kill_at_any_step_of_publishing_leaves_a_whole_pack_and_the_next_run_t
         assert finished or child.returncode == -signal.SIGKILL, child.stderr
         assert target.is_dir(), f"killed before step {kill_at}: {target} is gone"
         assert _contents(target) in (old, new), f"killed before step {kill_at}: {target} holds a mixed pack"
+        killed.append(target)
+    assert _contents(killed[-1]) == new
 
-        from csp_evidence.runner.publish import PACKS, recover, versions
+    from csp_evidence.runner.publish import PACKS, recover, versions
 
+    for step, target in enumerate(killed, 1):
         recover(target)  # what every run does first, holding the lock
         assert _contents(target) in (old, new)
-        assert sorted(p.name for p in root.iterdir()) == [PACKS, "th"], f"killed before step {kill_at}"
-        assert target.is_symlink() and len(versions(root, "th")) == 1
-        assert not finished or _contents(target) == new
+        assert sorted(p.name for p in target.parent.iterdir()) == [PACKS, "th"], f"killed before step {step}"
+        assert target.is_symlink() and len(versions(target.parent, "th")) == 1
     assert kill_at > 3  # the kill came at every step of the swap in turn
 
 
