@@ -153,6 +153,7 @@ def _migrate(folder: Path, target: Path) -> None:
     missing for a moment, and the next run links it again (`recover`)."""
     for leftover in (*folder.glob(".site-build-*"), *folder.glob(".site-old-*")):  # an interrupted render
         shutil.rmtree(leftover, ignore_errors=True)
+    give_normal_modes(folder)  # earlier versions published the 0700 of their temporary folder
     version = _new_version(target.parent, target.name)
     if folder == target:
         # a link made in the packs folder under the version's name, holding the path from outputs/ to it: once the
