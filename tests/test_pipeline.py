@@ -235,7 +235,7 @@ def test_a_failed_swap_of_the_link_leaves_the_old_pack_published(swap, monkeypat
         _publish(stage, target)
     assert (target / "notebooks" / "old.ipynb").read_text() == "old"  # still published
     assert (stage / "notebooks" / "new.ipynb").read_text() == "new"  # the run is back where it was staged
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".staging-th", PACKS, "th"]  # no temporary link left
+    assert sorted(p.name for p in tmp_path.iterdir()) == [PACKS, ".staging-th", "th"]  # no temporary link left
 
 
 def test_interrupted_run_publishes_nothing(project, monkeypatch):
