@@ -113,3 +113,81 @@ def test_cli_prints_an_error_as_written_not_as_markup(tmp_path, capsys):
     assert cli.main(["run", "--params", str(path)]) == 1
     err = " ".join(capsys.readouterr().err.split())
     assert "unknown parameter(s) [/], df[cols]; allowed" in err
+
+
+BOMB = """borough: Hackney
+headline_year: "2019/20"
+a: &a ["2019/20", "2019/20", "2019/20", "2019/20", "2019/20", "2019/20", "2019/20", "2019/20", "2019/20"]
+b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
+e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]
+f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]
+g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]
+financial_years: [*g, *g, *g, *g, *g, *g, *g, *g, *g]
+"""
+
+
+def _load_in_child(path, seconds=30):
+    """load_params in a child process limited to 1 GiB and `seconds`: a YAML bomb cannot take the machine."""
+    import resource
+    import subprocess
+    import sys
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    code = (
+        "import sys\nfrom csp_evidence.core.params import ParamsError, load_params\n"
+        "try:\n    load_params(sys.argv[1])\nexcept ParamsError as exc:\n    print(exc)\n    sys.exit(3)\n"
+    )
+    try:
+        return subprocess.run(
+            [sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=seconds, preexec_fn=limit
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"load_params took over {seconds} s on {path.name}")
+
+
+def test_a_yaml_bomb_is_refused_at_once_naming_the_alias(tmp_path):
+    path = _params(tmp_path, BOMB)
+    assert path.stat().st_size < 700  # a few hundred bytes, some 43 million years once expanded
+    done = _load_in_child(path)
+    assert done.returncode == 3, done.stderr[-2000:]
+    assert "run.yml: line 4: a YAML alias (*a)" in done.stdout and "write each value out" in done.stdout
+
+
+def test_aliases_and_repeated_keys_are_refused_naming_them(tmp_path):
+    with pytest.raises(ParamsError, match=r"run\.yml: line 5: a YAML alias \(\*y\)"):
+        load_params(_params(tmp_path, BASE + 'x: &y "2019/20"\nheadline_year: *y\n'))
+    with pytest.raises(ParamsError, match=r"run\.yml: parameter 'borough' is given twice \(lines 1 and 4\)"):
+        load_params(_params(tmp_path, BASE + "borough: Camden\n"))
+
+
+@pytest.mark.parametrize(
+    "financial_years, match",
+    [
+        ('[[2019, 2020], "2019/20"]', r"'financial_years' item 1 must be a financial year as text.*got a list of 2"),
+        ('[2019, "2019/20"]', r"'financial_years' item 1 must be a financial year as text.*got 2019"),
+        (f'["{"9" * 10_000}", "2019/20"]', r"item 1 must be a financial year as text.*\(10000 characters\)"),
+        ("[" + ", ".join(['"2019/20"'] * 60) + "]", r"'financial_years' lists 60 years; at most 50"),
+    ],
+)
+def test_values_are_checked_for_type_and_size_before_they_are_quoted(tmp_path, financial_years, match):
+    text = BASE.replace('["2018/19", "2019/20"]', financial_years)
+    with pytest.raises(ParamsError, match=match) as err:
+        load_params(_params(tmp_path, text))
+    assert len(str(err.value)) < 400
+
+
+def test_an_unreadable_params_file_is_a_message_naming_it(tmp_path):
+    not_utf8 = tmp_path / "latin1.yml"
+    not_utf8.write_bytes(BASE.replace("Hackney", "Hackn\xe9y").encode("latin-1"))
+    with pytest.raises(ParamsError, match=r"latin1\.yml: not UTF-8 text \(byte 14 is b'\\xe9'\); save it as UTF-8"):
+        load_params(not_utf8)
+    too_long = tmp_path / ("x" * 300 + ".yml")  # longer than a file name can be
+    with pytest.raises(ParamsError, match=rf"params file {too_long} cannot be read \(File name too long\)"):
+        load_params(too_long)
+    long_name = _params(tmp_path, BASE, name="y" * 150 + ".yml")  # a file, but its run's lock name would not fit
+    with pytest.raises(ParamsError, match=r"a name of 150 characters is too long for the outputs folder"):
+        load_params(long_name)

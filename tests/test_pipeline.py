@@ -2,23 +2,36 @@
 
 import os
 import signal
-from pathlib import Path
 
 import nbformat
 import pytest
+import yaml
 from conftest import ROOT
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from csp_evidence.runner.pipeline import RunError, _publish, run
+from csp_evidence.runner.pipeline import RunError, run
+from csp_evidence.runner.publish import PACKS, publish
+
+_publish = publish
 
 pytestmark = pytest.mark.realdata
+
+
+def site_config_without_chapters(path):
+    """The project's _quarto.yml declaring no chapter notebooks: a test project has its own."""
+    config = yaml.safe_load((ROOT / "_quarto.yml").read_text())
+    config["project"]["render"] = [p for p in config["project"]["render"] if not p.endswith(".ipynb")]
+    sidebar = config["website"]["sidebar"]
+    sidebar["contents"] = [i for i in sidebar["contents"] if not i["href"].endswith(".ipynb")]
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
 
 
 @pytest.fixture
 def project(tmp_path, monkeypatch, fetched):
     """A project sharing the real data/ but with its own notebooks and outputs."""
-    for shared in ("data", "site", "_quarto.yml"):
+    for shared in ("data", "site"):
         (tmp_path / shared).symlink_to(ROOT / shared)
+    site_config_without_chapters(tmp_path / "_quarto.yml")
     (tmp_path / "params").mkdir()
     (tmp_path / "params" / "th.yml").write_text((ROOT / "params" / "tower-hamlets.yml").read_text())
     (tmp_path / "notebooks").mkdir()
@@ -159,22 +172,22 @@ def test_a_run_that_changes_nothing_keeps_the_site_and_a_changed_one_drops_it(pr
     assert run(params, engine="smalldocs").reused == ["00_ok"] and site.is_file()
 
 
-def test_ctrl_c_between_the_two_renames_of_publishing_leaves_a_whole_pack(swap, monkeypatch):
+def test_ctrl_c_while_publishing_is_held_until_the_new_pack_is_published(swap, monkeypatch):
     target, stage = swap
     tmp_path = target.parent
-    rename = Path.rename
+    rename = os.rename
 
-    def rename_then_ctrl_c(self, to):  # Ctrl-C just after the old pack is moved aside
-        done = rename(self, to)
-        if self == target:
-            os.kill(os.getpid(), signal.SIGINT)
+    def rename_then_ctrl_c(src, dst):  # Ctrl-C just after each rename of the swap
+        done = rename(src, dst)
+        os.kill(os.getpid(), signal.SIGINT)
         return done
 
-    monkeypatch.setattr(Path, "rename", rename_then_ctrl_c)
+    monkeypatch.setattr(os, "rename", rename_then_ctrl_c)
     with pytest.raises(KeyboardInterrupt):
         _publish(stage, target)
     assert (target / "notebooks" / "new.ipynb").read_text() == "new"  # the new pack is in place
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["th"]  # and the old one gone, not left aside
+    assert sorted(p.name for p in tmp_path.iterdir()) == [PACKS, "th"]  # the old one gone, nothing left aside
+    assert len(list((tmp_path / PACKS).iterdir())) == 1
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
@@ -182,10 +195,10 @@ def test_a_held_ctrl_c_goes_to_the_handler_that_was_there(tmp_path, monkeypatch)
     # A batch worker's own handler only sets a flag: a Ctrl-C held while publishing must reach it, not become
     # a KeyboardInterrupt; an ignored Ctrl-C stays ignored.
 
-    rename = Path.rename
+    rename = os.rename
 
-    def rename_then_ctrl_c(self, to):
-        done = rename(self, to)
+    def rename_then_ctrl_c(src, dst):
+        done = rename(src, dst)
         os.kill(os.getpid(), signal.SIGINT)
         return done
 
@@ -196,7 +209,7 @@ def test_a_held_ctrl_c_goes_to_the_handler_that_was_there(tmp_path, monkeypatch)
         previous = signal.signal(signal.SIGINT, handler)
         try:
             with monkeypatch.context() as patch:
-                patch.setattr(Path, "rename", rename_then_ctrl_c)
+                patch.setattr(os, "rename", rename_then_ctrl_c)
                 _publish(stage, target)
             assert signal.getsignal(signal.SIGINT) is handler
         except KeyboardInterrupt:
@@ -207,20 +220,22 @@ def test_a_held_ctrl_c_goes_to_the_handler_that_was_there(tmp_path, monkeypatch)
     assert seen == [signal.SIGINT]  # the first publish has one rename (no old pack): held, then handed over once
 
 
-def test_a_failed_second_rename_puts_the_old_pack_back(swap, monkeypatch):
+def test_a_failed_swap_of_the_link_leaves_the_old_pack_published(swap, monkeypatch):
     target, stage = swap
     tmp_path = target.parent
-    rename = Path.rename
+    replace = os.replace
 
-    def fail_on_stage(self, to):
-        if self == stage:
+    def fail_on_link(src, dst):
+        if ".link-" in os.fspath(src):
             raise PermissionError("a file in the pack is open elsewhere")
-        return rename(self, to)
+        return replace(src, dst)
 
-    monkeypatch.setattr(Path, "rename", fail_on_stage)
+    monkeypatch.setattr(os, "replace", fail_on_link)
     with pytest.raises(PermissionError):
         _publish(stage, target)
-    assert (target / "notebooks").is_dir() and not list(tmp_path.glob(".old-*"))
+    assert (target / "notebooks" / "old.ipynb").read_text() == "old"  # still published
+    assert (stage / "notebooks" / "new.ipynb").read_text() == "new"  # the run is back where it was staged
+    assert sorted(p.name for p in tmp_path.iterdir()) == [PACKS, ".staging-th", "th"]  # no temporary link left
 
 
 def test_interrupted_run_publishes_nothing(project, monkeypatch):
@@ -245,8 +260,8 @@ def test_corrupt_source_stops_the_run_and_keeps_the_pack(tmp_path, monkeypatch, 
     """A source file changed after the last good pack: the run refuses, naming the file; the pack stays."""
     import shutil
 
-    for shared in ("site", "_quarto.yml"):
-        (tmp_path / shared).symlink_to(ROOT / shared)
+    (tmp_path / "site").symlink_to(ROOT / "site")
+    site_config_without_chapters(tmp_path / "_quarto.yml")
     shutil.copytree(ROOT / "data", tmp_path / "data", ignore=shutil.ignore_patterns("interim"))
     (tmp_path / "params").mkdir()
     (tmp_path / "params" / "th.yml").write_text((ROOT / "params" / "tower-hamlets.yml").read_text())
@@ -372,9 +387,11 @@ def test_a_site_is_kept_only_while_it_shows_the_published_outputs(project, monke
         raise KeyboardInterrupt
 
     monkeypatch.setattr(pipeline, "render", crash)  # the renderer as the pipeline calls it
+    before = pipeline._read_manifest(project / "outputs" / "th")
     with pytest.raises(KeyboardInterrupt):
-        render_published(params, engine="smalldocs")  # stopped mid-render: no key is left for a site it changed
-    assert "site_key" not in pipeline._read_manifest(project / "outputs" / "th")
+        render_published(params, engine="smalldocs")  # stopped mid-render: the pack and its site are unchanged
+    assert pipeline._read_manifest(project / "outputs" / "th") == before and (site / "index.html").is_file()
+    assert not list((project / "outputs").glob(".staging-*"))
 
 
 def test_run_refuses_a_name_that_cannot_name_a_pack_folder(project):
@@ -387,26 +404,6 @@ def test_run_refuses_a_name_that_cannot_name_a_pack_folder(project):
         with pytest.raises(ParamsError, match="run name"):
             run(dataclasses.replace(params, name=name))
     assert not (project / "outputs").exists()
-
-
-def test_a_publish_that_cannot_put_either_run_in_place_keeps_both_and_says_where(swap, monkeypatch):
-    target, stage = swap
-    tmp_path = target.parent
-    rename = Path.rename
-
-    def only_first_rename(self, to):
-        if self != target:
-            raise PermissionError("a file is open elsewhere")
-        return rename(self, to)
-
-    monkeypatch.setattr(Path, "rename", only_first_rename)
-    with pytest.raises(
-        RunError,
-        match=r"could not publish .*th: the new run is in .*\.staging-th and the previous "
-        r"pack in .*\.old-th-\.staging-th",
-    ):
-        _publish(stage, target)
-    assert stage.is_dir() and (tmp_path / ".old-th-.staging-th").is_dir()
 
 
 def test_ctrl_c_stops_running_notebooks_at_once_and_starts_no_more(project):

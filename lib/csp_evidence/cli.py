@@ -174,16 +174,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _failed(command: str, message: str) -> int:
+    # the message may quote notebook code or data ('df[cols]'): printed as written, never as markup
+    console.print(f"[bold red]csp {command} failed:[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True)
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except (FetchError, ParamsError, RunError, SourceFormatError, RenderError, LockFileError) as exc:
-        # the message may quote notebook code or data ('df[cols]'): printed as written, never as markup
-        console.print(
-            f"[bold red]csp {args.command} failed:[/] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True
-        )
-        return 1
+        return _failed(args.command, str(exc))
+    except OSError as exc:  # one the layers below did not put in their own words: its file and reason, no traceback
+        return _failed(args.command, f"{exc.filename or ''}{': ' if exc.filename else ''}{exc.strerror or exc}")
     except KeyboardInterrupt:
         console.print(
             "Interrupted: no pack was half-written. Each pack is either its new version, published whole, "

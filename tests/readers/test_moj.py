@@ -221,3 +221,16 @@ def test_zero_offenders_gives_nan_rate(tmp_path):
     assert pd.isna(rates.loc["Jan 2020 to Mar 2020", "rate"])
     assert rates.loc["Apr 2020 to Jun 2020", "rate"] == pytest.approx(0.2)
     assert pd.isna(rates.loc["Apr 2020 to Jun 2020", "p_value"])
+
+
+@pytest.mark.parametrize("value", ["9223372036854775808", "1e308", "1e3", "5.0", "+5", "1,30"])
+def test_a_count_out_of_range_or_not_a_plain_whole_number_is_refused_with_line_and_column(tmp_path, value):
+    path = _write(
+        tmp_path,
+        "Hackney,UTLA total,Adult,Apr 2018 to Mar 2019,1300,325,1100",
+        f'Hackney,UTLA total,Juvenile,Apr 2018 to Mar 2019,"{value}",0,0',
+    )
+    with pytest.raises(MojFormatError) as exc:
+        read_proven_reoffending(path)
+    msg = str(exc.value)
+    assert f"{path}, line 3, column 'offenders': count '{value}' is not a non-negative whole number" in msg

@@ -1,6 +1,7 @@
 """The MPS borough-crime reader: on the real mirrored files, and on small bad files made here."""
 
 import csv
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -136,3 +137,23 @@ def test_extracts_must_join_without_gap_or_overlap(tmp_path):
         tmp_path, ["MajorText,MinorText,LookUp_BoroughName,201907", "Burglary,Domestic Burglary,Hackney,4"], "c.csv"
     )
     assert read_borough_crime([first, follow])["month"].nunique() == 4
+
+
+@pytest.mark.parametrize(
+    "value", ["9223372036854775808", "99999999999999999999999", "1e308", "1e3", "5.0", "+5", "0x10"]
+)
+def test_a_count_out_of_range_or_not_a_plain_whole_number_is_refused_with_line_and_column(tmp_path, value):
+    # read as a float or wrapped round int64 (9223372036854775808 became -9223372036854775808), never again
+    path = _write(tmp_path, [HEADER, GOOD[0], f"Theft,Other theft,Hackney,5,{value},7"])
+    with pytest.raises(
+        SourceFormatError,
+        match=rf"line 3, column '201905': count '{re.escape(value)}' is not a non-negative whole number",
+    ) as err:
+        read_borough_file(path, known_boroughs=["Hackney"])
+    assert str(path) in str(err.value) and "(Hackney, Other theft)" in str(err.value)
+
+
+def test_the_largest_int64_count_is_read_exactly(tmp_path):
+    path = _write(tmp_path, [HEADER, "Theft,Other theft,Hackney,5,9223372036854775807,007"])
+    tidy = read_borough_file(path, known_boroughs=["Hackney"])
+    assert tidy["count"].tolist() == [5, 9223372036854775807, 7]

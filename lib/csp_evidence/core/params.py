@@ -2,11 +2,14 @@
 
 Errors name the file and the parameter: an unknown key lists the allowed keys, a wrong type says the
 type expected, an unknown borough lists the valid names, and a period outside the data says the data's range.
+A params file is small, UTF-8 YAML without aliases (``*name``: a few bytes of nested aliases can expand to
+gigabytes) or repeated keys; values are checked for type and size before any is quoted in a message.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -64,6 +67,53 @@ FAILED_RUNS = "failed"  # kept failed runs, for debugging
 LONDON_INDEX = "london"  # the London index of a batch
 
 
+MAX_PARAMS_BYTES = 64 * 1024  # a params file is a few lines
+MAX_TEXT = 200  # characters in a text parameter
+MAX_YEARS = 50  # financial years in one pack
+MAX_RUN_NAME = 100  # characters in a run's name: it names files and folders with prefixes and suffixes
+
+
+class _Refused(yaml.YAMLError):
+    """A params file uses YAML that params files must not (an alias, a repeated key)."""
+
+
+class _ParamsLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing aliases (expanded, a few nested ones make a file of gigabytes) and keys given
+    twice (YAML would keep the last silently)."""
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _Refused(
+                f"line {event.start_mark.line + 1}: a YAML alias (*{str(event.anchor)[:40]}); params files write each "
+                "value out in full"
+            )
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: dict[object, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            if isinstance(key, Hashable):
+                if key in seen:
+                    raise _Refused(f"parameter {_shown(key)} is given twice (lines {seen[key]} and {line})")
+                seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def _shown(value: object) -> str:
+    """A value as an error message may quote it: short text and numbers as written, else what it is."""
+    if isinstance(value, str):
+        return repr(value) if len(value) <= 60 else f"{value[:40]!r}... ({len(value)} characters)"
+    if isinstance(value, bool | int | float) or value is None:
+        text = repr(value)
+        return text if len(text) <= 60 else f"a number of {len(text)} digits"
+    if isinstance(value, list | tuple | dict):
+        return f"a {'mapping' if isinstance(value, dict) else 'list'} of {len(value)} item(s)"
+    return f"a value of type {type(value).__name__}"
+
+
 def _type_name(t: type) -> str:
     return {str: "text", int: "a whole number", list: "a list"}[t]
 
@@ -73,6 +123,7 @@ def reserved_run_name(name: str) -> bool:
     one the outputs folder keeps for itself (compared without case: some file systems ignore it)."""
     return (
         not name
+        or len(name) > MAX_RUN_NAME
         or Path(name).name != name
         or name.casefold() in (FAILED_RUNS, LONDON_INDEX)
         or name.startswith((".", "_"))
@@ -82,31 +133,60 @@ def reserved_run_name(name: str) -> bool:
 def load_params(path: Path | str) -> Params:
     """Read and check a params YAML file (structure, types, period formats); errors name the file and key."""
     path = Path(path)
-    if not path.is_file():
-        raise ParamsError(f"params file {path} does not exist")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if not path.is_file():
+            raise ParamsError(f"params file {path} does not exist")
+        if path.stat().st_size > MAX_PARAMS_BYTES:
+            raise ParamsError(f"{path}: {path.stat().st_size} bytes is too large for a params file")
+        data = path.read_bytes()
+    except OSError as exc:  # unreadable, or a name too long for the file system
+        raise ParamsError(f"params file {path} cannot be read ({exc.strerror or exc})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ParamsError(
+            f"{path}: not UTF-8 text (byte {exc.start} is {data[exc.start : exc.start + 1]!r}); save it as UTF-8"
+        ) from None
+    try:
+        raw = yaml.load(text, Loader=_ParamsLoader)  # a SafeLoader, refusing aliases and repeated keys
+    except _Refused as exc:
+        raise ParamsError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
-        raise ParamsError(f"{path}: not valid YAML ({exc})") from exc
+        raise ParamsError(f"{path}: not valid YAML ({str(exc)[:500]})") from None
     if not isinstance(raw, dict):
         raise ParamsError(f"{path}: expected a mapping of parameters, got {type(raw).__name__}")
-    unknown = sorted(set(raw) - set(_TYPES))
+    unknown = sorted(k if isinstance(k, str) and len(k) <= 60 else _shown(k) for k in raw if k not in _TYPES)
     if unknown:
-        raise ParamsError(f"{path}: unknown parameter(s) {', '.join(unknown)}; allowed: {', '.join(_TYPES)}")
+        raise ParamsError(f"{path}: unknown parameter(s) {', '.join(unknown[:10])}; allowed: {', '.join(_TYPES)}")
     missing = [k for k in _REQUIRED if k not in raw]
     if missing:
         raise ParamsError(f"{path}: missing required parameter(s) {', '.join(missing)}")
     for key, value in raw.items():
         want = _TYPES[key]
         if not isinstance(value, want) or (want is int and isinstance(value, bool)):
-            raise ParamsError(f"{path}: parameter {key!r} must be {_type_name(want)}, got {value!r}")
+            raise ParamsError(f"{path}: parameter {key!r} must be {_type_name(want)}, got {_shown(value)}")
+        if isinstance(value, str) and len(value) > MAX_TEXT:
+            raise ParamsError(f"{path}: parameter {key!r} is {len(value)} characters long; at most {MAX_TEXT}")
+    years = raw["financial_years"]
+    if len(years) > MAX_YEARS:
+        raise ParamsError(f"{path}: parameter 'financial_years' lists {len(years)} years; at most {MAX_YEARS}")
+    for n, year in enumerate(years, 1):
+        if not isinstance(year, str) or len(year) > 20:
+            raise ParamsError(
+                f"{path}: parameter 'financial_years' item {n} must be a financial year as text like '2019/20', "
+                f"got {_shown(year)}"
+            )
+    if len(path.stem) > MAX_RUN_NAME:
+        raise ParamsError(
+            f"{path}: the run is named after its file, and a name of {len(path.stem)} characters is too long "
+            f"for the outputs folder (at most {MAX_RUN_NAME}); rename the file"
+        )
     if reserved_run_name(path.stem):
         raise ParamsError(
             f"{path}: the run is named after its file, and {path.stem!r} is kept for the outputs "
             f"folder's own use ({FAILED_RUNS}/, {LONDON_INDEX}/, hidden staging folders); rename the file"
         )
-    years = raw["financial_years"]
-    repeated = sorted({str(y) for y in years if years.count(y) > 1})
+    repeated = sorted({y for y in years if years.count(y) > 1})
     if repeated:
         raise ParamsError(f"{path}: parameter 'financial_years' lists {', '.join(repeated)} more than once")
     for fy in [raw["headline_year"], *years]:

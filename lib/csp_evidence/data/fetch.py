@@ -55,10 +55,20 @@ def mirror_dir(mirror: str | Path | None = None) -> Path | None:
     if not value:
         return None
     path = Path(value).expanduser().resolve()
-    if not path.is_dir():
-        origin = "--mirror" if mirror is not None else MIRROR_ENV
+    origin = "--mirror" if mirror is not None else MIRROR_ENV
+    try:
+        is_dir = path.is_dir()
+    except OSError as exc:
+        raise FetchError(f"the data mirror {path} (from {origin}) cannot be read ({exc.strerror or exc})") from None
+    if not is_dir:
         raise FetchError(f"the data mirror {path} (from {origin}) is not a folder")
     return path
+
+
+def _unreadable(src: Source, exc: OSError) -> FetchError:
+    """An OSError while bringing in `src` (an unreadable mirror or raw file, a full disk) as a message naming it."""
+    where = exc.filename or src.file
+    return FetchError(f"{src.file} ({src.id}): cannot read or write {where} ({exc.strerror or exc})")
 
 
 def _mismatch(src: Source, where: str, got: str, want: str) -> FetchError:
@@ -135,27 +145,29 @@ def fetch(
             raise FetchError(f"{src.id} is registered but not in data/sources.lock; run `csp fetch --update`")
         want = None if update or entry is None else entry.sha256
         target = raw_dir() / src.file
-        if target.is_file() and not update:
-            got = sha256_of(target)
-            if got == want:
-                results.append(FetchResult(src.id, target, "present", got))
-                if on_progress:
-                    on_progress(results[-1])
-                continue
         try:
+            if target.is_file() and not update:
+                got = sha256_of(target)
+                if got == want:
+                    results.append(FetchResult(src.id, target, "present", got))
+                    if on_progress:
+                        on_progress(results[-1])
+                    continue
             if mirror_path is not None:
                 got, action = _copy_from_mirror(src, mirror_path, target, want), "copied"
             else:
                 got, action = _download(src, target, want), "downloaded"
+        except OSError as exc:
+            if isinstance(exc, ConnectionError):
+                if src.optional and update:
+                    continue
+                missing.append((src, f"download failed ({exc})"))
+                continue
+            raise _unreadable(src, exc) from None
         except _NotInMirror:
             if src.optional and update:
                 continue
             missing.append((src, f"not in the mirror {mirror_path}"))
-            continue
-        except ConnectionError as exc:
-            if src.optional and update:
-                continue
-            missing.append((src, f"download failed ({exc})"))
             continue
         if update and (entry is None or entry.sha256 != got):
             lock[src.id] = LockEntry(got, target.stat().st_size, dt.date.today().isoformat())
@@ -186,7 +198,10 @@ def verified_file(source_id: str) -> tuple[Path, str]:
         raise FetchError(
             f"{src.file} ({source_id}) is present but not in data/sources.lock; run `csp fetch --update` to lock it"
         )
-    want, got = entry.sha256, sha256_of(target)
+    try:
+        want, got = entry.sha256, sha256_of(target)
+    except OSError as exc:
+        raise _unreadable(src, exc) from None
     if got != want:
         raise _mismatch(src, f"data/raw ({target})", got, want)
     return target, got

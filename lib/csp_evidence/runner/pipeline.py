@@ -1,38 +1,32 @@
 """Execute the chapter notebooks with papermill for one params file, and publish the run atomically.
 
-A run is built in a staging folder beside ``outputs/<run>/`` and moved into place only when every
-notebook has run (and, for a pack, the site has been built): a failed or interrupted run never touches
-the last good pack. A failed run's folder, with the partly executed notebook, is kept under
-``outputs/failed/`` for debugging. A lock file stops two runs from writing the same output folder at once.
+A run is built in a staging folder beside ``outputs/<run>/`` and published only when every notebook has run
+(and, for a pack, the site has been built), by one atomic rename of the link ``outputs/<run>`` (``publish``): a
+failed, interrupted or killed run never touches the last good pack. A failed run's folder, with the partly
+executed notebook, is kept under ``outputs/failed/`` for debugging. A lock file stops two runs from writing the
+same output folder at once. The chapters are those the site's ``_quarto.yml`` lists: a missing one is an error.
 Notebooks run on warm kernels (``kernels``): one kernel per parallel job executes notebook after notebook,
 reset to a fresh session before each, instead of a kernel started and imports repeated for every notebook.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import os
 import shutil
-import signal
-import tempfile
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
 import nbformat
-from filelock import FileLock, Timeout
 
 from csp_evidence import __version__
 from csp_evidence.core.environment import software
 from csp_evidence.core.files import atomic_write, atomic_write_text, digest_of, sha256_of, source_fingerprint
 from csp_evidence.core.params import (
-    FAILED_RUNS,
     Params,
     ParamsError,
     check_against_data,
@@ -50,17 +44,23 @@ from csp_evidence.core.paths import (
 )
 from csp_evidence.data import datasets, geo
 from csp_evidence.runner.kernels import KernelPool
-from csp_evidence.website.render import executed_notebooks, quarto_available, render
+from csp_evidence.runner.publish import (
+    RunError,
+    keep_failed,
+    new_stage,
+    publish,
+    recover,
+    release_lock,
+    run_lock,
+    tidy_outputs,
+)
+from csp_evidence.website.render import RenderError, declared_chapters, executed_notebooks, quarto_available, render
 
 # Kernels run side by side, one per core: numerical libraries must not start a thread per core each, or
 # their busy-waiting threads oversubscribe the machine (a chapter measured 12x slower that way).
 SINGLE_THREADED = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 MANIFEST = "manifest.json"  # per run: each notebook's input key and output files, and the site's key
-
-
-class RunError(RuntimeError):
-    """A run could not complete; the message names the run, notebook and cell."""
 
 
 @dataclass
@@ -75,8 +75,21 @@ class RunResult:
 
 
 def notebook_paths(names: Sequence[str] | None = None) -> list[Path]:
-    """The chapter notebooks in reading order (all of notebooks/*.ipynb, or those named)."""
+    """The chapter notebooks in reading order (all of notebooks/*.ipynb, or those named).
+
+    Every chapter the site's _quarto.yml lists must be there: a deleted notebook is an error naming it, never a
+    pack published without its chapter."""
     folder = notebooks_dir()
+    try:
+        declared = declared_chapters()
+    except RenderError as exc:
+        raise RunError(str(exc)) from None
+    missing = [name for name in declared if not (folder / name).is_file()]
+    if missing:
+        raise RunError(
+            f"chapter notebook(s) {', '.join(missing)} listed in {quarto_config().name} are missing from {folder}: "
+            "restore them (e.g. `git checkout notebooks/`), or take the chapter out of the site's configuration"
+        )
     found = sorted(folder.glob("[0-9][0-9]_*.ipynb"))
     if names is None:
         return found
@@ -162,63 +175,6 @@ def _stopped_at(executed: Path) -> str:
         (line.strip() for line in source.splitlines() if line.strip() and not line.strip().startswith("#")), ""
     )
     return f" at cell {started[-1]} of {len(cells)} (`{first[:60]}`)"
-
-
-def _keep_failed(stage: Path, params: Params) -> Path:
-    """Move a failed run under outputs/failed/ for debugging, with its own copies of the outputs it reused (they
-    are hard links into the published pack, which editing the kept run must never change)."""
-    for path in stage.rglob("*"):
-        if path.is_file() and path.stat().st_nlink > 1:
-            copy = path.with_name(f".{path.name}.copy")
-            shutil.copy2(path, copy)
-            os.replace(copy, path)
-    failed = outputs_dir() / FAILED_RUNS / f"{params.name}-{dt.datetime.now():%Y%m%dT%H%M%S}"
-    failed.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(str(stage), failed)
-    return failed
-
-
-@contextmanager
-def _interrupt_deferred() -> Iterator[None]:
-    """Hold a Ctrl-C that arrives inside the block until the block is done, then hand it to the handler that was
-    there before (which raises KeyboardInterrupt, sets a batch worker's flag, or ignores it). Only the main
-    thread can hold it, and only a handler Python knows can be put back; otherwise nothing is held."""
-    previous = signal.getsignal(signal.SIGINT)
-    if threading.current_thread() is not threading.main_thread() or previous in (None, signal.SIG_IGN):
-        yield
-        return
-    held: list[int] = []
-    signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if held:
-            signal.raise_signal(signal.SIGINT)
-
-
-def _publish(stage: Path, target: Path) -> None:
-    """Swap the staged run into place: rename the old pack aside, the new one in, then delete the old. A Ctrl-C
-    during the swap is held until it is done, and a failed second rename puts the old pack back, so the folder
-    always holds a whole pack."""
-    old = target.parent / f".old-{target.name}-{stage.name}"
-    with _interrupt_deferred():
-        moved = target.exists()
-        if moved:
-            target.rename(old)
-        try:
-            stage.rename(target)
-        except BaseException as exc:
-            if moved:
-                try:
-                    old.rename(target)
-                except OSError:
-                    raise RunError(
-                        f"could not publish {target}: the new run is in {stage} and the previous pack "
-                        f"in {old}; move one of them to {target} ({exc})"
-                    ) from exc
-            raise
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def _link_or_copy(src: str, dst: str) -> None:
@@ -307,18 +263,6 @@ def _reuse(previous: Path, stage: Path, files: dict[str, str] | list[str]) -> bo
     return True
 
 
-def _run_lock(target: Path) -> FileLock:
-    """Hold the run folder's lock, or refuse at once naming it: two builds of one folder never interleave."""
-    lock = FileLock(str(target.parent / f".{target.name}.lock"))
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        raise RunError(
-            f"another run is already building {target} (lock {lock.lock_file}); wait for it to finish"
-        ) from None
-    return lock
-
-
 def _engine(engine: str) -> str:
     if engine == "auto":
         return "quarto" if quarto_available() else "smalldocs"
@@ -327,23 +271,41 @@ def _engine(engine: str) -> str:
 
 def render_published(params: Params | str | Path, engine: str = "auto") -> Path:
     """Build the site of the published run (`csp render`) and record which outputs it shows, so that a later run
-    that changes nothing keeps it."""
+    that changes nothing keeps it. The site is built in a new version of the pack (its other files hard-linked
+    from the published one) and published whole: the pack and its site are never seen half-changed."""
     params = params if isinstance(params, Params) else load_params(params)
     target = outputs_dir() / params.name
     executed_notebooks(target)  # a run that was never executed: say so before making anything
-    lock = _run_lock(target)
+    lock = run_lock(target)
     try:
+        recover(target)
+        tidy_outputs(target.parent, params.name)
         engine = _engine(engine)
-        manifest = _read_manifest(target)
-        if manifest.pop("site_key", None):  # no key while the site changes: a crash mid-render keeps nothing stale
-            _write_manifest(target, manifest)
-        site = render(target, params.display_title, engine=engine)
-        if manifest.get("notebooks"):
-            shown = {stem: _outputs_of(target, stem) for stem in manifest["notebooks"]}  # as the site shows them
-            _write_manifest(target, manifest | {"site_key": site_key(shown, params.display_title, engine)})
-        return site
+        stage = new_stage(target.parent, params.name)
+        try:
+            shutil.copytree(
+                target,
+                stage,
+                ignore=lambda folder, names: [
+                    n for n in names if n.startswith(".") or folder == str(target) and n == "site"
+                ],
+                copy_function=_link_or_copy,
+                dirs_exist_ok=True,
+            )
+            manifest = _read_manifest(stage)
+            manifest.pop("site_key", None)
+            render(stage, params.display_title, engine=engine)
+            if manifest.get("notebooks"):
+                shown = {stem: _outputs_of(stage, stem) for stem in manifest["notebooks"]}  # as the site shows them
+                manifest["site_key"] = site_key(shown, params.display_title, engine)
+            _write_manifest(stage, manifest)
+            publish(stage, target)
+        except BaseException:
+            shutil.rmtree(stage, ignore_errors=True)
+            raise
+        return target / "site"
     finally:
-        lock.release()
+        release_lock(lock, target)
 
 
 def _write_manifest(folder: Path, manifest: dict) -> None:
@@ -383,14 +345,16 @@ def run(
     root = outputs_dir()
     root.mkdir(parents=True, exist_ok=True)
     target = root / params.name
-    lock = _run_lock(target)
+    lock = run_lock(target)
     try:
+        recover(target)  # what an interrupted run of this name left
+        tidy_outputs(root, params.name)  # and runs of other names that nobody runs now
         engine = _engine(engine)
         published = _read_manifest(target) if target.is_dir() else {}  # read once: notebooks and site key
         previous = published.get("notebooks", {})
         inputs = inputs_key()  # once per run: the lock, plan tables and library source are read once
         keys = {p.stem: notebook_key(p, params, inputs) for p in all_paths}
-        stage = Path(tempfile.mkdtemp(prefix=f".staging-{params.name}-", dir=root))
+        stage = new_stage(root, params.name)
         (stage / "notebooks").mkdir()
         result = RunResult(params, target)
         try:
@@ -463,18 +427,15 @@ def run(
             _write_manifest(stage, manifest)
         except BaseException as exc:  # includes KeyboardInterrupt: nothing half-written is published
             if isinstance(exc, RunError):
-                kept = _keep_failed(stage, params)
+                kept = keep_failed(stage, root, params.name)
                 raise RunError(f"{exc}\nThe partly executed run is kept in {kept}; {target} is unchanged.") from exc
             shutil.rmtree(stage, ignore_errors=True)
             raise
         try:
-            _publish(stage, target)
-        except RunError:
-            raise  # neither run could be put in place: both are kept, and the error says where
-        except BaseException:
-            if target.is_dir():  # the old pack is back in place (or the new one published whole)
-                shutil.rmtree(stage, ignore_errors=True)
+            publish(stage, target)
+        except BaseException:  # the old pack is still published; the run is back in the stage
+            shutil.rmtree(stage, ignore_errors=True)
             raise
         return result
     finally:
-        lock.release()
+        release_lock(lock, target)

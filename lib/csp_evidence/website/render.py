@@ -2,7 +2,10 @@
 
 The site is staged in a temporary folder inside the run folder (the project's _quarto.yml, the pages in
 site/, generated index and sources pages, the executed notebooks, and the tables and figures they wrote),
-built there, and only then moved into ``outputs/<run>/site/``: a failed build leaves the last site intact.
+built there, and only then moved into ``<run folder>/site/``: a failed build leaves the last site intact. The
+pipeline only ever renders into a run's private staging folder (``csp render`` stages a new version of the
+pack), which is then published whole by one atomic rename. A file that cannot be read or written, a full disk
+included, is a RenderError naming it.
 """
 
 from __future__ import annotations
@@ -33,9 +36,29 @@ def quarto_available() -> bool:
     return shutil.which("quarto") is not None
 
 
+def _project_config() -> dict:
+    """The project's _quarto.yml; an unreadable or malformed one is a RenderError naming it."""
+    path = quarto_config()
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+        render_list = config["project"]["render"]
+        if not isinstance(render_list, list) or not all(isinstance(p, str) for p in render_list):
+            raise TypeError("project.render is not a list of pages")
+    except OSError as exc:
+        raise RenderError(f"cannot read the site configuration {path} ({exc.strerror or exc})") from None
+    except (UnicodeDecodeError, yaml.YAMLError, KeyError, TypeError) as exc:
+        raise RenderError(f"the site configuration {path} is not as expected ({type(exc).__name__}: {exc})") from None
+    return config
+
+
+def declared_chapters() -> list[str]:
+    """The chapter notebooks the site declares (the .ipynb pages of _quarto.yml's project.render), in order."""
+    return [page for page in _project_config()["project"]["render"] if page.endswith(".ipynb")]
+
+
 def _site_config(pages: set[str], title: str) -> dict:
     """The project's _quarto.yml with the run's title, and only the pages this run has."""
-    config = yaml.safe_load(quarto_config().read_text(encoding="utf-8"))
+    config = _project_config()
     config["project"]["render"] = [p for p in config["project"]["render"] if p in pages]
     sidebar = config["website"]["sidebar"]
     sidebar["contents"] = [item for item in sidebar["contents"] if item["href"] in pages]
@@ -140,6 +163,28 @@ def executed_notebooks(run_dir: Path) -> list[Path]:
 
 
 def _stage(run_dir: Path, stage: Path, title: str) -> None:
+    """Lay out the site's sources in `stage`; a file that cannot be read or written (a full disk, a permission)
+    is a RenderError naming it."""
+    try:
+        _stage_files(run_dir, stage, title)
+    except shutil.Error as exc:  # copytree gathers the failures of several files: (source, destination, why)
+        source, _, why = exc.args[0][0]
+        raise RenderError(f"could not stage the site: {source}: {why}") from None
+    except OSError as exc:
+        where = exc.filename or stage
+        raise RenderError(f"could not stage the site: {where}: {exc.strerror or exc}") from None
+
+
+def _write(path: Path, text: str) -> None:
+    """Write a staged page; an error names the page (a write's OSError may carry no file name)."""
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        exc.filename = exc.filename or str(path)
+        raise
+
+
+def _stage_files(run_dir: Path, stage: Path, title: str) -> None:
     for nb in executed_notebooks(run_dir):
         shutil.copy2(nb, stage / nb.name)
     for folder in ("tables", "figures"):
@@ -147,12 +192,12 @@ def _stage(run_dir: Path, stage: Path, title: str) -> None:
             shutil.copytree(run_dir / folder, stage / folder)
     for page in [*site_pages_dir().glob("*.qmd"), *site_pages_dir().glob("*.css"), *site_pages_dir().glob("*.svg")]:
         shutil.copy2(page, stage / page.name)
-    (stage / "sources.qmd").write_text(sources_page(run_dir), encoding="utf-8")
+    _write(stage / "sources.qmd", sources_page(run_dir))
     pages = {p.name for p in stage.iterdir() if p.suffix in (".qmd", ".ipynb")} | {"index.qmd"}
     config = _site_config(pages, title)
     chapters = [(i["href"], i["text"]) for i in config["website"]["sidebar"]["contents"] if i["href"] != "index.qmd"]
-    (stage / "index.qmd").write_text(index_page(run_dir, title, chapters), encoding="utf-8")
-    (stage / "_quarto.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    _write(stage / "index.qmd", index_page(run_dir, title, chapters))
+    _write(stage / "_quarto.yml", yaml.safe_dump(config, sort_keys=False))
 
 
 def _build(stage: Path, engine: str) -> Path:
@@ -183,15 +228,21 @@ def render(run_dir: str | Path, title: str, engine: str = "auto") -> Path:
     if engine not in ("quarto", "smalldocs"):
         raise ValueError(f"engine must be 'auto', 'quarto' or 'smalldocs', got {engine!r}")
     executed_notebooks(run_dir)  # before anything is made in run_dir
-    stage = Path(tempfile.mkdtemp(prefix=".site-build-", dir=run_dir))
+    try:
+        stage = Path(tempfile.mkdtemp(prefix=".site-build-", dir=run_dir))
+    except OSError as exc:
+        raise RenderError(f"could not make a build folder in {run_dir} ({exc.strerror or exc})") from None
     try:
         _stage(run_dir, stage, title)
-        built = _build(stage, engine)
         target = run_dir / "site"
-        old = run_dir / f".site-old-{stage.name}"
-        if target.exists():
-            target.rename(old)
-        built.rename(target)
+        try:
+            built = _build(stage, engine)
+            old = run_dir / f".site-old-{stage.name}"
+            if target.exists():
+                target.rename(old)
+            built.rename(target)
+        except OSError as exc:
+            raise RenderError(f"could not build the site: {exc.filename or stage}: {exc.strerror or exc}") from None
         shutil.rmtree(old, ignore_errors=True)
         return target
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from pathlib import Path
 
 import pandas as pd
@@ -59,6 +60,48 @@ def read_csv_text(
     if missing:
         raise error(path, f"missing column(s) {missing}; found {list(raw.columns)[:8]}{hint}", column=missing[0])
     return raw
+
+
+INT64_MAX = 2**63 - 1
+_DIGITS = r"[0-9]+"
+_DIGITS_OR_THOUSANDS = r"[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+"
+
+
+def whole_counts(
+    path: Path,
+    frame: pd.DataFrame,
+    error: type[SourceFormatError] = SourceFormatError,
+    *,
+    thousands: bool = False,
+    context: Callable[[Hashable], str] | None = None,
+) -> pd.DataFrame:
+    """The counts in `frame` (text as read, one column per count column, the index the 0-based data row) as int64.
+
+    A count is written as a whole non-negative number, digits only (with `thousands`, also grouped '1,234'),
+    no larger than int64 holds: '1e3', '5.0', '+5', '-1', '' and '9223372036854775808' are refused rather than
+    rounded, wrapped round or read as another number. The first bad value (in file order) raises `error` naming
+    the file, line and column, with `context(index)` (e.g. the row's borough) when given.
+    """
+    text = frame.apply(lambda column: column.fillna("").astype(str).str.strip())
+    digits = text.apply(lambda column: column.str.replace(",", "", regex=False)) if thousands else text
+    pattern = _DIGITS_OR_THOUSANDS if thousands else _DIGITS
+    significant = digits.apply(lambda column: column.str.lstrip("0"))
+    width = significant.apply(lambda column: column.str.len())
+    in_range = (width < 19) | ((width == 19) & (significant <= str(INT64_MAX)))
+    ok = text.apply(lambda column: column.str.fullmatch(pattern)).fillna(False).astype(bool) & in_range
+    if not ok.to_numpy().all():
+        bad = ~ok.to_numpy()
+        row_pos, col_pos = next(zip(*bad.nonzero(), strict=True))
+        index, column = frame.index[row_pos], frame.columns[col_pos]
+        where = f" ({context(index)})" if context else ""
+        raise error(
+            path,
+            f"count {frame.iloc[row_pos, col_pos]!r} is not a non-negative whole number from 0 to {INT64_MAX}"
+            f"{where}; {int(bad.sum())} such value(s)",
+            row=file_line(index),
+            column=str(column),
+        )
+    return digits.astype("int64")
 
 
 def file_line(index: object) -> int:

@@ -16,8 +16,9 @@ Layout ASSUMED (the file itself was not available to check; see /work/shared/dat
   in the quarterly tool, 3-month cohorts (``'Jan 2020 to Mar 2020'``). Full month names are accepted too.
   ``cohort_start`` is the first day of the first month, ``cohort_end`` the last day of the last month,
   ``cohort_months`` the length in months.
-* Counts may be written with thousands separators (``1,234``); anything else that is not a whole number
-  (suppression marks such as ``*`` or ``..``, blanks) is an error naming the file, line and column.
+* Counts may be written with thousands separators (``1,234``); anything else that is not a whole non-negative
+  number within int64 (suppression marks such as ``*`` or ``..``, blanks, ``1e3``, ``5.0``, ``+5``) is an error
+  naming the file, line and column (``errors.whole_counts``).
 
 Definitions (MoJ): an offender enters the cohort on release from custody or on receiving a non-custodial
 conviction, caution, reprimand or warning in the cohort period; a proven reoffence is one committed in the
@@ -41,6 +42,7 @@ from csp_evidence.data.readers.errors import (
     file_line,
     read_csv_text,
     schema_failures,
+    whole_counts,
 )
 
 REQUIRED_COLUMNS: tuple[str, ...] = (
@@ -182,17 +184,9 @@ def read_proven_reoffending(path: str | Path) -> pd.DataFrame:
     tidy["cohort_end"] = pd.DatetimeIndex(ends, dtype="datetime64[ns]")
     tidy["cohort_months"] = np.array(lengths, dtype="int64")
 
+    counts = whole_counts(path, raw[list(COUNT_COLUMNS)], MojFormatError, thousands=True)
     for col in COUNT_COLUMNS:
-        text = raw[col].str.strip().str.replace(",", "", regex=False)
-        ok = text.str.fullmatch(r"-?\d+")
-        if not ok.all():
-            idx = ok.index[~ok][0]
-            raise MojFormatError(
-                path,
-                f"{path}: line {file_line(idx)}, column {col!r}: value {raw.at[idx, col]!r} is not a whole number"
-                f" ({int((~ok).sum())} such row(s))",
-            )
-        tidy[col] = text.astype("int64")
+        tidy[col] = counts[col]
 
     try:
         _SCHEMA.validate(tidy, lazy=True)

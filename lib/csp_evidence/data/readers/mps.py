@@ -3,7 +3,7 @@
 The official files are wide: one row per (major category, minor category, borough) and one column per
 month ``YYYYMM``. ``read_borough_crime`` turns one or more of them into one tidy long table with the
 columns month, borough, major_category, minor_category, count, and checks it: the columns are there,
-counts are non-negative whole numbers, no row is duplicated, months run without a gap across the files,
+counts are non-negative whole numbers within int64 (``errors.whole_counts``), no row is duplicated, months run without a gap across the files,
 every borough is known, and every borough that must be there is (a borough missing from one extract would
 otherwise read as no crime at all). Errors name the file, its line and the column.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from csp_evidence.data.readers.errors import SourceFormatError, read_csv_text
+from csp_evidence.data.readers.errors import SourceFormatError, read_csv_text, whole_counts
 
 ID_COLUMNS = {"MajorText": "major_category", "MinorText": "minor_category", "LookUp_BoroughName": "borough"}
 MONTH_COLUMN = re.compile(r"^\d{6}$")
@@ -72,19 +72,11 @@ def _month_columns(path: Path, wide: pd.DataFrame) -> list[str]:
 
 
 def _counts(path: Path, wide: pd.DataFrame, months: list[str]) -> pd.DataFrame:
-    counts = wide[months].apply(lambda col: pd.to_numeric(col.str.strip(), errors="coerce"))
-    bad = counts.isna() | (counts < 0) | (counts % 1 != 0)
-    if bad.to_numpy().any():
-        row_pos, col_pos = next(zip(*bad.to_numpy().nonzero(), strict=False))
-        value = wide.iloc[row_pos][months[col_pos]]
-        raise SourceFormatError(
-            path,
-            f"count {value!r} is not a non-negative whole number "
-            f"({wide.iloc[row_pos]['LookUp_BoroughName']}, {wide.iloc[row_pos]['MinorText']})",
-            row=int(row_pos) + 2,
-            column=months[col_pos],
-        )
-    return counts.astype("int64")
+    return whole_counts(
+        path,
+        wide[months],
+        context=lambda i: f"{wide.at[i, 'LookUp_BoroughName']}, {wide.at[i, 'MinorText']}",
+    )
 
 
 def _check_rows(
