@@ -63,4 +63,5 @@ lab: $(BIN)/.installed
 	$(BIN)/jupyter lab notebooks/
 
 clean:
-	rm -rf outputs/*/ outputs/.staging-* data/interim
+	rm -rf outputs/*/ outputs/.packs outputs/.staging-* data/interim
+	find outputs -maxdepth 1 -type l -delete
