@@ -611,7 +611,7 @@ def audit_row(borough: str, fig: Figure, plan_row: pd.Series | None = None) -> d
     except MissingData as exc:
         rec, missing = None, str(exc)
     else:
-        missing = fig.missing if rec.proxy else ""
+        missing = fig.missing if rec is not None and rec.proxy else ""
     value = rec.value if rec else math.nan
     if plan_row is None and missing:
         decision = f"{CANNOT}: {missing}"

@@ -237,7 +237,8 @@ def _outside(observed: float, lower: float, upper: float) -> str:
 
 def _check_orders(orders: Sequence[tuple[Order, SeasonalOrder]]) -> list[tuple[Order, SeasonalOrder]]:
     """Candidate orders must be non-empty and share d and D, otherwise their AICs are not comparable."""
-    orders = [(tuple(o), tuple(s)) for o, s in orders]
+    checked: list[tuple[Order, SeasonalOrder]] = [(tuple(o), tuple(s)) for o, s in orders]  # type: ignore[misc]
+    orders = checked
     if not orders:
         raise ValueError("orders must list at least one ((p, d, q), (P, D, Q)) candidate")
     differencing = {(o[1], s[1]) for o, s in orders}
@@ -311,7 +312,8 @@ def _select_sarima(y: pd.Series, orders: list[tuple[Order, SeasonalOrder]], peri
     order, seasonal = orders[best]
     with _quiet_fit():
         chosen = _sarima(y, order, seasonal, period, simple_differencing=False).filter(
-            results[best].params, cov_type=cov_type
+            results[best].params,
+            cov_type=cov_type,  # type: ignore[union-attr]  # best is among the fitted
         )
     return chosen, table.sort_values("aic", na_position="last").reset_index(drop=True)
 
@@ -327,24 +329,24 @@ def _total_row(
     """Observed and expected totals over `months`: expected and its interval are the median and quantiles of the
     simulated totals, so the point sits inside its own interval (a sum of monthly medians of a log model would
     sit below the median of the sum)."""
-    months = pd.DatetimeIndex(pd.to_datetime(list(months))).sort_values()
-    if len(months) == 0:
+    span = pd.DatetimeIndex(pd.to_datetime(list(months))).sort_values()
+    if len(span) == 0:
         raise ValueError(f"months for {label!r} is empty; expected forecast months")
-    outside_window = months.difference(monthly.index)
+    outside_window = span.difference(monthly.index)
     if len(outside_window):
         raise ValueError(
             f"months for {label!r} must lie in the forecast window {_span(monthly.index)}; "
             f"not in it: {', '.join(_month(t) for t in outside_window[:5])}"
         )
-    observed = float(monthly.loc[months, "observed"].sum())
+    observed = float(monthly.loc[span, "observed"].sum())
     tail = (1 - level) / 2
-    totals = simulated.loc[months].sum(axis=0)
+    totals = simulated.loc[span].sum(axis=0)
     lower, expected, upper = (float(v) for v in np.quantile(totals, [tail, 0.5, 1 - tail]))
     return {
         "period": label,
-        "start": months[0],
-        "end": months[-1],
-        "months": len(months),
+        "start": span[0],
+        "end": span[-1],
+        "months": len(span),
         "observed": observed,
         "expected": expected,
         "lower": lower,
@@ -455,7 +457,8 @@ def _simulate_log_paths(
         )
     n_draws = max(1, min(100, n_sims // 20))
     per_draw = -(-n_sims // n_draws)
-    blocks, tried = [], 0
+    blocks: list[np.ndarray] = []
+    tried = 0
     with _quiet_fit():
         while len(blocks) < n_draws:
             if tried >= 10 * n_draws:
