@@ -34,12 +34,14 @@ lock:
 pack: $(BIN)/.installed
 	$(BIN)/csp pack --params $(PARAMS)
 
-# The checks CI runs before the tests: lint and format (library, tests, notebooks), types, the layers contract.
+# The checks CI runs before the tests: lint and format (library, tests, notebooks), types, the layers contract,
+# and notebooks committed without outputs (but those of the nbval-checked cells, marked keep_output).
 check: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/nbstripout --keep-id --keep-count --verify notebooks/*.ipynb
 
 test: check
 	$(BIN)/pytest
