@@ -310,11 +310,10 @@ def _select_sarima(y: pd.Series, orders: list[tuple[Order, SeasonalOrder]], peri
     best = int(pool["aic"].idxmin())
     table["chosen"] = table.index == best
     order, seasonal = orders[best]
+    fitted = results[best]
+    assert fitted is not None  # the best is one of the candidates that could be fitted
     with _quiet_fit():
-        chosen = _sarima(y, order, seasonal, period, simple_differencing=False).filter(
-            results[best].params,
-            cov_type=cov_type,  # type: ignore[union-attr]  # best is among the fitted
-        )
+        chosen = _sarima(y, order, seasonal, period, simple_differencing=False).filter(fitted.params, cov_type=cov_type)
     return chosen, table.sort_values("aic", na_position="last").reset_index(drop=True)
 
 
