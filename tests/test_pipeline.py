@@ -459,3 +459,17 @@ def test_ctrl_c_stops_running_notebooks_at_once_and_starts_no_more(project):
         and str(project) in open(f"/proc/{pid}/environ", "rb").read().decode(errors="ignore")
     ]
     assert children == []
+
+
+def test_the_plan_settings_are_inputs_of_every_notebook(tmp_path, monkeypatch):
+    # a plan's settings file (its confidence target, say) changes what chapters say: the notebooks run again
+    from csp_evidence.runner.pipeline import inputs_key
+
+    (tmp_path / "data" / "plan").mkdir(parents=True)
+    (tmp_path / "data" / "sources.lock").write_text("{}")
+    settings = tmp_path / "data" / "plan" / "x-plan.yml"
+    settings.write_text("borough: X\nconfidence_target: {uplift_points: 5}\n")
+    monkeypatch.setenv("CSP_PROJECT_DIR", str(tmp_path))
+    before = inputs_key()
+    settings.write_text("borough: X\nconfidence_target: {uplift_points: 10}\n")
+    assert inputs_key() != before

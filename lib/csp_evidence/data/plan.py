@@ -12,6 +12,7 @@ A borough with no plan files has no plan figures; for its settings the pack fall
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 import yaml
@@ -24,6 +25,12 @@ REFERENCE_BOROUGH = "Tower Hamlets"  # the plan the pack was built around
 
 class PlanFileError(ValueError):
     """A plan file in data/plan/ is malformed; the message names the file and what is wrong."""
+
+
+def plan_files() -> list[Path]:
+    """Every file a plan's knowledge is read from (the figure tables and the settings), in a stable order: what
+    a run's notebooks depend on besides the data and the code."""
+    return sorted([*plan_dir().glob("*.csv"), *plan_dir().glob("*.yml")])
 
 
 def plan_figures(borough: str) -> pd.DataFrame:

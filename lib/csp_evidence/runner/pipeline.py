@@ -38,11 +38,11 @@ from csp_evidence.core.paths import (
     lock_path,
     notebooks_dir,
     outputs_dir,
-    plan_dir,
     quarto_config,
     site_pages_dir,
 )
 from csp_evidence.data import datasets, geo
+from csp_evidence.data.plan import plan_files
 from csp_evidence.runner.kernels import KernelPool
 from csp_evidence.runner.publish import (
     RunError,
@@ -200,7 +200,7 @@ def inputs_key() -> str:
 
     A warm kernel is reused only while this is unchanged, so it never serves new inputs from old in-memory tables.
     """
-    plans = b"".join(p.read_bytes() for p in sorted(plan_dir().glob("*.csv")))
+    plans = b"".join(p.name.encode() + p.read_bytes() for p in plan_files())
     return _inputs_digest(lock_path().read_bytes(), plans, library_fingerprint(), _software_json())
 
 

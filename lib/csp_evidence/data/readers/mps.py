@@ -49,9 +49,12 @@ def _read_wide(path: Path) -> pd.DataFrame:
     return wide
 
 
-def _month_columns(path: Path, wide: pd.DataFrame) -> list[str]:
+def month_columns(path: Path, wide: pd.DataFrame, id_columns: Iterable[str] = ID_COLUMNS) -> list[str]:
+    """The YYYYMM columns of an MPS wide file, checked: nothing else beside `id_columns`, valid months, in order,
+    no month missing; an error names the file and column."""
+    ids = set(id_columns)
     months = [c for c in wide.columns if MONTH_COLUMN.match(str(c))]
-    extra = [c for c in wide.columns if c not in ID_COLUMNS and c not in months]
+    extra = [c for c in wide.columns if c not in ids and c not in months]
     if extra:
         raise SourceFormatError(
             path, f"unexpected column(s) {extra}; expected only month columns YYYYMM", column=extra[0]
@@ -123,7 +126,7 @@ def read_borough_file(
     """
     path = Path(path)
     wide = _read_wide(path)
-    months = _month_columns(path, wide)
+    months = month_columns(path, wide)
     _check_rows(path, wide, known_boroughs, required_boroughs)
     counts = _counts(path, wide, months)
     counts.columns = pd.to_datetime(months, format="%Y%m")

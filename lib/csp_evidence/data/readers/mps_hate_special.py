@@ -26,12 +26,11 @@ import pandas as pd
 import pandera.pandas as pa
 
 from csp_evidence.data.readers.errors import SourceFormatError, file_line, read_csv_text, schema_failures
-from csp_evidence.data.readers.mps import TIDY_SCHEMA
+from csp_evidence.data.readers.mps import TIDY_SCHEMA, month_columns
 
 ID_COLUMNS = {"Borough": "borough", "MajorText": "major_category", "MinorText": "minor_category"}
 MAJOR_CATEGORIES = ("Hate", "Special")
 AVIATION_SECURITY = "Aviation Security(SO18)"  # the MPS airports unit: not a borough
-MONTH_COLUMN = re.compile(r"^\d{6}$")
 WHOLE_NUMBER = "a non-negative whole number"
 
 _ROW_SCHEMA = pa.DataFrameSchema(
@@ -44,27 +43,6 @@ _ROW_SCHEMA = pa.DataFrameSchema(
 )
 # the counts, checked as one long column (a check per month column costs pandera 20 ms each)
 _COUNT_SCHEMA = pa.DataFrameSchema({"count": pa.Column(str, pa.Check.str_matches(r"^\s*\d+\s*$"))})
-
-
-def _month_columns(path: Path, wide: pd.DataFrame) -> list[str]:
-    months = [c for c in wide.columns if MONTH_COLUMN.match(str(c))]
-    extra = [c for c in wide.columns if c not in ID_COLUMNS and c not in months]
-    if extra:
-        raise SourceFormatError(
-            path, f"unexpected column(s) {extra}; expected only month columns YYYYMM", column=extra[0]
-        )
-    if not months:
-        raise SourceFormatError(path, "no month columns (YYYYMM) found")
-    stamps = pd.to_datetime(months, format="%Y%m", errors="coerce")
-    for col, ts in zip(months, stamps, strict=True):
-        if pd.isna(ts):
-            raise SourceFormatError(path, f"month column {col!r} is not a valid YYYYMM month", column=col)
-    if list(stamps) != sorted(stamps):
-        raise SourceFormatError(path, "month columns are not in order")
-    gaps = pd.date_range(stamps.min(), stamps.max(), freq="MS").difference(stamps)
-    if len(gaps):
-        raise SourceFormatError(path, f"month(s) missing from the columns: {', '.join(gaps.strftime('%Y%m'))}")
-    return months
 
 
 def _validate_wide(path: Path, wide: pd.DataFrame, months: list[str]) -> None:
@@ -148,7 +126,7 @@ def read_hate_special_crime(
     wide = read_csv_text(path, list(ID_COLUMNS))
     if wide.empty:
         raise SourceFormatError(path, "has a header but no data rows")
-    months = _month_columns(path, wide)
+    months = month_columns(path, wide, ID_COLUMNS)
     _validate_wide(path, wide, months)
     _check_boroughs(path, wide, known_boroughs, required_boroughs)
     counts = wide[months].apply(lambda col: col.str.strip().astype("int64"))
