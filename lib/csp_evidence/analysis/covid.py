@@ -43,6 +43,7 @@ def covid_effects(
     Columns: measure, year, observed, expected, lower, upper, outside ('above'/'below'/'within'), pct_difference,
     lockdown_observed, lockdown_expected, lockdown_outside, its_level_ratio, its_low, its_high, model, note.
     Measures whose monthly mean before the pandemic is under MIN_MONTHLY_MEAN are not modelled (note says so).
+    Expected counts, interval limits and rate ratios are to ``ts.SIGNIFICANT_FIGURES`` significant figures.
     Also returns the fitted counterfactuals by measure name, for charts.
     """
     start = pd.Timestamp(f"{covid_start}-01")
@@ -75,9 +76,9 @@ def covid_effects(
                 "lockdown_observed": None if lockdown is None else int(lockdown["observed"]),
                 "lockdown_expected": None if lockdown is None else float(lockdown["expected"]),
                 "lockdown_outside": None if lockdown is None else lockdown["outside"],
-                "its_level_ratio": its.level_change_ratio,
-                "its_low": its.level_ci[0],
-                "its_high": its.level_ci[1],
+                "its_level_ratio": ts.significant(its.level_change_ratio),
+                "its_low": ts.significant(its.level_ci[0]),
+                "its_high": ts.significant(its.level_ci[1]),
                 "model": cf.model.split(",")[0],
                 "note": "",
             }
