@@ -64,7 +64,7 @@ def test_repeated_financial_year_is_named(tmp_path):
         load_params(_params(tmp_path, text))
 
 
-@pytest.mark.parametrize("name", ["failed.yml", "london.yml", "London.yml", ".hidden.yml", "_stage.yml"])
+@pytest.mark.parametrize("name", ["failed.yml", "london.yml", "London.yml", "scratch.yml", ".hidden.yml", "_stage.yml"])
 def test_run_names_kept_for_the_outputs_folder_are_refused(tmp_path, name):
     # A run is published to outputs/<file name>/: these would overwrite kept failed runs or the London index.
     with pytest.raises(ParamsError, match=rf"{name}: the run is named after its file.*rename the file"):

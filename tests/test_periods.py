@@ -7,6 +7,7 @@ from csp_evidence.core.periods import (
     financial_year,
     financial_year_months,
     financial_years,
+    next_financial_year,
     parse_financial_year,
     previous_financial_year,
 )
@@ -35,6 +36,10 @@ def test_financial_year_months_and_previous():
     months = financial_year_months("2019/20")
     assert months[0] == pd.Timestamp("2019-04-01") and months[-1] == pd.Timestamp("2020-03-01") and len(months) == 12
     assert previous_financial_year("2000/01") == "1999/00"
+    assert (
+        next_financial_year("1999/00") == "2000/01"
+        and next_financial_year(previous_financial_year("2019/20")) == "2019/20"
+    )
 
 
 @pytest.mark.parametrize("bad", ["2019-20", "2019/21", "19/20", "2019/2020", ""])

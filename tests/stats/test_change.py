@@ -86,3 +86,12 @@ def test_year_on_year_adds_change_per_group():
     yoy = year_on_year(totals).set_index("borough")
     assert yoy.loc["A", "change"] == 10 and yoy.loc["B", "pct_change"] == -50.0
     assert len(yoy) == 2
+
+
+def test_year_on_year_never_compares_across_a_missing_year():
+    totals = pd.DataFrame(
+        {"borough": ["A"] * 3, "financial_year": ["2017/18", "2019/20", "2020/21"], "count": [100, 300, 330]}
+    )
+    yoy = year_on_year(totals)
+    assert yoy["financial_year"].tolist() == ["2020/21"]  # 2019/20 has no 2018/19 to be compared with
+    assert yoy.loc[0, "previous"] == 300 and yoy.loc[0, "pct_change"] == 10.0

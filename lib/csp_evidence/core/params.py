@@ -65,6 +65,7 @@ _REQUIRED = ("borough", "headline_year", "financial_years")
 # Folders of the outputs folder that are not packs: a run must not be named after them.
 FAILED_RUNS = "failed"  # kept failed runs, for debugging
 LONDON_INDEX = "london"  # the London index of a batch
+SCRATCH = "scratch"  # where a notebook opened in JupyterLab writes with its default parameters
 
 
 MAX_PARAMS_BYTES = 64 * 1024  # a params file is a few lines
@@ -125,7 +126,7 @@ def reserved_run_name(name: str) -> bool:
         not name
         or len(name) > MAX_RUN_NAME
         or Path(name).name != name
-        or name.casefold() in (FAILED_RUNS, LONDON_INDEX)
+        or name.casefold() in (FAILED_RUNS, LONDON_INDEX, SCRATCH)
         or name.startswith((".", "_"))
     )
 
@@ -184,7 +185,7 @@ def load_params(path: Path | str) -> Params:
     if reserved_run_name(path.stem):
         raise ParamsError(
             f"{path}: the run is named after its file, and {path.stem!r} is kept for the outputs "
-            f"folder's own use ({FAILED_RUNS}/, {LONDON_INDEX}/, hidden staging folders); rename the file"
+            f"folder's own use ({FAILED_RUNS}/, {LONDON_INDEX}/, {SCRATCH}/, hidden staging folders); rename the file"
         )
     repeated = sorted({y for y in years if years.count(y) > 1})
     if repeated:

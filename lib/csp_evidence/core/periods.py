@@ -49,6 +49,12 @@ def previous_financial_year(label: str) -> str:
     return f"{start}/{(start + 1) % 100:02d}"
 
 
+def next_financial_year(label: str) -> str:
+    """The financial year after `label` ('2019/20' -> '2020/21')."""
+    start = parse_financial_year(label) + 1
+    return f"{start}/{(start + 1) % 100:02d}"
+
+
 @dataclass(frozen=True)
 class Period:
     """A named span of whole months, inclusive at both ends."""

@@ -43,7 +43,7 @@ PACKS = ".packs"  # outputs/.packs/<run>-<stamp>/: the published versions (outpu
 KEEP_FAILED = 5  # failed runs kept under outputs/failed/ for each run name, the newest
 LOCK_WAIT = 2.0  # seconds a run waits for its lock: long enough for another run's tidying, short for a refusal
 
-_STAMP = r"\d{8}T\d{12}"
+_STAMP = r"\d{8}T\d{12}Z?"  # UTC (Z); packs of earlier versions have no Z
 _LEFTOVER = (  # what interrupted runs leave in the outputs folder, by the run name they belong to
     re.compile(r"\.staging-(?P<name>.+)-[a-z0-9_]{8}"),  # a staging folder (tempfile.mkdtemp)
     re.compile(r"\.old-(?P<name>.+?)-\.staging-(?P=name)-[a-z0-9_]{8}"),  # the previous layout's swap
@@ -127,7 +127,7 @@ def _new_version(root: Path, name: str) -> Path:
     packs = root / PACKS
     packs.mkdir(exist_ok=True)
     while True:
-        version = packs / f"{name}-{dt.datetime.now():%Y%m%dT%H%M%S%f}"
+        version = packs / f"{name}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%fZ}"
         if not version.exists():
             return version
 
@@ -262,12 +262,12 @@ def keep_failed(stage: Path, root: Path, name: str) -> Path:
             os.replace(copy, path)
     folder = root / FAILED_RUNS
     folder.mkdir(parents=True, exist_ok=True)
-    stamp = f"{name}-{dt.datetime.now():%Y%m%dT%H%M%S}"
+    stamp = f"{name}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}"
     failed, n = folder / stamp, 1
     while failed.exists():  # two failures in one second
         failed, n = folder / f"{stamp}-{n}", n + 1
     os.rename(stage, failed)
-    pattern = re.compile(rf"{re.escape(name)}-(\d{{8}}T\d{{6}})(?:-(\d+))?")
+    pattern = re.compile(rf"{re.escape(name)}-(\d{{8}}T\d{{6}}Z?)(?:-(\d+))?")
     kept = sorted(
         ((m[1], int(m[2] or 0)), p) for p in folder.iterdir() if (m := pattern.fullmatch(p.name)) and p.is_dir()
     )

@@ -19,7 +19,7 @@ from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.rates import test_poisson_2indep
 
 from csp_evidence.core.memo import by_table_identity
-from csp_evidence.core.periods import financial_years
+from csp_evidence.core.periods import financial_years, next_financial_year
 
 SIGNAL_Z = 3.0
 
@@ -105,12 +105,15 @@ def year_on_year(totals: pd.DataFrame, by: Sequence[str] = ("borough",)) -> pd.D
     """Add each year's change on the previous financial year to a table of financial-year totals.
 
     Adds previous, change, pct_change, rate_ratio, ratio_low, ratio_high, p_value, z_score, significant, signal.
-    The first year of each group has no previous year and is dropped.
+    A year is compared with the financial year just before it, never with an earlier one across a gap: a year
+    whose previous year is not in the table (the first of each group, or one after a missing year) is dropped.
     """
     frame = totals.sort_values([*by, "financial_year"]).copy()
-    frame["previous"] = frame.groupby(list(by), observed=True)["count"].shift(1) if by else frame["count"].shift(1)
-    frame = frame.dropna(subset=["previous"])
-    rows = [compare_counts(p, c).as_dict() for p, c in zip(frame["previous"], frame["count"], strict=False)]
+    keys = [*by, "financial_year"]
+    before = frame[keys + ["count"]].rename(columns={"count": "previous"})
+    before["financial_year"] = before["financial_year"].map(next_financial_year)
+    frame = frame.merge(before, on=keys, how="inner", validate="one_to_one")
+    rows = [compare_counts(p, c).as_dict() for p, c in zip(frame["previous"], frame["count"], strict=True)]
     stats = pd.DataFrame(rows, index=frame.index).drop(columns=["current"])
     return pd.concat([frame.drop(columns=["previous"]), stats], axis=1).reset_index(drop=True)
 
