@@ -49,7 +49,7 @@ test: check
 # What README's "reproducible" promises, checked: the environment matches the lock, and two builds of the
 # default pack give the same bytes (and the manifest records the locked versions).
 reproducible: $(BIN)/.installed
-	$(BIN)/pytest -p no:cacheprovider tests/test_environment.py \
+	CSP_REQUIRE_MIRROR=1 $(BIN)/pytest -p no:cacheprovider tests/test_environment.py \
 		tests/test_end_to_end.py -k "environment or byte_identical or manifest_records"
 
 fetch: $(BIN)/.installed

@@ -40,6 +40,16 @@ def crime(fetched):
     return datasets.recorded_crime()
 
 
+def pytest_configure(config):
+    # CI and `make reproducible` set CSP_REQUIRE_MIRROR=1: there, tests skipped for want of data would hide a
+    # missing mirror behind a green run, so the run stops at once and says why.
+    if os.environ.get("CSP_REQUIRE_MIRROR") == "1" and not HAVE_MIRROR:
+        raise pytest.UsageError(
+            f"CSP_REQUIRE_MIRROR=1 but the data mirror {MIRROR} is absent: set CSP_DATA_MIRROR to a folder of the "
+            "official files (laid out like data/raw/)"
+        )
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if "realdata" in item.keywords and not HAVE_MIRROR:
