@@ -172,6 +172,20 @@ def test_a_run_that_changes_nothing_keeps_the_site_and_a_changed_one_drops_it(pr
     assert run(params, engine="smalldocs").reused == ["00_ok"] and site.is_file()
 
 
+def test_render_after_an_interrupted_publish_renders_the_last_good_pack(project):
+    from csp_evidence.runner.pipeline import render_published
+
+    _notebook(project / "notebooks" / "00_ok.ipynb", "print(borough)")
+    params = project / "params" / "th.yml"
+    run(params, engine="smalldocs")
+    published = project / "outputs" / "th"
+    executed = (published / "notebooks" / "00_ok.ipynb").read_bytes()
+    published.unlink()  # killed between removing the old link and making the new one
+    site = render_published(params, engine="smalldocs")
+    assert site.joinpath("index.html").is_file() and published.is_symlink()
+    assert (published / "notebooks" / "00_ok.ipynb").read_bytes() == executed
+
+
 def test_ctrl_c_while_publishing_is_held_until_the_new_pack_is_published(swap, monkeypatch):
     target, stage = swap
     tmp_path = target.parent

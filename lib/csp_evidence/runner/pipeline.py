@@ -275,10 +275,10 @@ def render_published(params: Params | str | Path, engine: str = "auto") -> Path:
     from the published one) and published whole: the pack and its site are never seen half-changed."""
     params = params if isinstance(params, Params) else load_params(params)
     target = outputs_dir() / params.name
-    executed_notebooks(target)  # a run that was never executed: say so before making anything
     lock = run_lock(target)
     try:
-        recover(target)
+        recover(target)  # first: an interrupted publish may have left the pack without its published link
+        executed_notebooks(target)  # a run that was never executed: say so before making anything
         tidy_outputs(target.parent, params.name)
         engine = _engine(engine)
         stage = new_stage(target.parent, params.name)
