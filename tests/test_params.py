@@ -197,7 +197,9 @@ def test_latest_series_defaults_to_connect_and_is_checked(tmp_path):
     assert load_params(_params(tmp_path, BASE)).latest_series == "connect"
     params = load_params(_params(tmp_path, BASE + "latest_series: cris\n"))
     assert params.latest_series == "cris" and params.notebook_parameters()["latest_series"] == "cris"
-    with pytest.raises(ParamsError, match=r"run\.yml: parameter 'latest_series' must be one of connect, cris .*got 'CONNECT'"):
+    with pytest.raises(
+        ParamsError, match=r"run\.yml: parameter 'latest_series' must be one of connect, cris .*got 'CONNECT'"
+    ):
         load_params(_params(tmp_path, BASE + "latest_series: CONNECT\n"))
     with pytest.raises(ParamsError, match=r"'latest_series' must be text, got 3"):
         load_params(_params(tmp_path, BASE + "latest_series: 3\n"))
