@@ -98,12 +98,6 @@ def chapter_measures(series: Series) -> tuple[list[tuple[str, priorities.Measure
     return counted, pd.DataFrame(missing, columns=["priority", "measure", "why"])
 
 
-def only_in_connect() -> list[str]:
-    """Measures only the CONNECT-era definitions hold (none today: every CONNECT measure has a CRIS counterpart)."""
-    cris = {m.name for _, ms in PRIORITY_MEASURES for m in ms}
-    return sorted(set(priorities.CONNECT_MEASURES) - cris)
-
-
 def total_by_year(series: Series, borough: str, years: Sequence[str]) -> pd.DataFrame:
     """Total recorded offences in the borough and London (32 boroughs) for each of `years` the series holds whole,
     with the borough's rank of 32 (1 = most) and the offences London's total leaves out (the airports and, in the
