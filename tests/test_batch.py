@@ -5,6 +5,7 @@ from test_pipeline import _notebook, project  # noqa: F401  (the fixture)
 
 from csp_evidence.core.params import load_params
 from csp_evidence.runner.batch import (
+    INDEX_MEASURES,
     BoroughOutcome,
     all_borough_params,
     build_many,
@@ -136,3 +137,20 @@ def test_london_index_shows_the_strand_domestic_abuse_and_knife_rates(tmp_path):
     assert "Racist and religious hate crime per 1,000" in page and "Domestic abuse per 1,000" in page
     assert "<td>2.51</td>" in page and "<td>11.83</td>" in page
     assert "<td>2.06</td>" not in page  # a small count shows no rate
+
+
+def test_london_index_shows_each_priority_plan_period_verdict(tmp_path):
+    from csp_evidence.report.headlines import write_headlines
+
+    run = tmp_path / "hackney"
+    write_headlines(
+        run, "00_overview", {"headline_year": "2019/20", "total_offences": 30000, "rank": 9, "rate_per_1000": 100.0}
+    )
+    write_headlines(
+        run, "06_plan_period", {"priorities": {"Neighbourhood crime and ASB": "mixed", "Hate & tensions": "improved"}}
+    )
+    page = london_index_html(tmp_path, [BoroughOutcome("hackney", "Hackney", "built")])
+    assert "Plan period against London" in page
+    assert "<td>Neighbourhood crime and ASB: mixed; Hate &amp; tensions: improved</td>" in page
+    failed = london_index_html(tmp_path, [BoroughOutcome("camden", "Camden", "failed", "boom")])
+    assert f'colspan="{4 + len(INDEX_MEASURES)}"' in failed

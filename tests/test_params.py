@@ -191,3 +191,15 @@ def test_an_unreadable_params_file_is_a_message_naming_it(tmp_path):
     long_name = _params(tmp_path, BASE, name="y" * 150 + ".yml")  # a file, but its run's lock name would not fit
     with pytest.raises(ParamsError, match=r"a name of 150 characters is too long for the outputs folder"):
         load_params(long_name)
+
+
+def test_latest_series_defaults_to_connect_and_is_checked(tmp_path):
+    assert load_params(_params(tmp_path, BASE)).latest_series == "connect"
+    params = load_params(_params(tmp_path, BASE + "latest_series: cris\n"))
+    assert params.latest_series == "cris" and params.notebook_parameters()["latest_series"] == "cris"
+    with pytest.raises(
+        ParamsError, match=r"run\.yml: parameter 'latest_series' must be one of connect, cris .*got 'CONNECT'"
+    ):
+        load_params(_params(tmp_path, BASE + "latest_series: CONNECT\n"))
+    with pytest.raises(ParamsError, match=r"'latest_series' must be text, got 3"):
+        load_params(_params(tmp_path, BASE + "latest_series: 3\n"))

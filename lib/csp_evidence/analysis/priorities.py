@@ -127,3 +127,45 @@ SPECIAL = (
     _minor("Gun crime", "Gun Crime", safeguarding=True),
     _minor("Homicide", "Homicide", safeguarding=True, counts_only=True),
 )
+
+
+# The same measures over the CONNECT-era series (``datasets.recorded_crime_connect``), whose categories are UPPER CASE
+# and coarser. The latest extract splits stalking and harassment out of violence without injury and names death or
+# serious injury by illegal driving (violence with injury in the Home Office rules): each is counted where the
+# earlier extracts counted it, so the measure means the same in every month. A measure absent here exists only in the
+# CRIS-era series (its categories have no CONNECT-era counterpart).
+CONNECT_MEASURES: dict[str, Measure] = {
+    m.name: m
+    for m in (
+        TOTAL,
+        _major("Burglary", "BURGLARY"),
+        _major("Robbery", "ROBBERY"),
+        _major("Theft", "THEFT"),
+        _major("Vehicle offences", "VEHICLE OFFENCES"),
+        _major("Criminal damage and arson", "ARSON AND CRIMINAL DAMAGE"),
+        _minor("Drug trafficking", "TRAFFICKING OF DRUGS"),
+        _minor("Possession of drugs", "POSSESSION OF DRUGS"),
+        _major("Public order offences", "PUBLIC ORDER OFFENCES"),
+        _major("Violence against the person", "VIOLENCE AGAINST THE PERSON"),
+        _minor("Violence with injury", "VIOLENCE WITH INJURY", "DEATH SERIOUS INJURY ILLEGAL DRIVING"),
+        _minor("Violence without injury", "VIOLENCE WITHOUT INJURY", "STALKING AND HARASSMENT"),
+        _minor("Homicide", "HOMICIDE", safeguarding=True),
+        _major("Sexual offences", "SEXUAL OFFENCES", safeguarding=True),
+        _minor("Rape", "RAPE", safeguarding=True),
+        _minor("Other sexual offences", "OTHER SEXUAL OFFENCES", safeguarding=True),
+        _major("Possession of weapons", "POSSESSION OF WEAPONS"),
+        _minor(
+            "Racially or religiously aggravated public fear, alarm or distress", "RACE OR RELIGIOUS AGG PUBLIC FEAR"
+        ),
+    )
+}
+
+SERIES_MEASURES = {"cris": None, "connect": CONNECT_MEASURES}  # None: the CRIS-era definitions above
+
+
+def in_series(measure: Measure, series: str) -> Measure | None:
+    """The measure as defined over `series` ('cris' or 'connect'), or None when that series cannot count it."""
+    if series not in SERIES_MEASURES:
+        raise ValueError(f"series must be one of {', '.join(SERIES_MEASURES)}, got {series!r}")
+    mapping = SERIES_MEASURES[series]
+    return measure if mapping is None else mapping.get(measure.name)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+EFFECTIVE_SAMPLE = 400  # assumed respondents per borough per rolling 12 months (design size, before weighting)
+
 
 def parse_quarter(value: str | pd.Timestamp, name: str) -> pd.Timestamp:
     """Parse a quarter-end date argument; the error names the argument."""

@@ -21,11 +21,10 @@ import numpy as np
 import pandas as pd
 
 from csp_evidence.analysis.stats.proportions import two_proportion_test, wilson_interval
-from csp_evidence.analysis.survey import borough_rows, parse_quarter, value_at
+from csp_evidence.analysis.survey import EFFECTIVE_SAMPLE, borough_rows, parse_quarter, value_at
 from csp_evidence.data.plan import confidence_target
 from csp_evidence.report.words import md, p_value
 
-EFFECTIVE_SAMPLE = 400  # assumed respondents per borough per rolling 12 months (design size, before weighting)
 LAG_QUARTERS = 4  # quarters between non-overlapping rolling 12-month values
 KEY_MEASURES: tuple[str, ...] = ("Treat everyone fairly", "Relied on to be there", "Trust MPS", '"Good Job" local')
 

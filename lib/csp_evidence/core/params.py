@@ -37,6 +37,9 @@ class Params:
     covid_start: str = "2020-03"  # first month of the pandemic period (YYYY-MM)
     small_number_threshold: int = 10  # counts below this are flagged and never plotted as trends
     title: str = ""  # shown on the site; defaults to '<borough> Community Safety Partnership'
+    # The recorded-crime series for figures past the CRIS era (the plan-period chapter): 'connect' (the MPS's
+    # CONNECT-era extracts, to December 2025) or 'cris' (the CRIS-era extracts the other chapters use, to January 2024).
+    latest_series: str = "connect"
     name: str = field(default="", compare=False)  # the run's name: the params file's stem
 
     def notebook_parameters(self) -> dict:
@@ -60,7 +63,9 @@ _TYPES = {
     "covid_start": str,
     "small_number_threshold": int,
     "title": str,
+    "latest_series": str,
 }
+CRIME_SERIES = ("connect", "cris")  # the values of latest_series
 _REQUIRED = ("borough", "headline_year", "financial_years")
 # Folders of the outputs folder that are not packs: a run must not be named after them.
 FAILED_RUNS = "failed"  # kept failed runs, for debugging
@@ -199,6 +204,11 @@ def load_params(path: Path | str) -> Params:
         raise ParamsError(f"{path}: headline_year {raw['headline_year']!r} must be one of financial_years {years}")
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(raw.get("covid_start", "2020-03"))):
         raise ParamsError(f"{path}: covid_start must be a month 'YYYY-MM', got {raw.get('covid_start')!r}") from None
+    if raw.get("latest_series", "connect") not in CRIME_SERIES:
+        raise ParamsError(
+            f"{path}: parameter 'latest_series' must be one of {', '.join(CRIME_SERIES)} (the MPS's CONNECT-era or "
+            f"CRIS-era recorded-crime series), got {_shown(raw['latest_series'])}"
+        )
     if raw.get("small_number_threshold", 10) < 0:
         raise ParamsError(f"{path}: small_number_threshold must be zero or more")
     return Params(

@@ -18,7 +18,7 @@ from csp_evidence import __version__
 from csp_evidence.core.files import atomic_write, source_fingerprint
 from csp_evidence.core.paths import PACKAGE, interim_dir
 from csp_evidence.data.fetch import optional_file, verified_file
-from csp_evidence.data.readers import gla, moj, mopac, mps, ons, policeuk
+from csp_evidence.data.readers import gla, moj, mopac, mps, mps_connect, ons, policeuk
 from csp_evidence.data.readers.mps import CITY_OF_LONDON
 from csp_evidence.data.readers.mps_hate_special import read_hate_special_crime
 from csp_evidence.data.sources import source
@@ -91,6 +91,51 @@ def recorded_crime_extract_2020() -> pd.DataFrame:
         ("mps_borough_extract_2020_07", "gla_borough_profiles"),
         lambda p: mps.read_borough_crime(p[:-1], names, policed),
     )
+
+
+# The CONNECT-era extracts, oldest first: each month is taken from the latest extract that holds it.
+CONNECT_CRIME_SOURCES = (
+    "mps_borough_connect_historical",
+    "mps_borough_connect_recent_2025_02",
+    "mps_borough_connect_recent_2025_12",
+)
+
+
+def _connect(part: int) -> Callable[[list[Path]], pd.DataFrame]:
+    names, policed = _mps_borough_names()
+
+    def build(paths: list[Path]) -> pd.DataFrame:
+        tidy, revised, holder = mps_connect.read_connect_crime(paths[:-1], names, policed)
+        holder_frame = holder.rename_axis("month").reset_index()
+        holder_frame["source_id"] = holder_frame["extract"].map(
+            {Path(source(sid).file).name: sid for sid in CONNECT_CRIME_SOURCES}
+        )
+        return (tidy, revised, holder_frame)[part]
+
+    return build
+
+
+@functools.cache
+def recorded_crime_connect() -> pd.DataFrame:
+    """MPS recorded crime, the CONNECT-era series 2010-04 to 2025-12 (borough where the offence happened): the tidy
+    long table of `recorded_crime`'s columns, each month from the latest extract that holds it. A separate series
+    from `recorded_crime` (CRIS era): never mix the two in one table, chart or change. Its boroughs include
+    'Unknown' and the airports, which are not ranked."""
+    return _cached("recorded_crime_connect", (*CONNECT_CRIME_SOURCES, "gla_borough_profiles"), _connect(0))
+
+
+@functools.cache
+def connect_revisions() -> pd.DataFrame:
+    """The CONNECT-era months held by two extracts: month, borough, earlier_extract, earlier, latest_extract, latest,
+    revision (all categories together)."""
+    return _cached("recorded_crime_connect_revisions", (*CONNECT_CRIME_SOURCES, "gla_borough_profiles"), _connect(1))
+
+
+@functools.cache
+def connect_vintages() -> pd.DataFrame:
+    """Which CONNECT-era extract each month of `recorded_crime_connect` comes from: month, extract (file name),
+    source_id."""
+    return _cached("recorded_crime_connect_vintages", (*CONNECT_CRIME_SOURCES, "gla_borough_profiles"), _connect(2))
 
 
 HATE_SPECIAL_SOURCE = "mps_hate_special"

@@ -108,3 +108,15 @@ def drug_operation(borough: str) -> str | None:
     """The drug operation the borough's own plan credits with enforcement, or None."""
     settings = plan_settings(borough)
     return settings.get("drug_operation") if settings.get("borough") == borough else None
+
+
+def plan_years(borough: str) -> tuple[str, ...]:
+    """The financial years the borough's plan (or the reference plan) runs over, in order, e.g. 2021/22 to 2023/24."""
+    settings = plan_settings(borough)
+    years = settings.get("plan_years")
+    if not isinstance(years, list) or not years or not all(isinstance(y, str) for y in years):
+        raise PlanFileError(
+            f"the plan settings of {settings.get('borough', borough)!r} in {plan_dir()} need plan_years: a list of "
+            "financial years like ['2021/22', '2022/23', '2023/24']"
+        )
+    return tuple(years)

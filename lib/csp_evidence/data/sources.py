@@ -81,6 +81,42 @@ SOURCES: tuple[Source, ...] = (
         notes="The extract nearest in date to the CSP Plan 2021-24; used to show how the plan's figures were revised.",
     ),
     Source(
+        id="mps_borough_connect_historical",
+        title="MPS Borough Level Crime (Historical), CONNECT-era re-extract",
+        publisher="Metropolitan Police Service (London Datastore)",
+        page=_DATASTORE_CRIME,
+        url=f"{_DATASTORE_CRIME_DL}/3cdda2b7-b56f-4f21-b8f1-a8cfd7da3bf5/MPS%20Borough%20Level%20Crime%20%28Historical%29.csv",
+        licence=OGL,
+        file="mps/mps_borough_crime_historical_201004_202302_connect.csv",
+        period="2010-04 to 2023-02, monthly",
+        notes="The MPS's newer series (CONNECT era, downloaded about April 2025): borough is where the offence "
+        "happened, applied back to 2010, so counts differ from the CRIS-era files; coarser UPPER-CASE categories and "
+        "an 'Unknown' borough. A separate series from the CRIS-era files, never mixed with them.",
+    ),
+    Source(
+        id="mps_borough_connect_recent_2025_02",
+        title="MPS Borough Level Crime (most recent 24 months), CONNECT-era extract to February 2025",
+        publisher="Metropolitan Police Service (London Datastore)",
+        page=_DATASTORE_CRIME,
+        url=f"{_DATASTORE_CRIME_DL}/d2e9ccfc-a054-41e3-89fb-53c2bc3ed87a/MPS%20Borough%20Level%20Crime%20%28most%20recent%2024%20months%29.csv",
+        licence=OGL,
+        file="mps/mps_borough_crime_recent_202303_202502_connect.csv",
+        period="2023-03 to 2025-02, monthly",
+        notes="Continues the CONNECT-era historical file; its months from 2024-01 are superseded by the later extract.",
+    ),
+    Source(
+        id="mps_borough_connect_recent_2025_12",
+        title="MPS Borough Level Crime (most recent 24 months), CONNECT-era extract to December 2025",
+        publisher="Metropolitan Police Service (London Datastore)",
+        page=_DATASTORE_CRIME,
+        url=f"{_DATASTORE_CRIME_DL}/d2e9ccfc-a054-41e3-89fb-53c2bc3ed87a/MPS%20Borough%20Level%20Crime%20%28most%20recent%2024%20months%29.csv",
+        licence=OGL,
+        file="mps/mps_borough_crime_recent_202401_202512_connect.csv",
+        period="2024-01 to 2025-12, monthly",
+        notes="The latest extract held: it revises 2024-01 to 2025-02 of the extract before it, and splits stalking "
+        "and harassment out of violence without injury.",
+    ),
+    Source(
         id="ons_population",
         title="Estimates of the population for England and Wales, mid-2011 to mid-2023 (2023 local authority boundaries)",
         publisher="Office for National Statistics",

@@ -163,6 +163,13 @@ def _measure_cells(outputs: Path, o: BoroughOutcome) -> str:
     return "".join(cells)
 
 
+def _plan_period_cell(outputs: Path, o: BoroughOutcome) -> str:
+    """Each priority's plan-period verdict relative to London (chapter 06), or an empty cell."""
+    verdicts = read_headlines(outputs / o.name, "06_plan_period").get("priorities") or {}
+    text = "; ".join(f"{priority}: {verdict}" for priority, verdict in verdicts.items())
+    return f"<td>{html.escape(text)}</td>"
+
+
 def london_index_html(outputs: Path, outcomes: Sequence[BoroughOutcome]) -> str:
     """A page linking every borough's pack with its headline figures; all text from data is escaped."""
     rows = []
@@ -173,11 +180,11 @@ def london_index_html(outputs: Path, outcomes: Sequence[BoroughOutcome]) -> str:
         if head:
             cells = (
                 f"<td>{head['total_offences']:,}</td><td>{head['rank']}</td>"
-                f"<td>{head['rate_per_1000']:.1f}</td>{_measure_cells(outputs, o)}<td>built</td>"
+                f"<td>{head['rate_per_1000']:.1f}</td>{_measure_cells(outputs, o)}{_plan_period_cell(outputs, o)}<td>built</td>"
             )
         else:
             cells = (
-                f'<td colspan="{3 + len(INDEX_MEASURES)}"></td>'
+                f'<td colspan="{4 + len(INDEX_MEASURES)}"></td>'
                 f"<td>{html.escape(o.status)}: {html.escape(o.error[:300])}</td>"
             )
         rows.append(f'<tr><th scope="row">{link}</th>{cells}</tr>')
@@ -202,9 +209,12 @@ th,td{{padding:.3rem .8rem;border-bottom:1px solid #ccc;text-align:left}}</style
 <body><h1>Community Safety Partnership evidence packs: London boroughs</h1>
 <p>One pack per borough, built by csp-evidence from official open data. Figures are police-recorded offences in
 {html.escape(str(year))} (Metropolitan Police, CRIS-era extracts), rank among the 32 boroughs (1 = most offences)
-and offences per 1,000 residents (ONS mid-year estimates).{flagged}</p>
+and offences per 1,000 residents (ONS mid-year estimates).{flagged} The plan period column gives each priority's
+change over the CSP plan's years against the rest of London's (improved, worsened, mixed or no clear change; chapter
+6 of each pack, in the crime series its params choose).</p>
 <table><caption>Evidence packs by borough</caption><thead><tr><th scope="col">Borough</th><th scope="col">Offences</th>
-<th scope="col">Rank</th><th scope="col">Per 1,000</th>{measure_heads}<th scope="col">Pack</th></tr></thead>
+<th scope="col">Rank</th><th scope="col">Per 1,000</th>{measure_heads}<th scope="col">Plan period against London</th>
+<th scope="col">Pack</th></tr></thead>
 <tbody>{"".join(rows)}</tbody></table></body></html>
 """
 

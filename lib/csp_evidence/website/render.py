@@ -22,7 +22,8 @@ import yaml
 from csp_evidence import __version__
 from csp_evidence.core.environment import KEY_PACKAGES
 from csp_evidence.core.paths import quarto_config, site_pages_dir
-from csp_evidence.data.sources import OPTIONAL_SOURCES, SOURCES, read_lock
+from csp_evidence.data.sources import OPTIONAL_SOURCES, SOURCES, read_lock, source
+from csp_evidence.report.freshness import read_data_through
 from csp_evidence.report.headlines import read_headlines
 from csp_evidence.report.words import md, number, ordinal
 from csp_evidence.website.key_findings import key_findings
@@ -144,6 +145,7 @@ def index_page(run_dir: Path, title: str, chapters: list[tuple[str, str]]) -> st
         lines.append("## Key findings\n")
         lines.extend(f"- {sentence} [More]({page})" for page, sentence in findings)
         lines.append("")
+    lines.extend(_freshness_section(run_dir))
     lines.append("## Chapters\n")
     for href, text in chapters:
         lines.append(f"- [{html.escape(text)}]({href.replace('.ipynb', '.html').replace('.qmd', '.html')})")
@@ -152,6 +154,25 @@ def index_page(run_dir: Path, title: str, chapters: list[tuple[str, str]]) -> st
         "[sources](sources.html).*\n"
     )
     return "\n".join(lines)
+
+
+def _freshness_section(run_dir: Path) -> list[str]:
+    """'How recent the data are': the last period of each dataset the chapters used (their data-through tables) and
+    the date each of its source files was retrieved (data/sources.lock)."""
+    table = read_data_through(run_dir)
+    if table.empty:
+        return []
+    lock = read_lock()
+    lines = ["## How recent the data are\n", "| Data | Latest period | Source files (retrieved) |", "|---|---|---|"]
+    for row in table.itertuples():
+        files = [
+            f"{md(source(sid).title)} ({lock[sid].retrieved if sid in lock else 'not locked'})"
+            for sid in str(row.source_ids).split(";")
+            if sid
+        ]
+        lines.append(f"| {md(row.title)} | {md(row.last_period)} | {'; '.join(files)} |")
+    lines.append("")
+    return lines
 
 
 def executed_notebooks(run_dir: Path) -> list[Path]:

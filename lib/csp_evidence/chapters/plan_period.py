@@ -1,0 +1,369 @@
+"""The plan-period chapter: did each priority move over the plan's years, and did the borough do better or worse
+than London?
+
+Recorded crime comes from one series only, chosen by the params (``latest_series``): the CONNECT-era extracts (to
+December 2025, so the plan's last year and the year after are whole) or the CRIS-era ones the other chapters use (to
+January 2024: the plan's change then ends at its last whole year). The two are never mixed in a table, chart or
+change. Measures come from ``analysis.priorities`` (their CONNECT-era definitions where that series is used), and the
+statistics from ``analysis.plan_period``; public confidence from the Public Attitude Survey, with the plan's target.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from csp_evidence.analysis import plan_period as pp
+from csp_evidence.analysis import priorities
+from csp_evidence.analysis.stats.change import financial_year_totals
+from csp_evidence.analysis.summaries import complete_financial_years
+from csp_evidence.analysis.survey import EFFECTIVE_SAMPLE, borough_rows
+from csp_evidence.data import datasets, geo
+from csp_evidence.data.plan import confidence_target
+from csp_evidence.data.readers.mps_connect import UNKNOWN_BOROUGH
+from csp_evidence.report import words as f
+
+OVERALL, NEIGHBOURHOOD, HATE, VIOLENCE, CONFIDENCE = (
+    "All recorded crime",
+    "Neighbourhood crime and ASB",
+    "Hate crime and tensions",
+    "Violence, VAWG and exploitation",
+    "Public confidence and trust",
+)
+PRIORITY_MEASURES: tuple[tuple[str, tuple[priorities.Measure, ...]], ...] = (
+    (OVERALL, (priorities.TOTAL,)),
+    (NEIGHBOURHOOD, priorities.NEIGHBOURHOOD),
+    (HATE, priorities.HATE),
+    (VIOLENCE, priorities.VIOLENCE),
+)
+# What the plan's priorities cover that no open source holds for the plan's years, said on the page.
+NOT_MEASURABLE = (
+    (
+        HATE,
+        "Hate crime by strand (racist and religious, faith, homophobic and others)",
+        "the MPS hate crime file held ends in May 2021",
+    ),
+    (VIOLENCE, "Domestic abuse, knife crime and gun crime", "the MPS special crime file held ends in May 2021"),
+    ("Reoffending and the drivers of crime", "Proven reoffending", "no borough figures for the plan's years are held"),
+)
+SERIES = {
+    "connect": ("CONNECT-era", datasets.CONNECT_CRIME_SOURCES),
+    "cris": ("CRIS-era", datasets.MAIN_CRIME_SOURCES),
+}
+LONDON_SURVEY_SAMPLE = 32 * EFFECTIVE_SAMPLE  # London's effective sample: the 32 boroughs' together
+
+
+@dataclass(frozen=True)
+class Series:
+    """The recorded-crime series the chapter uses: its key ('connect' or 'cris'), name, table and sources."""
+
+    key: str
+    name: str
+    crime: pd.DataFrame
+    source_ids: tuple[str, ...]
+
+    @property
+    def citation(self) -> str:
+        return datasets.citation(*self.source_ids)
+
+    @property
+    def last_month(self) -> pd.Timestamp:
+        return pd.Timestamp(self.crime["month"].max())
+
+
+def crime_series(latest_series: str) -> Series:
+    """The recorded-crime series the params choose ('connect' or 'cris'); an unknown key lists the valid ones."""
+    if latest_series not in SERIES:
+        raise ValueError(f"latest_series must be one of {', '.join(SERIES)}, got {latest_series!r}")
+    name, ids = SERIES[latest_series]
+    crime = datasets.recorded_crime_connect() if latest_series == "connect" else datasets.recorded_crime()
+    return Series(latest_series, name, crime, tuple(ids))
+
+
+def chapter_measures(series: Series) -> tuple[list[tuple[str, priorities.Measure]], pd.DataFrame]:
+    """The priority measures the series can count (its own definitions), and a table of those it cannot, with why
+    (columns priority, measure, why): measures only in the other crime series, and data not held for the plan."""
+    other = "CRIS" if series.key == "connect" else "CONNECT"
+    counted, missing = [], []
+    for priority, measures in PRIORITY_MEASURES:
+        for m in measures:
+            here = priorities.in_series(m, series.key)
+            if here is None:
+                missing.append((priority, m.name, f"only in the {other}-era series, whose categories this one lacks"))
+            else:
+                counted.append((priority, here))
+    missing += list(NOT_MEASURABLE)
+    return counted, pd.DataFrame(missing, columns=["priority", "measure", "why"])
+
+
+def total_by_year(series: Series, borough: str, years: Sequence[str]) -> pd.DataFrame:
+    """Total recorded offences in the borough and London (32 boroughs) for each of `years` the series holds whole,
+    with the borough's rank of 32 (1 = most) and the offences London's total leaves out (the airports and, in the
+    CONNECT era, offences placed in no borough)."""
+    borough = geo.check_borough(borough)
+    held = [y for y in years if y in complete_financial_years(series.crime)]
+    totals = financial_year_totals(series.crime, by=("borough",))
+    rows = []
+    for year in held:
+        counts = totals[totals["financial_year"] == year].set_index("borough")["count"]
+        boroughs = counts.reindex(geo.mps_boroughs(), fill_value=0)
+        rows.append(
+            {
+                "financial_year": year,
+                "count": int(boroughs[borough]),
+                "rank": int(boroughs.rank(ascending=False, method="min")[borough]),
+                "london": int(boroughs.sum()),
+                "not_in_a_borough": int(counts.sum() - boroughs.sum()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def revision_table(borough: str) -> pd.DataFrame:
+    """How the later CONNECT-era extract revised the months the one before it also held, for the borough and London:
+    month, earlier, latest, revision, pct_revision for each."""
+    revised = datasets.connect_revisions()
+    if revised.empty:
+        return pd.DataFrame(columns=["month", "earlier", "latest", "revision", "pct_revision"])
+    own = revised[revised["borough"] == geo.check_borough(borough)].groupby("month")[["earlier", "latest"]].sum()
+    london = revised[revised["borough"].isin(geo.mps_boroughs())].groupby("month")[["earlier", "latest"]].sum()
+    out = own.join(london, rsuffix="_london").reset_index()
+    out["revision"] = out["latest"] - out["earlier"]
+    out["pct_revision"] = 100 * out["revision"] / out["earlier"]
+    out["revision_london"] = out["latest_london"] - out["earlier_london"]
+    out["pct_revision_london"] = 100 * out["revision_london"] / out["earlier_london"]
+    return out
+
+
+def series_sentence(series: Series, borough: str, totals: pd.DataFrame, pre_pandemic: str) -> str:
+    """Which series the chapter uses and how its figures differ from the CRIS-era ones of the other chapters, with
+    the pre-pandemic year in both series when the CONNECT era is used."""
+    text = (
+        f"This chapter uses the Metropolitan Police's **{series.name}** recorded-crime series "
+        f"({series.crime['month'].min():%B %Y} to {series.last_month:%B %Y}), on its own: never mixed with the other "
+        "series in a table, chart or change. "
+    )
+    if series.key == "connect":
+        rows = totals.set_index("financial_year")
+        cris = financial_year_totals(datasets.recorded_crime(), by=("borough",))
+        cris_pre = cris[(cris["financial_year"] == pre_pandemic) & (cris["borough"] == borough)]["count"]
+        if pre_pandemic in rows.index and len(cris_pre):
+            text += (
+                f"Its counts differ from the CRIS-era series the other chapters use, for the same months: in "
+                f"{pre_pandemic} it records {f.number(rows.loc[pre_pandemic, 'count'])} offences in {f.md(borough)}, "
+                f"against {f.number(cris_pre.iloc[0])} in the CRIS-era series. That is a revision, not a change in "
+                "crime: since its move to the CONNECT system the MPS places each offence in the borough where it "
+                "happened, and has applied that back to 2010, where CRIS counted it in the borough that managed the "
+                f"case; offences it cannot place are in an '{UNKNOWN_BOROUGH}' borough, left out of London's total "
+                "and of ranks here, and categories are coarser. "
+            )
+    else:
+        text += (
+            f"The CRIS-era series ends in {series.last_month:%B %Y}, so the plan's last year and the year after "
+            "are not whole in it: the change over the plan ends at the last whole year. "
+        )
+    return text
+
+
+def revision_sentence(revisions: pd.DataFrame, borough: str) -> str:
+    """How much the latest extract revised the months two CONNECT-era extracts hold."""
+    if revisions.empty:
+        return ""
+    first, last = revisions["month"].min(), revisions["month"].max()
+    return (
+        "Each month comes from the latest extract that holds it. Two extracts hold "
+        f"{first:%B %Y} to {last:%B %Y}; the later one revised {f.md(borough)}'s monthly totals by "
+        f"{f.number(revisions['revision'].min())} to {f.number(revisions['revision'].max())} offences "
+        f"({f.pct(revisions['pct_revision'].min())} to {f.pct(revisions['pct_revision'].max())}), and London's by "
+        f"{f.pct(revisions['pct_revision_london'].min())} to {f.pct(revisions['pct_revision_london'].max())}: "
+        "recent months grow as more offences are recorded. The later extract also moves stalking and harassment out "
+        "of violence without injury; the measures count them where the earlier extracts did."
+    )
+
+
+_WORDS = {
+    pp.IMPROVED: "improved relative to London",
+    pp.WORSENED: "worsened relative to London",
+    pp.NO_CLEAR: "no clear change relative to London",
+    pp.NOT_TESTED: "not tested (too few offences)",
+    "mixed": "mixed relative to London",
+}
+
+
+def verdict_words(verdict: str) -> str:
+    """A verdict as the page says it: 'improved relative to London', 'no clear change relative to London'..."""
+    return _WORDS[verdict]
+
+
+def measure_sentence(row: pd.Series, borough: str, prefix: str = "plan_") -> str:
+    """One measure's change from the start to the end year beside London's, and the verdict relative to London."""
+    start, end = row[f"{prefix}start"], row[f"{prefix}end"]
+    name = f.md(row["measure"])
+    if row[f"{prefix}verdict"] == pp.NOT_TESTED:
+        return (
+            f"**{name}**: {f.number(row[f'{prefix}count_start'])} in {start} and "
+            f"{f.number(row[f'{prefix}count_end'])} in {end}; too few offences to test."
+        )
+    own = "beyond chance" if row[f"{prefix}significant"] else "within chance"
+    relative = (
+        f"{'lower' if row[f'{prefix}ratio_of_ratios'] < 1 else 'higher'} than the rest of London's by "
+        f"{f.pct(abs(100 * (row[f'{prefix}ratio_of_ratios'] - 1)), signed=False)} "
+        f"({'beyond' if row[f'{prefix}rel_significant'] else 'within'} chance, {f.p_value(row[f'{prefix}rel_p_value'])})"
+    )
+    return (
+        f"**{name}**: {verdict_words(row[f'{prefix}verdict'])}. {f.number(row[f'{prefix}count_start'])} in {start}, "
+        f"{f.number(row[f'{prefix}count_end'])} in {end} ({f.pct(row[f'{prefix}pct_change'])}, {own}); London "
+        f"{f.pct(row[f'{prefix}london_pct_change'])}. {f.md(borough)}'s rate ratio was {relative}."
+    )
+
+
+def findings(table: pd.DataFrame, priorities_table: pd.DataFrame, borough: str, prefix: str = "plan_") -> str:
+    """Markdown: each priority's verdict, then a bullet per measure."""
+    out = []
+    for row in priorities_table.to_dict("records"):
+        out.append(
+            f"**{f.md(row['priority'])}: {verdict_words(row['verdict'])}** ({row[pp.IMPROVED]} of {row['measures']} "
+            f"measures improved and {row[pp.WORSENED]} worsened relative to London; {row[pp.NO_CLEAR]} showed no "
+            "clear change)."
+        )
+        for _, m in table[table["priority"] == row["priority"]].iterrows():
+            out.append(f"- {measure_sentence(m, borough, prefix)}")
+        out.append("")
+    return "\n".join(out)
+
+
+def display_table(table: pd.DataFrame, years: Sequence[str], prefix: str = "plan_") -> pd.DataFrame:
+    """The measure table for the page: counts by year, the change and London's, the ratio against the rest of London
+    with its p-value, and the verdict."""
+    held = [y for y in years if y in table.columns]
+    columns = [
+        "priority",
+        "measure",
+        *held,
+        f"{prefix}pct_change",
+        f"{prefix}p_value",
+        f"{prefix}london_pct_change",
+        f"{prefix}ratio_of_ratios",
+        f"{prefix}rel_p_value",
+        f"{prefix}verdict",
+    ]
+    out = table[columns].copy()
+    out[f"{prefix}verdict"] = out[f"{prefix}verdict"].map(verdict_words)
+    return out
+
+
+def not_measured_sentence(missing: pd.DataFrame) -> str:
+    """What the chapter cannot measure for the plan's years, and why."""
+    items = [f"{f.md(r.measure)} ({f.md(r.priority)}): {f.md(r.why)}" for r in missing.itertuples()]
+    return "Not measured here: " + "; ".join(items) + "." if items else ""
+
+
+# --------------------------------------------------------------------------- public confidence
+
+
+def _year_quarter(year: str) -> pd.Timestamp:
+    """The quarter whose rolling 12 months are the financial year: 31 March of its end."""
+    return pd.Timestamp(f"{int(year[:4]) + 1}-03-31")
+
+
+def confidence_table(pas: pd.DataFrame, borough: str, years: pp.PlanYears) -> pd.DataFrame:
+    """Each Public Attitude Survey measure in the 12 months to March of the baseline year and of the plan's last year
+    (or the latest quarter, when the survey ends before it), beside London, with `plan_period.survey_change`.
+
+    Columns: priority, measure, start_quarter, end_quarter, start, end, london_start, london_end, and
+    survey_change's keys.
+    """
+    rows = borough_rows(pas, borough)
+    start_q = _year_quarter(years.baseline)
+    end_q = min(_year_quarter(years.end), rows["quarter_end"].max())
+    out = []
+    for measure, group in rows.groupby("measure", sort=True):
+        by_q = group.set_index("quarter_end")
+        if start_q not in by_q.index or end_q not in by_q.index:
+            continue
+        b0, b1 = by_q.at[start_q, "proportion"], by_q.at[end_q, "proportion"]
+        l0, l1 = by_q.at[start_q, "london"], by_q.at[end_q, "london"]
+        out.append(
+            {
+                "priority": CONFIDENCE,
+                "measure": measure,
+                "start_quarter": start_q,
+                "end_quarter": end_q,
+                "start": b0,
+                "end": b1,
+                "london_start": l0,
+                "london_end": l1,
+                **pp.survey_change(b0, b1, l0, l1, EFFECTIVE_SAMPLE, LONDON_SURVEY_SAMPLE),
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def target_sentence(pas: pd.DataFrame, borough: str) -> str:
+    """The plan's public confidence target against the latest survey value."""
+    target = confidence_target(borough)
+    rows = borough_rows(pas, borough)
+    series = rows[rows["measure"] == target.measure].set_index("quarter_end")["proportion"]
+    base_q, end_q = pd.Timestamp(target.baseline_quarter), pd.Timestamp(target.end_quarter)
+    if base_q not in series.index:
+        return f"The survey holds no value for the target's baseline quarter ({base_q:%B %Y})."
+    goal = series[base_q] + target.uplift_points / 100
+    at = end_q if end_q in series.index else series.index.max()
+    met = series[at] >= goal - 1e-9
+    whose = (
+        ""
+        if target.borough == borough
+        else f" (the target of {f.md(target.borough)}'s plan, as no plan of its own is held)"
+    )
+    when = f"in the 12 months to {at:%B %Y}" + (
+        "" if at == end_q else f", the latest the survey holds (the target's end, {end_q:%B %Y}, is after it)"
+    )
+    return (
+        f"**The plan's target**{whose}: {target.uplift_points:g} points above the {base_q:%B %Y} value of "
+        f"'{f.md(target.measure)}', {series[base_q]:.0%}, so {goal:.0%}. "
+        f"{when[0].upper()}{when[1:]} it was {series[at]:.0%}: the target was "
+        f"{'met' if met else 'not met'}."
+    )
+
+
+def confidence_findings(table: pd.DataFrame, borough: str) -> str:
+    """A bullet per survey measure: its change over the plan, London's, and the verdict relative to London."""
+    out = []
+    for r in table.itertuples():
+        out.append(
+            f"- **{f.md(r.measure)}**: {verdict_words(r.verdict)}. {r.start:.0%} in the 12 "
+            f"months to {r.start_quarter:%B %Y}, {r.end:.0%} to {r.end_quarter:%B %Y} "
+            f"({r.change_pp:+.0f} points, {'beyond' if r.significant else 'within'} chance); London "
+            f"{r.london_change_pp:+.0f} points; the difference, {r.gap_change_pp:+.0f} points, is "
+            f"{'beyond' if r.rel_significant else 'within'} chance ({f.p_value(r.rel_p_value)})."
+        )
+    return "\n".join(out)
+
+
+def headline(table: pd.DataFrame, priority_verdicts: pd.DataFrame, series: Series, years: pp.PlanYears) -> dict:
+    """The chapter's figures for the headline JSON and the London index."""
+    return {
+        "series": series.name,
+        "source_ids": list(series.source_ids),
+        "last_month": f"{series.last_month:%Y-%m}",
+        "baseline": years.baseline,
+        "end": table["end"].iloc[0] if len(table) else None,
+        "priorities": {r.priority: r.verdict for r in priority_verdicts.itertuples()},
+        "measures": {
+            r["measure"]: {
+                "priority": r["priority"],
+                "start": r["plan_count_start"],
+                "end": r["plan_count_end"],
+                "pct_change": r["plan_pct_change"],
+                "p_value": r["plan_p_value"],
+                "london_pct_change": r["plan_london_pct_change"],
+                "ratio_of_ratios": r["plan_ratio_of_ratios"],
+                "rel_p_value": r["plan_rel_p_value"],
+                "verdict": r["plan_verdict"],
+                "pre_pandemic_verdict": r.get("pre_verdict"),
+            }
+            for _, r in table.iterrows()
+        },
+    }
