@@ -87,6 +87,27 @@ def test_priority_verdicts():
     assert summary.loc["B", "verdict"] == "no clear change" and summary.loc["B", "measures"] == 1
 
 
+def test_measures_found_by_police_activity_are_tested_but_not_judged():
+    drugs = next(m for m in NEIGHBOURHOOD if m.name == "Drug trafficking")
+    assert drugs.police_found and in_series(drugs, "connect").police_found
+    months = pd.date_range("2020-04-01", "2024-03-01", freq="MS")
+    rows = [
+        {"month": m, "borough": b, "major_category": "Drug Offences", "minor_category": "Drug Trafficking", "count": n}
+        for m in months
+        for b, n in (
+            ("Tower Hamlets", 10 if m.year < 2021 or (m.year == 2021 and m.month < 4) else 30),
+            ("Hackney", 10),
+        )
+    ]
+    crime = pd.DataFrame(rows)
+    years = pp.plan_years(("2021/22", "2022/23", "2023/24"), "2020-03")
+    row = pp.measure_table(crime, "Tower Hamlets", [("Drugs", drugs)], years).iloc[0]
+    assert row["plan_count_start"] == 120 and row["plan_count_end"] == 360 and row["plan_rel_significant"]
+    assert (row["plan_own_verdict"], row["plan_verdict"]) == ("not judged", "not judged")  # tripled: tested, not judged
+    assert pp.priority_verdict(["not judged", "improved"]) == "improved"
+    assert pp.priority_verdict(["not judged"]) == "not tested"
+
+
 def test_survey_change_by_hand():
     # borough 50% -> 60% of 400, London 50% -> 50% of 12,800: difference of changes 10 points
     out = pp.survey_change(0.5, 0.6, 0.5, 0.5, 400, 12800)

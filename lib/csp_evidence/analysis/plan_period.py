@@ -30,11 +30,12 @@ from csp_evidence.analysis.priorities import Measure, measure_rows
 from csp_evidence.analysis.stats.change import compare_counts, financial_year_totals
 from csp_evidence.analysis.stats.proportions import two_proportion_test
 from csp_evidence.analysis.summaries import complete_financial_years
-from csp_evidence.core.periods import parse_financial_year, previous_financial_year
+from csp_evidence.core.periods import next_financial_year, previous_financial_year
 from csp_evidence.data import geo
 
 IMPROVED, WORSENED, NO_CLEAR = "improved", "worsened", "no clear change"
 NOT_TESTED = "not tested"
+NOT_JUDGED = "not judged"  # a measure found mostly by police activity (``Measure.police_found``)
 
 
 @dataclass(frozen=True)
@@ -57,24 +58,19 @@ class PlanYears:
         return self.plan[-1]
 
 
-def _next_year(year: str) -> str:
-    start = parse_financial_year(year) + 1
-    return f"{start}/{(start + 1) % 100:02d}"
-
-
 def plan_years(plan: Sequence[str], covid_start: str) -> PlanYears:
     """The comparison years of a plan running over `plan` (consecutive financial years), given the pandemic's start."""
     years = list(plan)
     if not years:
         raise ValueError("a plan needs at least one financial year")
     for year, following in zip(years, years[1:], strict=False):
-        if _next_year(year) != following:
+        if next_financial_year(year) != following:
             raise ValueError(f"plan years must be consecutive financial years; {year} is followed by {following}")
     return PlanYears(
         pre_pandemic=previous_financial_year(first_pandemic_year(covid_start)),
         baseline=previous_financial_year(years[0]),
         plan=tuple(years),
-        after=_next_year(years[-1]),
+        after=next_financial_year(years[-1]),
     )
 
 
@@ -209,7 +205,7 @@ def measure_table(
     London (`count_comparison`, keys prefixed 'plan_' and 'pre_').
 
     Columns: priority, measure, small (a safeguarding measure under `threshold` in a year compared: its changes are
-    not tested), end (the last plan year held), one column per year held (the borough's count) and 'London <year>',
+    not tested; a measure found mostly by police activity is tested but not judged better or worse), end (the last plan year held), one column per year held (the borough's count) and 'London <year>',
     then the comparisons. The end year is the plan's last when held, else the last plan year the table holds whole.
     """
     held = [y for y in years.all if y in complete_financial_years(crime)]
@@ -233,11 +229,11 @@ def measure_table(
         row |= count_comparison(counts, years.baseline, end, "plan_")
         if years.pre_pandemic in held:
             row |= count_comparison(counts, years.pre_pandemic, end, "pre_")
-        if small:
+        if small or measure.police_found:
             for prefix in ("plan_", "pre_"):
                 for key in ("own_verdict", "verdict"):
                     if f"{prefix}{key}" in row:
-                        row[f"{prefix}{key}"] = NOT_TESTED
+                        row[f"{prefix}{key}"] = NOT_TESTED if small else NOT_JUDGED
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -245,8 +241,8 @@ def measure_table(
 def priority_verdict(verdicts: Sequence[str]) -> str:
     """One verdict for a priority from its measures' verdicts relative to London: 'improved' when some improved and
     none worsened, 'worsened' when some worsened and none improved, 'mixed' when both, else 'no clear change'
-    (measures not tested are left out; 'not tested' when none was)."""
-    tested = [v for v in verdicts if v != NOT_TESTED]
+    (measures not tested, or not judged, are left out; 'not tested' when none is left)."""
+    tested = [v for v in verdicts if v not in (NOT_TESTED, NOT_JUDGED)]
     if not tested:
         return NOT_TESTED
     improved, worsened = tested.count(IMPROVED), tested.count(WORSENED)
@@ -269,6 +265,7 @@ def priority_table(table: pd.DataFrame, prefix: str = "plan_") -> pd.DataFrame:
                 WORSENED: verdicts.count(WORSENED),
                 NO_CLEAR: verdicts.count(NO_CLEAR),
                 NOT_TESTED: verdicts.count(NOT_TESTED),
+                NOT_JUDGED: verdicts.count(NOT_JUDGED),
                 "verdict": priority_verdict(verdicts),
             }
         )

@@ -188,6 +188,7 @@ _WORDS = {
     pp.WORSENED: "worsened relative to London",
     pp.NO_CLEAR: "no clear change relative to London",
     pp.NOT_TESTED: "not tested (too few offences)",
+    pp.NOT_JUDGED: "not judged (found mostly by police activity)",
     "mixed": "mixed relative to London",
 }
 
@@ -212,6 +213,13 @@ def measure_sentence(row: pd.Series, borough: str, prefix: str = "plan_") -> str
         f"{f.pct(abs(100 * (row[f'{prefix}ratio_of_ratios'] - 1)), signed=False)} "
         f"({'beyond' if row[f'{prefix}rel_significant'] else 'within'} chance, {f.p_value(row[f'{prefix}rel_p_value'])})"
     )
+    if row[f"{prefix}verdict"] == pp.NOT_JUDGED:
+        return (
+            f"**{name}**: {f.number(row[f'{prefix}count_start'])} in {start}, {f.number(row[f'{prefix}count_end'])} "
+            f"in {end} ({f.pct(row[f'{prefix}pct_change'])}, {own}); London {f.pct(row[f'{prefix}london_pct_change'])}. "
+            f"{f.md(borough)}'s rate ratio was {relative}. These offences are found mostly by police activity, so the "
+            "change measures enforcement as much as crime: not judged better or worse."
+        )
     return (
         f"**{name}**: {verdict_words(row[f'{prefix}verdict'])}. {f.number(row[f'{prefix}count_start'])} in {start}, "
         f"{f.number(row[f'{prefix}count_end'])} in {end} ({f.pct(row[f'{prefix}pct_change'])}, {own}); London "
@@ -223,10 +231,18 @@ def findings(table: pd.DataFrame, priorities_table: pd.DataFrame, borough: str, 
     """Markdown: each priority's verdict, then a bullet per measure."""
     out = []
     for row in priorities_table.to_dict("records"):
+        others = [
+            f"{row[key]} {words}"
+            for key, words in (
+                (pp.NOT_TESTED, "too few to test"),
+                (pp.NOT_JUDGED, "found by police activity, not judged"),
+            )
+            if row.get(key)
+        ]
         out.append(
             f"**{f.md(row['priority'])}: {verdict_words(row['verdict'])}** ({row[pp.IMPROVED]} of {row['measures']} "
             f"measures improved and {row[pp.WORSENED]} worsened relative to London; {row[pp.NO_CLEAR]} showed no "
-            "clear change)."
+            f"clear change{''.join(f'; {o}' for o in others)})."
         )
         for _, m in table[table["priority"] == row["priority"]].iterrows():
             out.append(f"- {measure_sentence(m, borough, prefix)}")
