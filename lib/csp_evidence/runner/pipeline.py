@@ -112,6 +112,9 @@ def prepare(params: Params) -> None:
         population_years=(int(years.min()), int(years.max())),
     )
     datasets.recorded_crime_extract_2020()
+    datasets.recorded_crime_connect()  # the CONNECT-era series, its revisions and each month's extract
+    datasets.connect_revisions()
+    datasets.connect_vintages()
 
 
 def _execute(notebook: Path, stage: Path, params: Params, kernels: KernelPool, inputs: str) -> None:
