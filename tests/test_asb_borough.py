@@ -23,7 +23,7 @@ from synthetic_sources import (
 )
 
 from csp_evidence.analysis.covid import covid_shift, relative_shift
-from csp_evidence.chapters import asb
+from csp_evidence.chapters import asb, audit
 from csp_evidence.data import datasets
 from csp_evidence.data.fetch import fetch, fetch_source
 
@@ -39,6 +39,7 @@ def street(tmp_path_factory):
     root = tmp_path_factory.mktemp("project")
     (root / "data").mkdir()
     shutil.copy(ROOT / "data" / "sources.lock", root / "data" / "sources.lock")
+    shutil.copytree(ROOT / "data" / "plan", root / "data" / "plan")
     patch = pytest.MonkeyPatch()
     patch.setenv("CSP_PROJECT_DIR", str(root))
     datasets._street_table.cache_clear()
@@ -128,3 +129,14 @@ def test_relative_shift_by_hand():
     assert r.low == pytest.approx(2 * np.exp(-1.959964 * se), rel=1e-5)
     with pytest.raises(ValueError, match="four positive counts"):
         relative_shift(0, 1, 1, 1)
+
+
+def test_the_audit_checks_reports_of_asb_to_police(street):
+    _, tidy, _ = street
+    row = audit.audit_figure("Tower Hamlets", "asb_reports_change")
+    th = tidy[(tidy["borough"] == "Tower Hamlets") & (tidy["crime_type"] == "Anti-social behaviour")]
+    fy = th.groupby(th["month"].map(lambda m: m.year if m.month >= 4 else m.year - 1))["count"].sum()
+    assert row["recomputed"] == pytest.approx(100 * (fy[2019] / fy[2018] - 1))
+    assert row["plan_value"] == 14.5 and not row["verdict"].startswith("cannot")
+    assert row["period"] == "2019/20 on 2018/19" and "policeuk/YYYY-MM/YYYY-MM-metropolitan-street.csv" in row["source"]
+    assert "Read as 2020/21 on 2019/20" in row["note"]

@@ -21,9 +21,9 @@ from rich.progress import (
 from csp_evidence import __version__
 from csp_evidence.core.params import ParamsError, load_params
 from csp_evidence.data.fetch import FetchError, fetch, fetch_source
-from csp_evidence.data.street_archive import months_for_params, parse_months
 from csp_evidence.data.readers.errors import SourceFormatError
 from csp_evidence.data.sources import SOURCES, LockFileError
+from csp_evidence.data.street_archive import months_for_params, parse_months
 from csp_evidence.runner.batch import build_many, params_for_batch
 from csp_evidence.runner.pipeline import RunError, notebook_paths, render_published, run
 from csp_evidence.website.render import RenderError
