@@ -58,4 +58,4 @@ def test_cohorts_with_intervals_per_reoffender_and_the_covid_years(proven):
     assert th["change_pp"] == pytest.approx(2.6) and th["base_cohort"] == "Apr 2019 to Mar 2020"
     text = reoffending.covid_cohort_findings(covid, "Tower Hamlets")
     assert "23.4% (Apr 2019 to Mar 2020 cohort) to 26.0%" in text and "London 24.0% to 23.0%" in text
-    assert "3.50 for adults" in reoffending.per_reoffender_sentence(table, "Tower Hamlets")
+    assert "3.50 proven reoffences each (adults)" in reoffending.per_reoffender_sentence(table, "Tower Hamlets")

@@ -22,7 +22,7 @@ from csp_evidence import __version__
 from csp_evidence.core.params import ParamsError, load_params
 from csp_evidence.data.fetch import FetchError, fetch, fetch_source
 from csp_evidence.data.readers.errors import SourceFormatError
-from csp_evidence.data.sources import SOURCES, LockFileError
+from csp_evidence.data.sources import SOURCES, LockFileError, read_lock
 from csp_evidence.data.street_archive import months_for_params, parse_months
 from csp_evidence.runner.batch import build_many, params_for_batch
 from csp_evidence.runner.pipeline import RunError, notebook_paths, render_published, run
@@ -108,7 +108,8 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     if getattr(args, "source", None):
         return cmd_fetch_source(args)
     with _progress() as progress:
-        task = progress.add_task("Fetching sources", total=len(SOURCES))
+        locked = [sid for sid in read_lock() if sid not in {s.id for s in SOURCES}]  # optional files and months
+        task = progress.add_task("Fetching sources", total=None if args.update else len(SOURCES) + len(locked))
 
         def done(result):
             progress.update(task, advance=1, description=f"{result.action}: {Path(result.path).name}")

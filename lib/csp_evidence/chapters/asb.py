@@ -280,7 +280,8 @@ def borough_asb_section(
             )
         parts.append(
             f"In {last['financial_year']} that was {last['rate']:.1f} incidents per 1,000 residents against "
-            f"{last['london_rate']:.1f} for London, the {f.ordinal(int(last['rank']))} highest count of "
+            f"{last['london_rate']:.1f} for London, the "
+            f"{'' if int(last['rank']) == 1 else f.ordinal(int(last['rank'])) + ' '}highest count of "
             f"{int(last['ranked'])} boroughs."
         )
     chart = pd.DataFrame({"Observed": series.loc[since:].astype(float)})

@@ -298,7 +298,7 @@ def covid_cohort_findings(table: pd.DataFrame, borough: str) -> str:
         r = rows.iloc[-1]
         beyond = "beyond" if r["p_value"] < 0.05 else "within"
         text = (
-            f"Through the Covid years, {md(borough)}'s {group.lower()} reoffending rate went from "
+            f"Through the Covid years, the {group.lower()} reoffending rate in {md(borough)} went from "
             f"{100 * r['base_rate']:.1f}% ({md(r['base_cohort'])} cohort) to {100 * r['rate']:.1f}% ({md(r['cohort'])}), "
             f"{r['change_pp']:+.1f} points, a change {beyond} what chance alone would produce ({p_value(r['p_value'])})"
         )
@@ -320,14 +320,10 @@ def per_reoffender_sentence(table: pd.DataFrame, borough: str) -> str:
     for group, rows in table.groupby("age_group", sort=True):
         r = rows.sort_values("cohort_start").iloc[-1]
         if r["per_reoffender"] == r["per_reoffender"]:
-            parts.append(f"{r['per_reoffender']:.2f} for {group.lower()}s")
+            parts.append(f"{r['per_reoffender']:.2f} proven reoffences each ({group.lower()}s)")
     if not parts:
         return ""
-    return (
-        f"Each reoffender in {md(borough)}'s latest cohort committed on average "
-        + " and ".join(parts)
-        + " proven reoffences."
-    )
+    return f"In the latest cohort in {md(borough)}, reoffenders committed on average " + " and ".join(parts) + "."
 
 
 # --------------------------------------------------------------------------- London context (GLA, secondary)
