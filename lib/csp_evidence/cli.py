@@ -12,6 +12,7 @@ from rich.progress import (
     BarColumn,
     DownloadColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -74,7 +75,7 @@ def cmd_fetch_source(args: argparse.Namespace) -> int:
     if months:
         console.print(f"Months wanted: {months[0]} to {months[-1]} ({len(months)})")
     with _download_progress() as progress:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def on_bytes(label: str):
             task = tasks.setdefault(label, progress.add_task(f"downloading {label}", total=None))

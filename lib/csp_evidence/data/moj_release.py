@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import functools
 import html
 import os
 import re
@@ -172,6 +173,10 @@ def fetch_moj(
     return results
 
 
+def _copy_into(origin: Path, tmp: Path) -> None:
+    shutil.copyfile(origin, tmp)
+
+
 def _commit(files: list[tuple[str, Path]], update: bool) -> list[MojFile]:
     lock = read_lock()
     today = dt.date.today().isoformat()
@@ -195,7 +200,7 @@ def _commit(files: list[tuple[str, Path]], update: bool) -> list[MojFile]:
         except OSError as exc:
             if exc.errno != errno.EXDEV:
                 raise
-            atomic_write(target, lambda tmp, path=path: shutil.copyfile(path, tmp), suffix=".part")
+            atomic_write(target, functools.partial(_copy_into, path), suffix=".part")
         same_name = file == source(sid).file
         if entry is None or entry.sha256 != got or (entry.file or source(sid).file) != file:
             lock[sid] = LockEntry(got, target.stat().st_size, today, "" if same_name else file)
