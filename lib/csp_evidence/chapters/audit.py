@@ -569,7 +569,7 @@ FIGURES: tuple[Figure, ...] = (
         "asb_reports_change",
         "Change in reports of ASB to police on the previous year",
         "per cent change",
-        "2019/20 on 2018/19",
+        "previous year",
         asb_change("2019/20", "2020/21"),
         missing=MISSING["asb"],
     ),
