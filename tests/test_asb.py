@@ -38,7 +38,12 @@ def test_missing_source_note_names_the_official_file():
     text = missing_source_note(SRC)
     assert "no borough-level ASB source is in the data mirror" in text
     assert "force-wide and London-wide ASB figures below are context, not the borough's own" in text
-    assert "data.police.uk" in text and SRC.page in text and f"data/raw/{SRC.file}" in text
+    assert (
+        "data.police.uk" in text
+        and SRC.page in text
+        and f"data/raw/{SRC.month_file('YYYY-MM')}" in text
+        and "csp fetch --source policeuk" in text
+    )
     assert "Anti-social behaviour" in text  # the crime type to take, from the registered notes
     assert "Halford, Dixon & Farrell (2022" in text and "more than double" in text
 

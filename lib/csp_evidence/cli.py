@@ -8,13 +8,23 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 
 from csp_evidence import __version__
-from csp_evidence.core.params import ParamsError
-from csp_evidence.data.fetch import FetchError, fetch
+from csp_evidence.core.params import ParamsError, load_params
+from csp_evidence.data.fetch import FetchError, fetch, fetch_source
 from csp_evidence.data.readers.errors import SourceFormatError
-from csp_evidence.data.sources import SOURCES, LockFileError
+from csp_evidence.data.sources import SOURCES, LockFileError, read_lock
+from csp_evidence.data.street_archive import months_for_params, parse_months
 from csp_evidence.runner.batch import build_many, params_for_batch
 from csp_evidence.runner.pipeline import RunError, notebook_paths, render_published, run
 from csp_evidence.website.render import RenderError
@@ -34,9 +44,73 @@ def _progress() -> Progress:
     )
 
 
+def _download_progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}", markup=False),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def _source_months(args: argparse.Namespace) -> list[str] | None:
+    """The months `csp fetch --source policeuk` brings: --months, else those the params need, else (with --from)
+    every month the path holds."""
+    if args.months:
+        try:
+            return parse_months(args.months)
+        except ValueError as exc:
+            raise FetchError(f"--months {args.months}: {exc}; expected FIRST:LAST, e.g. 2017-04:2022-03") from None
+    if args.from_path:
+        return None
+    params = load_params(args.params)
+    return months_for_params(params.financial_years, params.covid_start)
+
+
+def cmd_fetch_source(args: argparse.Namespace) -> int:
+    months = _source_months(args) if args.source in ("policeuk", "policeuk_street_asb") else None
+    if months:
+        console.print(f"Months wanted: {months[0]} to {months[-1]} ({len(months)})")
+    with _download_progress() as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def on_bytes(label: str):
+            task = tasks.setdefault(label, progress.add_task(f"downloading {label}", total=None))
+
+            def update(done: int, total: int | None) -> None:
+                progress.update(task, completed=done, total=total)
+
+            return update
+
+        def on_step(message: str) -> None:
+            progress.console.print(message)
+
+        results = fetch_source(
+            args.source,
+            from_path=args.from_path,
+            url=args.url,
+            months=months,
+            update=args.update,
+            on_bytes=on_bytes,
+            on_step=on_step,
+        )
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r.action] = counts.get(r.action, 0) + 1
+    summary = ", ".join(f"{n} {action}" for action, n in sorted(counts.items()))
+    console.print(f"{args.source}: {len(results)} file(s) in data/raw, locked in data/sources.lock ({summary}).")
+    return 0
+
+
 def cmd_fetch(args: argparse.Namespace) -> int:
+    if getattr(args, "source", None):
+        return cmd_fetch_source(args)
     with _progress() as progress:
-        task = progress.add_task("Fetching sources", total=len(SOURCES))
+        locked = [sid for sid in read_lock() if sid not in {s.id for s in SOURCES}]  # optional files and months
+        task = progress.add_task("Fetching sources", total=None if args.update else len(SOURCES) + len(locked))
 
         def done(result):
             progress.update(task, advance=1, description=f"{result.action}: {Path(result.path).name}")
@@ -147,6 +221,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("fetch", help="bring the locked source files into data/raw/")
     with_fetch(p)
+    p.add_argument(
+        "--source",
+        choices=["policeuk", "moj_reoffending", "policeuk_street_asb", "moj_proven_reoffending"],
+        help="fetch one source the mirror lacks from its publisher and lock it: police.uk street files "
+        "(the months the params need) or the MoJ proven reoffending geographic data",
+    )
+    p.add_argument(
+        "--from",
+        dest="from_path",
+        metavar="PATH",
+        help="with --source: take the files from PATH (a downloaded archive or zip, a folder, a CSV or xlsx)",
+    )
+    p.add_argument("--url", help="with --source: another police.uk archive folder, or another MoJ release page or zip")
+    p.add_argument("--months", help="with --source policeuk: the months to fetch, FIRST:LAST (e.g. 2017-04:2022-03)")
+    p.add_argument("--params", default=DEFAULT_PARAMS, help="with --source policeuk: the params whose months to fetch")
     p.set_defaults(func=cmd_fetch)
     p = sub.add_parser("run", help="execute the notebooks into outputs/<run>/")
     with_run(p)

@@ -142,6 +142,8 @@ def test_rates_output_columns():
         "previous_rate",
         "change_pp",
         "p_value",
+        "reoffences",
+        "per_reoffender",
     ]
 
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
+from scipy import stats
 
 from csp_evidence.analysis.priorities import Measure, measure_rows
 from csp_evidence.analysis.stats import timeseries as ts
@@ -229,4 +231,180 @@ def lockdown_surge(
         months=months,
         lockdown_total=int(months["count"].sum()),
         lockdown_baseline=int(months["baseline"].sum()),
+    )
+
+
+# --------------------------------------------------------------------------- the Covid-era shift of any monthly count
+
+MIN_SARIMA_YEARS = 3  # below this many pre-pandemic years, the same months of earlier years are the baseline
+
+
+@dataclass(frozen=True)
+class CovidShift:
+    """A monthly count from the pandemic's start against the level expected without it, by one of two methods.
+
+    `method` says which: a seasonal ARIMA fitted to the pre-pandemic years (``stats.timeseries.covid_counterfactual``,
+    as for recorded crime), or, with fewer than MIN_SARIMA_YEARS, the mean of the same calendar months of the
+    earlier years with a quasi-Poisson prediction interval. `monthly` (indexed by month: observed, expected, lower,
+    upper, ratio) covers the forecast months; `periods` (period, months, observed, expected, lower, upper, outside,
+    ratio, pct_difference, excess) the first pandemic financial year `year` and the restriction periods inside
+    the data; `fy` is the financial year's row as a dict.
+    """
+
+    method: str
+    year: str
+    pre_months: int
+    monthly: pd.DataFrame
+    periods: pd.DataFrame
+
+    @property
+    def fy(self) -> dict:
+        return self.periods.set_index("period").loc[f"Financial year {self.year}"].to_dict()
+
+    def headline(self) -> dict:
+        """Plain figures for a chapter's headline JSON."""
+        fy = self.fy
+        return {
+            "method": self.method,
+            "year": self.year,
+            "observed": int(fy["observed"]),
+            "expected": float(fy["expected"]),
+            "lower": float(fy["lower"]),
+            "upper": float(fy["upper"]),
+            "outside": fy["outside"],
+            "pct_difference": float(fy["pct_difference"]),
+        }
+
+
+def _same_months_baseline(
+    series: pd.Series, start: pd.Timestamp, window: pd.DatetimeIndex
+) -> tuple[pd.DataFrame, float, pd.Series]:
+    """Expected count of each month of `window`: the mean of the same calendar month in the years before `start`.
+
+    Returns the monthly table, the dispersion phi (pooled variance / mean across years of each calendar month, at
+    least 1) and the number of earlier years behind each month's mean.
+    """
+    pre = series[series.index < start]
+    by_month = pre.groupby(pre.index.month)
+    means, counts = by_month.mean(), by_month.count()
+    spread = by_month.var(ddof=1)
+    usable = (counts >= 2) & (means > 0)
+    dof = float((counts[usable] - 1).sum())
+    phi = float(((spread[usable] / means[usable]) * (counts[usable] - 1)).sum() / dof) if dof else 1.0
+    phi = max(phi, 1.0)
+    cal = window.month
+    missing = sorted(set(cal) - set(means.index))
+    if missing:
+        raise ValueError(
+            f"no month before {start:%B %Y} to set against calendar month(s) {missing}: the series starts "
+            f"{series.index.min():%Y-%m}"
+        )
+    expected = means.reindex(cal).to_numpy()
+    k = counts.reindex(cal).to_numpy()
+    half = 1.959963984540054 * np.sqrt(phi * expected * (1 + 1 / k))
+    observed = series.reindex(window).to_numpy()
+    monthly = pd.DataFrame(
+        {
+            "observed": observed,
+            "expected": expected,
+            "lower": np.clip(expected - half, 0, None),
+            "upper": expected + half,
+            "ratio": np.divide(observed, expected, out=np.full(len(window), np.nan), where=expected > 0),
+        },
+        index=pd.DatetimeIndex(window, name="month"),
+    )
+    return monthly, phi, pd.Series(k, index=window)
+
+
+def _baseline_period(monthly: pd.DataFrame, phi: float, k: pd.Series, name: str, months: pd.DatetimeIndex) -> dict:
+    sel = monthly.loc[months]
+    observed, expected = float(sel["observed"].sum()), float(sel["expected"].sum())
+    half = 1.959963984540054 * np.sqrt(phi * float((sel["expected"] * (1 + 1 / k.loc[months])).sum()))
+    lower, upper = max(expected - half, 0.0), expected + half
+    return {
+        "period": name,
+        "months": len(months),
+        "observed": observed,
+        "expected": expected,
+        "lower": lower,
+        "upper": upper,
+        "outside": "above" if observed > upper else "below" if observed < lower else "within",
+        "ratio": observed / expected if expected else np.nan,
+        "pct_difference": 100 * (observed - expected) / expected if expected else np.nan,
+    }
+
+
+def covid_shift(series: pd.Series, covid_start: str, max_pre_years: int = 5) -> CovidShift:
+    """The Covid-era shift of a monthly count (indexed by month start, no gaps): the first pandemic financial year
+    and each restriction period inside the data, observed against expected (see `CovidShift`).
+
+    With at least MIN_SARIMA_YEARS whole pre-pandemic years the seasonal ARIMA uses up to `max_pre_years` of them;
+    with fewer (at least one of each calendar month), the same months of the earlier years. The first pandemic
+    financial year must be wholly in the series.
+    """
+    series = series.sort_index()
+    start = pd.Timestamp(f"{covid_start}-01")
+    year = first_pandemic_year(covid_start)
+    fy_months = financial_year_months(year)
+    if not fy_months.isin(series.index).all():
+        raise ValueError(
+            f"the series ({series.index.min():%Y-%m} to {series.index.max():%Y-%m}) does not hold the whole of "
+            f"{year}, the first pandemic financial year"
+        )
+    pre_months = int((series.index < start).sum())
+    end = fy_months[-1]
+    window = pd.date_range(start, end, freq="MS")
+    periods = [p for p in COVID_PERIODS if p.start >= start and p.end <= end]
+    if pre_months >= 12 * MIN_SARIMA_YEARS:
+        pre_years = min(max_pre_years, pre_months // 12)
+        cf = ts.covid_counterfactual(series, start=start, end=end, pre_years=pre_years, financial_years=[year])
+        monthly = cf.monthly[["observed", "expected", "lower", "upper", "ratio"]]
+        table = cf.periods.drop(columns=["start", "end"])
+        method = (
+            f"a seasonal ARIMA fitted to the {pre_years} years before {start:%B %Y} "
+            f"({cf.model.split(',')[0]}), with 95% prediction intervals from simulated paths"
+        )
+    else:
+        monthly, phi, k = _same_months_baseline(series, start, window)
+        rows = [_baseline_period(monthly, phi, k, p.name, pd.date_range(p.start, p.end, freq="MS")) for p in periods]
+        rows.append(_baseline_period(monthly, phi, k, f"Financial year {year}", fy_months))
+        table = pd.DataFrame(rows)
+        years = int(k.min()) if int(k.min()) == int(k.max()) else f"{int(k.min())} or {int(k.max())}"
+        method = (
+            f"the mean of the same calendar months in the {years} year(s) before {start:%B %Y} (fewer than "
+            f"{MIN_SARIMA_YEARS} pre-pandemic years are in the data, too few for a seasonal model), with a 95% "
+            f"quasi-Poisson prediction interval (dispersion {phi:.1f}, from the spread between those years)"
+        )
+    table = table.copy()
+    table["excess"] = table["observed"] - table["expected"]
+    return CovidShift(method, year, pre_months, monthly, table.reset_index(drop=True))
+
+
+@dataclass(frozen=True)
+class RelativeShift:
+    """A borough's change between two periods against the rest of London's: the ratio of the two rate ratios
+    (1 = the same shift) with its 95% interval and p-value (counts treated as Poisson, so the interval is too
+    narrow where counts vary more than that)."""
+
+    borough_ratio: float
+    rest_ratio: float
+    ratio: float
+    low: float
+    high: float
+    p_value: float
+
+
+def relative_shift(borough_before: int, borough_after: int, rest_before: int, rest_after: int) -> RelativeShift:
+    """The ratio of the borough's rate ratio (after / before) to the rest of London's, with a log-scale Wald
+    interval and test; every count must be positive."""
+    counts = (borough_before, borough_after, rest_before, rest_after)
+    if min(counts) <= 0:
+        raise ValueError(f"relative_shift needs four positive counts, got {counts}")
+    b, r = borough_after / borough_before, rest_after / rest_before
+    log_ratio = np.log(b / r)
+    se = float(np.sqrt(sum(1 / c for c in counts)))
+    z = 1.959963984540054
+    p = float(2 * stats.norm.sf(abs(log_ratio) / se))
+    return RelativeShift(
+        b, r, float(np.exp(log_ratio)), float(np.exp(log_ratio - z * se)), float(np.exp(log_ratio + z * se)), p
     )

@@ -42,6 +42,7 @@ def reoffending_rates(tidy: pd.DataFrame, geography: str, age_group: str, catego
             "cohort_months",
             "offenders",
             "reoffenders",
+            "reoffences",
         ]
     ].copy()
     out = out.sort_values(["cohort_months", "cohort_start"], ascending=[False, True], ignore_index=True)
@@ -78,4 +79,35 @@ def reoffending_rates(tidy: pd.DataFrame, geography: str, age_group: str, catego
             ),
             dtype=float,
         )
-    return out.drop(columns=["previous_offenders", "previous_reoffenders"])
+    reoffences = out.pop("reoffences")
+    out = out.drop(columns=["previous_offenders", "previous_reoffenders"])
+    out["reoffences"] = reoffences
+    has_r = out["reoffenders"] > 0
+    out["per_reoffender"] = np.where(has_r, reoffences / out["reoffenders"].where(has_r, 1), np.nan)
+    return out
+
+
+def change_since(rates: pd.DataFrame, base_cohort: str) -> pd.DataFrame:
+    """Each later cohort of the same length against `base_cohort` (e.g. the last before the pandemic): rate,
+    base rate, change in points and the pooled two-proportion p-value (cohorts treated as independent).
+
+    `rates` is one geography and age group from `reoffending_rates`; a missing base cohort is an error naming
+    the cohorts present."""
+    if base_cohort not in set(rates["cohort"]):
+        raise ValueError(f"no cohort {base_cohort!r}; cohorts: {', '.join(rates['cohort'])}")
+    base = rates[rates["cohort"] == base_cohort].iloc[0]
+    later = rates[(rates["cohort_months"] == base["cohort_months"]) & (rates["cohort_start"] > base["cohort_start"])]
+    out = later[["geography", "age_group", "cohort", "offenders", "reoffenders", "rate"]].copy()
+    out["base_cohort"] = base_cohort
+    out["base_rate"] = base["rate"]
+    out["change_pp"] = (out["rate"] - base["rate"]) * 100
+    out["p_value"] = np.nan
+    if len(out) and base["offenders"] > 0:
+        ok = out["offenders"] > 0
+        out.loc[ok, "p_value"] = np.asarray(
+            two_proportion_test(
+                out.loc[ok, "reoffenders"], out.loc[ok, "offenders"], int(base["reoffenders"]), int(base["offenders"])
+            ),
+            dtype=float,
+        )
+    return out.reset_index(drop=True)

@@ -36,15 +36,18 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from csp_evidence.analysis.priorities import HATE_STRANDS, SPECIAL, TOTAL, VIOLENCE, Measure
+from csp_evidence.analysis.reoffending import reoffending_rates
+from csp_evidence.analysis.stats.change import compare_counts
 from csp_evidence.analysis.summaries import (
     first_published,
     measure_table,
     totals_by_year,
 )
 from csp_evidence.analysis.survey import value_at
-from csp_evidence.core.periods import previous_financial_year
+from csp_evidence.core.periods import financial_year_months, previous_financial_year
 from csp_evidence.data import datasets, geo
 from csp_evidence.data.plan import plan_figures
+from csp_evidence.data.readers.policeuk import ASB
 from csp_evidence.data.sources import source
 from csp_evidence.report import words as f
 
@@ -100,7 +103,7 @@ class Figure:
     unit: str
     period: str
     recompute: Callable[[str], Recomputed] = field(repr=False)
-    missing: str = ""  # non-empty: the data needed to check it is absent (the verdict names it)
+    missing: str = ""  # non-empty: the data it needs is not in the default mirror (optional, or not open at all)
 
 
 # --------------------------------------------------------------------------- verdict rule
@@ -367,13 +370,116 @@ def population(year: int) -> Callable[[str], Recomputed]:
     return recompute
 
 
-def reoffending_rate(borough: str) -> Recomputed:
-    """Adult proven reoffending rate: needs the MoJ file, which the mirror lacks (raises MissingData then)."""
-    if datasets.proven_reoffending() is None:
+ASB_SOURCE = "policeuk_street_asb"
+
+
+def asb_change(year: str, other_year: str | None = None) -> Callable[[str], Recomputed]:
+    """A recompute function: per cent change in ASB incidents recorded by the police (police.uk street files) in
+    `year` on the year before; MissingData while the files are not provided or do not cover both years."""
+
+    def totals(tidy: pd.DataFrame, borough: str, fy: str) -> int:
+        months = financial_year_months(fy)
+        missing = months.difference(pd.DatetimeIndex(tidy["month"].unique()))
+        if len(missing):
+            raise MissingData(
+                f"police.uk street files for {fy} (source {ASB_SOURCE}): {len(missing)} month(s) not provided, "
+                f"first {missing[0]:%Y-%m}"
+            )
+        rows = tidy[(tidy["borough"] == borough) & (tidy["crime_type"] == ASB) & tidy["month"].isin(months)]
+        return int(rows["count"].sum())
+
+    def recompute(borough: str) -> Recomputed:
+        tidy = datasets.asb_incidents()
+        if tidy is None:
+            raise MissingData(MISSING["asb"])
+        before = previous_financial_year(year)
+        change = compare_counts(totals(tidy, borough, before), totals(tidy, borough, year))
+        note = (
+            f"{f.number(change.current)} ASB incidents in {year} against {f.number(change.previous)} in {before} "
+            f"({f.p_value(change.p_value)}). Where the plan names no period, read as {year}."
+        )
+        if other_year:
+            try:
+                alt = compare_counts(
+                    totals(tidy, borough, previous_financial_year(other_year)), totals(tidy, borough, other_year)
+                )
+                note += f" Read as {other_year} on {previous_financial_year(other_year)}: {f.pct(alt.pct_change)}."
+            except MissingData:
+                pass
+        return Recomputed(
+            float(change.pct_change),
+            f"{year} on {before}",
+            (ASB_SOURCE,),
+            "ASB incidents recorded by the police (police.uk street-level data, crime type 'Anti-social behaviour')",
+            note=note,
+            counts=(change.previous, change.current),
+        )
+
+    return recompute
+
+
+PLAN_COHORT = "Apr 2020 to Mar 2021"  # the plan's '2020/21', read as the 12-month cohort of that financial year
+
+
+def _adult_rates(borough: str) -> pd.DataFrame:
+    tidy = datasets.proven_reoffending()
+    if tidy is None:
         raise MissingData(MISSING["moj"])
-    raise MissingData(
-        "MoJ proven reoffending: the plan does not say which cohort its 2020/21 rate is; "
-        "see the reoffending chapter for the cohorts in the file"
+    try:
+        rates = reoffending_rates(tidy, borough, "Adult")
+    except ValueError as exc:
+        raise MissingData(f"MoJ proven reoffending: {exc}") from None
+    return rates[rates["cohort_months"] == 12].set_index("cohort")
+
+
+def _cohort_row(rates: pd.DataFrame, cohort: str) -> pd.Series:
+    if cohort not in rates.index:
+        raise MissingData(
+            f"MoJ proven reoffending: no 12-month adult cohort {cohort!r} in the file (cohorts: "
+            f"{', '.join(rates.index[-4:])})"
+        )
+    return rates.loc[cohort]
+
+
+def reoffending_rate(borough: str) -> Recomputed:
+    """Adult proven reoffending rate (per cent) of the cohort PLAN_COHORT, with its Wilson interval; MissingData
+    while the MoJ file is not provided."""
+    rates = _adult_rates(borough)
+    r = _cohort_row(rates, PLAN_COHORT)
+    others = [c for c in rates.index if c != PLAN_COHORT][-2:]
+    note = (
+        f"{f.number(r['reoffenders'])} of {f.number(r['offenders'])} adult offenders in the {PLAN_COHORT} cohort "
+        f"(95% Wilson interval {100 * r['ci_low']:.1f}% to {100 * r['ci_high']:.1f}%). The plan does not name its "
+        "cohort; read as the 12-month cohort of 2020/21."
+        + "".join(f" Cohort {c}: {100 * rates.loc[c, 'rate']:.1f}%." for c in others)
+    )
+    return Recomputed(
+        round(100 * float(r["rate"]), 6),
+        f"cohort {PLAN_COHORT}",
+        ("moj_proven_reoffending",),
+        "adults with a proven reoffence within 12 months, of the 12-month offender cohort (MoJ)",
+        note=note,
+    )
+
+
+def reoffending_change(borough: str) -> Recomputed:
+    """Per cent change in the adult proven reoffending rate of PLAN_COHORT on the cohort before it (the plan's
+    'increased by 11 per cent' read as a relative change), with the change in points and its test in the note."""
+    r = _cohort_row(_adult_rates(borough), PLAN_COHORT)
+    if r["previous_cohort"] != r["previous_cohort"]:
+        raise MissingData(f"MoJ proven reoffending: no 12-month adult cohort before {PLAN_COHORT} in the file")
+    pct = 100 * (float(r["rate"]) / float(r["previous_rate"]) - 1)
+    note = (
+        f"{100 * r['previous_rate']:.1f}% in the {r['previous_cohort']} cohort to {100 * r['rate']:.1f}% in "
+        f"{PLAN_COHORT}: {r['change_pp']:+.1f} percentage points ({f.p_value(r['p_value'])}, two-proportion test). "
+        "The plan's per cent read as the relative change of the rate."
+    )
+    return Recomputed(
+        round(pct, 6),
+        f"cohort {PLAN_COHORT} on {r['previous_cohort']}",
+        ("moj_proven_reoffending",),
+        "relative change in the adult proven reoffending rate between consecutive 12-month cohorts (MoJ)",
+        note=note,
     )
 
 
@@ -464,7 +570,7 @@ FIGURES: tuple[Figure, ...] = (
         "Change in reports of ASB to police on the previous year",
         "per cent change",
         "previous year",
-        _cannot("asb"),
+        asb_change("2019/20", "2020/21"),
         missing=MISSING["asb"],
     ),
     Figure(
@@ -566,7 +672,7 @@ FIGURES: tuple[Figure, ...] = (
         "Change in the adult proven reoffending rate",
         "per cent change",
         "2020/21",
-        reoffending_rate,
+        reoffending_change,
         missing=MISSING["moj"],
     ),
     Figure("population", "Estimated population", "residents", "mid-2020", population(2020)),
@@ -600,7 +706,11 @@ def figure(figure_id: str) -> Figure:
 
 
 def _source_text(source_ids: tuple[str, ...]) -> str:
-    return "; ".join(f"{source(s).file} ({source(s).period})" for s in source_ids)
+    def file(sid: str) -> str:
+        src = source(sid)
+        return src.month_file("YYYY-MM") if src.monthly else src.file
+
+    return "; ".join(f"{file(s)} ({source(s).period})" for s in source_ids)
 
 
 def audit_row(borough: str, fig: Figure, plan_row: pd.Series | None = None) -> dict:

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from csp_evidence.analysis import summaries
-from csp_evidence.analysis.reoffending import reoffending_rates
+from csp_evidence.analysis.reoffending import change_since, reoffending_rates
 from csp_evidence.analysis.stats.timeseries import decompose, recent_trend
 from csp_evidence.core.periods import previous_financial_year
 from csp_evidence.data.readers import moj
@@ -197,10 +197,10 @@ def year_sentence(table: pd.DataFrame, group: str, year: str) -> str:
 def missing_file_note(src: Source) -> str:
     """Markdown telling the reader which file to add, where it comes from, and where to put it."""
     return (
-        f"**Proven reoffending is not shown: its source file is not in the data mirror.** To add it, download "
-        f"*{md(src.title)}* ({md(src.publisher)}, {md(src.licence)}) from the release page <{src.url}> "
-        f"(collection: <{src.page}>). {src.notes} The file must be saved as "
-        f"`data/raw/{src.file}` (period: {md(src.period)}). The rest of this chapter does not depend on it."
+        f"**Proven reoffending is not shown: its source file is not in the data mirror.** To add it, run "
+        f"`csp fetch --source moj_reoffending`, which downloads *{md(src.title)}* ({md(src.publisher)}, "
+        f"{md(src.licence)}) from the release page <{src.url}> (collection: <{src.page}>). {src.notes} The file "
+        f"is kept as `data/raw/{src.file}` (period: {md(src.period)}). The rest of this chapter does not depend on it."
     )
 
 
@@ -262,6 +262,68 @@ def reoffending_findings(table: pd.DataFrame, borough: str) -> str:
                 )
         parts.append(text + ".")
     return " ".join(parts)
+
+
+PRE_PANDEMIC_COHORT = "Apr 2019 to Mar 2020"  # the last 12-month cohort wholly before the pandemic's first month
+COMPARATORS: tuple[str, ...] = ("London", "England", "England and Wales")
+
+
+def covid_cohort_table(
+    tidy: pd.DataFrame, borough: str, base_cohort: str = PRE_PANDEMIC_COHORT, comparators: Sequence[str] = COMPARATORS
+) -> pd.DataFrame:
+    """Each 12-month cohort after `base_cohort` against it, adults and juveniles, for the borough and for London
+    and England where the file holds them (``analysis.reoffending.change_since``); empty when the base cohort is
+    not in the file. Columns: geography, age_group, cohort, offenders, reoffenders, rate, base_cohort, base_rate,
+    change_pp, p_value."""
+    frames = []
+    for geography in (borough, *comparators):
+        for group in moj.AGE_GROUPS:
+            sel = tidy[(tidy["geography"] == geography) & (tidy["age_group"] == group)]
+            if sel.empty or sel["category"].nunique() > 1:
+                continue
+            rates = reoffending_rates(tidy, geography, group)
+            rates = rates[rates["cohort_months"] == 12]
+            if base_cohort in set(rates["cohort"]):
+                frames.append(change_since(rates, base_cohort))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def covid_cohort_findings(table: pd.DataFrame, borough: str) -> str:
+    """The latest cohort against the last pre-pandemic one, for the borough's adults and juveniles, beside London's
+    and England's change where held."""
+    if table.empty:
+        return ""
+    parts = []
+    for group, rows in table[table["geography"] == borough].groupby("age_group", sort=True):
+        r = rows.iloc[-1]
+        beyond = "beyond" if r["p_value"] < 0.05 else "within"
+        text = (
+            f"Through the Covid years, the {group.lower()} reoffending rate in {md(borough)} went from "
+            f"{100 * r['base_rate']:.1f}% ({md(r['base_cohort'])} cohort) to {100 * r['rate']:.1f}% ({md(r['cohort'])}), "
+            f"{r['change_pp']:+.1f} points, a change {beyond} what chance alone would produce ({p_value(r['p_value'])})"
+        )
+        others = table[
+            (table["geography"] != borough) & (table["age_group"] == group) & (table["cohort"] == r["cohort"])
+        ]
+        if len(others):
+            text += "; " + ", ".join(
+                f"{md(o['geography'])} {100 * o['base_rate']:.1f}% to {100 * o['rate']:.1f}% ({o['change_pp']:+.1f} points)"
+                for _, o in others.iterrows()
+            )
+        parts.append(text + ".")
+    return " ".join(parts)
+
+
+def per_reoffender_sentence(table: pd.DataFrame, borough: str) -> str:
+    """Reoffences per reoffender in the latest cohort of each age group."""
+    parts = []
+    for group, rows in table.groupby("age_group", sort=True):
+        r = rows.sort_values("cohort_start").iloc[-1]
+        if r["per_reoffender"] == r["per_reoffender"]:
+            parts.append(f"{r['per_reoffender']:.2f} proven reoffences each ({group.lower()}s)")
+    if not parts:
+        return ""
+    return f"In the latest cohort in {md(borough)}, reoffenders committed on average " + " and ".join(parts) + "."
 
 
 # --------------------------------------------------------------------------- London context (GLA, secondary)

@@ -17,11 +17,11 @@ import pandas as pd
 from csp_evidence import __version__
 from csp_evidence.core.files import atomic_write, source_fingerprint
 from csp_evidence.core.paths import PACKAGE, interim_dir
-from csp_evidence.data.fetch import optional_file, verified_file
+from csp_evidence.data.fetch import locked_months, optional_file, verified_file
 from csp_evidence.data.readers import gla, moj, mopac, mps, mps_connect, ons, policeuk
 from csp_evidence.data.readers.mps import CITY_OF_LONDON
 from csp_evidence.data.readers.mps_hate_special import read_hate_special_crime
-from csp_evidence.data.sources import source
+from csp_evidence.data.sources import month_entry, source
 
 MAIN_CRIME_SOURCES = ("mps_borough_historical", "mps_borough_recent")
 
@@ -159,24 +159,68 @@ def public_attitudes() -> pd.DataFrame:
     return _cached("public_attitudes", ("mopac_pas",), lambda p: mopac.read_pas(p[0]))
 
 
+@functools.cache
 def proven_reoffending() -> pd.DataFrame | None:
-    """MoJ proven reoffending by local authority and cohort, or None until the file is provided and locked."""
-    path = optional_file("moj_proven_reoffending")
-    return (
-        None
-        if path is None
-        else _cached("proven_reoffending", ("moj_proven_reoffending",), lambda p: moj.read_proven_reoffending(p[0]))
+    """MoJ proven reoffending by local authority and cohort, or None until a data-tool file is provided and locked.
+
+    The CSV of a release (``moj_proven_reoffending``) and, when added, an earlier release's Excel data tool
+    (``moj_proven_reoffending_tool``) for cohorts the CSV does not hold."""
+    have = [sid for sid in ("moj_proven_reoffending", "moj_proven_reoffending_tool") if optional_file(sid) is not None]
+    if not have:
+        return None
+
+    def build(paths: list[Path]) -> pd.DataFrame:
+        tables = dict(zip(have, paths, strict=True))
+        csv = (
+            moj.read_proven_reoffending(tables["moj_proven_reoffending"])
+            if "moj_proven_reoffending" in tables
+            else None
+        )
+        tool = (
+            moj.read_data_tool(tables["moj_proven_reoffending_tool"])
+            if "moj_proven_reoffending_tool" in tables
+            else None
+        )
+        if csv is None or tool is None:
+            return csv if csv is not None else tool
+        return moj.combine_releases(csv, tool)
+
+    return _cached("proven_reoffending", tuple(have), build)
+
+
+STREET_SOURCE = "policeuk_street_asb"
+
+
+@functools.cache
+def _street_table() -> pd.DataFrame | None:
+    months = locked_months(STREET_SOURCE)
+    if not months:
+        return None
+    _, policed = _mps_borough_names()
+    ids = tuple(month_entry(STREET_SOURCE, m) for m in months)
+    return _cached(
+        "policeuk_street",
+        (*ids, "gla_borough_profiles"),
+        lambda p: policeuk.read_street_months(dict(zip(months, p[:-1], strict=True)), policed),
     )
 
 
 def asb_incidents() -> pd.DataFrame | None:
-    """police.uk street-level crime and ASB by borough and month, or None until the file is provided and locked."""
-    path = optional_file("policeuk_street_asb")
-    return (
-        None
-        if path is None
-        else _cached("policeuk_street", ("policeuk_street_asb",), lambda p: policeuk.read_street_files(p))
-    )
+    """police.uk street-level crime and ASB of the 32 MPS boroughs by month (month, borough, crime_type, count), or
+    None until monthly files are fetched and locked (`csp fetch --source policeuk`). Only the months locked are in
+    it: check them with `street_coverage` (a month missing is unknown, never zero)."""
+    table = _street_table()
+    if table is None:
+        return None
+    placed = table[table["placed"]].rename(columns={"area": "borough"})
+    return placed[["month", "borough", "crime_type", "count"]].reset_index(drop=True)
+
+
+def street_coverage() -> pd.DataFrame | None:
+    """Per locked month of police.uk street data: rows, rows placed in a borough, rows with no LSOA, rows outside
+    the boroughs and where (``readers.policeuk.street_coverage``); None until files are locked."""
+    table = _street_table()
+    return None if table is None else policeuk.street_coverage(table)
 
 
 def citation(*source_ids: str) -> str:

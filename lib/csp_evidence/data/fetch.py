@@ -12,27 +12,31 @@ import datetime as dt
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from csp_evidence.core.files import atomic_write, sha256_of
 from csp_evidence.core.paths import raw_dir
+from csp_evidence.data import moj_release, street_archive
+from csp_evidence.data.download import ByteProgress, FetchError
 from csp_evidence.data.sources import (
     OPTIONAL_SOURCES,
+    SOURCE_ALIASES,
     SOURCES,
     LockEntry,
     Source,
+    entry_month,
+    locked_file,
+    month_entry,
     read_lock,
     source,
     write_lock,
 )
 
+__all__ = ["FetchError", "FetchResult", "fetch", "fetch_source", "mirror_dir", "optional_file", "verified_file"]
+
 MIRROR_ENV = "CSP_DATA_MIRROR"
-
-
-class FetchError(RuntimeError):
-    """A source file could not be brought in or did not match the lock."""
 
 
 class _NotInMirror(LookupError):
@@ -71,16 +75,16 @@ def _unreadable(src: Source, exc: OSError) -> FetchError:
     return FetchError(f"{src.file} ({src.id}): cannot read or write {where} ({exc.strerror or exc})")
 
 
-def _mismatch(src: Source, where: str, got: str, want: str) -> FetchError:
+def _mismatch(src: Source, where: str, got: str, want: str, file: str = "") -> FetchError:
     return FetchError(
-        f"{src.file} ({src.id}) from {where}: sha256 {got} does not match the lock ({want}). "
+        f"{file or src.file} ({src.id}) from {where}: sha256 {got} does not match the lock ({want}). "
         "The file is corrupt, truncated or a different extract. Replace it with the locked file, or run "
         "`csp fetch --update` to accept new upstream bytes and rewrite data/sources.lock."
     )
 
 
-def _copy_from_mirror(src: Source, mirror: Path, target: Path, want: str | None) -> str:
-    origin = mirror / src.file
+def _copy_from_mirror(src: Source, mirror: Path, target: Path, want: str | None, file: str = "") -> str:
+    origin = mirror / (file or src.file)
     if not origin.is_file():
         raise _NotInMirror(origin)
     got = ""
@@ -90,7 +94,7 @@ def _copy_from_mirror(src: Source, mirror: Path, target: Path, want: str | None)
         shutil.copyfile(origin, tmp)
         got = sha256_of(tmp)
         if want is not None and got != want:
-            raise _mismatch(src, f"the mirror ({origin})", got, want)
+            raise _mismatch(src, f"the mirror ({origin})", got, want, file)
 
     atomic_write(target, copy_verified, suffix=".part")
     return got
@@ -118,6 +122,21 @@ def _download(src: Source, target: Path, want: str | None) -> str:
         shutil.rmtree(tmp_dir, ignore_errors=True)
 
 
+def _entry_ids(src: Source, lock: dict[str, LockEntry], update: bool, mirror: Path | None) -> list[str]:
+    """The lock entries a source has: its own id, or for a monthly source one per month (those locked, and with
+    `update` those found in the mirror, or in data/raw/ when there is no mirror)."""
+    if not src.monthly:
+        return [src.id]
+    months = set(street_archive.present_months(lock))
+    if update:
+        root = mirror or raw_dir()
+        for path in root.glob(src.month_file("*")):
+            month = street_archive.member_month(path.name)
+            if month and path.parent.name == month:
+                months.add(month)
+    return [month_entry(src.id, m) for m in sorted(months)]
+
+
 def fetch(
     source_ids: Iterable[str] | None = None,
     *,
@@ -129,56 +148,88 @@ def fetch(
 
     A file already present with the locked sha256 is kept. Otherwise it is copied from the mirror (when
     one is set) or downloaded from its official URL, and verified. With ``update=True`` new bytes are
-    accepted and the lock is rewritten with their sha256 and today's date.
+    accepted and the lock is rewritten with their sha256 and today's date. A monthly source (police.uk) has
+    one lock entry a month; optional sources (police.uk, MoJ) join once locked, or with ``update=True`` when
+    the mirror (or, without one, data/raw/) holds them. Without a mirror, a locked optional file that is
+    missing is fetched again from its publisher by `fetch_source`'s code.
     """
     lock = read_lock()
     if source_ids is not None:
         wanted = [source(sid) for sid in source_ids]
     else:  # optional sources join once provided and locked (or when --update looks for them)
-        wanted = list(SOURCES) + [s for s in OPTIONAL_SOURCES if update or s.id in lock]
+        locked_ids = {sid.split("/")[0] for sid in lock}
+        wanted = list(SOURCES) + [s for s in OPTIONAL_SOURCES if update or s.id in locked_ids]
     mirror_path = mirror_dir(mirror)
     results: list[FetchResult] = []
     missing: list[tuple[Source, str]] = []
+    again: dict[str, list[str]] = {}  # locked optional entries to fetch again from their publisher
+
+    def done(result: FetchResult) -> None:
+        results.append(result)
+        if on_progress:
+            on_progress(result)
+
     for src in wanted:
-        entry = lock.get(src.id)
-        if entry is None and not update:
-            raise FetchError(f"{src.id} is registered but not in data/sources.lock; run `csp fetch --update`")
-        want = None if update or entry is None else entry.sha256
-        target = raw_dir() / src.file
-        try:
-            if target.is_file() and not update:
-                got = sha256_of(target)
-                if got == want:
-                    results.append(FetchResult(src.id, target, "present", got))
-                    if on_progress:
-                        on_progress(results[-1])
+        for entry_id in _entry_ids(src, lock, update, mirror_path):
+            entry = lock.get(entry_id)
+            if entry is None and not update:
+                raise FetchError(f"{entry_id} is registered but not in data/sources.lock; run `csp fetch --update`")
+            want = None if update or entry is None else entry.sha256
+            file = locked_file(entry_id, entry)
+            target = raw_dir() / file
+            try:
+                if target.is_file() and not update:
+                    got = sha256_of(target)
+                    if got == want:
+                        done(FetchResult(entry_id, target, "present", got))
+                        continue
+                if mirror_path is not None:
+                    got, action = _copy_from_mirror(src, mirror_path, target, want, file), "copied"
+                elif src.optional:
+                    if update and target.is_file():  # placed by the user: lock what is there
+                        got, action = sha256_of(target), "present"
+                    else:
+                        if entry is not None:
+                            again.setdefault(src.id, []).append(entry_id)
+                        continue
+                else:
+                    got, action = _download(src, target, want), "downloaded"
+            except OSError as exc:
+                if isinstance(exc, ConnectionError):
+                    if src.optional and update:
+                        continue
+                    missing.append((src, f"download failed ({exc})"))
                     continue
-            if mirror_path is not None:
-                got, action = _copy_from_mirror(src, mirror_path, target, want), "copied"
-            else:
-                got, action = _download(src, target, want), "downloaded"
-        except OSError as exc:
-            if isinstance(exc, ConnectionError):
+                raise _unreadable(src, exc) from None
+            except _NotInMirror:
                 if src.optional and update:
                     continue
-                missing.append((src, f"download failed ({exc})"))
+                missing.append((src, f"not in the mirror {mirror_path}"))
                 continue
-            raise _unreadable(src, exc) from None
-        except _NotInMirror:
-            if src.optional and update:
-                continue
-            missing.append((src, f"not in the mirror {mirror_path}"))
-            continue
-        if update and (entry is None or entry.sha256 != got):
-            lock[src.id] = LockEntry(got, target.stat().st_size, dt.date.today().isoformat())
-            action = "updated"
-        results.append(FetchResult(src.id, target, action, got))
-        if on_progress:
-            on_progress(results[-1])
+            if update and (entry is None or entry.sha256 != got):
+                lock[entry_id] = LockEntry(
+                    got, target.stat().st_size, dt.date.today().isoformat(), entry_file(entry_id, file)
+                )
+                action = "updated"
+            done(FetchResult(entry_id, target, action, got))
     if update and not missing:  # a lock is rewritten whole or not at all
         write_lock(lock)
+    for sid, entry_ids in again.items():  # locked, but neither here nor in a mirror: from the publisher again
+        if sid == moj_release.TOOL_SOURCE:  # an earlier release: only the user has it
+            missing.append(
+                (
+                    source(sid),
+                    "locked but not in data/raw; add it again with `csp fetch --source moj_reoffending --from PATH`",
+                )
+            )
+            continue
+        try:
+            for result in fetch_source(sid, months=[entry_month(e) or "" for e in entry_ids]):
+                done(result)
+        except FetchError as exc:
+            missing.append((source(sid), str(exc)))
     if missing:
-        lines = "\n".join(f"  - {s.file} ({s.id}): {why}; official page {s.page}" for s, why in missing)
+        lines = "\n".join(f"  - {_shown_file(s)} ({s.id}): {why}; official page {s.page}" for s, why in missing)
         raise FetchError(
             f"{len(missing)} source file(s) could not be brought in:\n{lines}\n"
             f"Provide them by setting {MIRROR_ENV} (or --mirror) to a folder laid out like data/raw/, "
@@ -187,23 +238,71 @@ def fetch(
     return results
 
 
+def _shown_file(src: Source) -> str:
+    return src.month_file("YYYY-MM") if src.monthly else src.file
+
+
+def entry_file(entry_id: str, file: str) -> str:
+    """The file to record in a lock entry: empty when it is the registry's (the lock file names it anyway)."""
+    src = source(entry_id)
+    month = entry_month(entry_id)
+    return "" if file == (src.month_file(month) if month else src.file) else file
+
+
+def fetch_source(
+    name: str,
+    *,
+    from_path: str | Path | None = None,
+    url: str | None = None,
+    months: Sequence[str] | None = None,
+    update: bool = False,
+    on_bytes: Callable[[str], ByteProgress] | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> list[FetchResult]:
+    """`csp fetch --source NAME`: bring one optional source from its publisher (or `from_path`) and lock it.
+
+    'policeuk' (``policeuk_street_asb``): the street files of `months` from the police.uk archives (`url`
+    replaces the archive folder https://data.police.uk/data/archive), or the months of `from_path`.
+    'moj_reoffending' (``moj_proven_reoffending``): the geographic data CSV from the MoJ release page (`url`
+    replaces the registry's page, or gives the zip itself), or from `from_path` (a zip, a CSV, or the older
+    Excel data tool).
+    """
+    src = source(name)
+    if src.id == street_archive.SOURCE_ID:
+        months_list = [m for m in (months or []) if m] or None
+        got = street_archive.fetch_policeuk(
+            months_list, from_path=from_path, base_url=url, update=update, on_bytes=on_bytes, on_step=on_step
+        )
+        return [FetchResult(month_entry(src.id, r.month), r.path, r.action, r.sha256) for r in got]
+    if src.id in moj_release.SOURCE_IDS:
+        got_moj = moj_release.fetch_moj(from_path=from_path, url=url, update=update, on_bytes=on_bytes, on_step=on_step)
+        return [FetchResult(r.source_id, r.path, r.action, r.sha256) for r in got_moj]
+    raise FetchError(
+        f"--source {name}: only the sources that are not in the mirror are fetched one by one: "
+        f"{', '.join(SOURCE_ALIASES)}; the others come with `csp fetch`"
+    )
+
+
 def verified_file(source_id: str) -> tuple[Path, str]:
-    """The local path and sha256 of a source's file, checked against the lock; fetched first when absent."""
+    """The local path and sha256 of a source's file (or of one month's: 'policeuk_street_asb/2020-04'), checked
+    against the lock; fetched first when absent."""
     src = source(source_id)
-    target = raw_dir() / src.file
-    if not target.is_file():
-        fetch([source_id])
     entry = read_lock().get(source_id)
+    file = locked_file(source_id, entry)
+    target = raw_dir() / file
+    if not target.is_file():
+        fetch([src.id])
+        entry = read_lock().get(source_id)
     if entry is None:
         raise FetchError(
-            f"{src.file} ({source_id}) is present but not in data/sources.lock; run `csp fetch --update` to lock it"
+            f"{file} ({source_id}) is present but not in data/sources.lock; run `csp fetch --update` to lock it"
         )
     try:
         want, got = entry.sha256, sha256_of(target)
     except OSError as exc:
         raise _unreadable(src, exc) from None
     if got != want:
-        raise _mismatch(src, f"data/raw ({target})", got, want)
+        raise _mismatch(src, f"data/raw ({target})", got, want, file)
     return target, got
 
 
@@ -213,3 +312,10 @@ def optional_file(source_id: str) -> Path | None:
     if source_id not in read_lock():
         return None
     return verified_file(src.id)[0]
+
+
+def locked_months(source_id: str) -> list[str]:
+    """The months of a monthly source that are locked (none until `csp fetch --source` or `--update` locks them)."""
+    src = source(source_id)
+    prefix = f"{src.id}/"
+    return sorted(sid[len(prefix) :] for sid in read_lock() if sid.startswith(prefix))

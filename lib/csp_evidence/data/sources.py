@@ -39,6 +39,15 @@ class Source:
     # original publisher and dataset here, and its page: pages and charts cite them and say "secondary".
     original: str = ""
     original_page: str = ""
+    # A source published one file a month: `file` is a pattern with {month} (YYYY-MM) and the lock holds one
+    # entry per month, under the id `<id>/<YYYY-MM>` (``month_entry``).
+    monthly: bool = False
+
+    def month_file(self, month: str) -> str:
+        """The file of one month of a monthly source, under data/raw/ and the mirror."""
+        if not self.monthly:
+            raise ValueError(f"{self.id} is not a monthly source")
+        return self.file.format(month=month)
 
     @property
     def secondary(self) -> bool:
@@ -217,18 +226,36 @@ SOURCES: tuple[Source, ...] = (
     ),
 )
 
+_MOJ_COLLECTION = "https://www.gov.uk/government/collections/proven-reoffending-statistics"
+
 OPTIONAL_SOURCES: tuple[Source, ...] = (
     Source(
         id="moj_proven_reoffending",
         title="Proven reoffending statistics: geographical data tool (CSV format of data tools), April 2011 to March 2022",
         publisher="Ministry of Justice",
-        page="https://www.gov.uk/government/collections/proven-reoffending-statistics",
+        page=_MOJ_COLLECTION,
         url="https://www.gov.uk/government/statistics/proven-reoffending-statistics-january-to-march-2022",
         licence=OGL,
         file="moj/PRSQ_Geographic_data_April 2011 to March 2022.csv",
         period="offender cohorts April 2011 to March 2022",
-        notes="In the 'CSV format of data tools' zip of the January to March 2022 release; unzip this CSV into "
-        "data/raw/moj/ (or the mirror's moj/ folder) and run `csp fetch --update` to lock it.",
+        notes="The `PRSQ_Geographic_data_*.csv` file of the 'CSV format of data tools' zip on the release page. "
+        "`csp fetch --source moj_reoffending` downloads the zip from the release page (or `--url` another "
+        "release's page or zip), extracts, checks and locks the CSV; `--from PATH` takes a zip or CSV already "
+        "downloaded.",
+        optional=True,
+    ),
+    Source(
+        id="moj_proven_reoffending_tool",
+        title="Proven reoffending statistics: geographical data tool (Excel), an earlier release",
+        publisher="Ministry of Justice",
+        page=_MOJ_COLLECTION,
+        url=_MOJ_COLLECTION,
+        licence=OGL,
+        file="moj/Geographical_data_tool.xlsx",
+        period="offender cohorts as in the release (for example April 2009 to March 2021)",
+        notes="The older Excel data tool (`Geographical_data_tool_*.xlsx`, sheet `Data`), for cohorts before those "
+        "of the CSV: `csp fetch --source moj_reoffending --from Geographical_data_tool_Apr09_Mar21.xlsx`. Where a "
+        "cohort is in both, the CSV's (later) figures are used.",
         optional=True,
     ),
     Source(
@@ -236,34 +263,63 @@ OPTIONAL_SOURCES: tuple[Source, ...] = (
         title="Street-level crime and anti-social behaviour, Metropolitan Police (data.police.uk)",
         publisher="Home Office / police.uk",
         page="https://data.police.uk/data/",
-        url="https://data.police.uk/data/archive/",
+        url="https://data.police.uk/data/archive/{month}.zip",
         licence=OGL,
-        file="policeuk/metropolitan-street.csv",
-        period="monthly files YYYY-MM-metropolitan-street.csv, combined into one CSV",
-        notes="Crime type 'Anti-social behaviour' gives ASB incidents by LSOA and month. Concatenate the monthly "
-        "files (one header) into data/raw/policeuk/metropolitan-street.csv and run `csp fetch --update`.",
+        file="policeuk/{month}/{month}-metropolitan-street.csv",
+        period="monthly files YYYY-MM/YYYY-MM-metropolitan-street.csv, one a month as published",
+        notes="Crime type 'Anti-social behaviour' gives ASB incidents by LSOA and month. `csp fetch --source "
+        "policeuk` downloads the police.uk archives holding the months the params need (each archive "
+        "YYYY-MM.zip holds 36 months of every force's files) and keeps only the Metropolitan Police's street files; "
+        "`--from PATH` takes an archive, a folder or monthly files already downloaded. Each month is locked "
+        "separately in data/sources.lock.",
         optional=True,
+        monthly=True,
     ),
 )
+
+# Short names a user may type for `csp fetch --source`.
+SOURCE_ALIASES = {"policeuk": "policeuk_street_asb", "moj_reoffending": "moj_proven_reoffending"}
 
 _BY_ID = {s.id: s for s in (*SOURCES, *OPTIONAL_SOURCES)}
 
 
 def source(source_id: str) -> Source:
-    """The registered source with this id; the error lists the ids that exist."""
+    """The registered source with this id (or alias, or a month's lock entry id); the error lists the ids."""
+    sid = SOURCE_ALIASES.get(source_id, source_id).split("/")[0]
     try:
-        return _BY_ID[source_id]
+        return _BY_ID[sid]
     except KeyError:
-        raise KeyError(f"unknown source {source_id!r}; registered sources: {', '.join(_BY_ID)}") from None
+        names = ", ".join([*_BY_ID, *SOURCE_ALIASES])
+        raise KeyError(f"unknown source {source_id!r}; registered sources: {names}") from None
+
+
+def month_entry(source_id: str, month: str) -> str:
+    """The lock entry id of one month of a monthly source: 'policeuk_street_asb/2020-04'."""
+    return f"{source_id}/{month}"
+
+
+def entry_month(entry_id: str) -> str | None:
+    """The month of a monthly lock entry id ('policeuk_street_asb/2020-04' -> '2020-04'), else None."""
+    return entry_id.split("/", 1)[1] if "/" in entry_id else None
 
 
 @dataclass(frozen=True)
 class LockEntry:
-    """The locked bytes of one source: sha256, size and the date they were retrieved."""
+    """The locked bytes of one source: sha256, size, the date they were retrieved and the file under data/raw/
+    (empty: the registry's file)."""
 
     sha256: str
     bytes: int
     retrieved: str
+    file: str = ""
+
+
+def locked_file(entry_id: str, entry: LockEntry | None = None) -> str:
+    """The file a lock entry's bytes are kept under (in data/raw/ and a mirror): the lock's, else the registry's."""
+    if entry is not None and entry.file:
+        return entry.file
+    src, month = source(entry_id), entry_month(entry_id)
+    return src.month_file(month) if month else src.file
 
 
 class LockFileError(ValueError):
@@ -282,20 +338,29 @@ def read_lock(path: Path | None = None) -> dict[str, LockEntry]:
     entries = {}
     for sid, entry in raw.get("sources", {}).items():
         try:
-            entries[sid] = LockEntry(str(entry["sha256"]), int(entry["bytes"]), str(entry["retrieved"]))
+            entries[sid] = LockEntry(
+                str(entry["sha256"]), int(entry["bytes"]), str(entry["retrieved"]), str(entry.get("file") or "")
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise LockFileError(f"{path}: entry {sid!r} needs sha256, bytes and retrieved ({exc})") from exc
     return entries
 
 
+def _lock_row(sid: str, entry: LockEntry) -> dict:
+    try:
+        file: str | None = locked_file(sid, entry)
+    except KeyError:  # an entry of a source no longer registered is kept as it is
+        file = entry.file or None
+    return {"file": file, "sha256": entry.sha256, "bytes": entry.bytes, "retrieved": entry.retrieved}
+
+
 def write_lock(entries: dict[str, LockEntry], path: Path | None = None) -> None:
     """Write the lock file atomically, sources in registry order."""
     path = path or lock_path()
-    order = [s.id for s in SOURCES if s.id in entries] + sorted(set(entries) - set(_BY_ID))
+    main = [s.id for s in SOURCES if s.id in entries]  # then optional sources and months, in name order
+    order = main + sorted(set(entries) - set(main))
     body = {
         "comment": "sha256 and retrieval date of the exact bytes of each source; `csp fetch --update` rewrites it",
-        "sources": {
-            sid: {"file": _BY_ID[sid].file if sid in _BY_ID else None, **entries[sid].__dict__} for sid in order
-        },
+        "sources": {sid: _lock_row(sid, entries[sid]) for sid in order},
     }
     atomic_write_text(path, json.dumps(body, indent=2) + "\n")

@@ -76,7 +76,11 @@ def sources_page(run_dir: Path | None = None) -> str:
     """
     lock = read_lock()
     rows = []
-    for src in (*SOURCES, *(s for s in OPTIONAL_SOURCES if s.id in lock)):
+    locked_ids = {sid.split("/")[0] for sid in lock}
+    for src in (*SOURCES, *(s for s in OPTIONAL_SOURCES if s.id in locked_ids)):
+        if src.monthly:
+            rows.append(_monthly_source(src, lock))
+            continue
         entry = lock.get(src.id)
         secondary = (
             f"- **Secondary source:** compiled by {md(src.publisher)} from the {md(src.original)} "
@@ -92,7 +96,8 @@ def sources_page(run_dir: Path | None = None) -> str:
             f"- **Dataset page:** <{src.page}>\n"
             f"- **Download URL:** <{src.url}>\n"
             f"- **Licence:** {md(src.licence)}\n"
-            f"- **File:** `{src.file}`, {number(entry.bytes) if entry else '?'} bytes\n"
+            f"- **File:** `{entry.file if entry and entry.file else src.file}`, "
+            f"{number(entry.bytes) if entry else '?'} bytes\n"
             f"- **sha256:** `{entry.sha256 if entry else 'not locked'}`\n"
             f"- **Retrieved:** {entry.retrieved if entry else '?'}\n"
             f"- **Period:** {md(src.period)}\n" + (f"- **Notes:** {md(src.notes)}\n" if src.notes else "")
@@ -105,6 +110,24 @@ def sources_page(run_dir: Path | None = None) -> str:
         "them say so beside every figure.\n\n"
     )
     return '---\ntitle: "Sources"\n---\n\n' + intro + "\n".join(rows) + _software_section(run_dir)
+
+
+def _monthly_source(src, lock: dict) -> str:
+    """A source kept one file a month (police.uk): its details once, then each month's file, size, sha256 and
+    retrieval date in a table."""
+    months = sorted((sid.split("/", 1)[1], e) for sid, e in lock.items() if sid.startswith(f"{src.id}/"))
+    table = "| month | file | bytes | sha256 | retrieved |\n|---|---|---:|---|---|\n" + "".join(
+        f"| {m} | `{src.month_file(m)}` | {number(e.bytes)} | `{e.sha256}` | {e.retrieved} |\n" for m, e in months
+    )
+    return (
+        f"### {md(src.title)}\n\n"
+        f"- **Publisher:** {md(src.publisher)}\n"
+        f"- **Dataset page:** <{src.page}>\n"
+        f"- **Download URL:** archives `{src.url.format(month='YYYY-MM')}`\n"
+        f"- **Licence:** {md(src.licence)}\n"
+        f"- **Months:** {len(months)}, {months[0][0]} to {months[-1][0]}, one file a month\n"
+        f"- **Period:** {md(src.period)}\n" + (f"- **Notes:** {md(src.notes)}\n" if src.notes else "") + "\n" + table
+    )
 
 
 def _software_section(run_dir: Path | None) -> str:

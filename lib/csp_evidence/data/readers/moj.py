@@ -158,11 +158,57 @@ def _schema_error_message(path: Path, err: pa.errors.SchemaErrors, frame: pd.Dat
     )
 
 
+def _canonical_columns(raw: pd.DataFrame, path: Path, sheet: str | None = None) -> pd.DataFrame:
+    """Name the columns as REQUIRED_COLUMNS, matching case and spacing loosely (releases differ: 'Offenders',
+    'Adult/Juvenile'); a missing column is an error naming the file (and sheet) and the columns found."""
+
+    def key(name: object) -> str:
+        return re.sub(r"[\s/]+", "", str(name)).lower()
+
+    wanted = {key(c): c for c in REQUIRED_COLUMNS}
+    raw = raw.rename(columns={c: wanted[key(c)] for c in raw.columns if key(c) in wanted})
+    missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
+    if missing:
+        raise MojFormatError(
+            path, f"missing column(s) {missing}; found {list(raw.columns)[:10]}", column=missing[0], sheet=sheet
+        )
+    return raw
+
+
 def read_proven_reoffending(path: str | Path) -> pd.DataFrame:
     """Read the MoJ geographic proven reoffending CSV into a tidy validated table, one row per cohort and group."""
     path = Path(path)
-    raw = read_csv_text(path, REQUIRED_COLUMNS, MojFormatError)
+    raw = _canonical_columns(read_csv_text(path, (), MojFormatError), path)
+    return _tidy(raw, path)
 
+
+DATA_SHEET = "Data"
+
+
+def read_data_tool(path: str | Path) -> pd.DataFrame:
+    """Read the older Excel geographical data tool (``Geographical_data_tool_*.xlsx``, sheet 'Data') into the same
+    tidy table as `read_proven_reoffending`; the header is the first row naming Geography and Cohort."""
+    path = Path(path)
+    try:
+        cells = pd.read_excel(path, sheet_name=DATA_SHEET, header=None, dtype=str, keep_default_na=False)
+    except ValueError as exc:  # no such sheet
+        raise MojFormatError(path, f"no sheet {DATA_SHEET!r} ({exc})") from None
+    except Exception as exc:  # a damaged or non-Excel file: openpyxl and zipfile raise many types
+        raise MojFormatError(path, f"cannot be read as an Excel workbook ({type(exc).__name__}: {exc})") from None
+    header = next(
+        (i for i, row in cells.iterrows() if {"geography", "cohort"} <= {str(v).strip().lower() for v in row}), None
+    )
+    if header is None:
+        raise MojFormatError(path, "no header row naming 'Geography' and 'Cohort'", sheet=DATA_SHEET)
+    raw = cells.iloc[int(header) + 1 :].copy()
+    raw.columns = [str(c).strip() for c in cells.iloc[int(header)]]
+    raw = raw[(raw != "").any(axis=1)]
+    raw.index = pd.RangeIndex(len(raw)) + int(header)  # file_line(index) is then the spreadsheet row
+    return _tidy(_canonical_columns(raw, path, DATA_SHEET), path)
+
+
+def _tidy(raw: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """The data tool's rows (text, named as REQUIRED_COLUMNS) as the tidy validated table."""
     tidy = pd.DataFrame(
         {
             "geography": raw["Geography"].str.strip(),
@@ -192,4 +238,13 @@ def read_proven_reoffending(path: str | Path) -> pd.DataFrame:
         _SCHEMA.validate(tidy, lazy=True)
     except pa.errors.SchemaErrors as err:
         raise MojFormatError(path, _schema_error_message(path, err, tidy)) from None
-    return tidy
+    return tidy.reset_index(drop=True)
+
+
+def combine_releases(newer: pd.DataFrame, older: pd.DataFrame) -> pd.DataFrame:
+    """One table from two releases: every row of `newer`, and the rows of `older` for cohorts (of a geography,
+    category and age group) that `newer` does not hold, so a user can add earlier cohorts."""
+    key = ["geography", "category", "age_group", "cohort"]
+    seen = pd.MultiIndex.from_frame(newer[key])
+    extra = older[~pd.MultiIndex.from_frame(older[key]).isin(seen)]
+    return pd.concat([extra, newer], ignore_index=True).sort_values(key, ignore_index=True)

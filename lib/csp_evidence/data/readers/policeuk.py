@@ -21,7 +21,7 @@ Source: the monthly "street" CSVs from https://data.police.uk/data/ (one file pe
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -168,3 +168,66 @@ def asb_monthly(tidy: pd.DataFrame, borough: str) -> pd.Series:
     series.name = "asb"
     series.index.name = "month"
     return series
+
+
+NO_LSOA = "no LSOA"  # the `area` of rows police.uk could not place (Location 'No Location')
+
+
+def read_street_months(files: Mapping[str, str | Path], boroughs: Sequence[str]) -> pd.DataFrame:
+    """Read one street file a month and count rows by month, area and crime type, keeping every row.
+
+    `files` maps 'YYYY-MM' to that month's file; a file holding rows of another month is an error naming it.
+    `area` is the borough (the LSOA name without its code) when it is one of `boroughs`, NO_LSOA when the row has
+    no LSOA, else the local authority the LSOA is in (outside London, or the City of London); `placed` is True for
+    the boroughs. Columns: month, area, placed, crime_type, count.
+    """
+    wanted = set(boroughs)
+    frames = []
+    for month, path in sorted(files.items()):
+        raw = read_street_file(path)
+        other = raw["Month"] != month
+        if other.any():
+            first = raw.index[other][0]
+            raise PoliceUkFormatError(
+                path,
+                f"{path}: line {file_line(first)}, column 'Month': {raw.at[first, 'Month']!r} in the file for {month} "
+                f"({int(other.sum())} row(s))",
+            )
+        area = raw["LSOA name"].str.extract(_LSOA_NAME)["borough"].fillna(NO_LSOA)
+        counts = (
+            pd.DataFrame({"area": area, "crime_type": raw["Crime type"]})
+            .groupby(["area", "crime_type"])
+            .size()
+            .rename("count")
+            .reset_index()
+        )
+        counts.insert(0, "month", pd.Timestamp(f"{month}-01"))
+        frames.append(counts)
+    if not frames:
+        raise ValueError("read_street_months: no files given")
+    table = pd.concat(frames, ignore_index=True)
+    table["placed"] = table["area"].isin(wanted)
+    table["count"] = table["count"].astype("int64")
+    table["month"] = table["month"].astype("datetime64[ns]")
+    return table[["month", "area", "placed", "crime_type", "count"]]
+
+
+def street_coverage(table: pd.DataFrame) -> pd.DataFrame:
+    """Per month, what the street files held and what could not be placed in a borough: month, rows, placed,
+    no_lsoa, outside (rows in LSOAs outside the boroughs) and outside_areas (their local authorities, by count)."""
+    rows = []
+    for month, sel in table.groupby("month", sort=True):
+        outside = (
+            sel[~sel["placed"] & (sel["area"] != NO_LSOA)].groupby("area")["count"].sum().sort_values(ascending=False)
+        )
+        rows.append(
+            {
+                "month": month,
+                "rows": int(sel["count"].sum()),
+                "placed": int(sel.loc[sel["placed"], "count"].sum()),
+                "no_lsoa": int(sel.loc[sel["area"] == NO_LSOA, "count"].sum()),
+                "outside": int(outside.sum()),
+                "outside_areas": ", ".join(f"{a} {n}" for a, n in outside.items()),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,104 @@
+"""Downloading large official files: streamed to disk, resumable, and never half-kept.
+
+A download goes to ``<target>.part`` in blocks (never held in memory: a police.uk archive is over a gigabyte),
+and is renamed onto `target` only when every byte the server announced has arrived. An interrupted download
+keeps its ``.part`` file, and the next call asks the server for the rest (an HTTP ``Range`` request); a server
+that ignores ranges sends the whole file again, and the download restarts cleanly from the first byte.
+
+Progress is reported through a callback ``on_bytes(done, total)`` (``total`` None when the server does not
+say), so the command line can draw a progress bar while the library prints nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import requests
+
+from csp_evidence.core.paths import project_dir
+
+BLOCK = 1 << 16  # bytes read and written at a time: what an interruption can lose
+TIMEOUT = 60  # seconds without a byte before a download is abandoned (it resumes on the next run)
+ByteProgress = Callable[[int, int | None], None]
+
+
+class FetchError(RuntimeError):
+    """A source file could not be brought in or did not match the lock."""
+
+
+def downloads_dir() -> Path:
+    """data/downloads/: downloads in progress and archives being read (git-ignored; safe to delete)."""
+    return project_dir() / "data" / "downloads"
+
+
+def _total_from(response: requests.Response, offset: int) -> int | None:
+    """The full size of the file from Content-Range ('bytes 100-199/200') or Content-Length plus the offset."""
+    content_range = response.headers.get("Content-Range", "")
+    m = re.match(r"bytes\s+(\d+)-(\d+)/(\d+|\*)", content_range)
+    if m and m.group(3) != "*":
+        return int(m.group(3))
+    length = response.headers.get("Content-Length")
+    return offset + int(length) if length and length.isdigit() else None
+
+
+def download(url: str, target: Path, on_bytes: ByteProgress | None = None, timeout: float = TIMEOUT) -> Path:
+    """Stream `url` to `target`, resuming a ``.part`` file left by an interrupted call; return `target`.
+
+    Raises FetchError naming the URL on an HTTP error, a broken connection or a short body (the ``.part`` file
+    is kept so that the next call resumes), and when the server's answer to a range request does not fit.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    part = target.with_name(target.name + ".part")
+    for _attempt in range(2):  # a second attempt only after a stale .part was discarded
+        offset = part.stat().st_size if part.is_file() else 0
+        headers = {"Range": f"bytes={offset}-"} if offset else {}
+        try:
+            response = requests.get(url, stream=True, headers=headers, timeout=timeout)
+        except requests.RequestException as exc:
+            raise FetchError(f"{url}: download failed ({type(exc).__name__}: {str(exc)[:160]})") from exc
+        with response:
+            if response.status_code == 416 and offset:  # nothing after the .part: it is whole, or stale
+                total = _total_from(response, 0)
+                if total == offset:
+                    os.replace(part, target)
+                    return target
+                part.unlink()
+                continue
+            if response.status_code == 206 and offset:
+                start = re.match(r"bytes\s+(\d+)-", response.headers.get("Content-Range", ""))
+                if not start or int(start.group(1)) != offset:  # not the range asked for: start again
+                    part.unlink()
+                    continue
+                mode = "ab"
+            elif response.status_code == 200:
+                offset, mode = 0, "wb"  # the server sent the whole file: restart from the first byte
+            else:
+                raise FetchError(f"{url}: download failed (HTTP {response.status_code} {response.reason})")
+            total = _total_from(response, offset)
+            done = offset
+            if on_bytes:
+                on_bytes(done, total)
+            try:
+                with open(part, mode) as fh:
+                    for block in response.iter_content(BLOCK):
+                        fh.write(block)
+                        done += len(block)
+                        if on_bytes:
+                            on_bytes(done, total)
+            except requests.RequestException as exc:
+                raise FetchError(
+                    f"{url}: the download was interrupted after {done:,} of {total or '?'} bytes "
+                    f"({type(exc).__name__}); the part is kept in {part}: run the same command again to resume"
+                ) from exc
+        if total is not None and done != total:
+            raise FetchError(
+                f"{url}: the download stopped after {done:,} of {total:,} bytes (truncated); the part is kept in "
+                f"{part}: run the same command again to resume"
+            )
+        os.replace(part, target)
+        return target
+    raise FetchError(f"{url}: the server's answers to a resumed download do not fit; delete {part} and run again")

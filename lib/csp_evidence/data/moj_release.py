@@ -1,0 +1,211 @@
+"""The Ministry of Justice's proven reoffending geographic data: from the release page to a checked, locked file.
+
+Each quarterly release of the proven reoffending statistics has a page on gov.uk with an attachment "CSV
+format of data tools", a zip holding ``PRSQ_Geographic_data_<period>.csv``; earlier releases published the
+geographical data tool as Excel (``Geographical_data_tool_<period>.xlsx``, sheet ``Data``). `fetch_moj`
+downloads the release page named in the registry (or `url`: another release's page, or the zip itself), follows
+its link to the CSV zip, extracts the data file, reads it with the MoJ reader (a file that does not read is
+refused, naming the file, line and column), and only then moves it into ``data/raw/moj/`` and locks it. A user
+who has the zip, the CSV or the Excel tool passes it as `from_path`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import functools
+import html
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urljoin
+
+from csp_evidence.core.files import atomic_write, sha256_of
+from csp_evidence.core.paths import raw_dir
+from csp_evidence.data.download import ByteProgress, FetchError, download, downloads_dir
+from csp_evidence.data.readers import moj
+from csp_evidence.data.sources import LockEntry, read_lock, source, write_lock
+
+CSV_SOURCE = "moj_proven_reoffending"
+TOOL_SOURCE = "moj_proven_reoffending_tool"
+SOURCE_IDS = (CSV_SOURCE, TOOL_SOURCE)
+CSV_MEMBER = re.compile(r"(?:^|/)(PRSQ_Geographic_data_[^/]*\.csv)$", re.IGNORECASE)
+TOOL_MEMBER = re.compile(r"(?:^|/)(Geographical_data_tool[^/]*\.xlsx)$", re.IGNORECASE)
+_ZIP_LINK = re.compile(r"""<a\b[^>]*\bhref\s*=\s*["']([^"']+\.zip)["'][^>]*>(.*?)</a>""", re.IGNORECASE | re.DOTALL)
+
+
+@dataclass(frozen=True)
+class MojFile:
+    """The file fetched: which source it is, where it is kept, what was done, and its sha256."""
+
+    source_id: str
+    path: Path
+    action: str
+    sha256: str
+
+
+def zip_link(page: str, page_url: str) -> str:
+    """The URL of the 'CSV format of data tools' zip on a release page: the first .zip link whose text or name
+    mentions CSV, else the only .zip link; an error naming the page when there is none or the choice is unclear."""
+    links = [
+        (urljoin(page_url, html.unescape(href)), re.sub(r"<[^>]+>", " ", text))
+        for href, text in _ZIP_LINK.findall(page)
+    ]
+    csv_links = [url for url, text in links if "csv" in (url + " " + text).lower()]
+    if csv_links:
+        return csv_links[0]
+    if len(links) == 1:
+        return links[0][0]
+    found = ", ".join(url for url, _ in links[:5]) or "none"
+    raise FetchError(
+        f"{page_url}: no link to the 'CSV format of data tools' zip on the release page (zip links: {found}); "
+        "pass the zip's own URL with --url, or download it and use --from"
+    )
+
+
+def _is_zip(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(4) == b"PK\x03\x04"
+
+
+def _from_release(url: str, work: Path, on_bytes: Callable[[str], ByteProgress] | None) -> Path:
+    """Download the release page (or the zip itself) at `url`; return the zip's local path."""
+    for stale in (work / "release", work / "release.part"):  # a page is small: never resumed from another URL
+        stale.unlink(missing_ok=True)
+    first = download(url, work / "release", on_bytes("MoJ release page") if on_bytes else None)
+    if _is_zip(first):
+        return first
+    page = first.read_text(encoding="utf-8", errors="replace")
+    link = zip_link(page, url)
+    return download(link, work / Path(link.split("?")[0]).name, on_bytes(Path(link).name) if on_bytes else None)
+
+
+def _extract(archive: Path, staging: Path) -> list[tuple[str, Path]]:
+    """The data files of an MoJ zip, extracted into `staging`: (source id, path) for each."""
+    out = []
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            names = zf.namelist()
+            for name in names:
+                m = CSV_MEMBER.search(name) or TOOL_MEMBER.search(name)
+                if not m:
+                    continue
+                target = staging / m.group(1)
+                with zf.open(name) as src, open(target, "wb") as dst:
+                    shutil.copyfileobj(src, dst, 1 << 20)
+                out.append((CSV_SOURCE if CSV_MEMBER.search(name) else TOOL_SOURCE, target))
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise FetchError(f"{archive}: not a whole zip archive ({exc}): the download is corrupt or truncated") from exc
+    if not out:
+        raise FetchError(
+            f"{archive}: holds no PRSQ_Geographic_data_*.csv or Geographical_data_tool_*.xlsx (members: "
+            f"{', '.join(names[:8])}{' ...' if len(names) > 8 else ''})"
+        )
+    return out
+
+
+def _user_file(path: Path, staging: Path) -> list[tuple[str, Path]]:
+    if not path.is_file():
+        raise FetchError(f"{path}: no such file (--from)")
+    if path.suffix.lower() == ".zip":
+        return _extract(path, staging)
+    target = staging / path.name
+    shutil.copyfile(path, target)
+    if path.suffix.lower() == ".csv":
+        return [(CSV_SOURCE, target)]
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return [(TOOL_SOURCE, target)]
+    raise FetchError(f"{path}: expected the MoJ zip, a PRSQ_Geographic_data_*.csv or a Geographical_data_tool_*.xlsx")
+
+
+def _check(source_id: str, path: Path) -> None:
+    """Read the file with the MoJ reader: a file that does not read is never kept (SourceFormatError)."""
+    (moj.read_proven_reoffending if source_id == CSV_SOURCE else moj.read_data_tool)(path)
+
+
+def fetch_moj(
+    *,
+    from_path: str | Path | None = None,
+    url: str | None = None,
+    update: bool = False,
+    on_bytes: Callable[[str], ByteProgress] | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> list[MojFile]:
+    """Bring the MoJ geographic data into data/raw/moj/ and lock it (see the module's description).
+
+    The file keeps its published name (``moj/PRSQ_Geographic_data_April 2011 to March 2022.csv``), which the
+    lock records. Bytes that differ from a locked file of the same source are refused unless `update`.
+    """
+    work = downloads_dir() / "moj"
+    work.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=work))
+    downloaded: list[Path] = []
+    try:
+        if from_path is not None:
+            files = _user_file(Path(from_path).expanduser(), staging)
+        else:
+            page = url or source(CSV_SOURCE).url
+            if on_step:
+                on_step(f"downloading {page}")
+            archive = _from_release(page, work, on_bytes)
+            downloaded.append(archive)
+            try:
+                files = _extract(archive, staging)
+            except FetchError:
+                archive.unlink(missing_ok=True)  # downloaded afresh next time
+                raise
+        for sid, path in files:
+            if on_step:
+                on_step(f"checking {path.name}")
+            _check(sid, path)
+        results = _commit(files, update)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    for path in downloaded:
+        path.unlink(missing_ok=True)
+    (work / "release").unlink(missing_ok=True)
+    return results
+
+
+def _copy_into(origin: Path, tmp: Path) -> None:
+    shutil.copyfile(origin, tmp)
+
+
+def _commit(files: list[tuple[str, Path]], update: bool) -> list[MojFile]:
+    lock = read_lock()
+    today = dt.date.today().isoformat()
+    plan = []
+    for sid, path in files:
+        got = sha256_of(path)
+        entry = lock.get(sid)
+        file = f"moj/{path.name}"
+        if entry is not None and entry.sha256 != got and not update:
+            raise FetchError(
+                f"{path.name} ({sid}): sha256 {got} does not match the lock ({entry.sha256}): a different release "
+                "or a revised file. Run with --update to accept it and rewrite data/sources.lock. Nothing was kept"
+            )
+        plan.append((sid, path, got, entry, file))
+    results = []
+    for sid, path, got, entry, file in plan:
+        target = raw_dir() / file
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(path, target)
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+            atomic_write(target, functools.partial(_copy_into, path), suffix=".part")
+        same_name = file == source(sid).file
+        if entry is None or entry.sha256 != got or (entry.file or source(sid).file) != file:
+            lock[sid] = LockEntry(got, target.stat().st_size, today, "" if same_name else file)
+            results.append(MojFile(sid, target, "updated" if entry else "downloaded", got))
+        else:
+            results.append(MojFile(sid, target, "present", got))
+    write_lock(lock)
+    return results

@@ -1,0 +1,61 @@
+"""Chapter 03 and the audit on an MoJ data-tool zip fetched through a loopback HTTP server: adult and juvenile
+rates by cohort, reoffences per reoffender, the change through the Covid years, London and England beside the
+borough, and the plan's adult rate (26%) and its rise (11%) checked."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from conftest import MIRROR, ROOT
+from synthetic_sources import RELEASE_PAGE, Server, moj_zip
+
+from csp_evidence.chapters import audit, reoffending
+from csp_evidence.data import datasets
+from csp_evidence.data.fetch import fetch, fetch_source
+
+
+@pytest.fixture(scope="module")
+def proven(tmp_path_factory):
+    if not MIRROR.is_dir():
+        pytest.skip(f"the data mirror {MIRROR} is absent")
+    root = tmp_path_factory.mktemp("project")
+    (root / "data").mkdir()
+    shutil.copy(ROOT / "data" / "sources.lock", root / "data" / "sources.lock")
+    shutil.copytree(ROOT / "data" / "plan", root / "data" / "plan")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("CSP_PROJECT_DIR", str(root))
+    datasets.proven_reoffending.cache_clear()
+    try:
+        fetch(mirror=MIRROR)
+        files = {"/release/": RELEASE_PAGE.encode(), "/media/def/CSV_format_of_data_tools_Jan22_Mar22.zip": moj_zip()}
+        with Server(files) as server:
+            fetch_source("moj_reoffending", url=f"{server.url}/release/")
+        yield datasets.proven_reoffending()
+    finally:
+        datasets.proven_reoffending.cache_clear()
+        patch.undo()
+
+
+def test_the_plans_adult_rate_and_its_rise_are_checked(proven):
+    rate = audit.audit_figure("Tower Hamlets", "adult_reoffending_rate")
+    assert rate["recomputed"] == pytest.approx(26.0) and rate["verdict"] == audit.MATCHES
+    assert "Apr 2020 to Mar 2021" in rate["period"] and "Wilson interval" in rate["note"]
+    change = audit.audit_figure("Tower Hamlets", "adult_reoffending_change")
+    assert change["recomputed"] == pytest.approx(100 * (0.26 / 0.234 - 1), abs=0.01)
+    assert change["verdict"] == audit.MATCHES and "+2.6 percentage points" in change["note"]
+
+
+def test_cohorts_with_intervals_per_reoffender_and_the_covid_years(proven):
+    table = reoffending.reoffending_table(proven, "Tower Hamlets")
+    latest = table[table["cohort"] == "Apr 2020 to Mar 2021"].set_index("age_group")
+    assert latest.loc["Adult", "rate"] == pytest.approx(0.26)
+    assert latest.loc["Adult", "ci_low"] < 0.26 < latest.loc["Adult", "ci_high"]
+    assert latest.loc["Adult", "per_reoffender"] == pytest.approx(3.5, abs=0.01)
+    covid = reoffending.covid_cohort_table(proven, "Tower Hamlets")
+    assert set(covid["geography"]) == {"Tower Hamlets", "London", "England"}
+    th = covid[(covid["geography"] == "Tower Hamlets") & (covid["age_group"] == "Adult")].iloc[-1]
+    assert th["change_pp"] == pytest.approx(2.6) and th["base_cohort"] == "Apr 2019 to Mar 2020"
+    text = reoffending.covid_cohort_findings(covid, "Tower Hamlets")
+    assert "23.4% (Apr 2019 to Mar 2020 cohort) to 26.0%" in text and "London 24.0% to 23.0%" in text
+    assert "3.50 proven reoffences each (adults)" in reoffending.per_reoffender_sentence(table, "Tower Hamlets")
