@@ -124,7 +124,7 @@ def tile_map_svg(
     breaks."""
     by_borough = {p.borough: p for p in packs}
     breaks = {
-        m.key: class_breaks([v[m.key] for v in values.values() if v.get(m.key) is not None]) for m in MAP_MEASURES
+        m.key: class_breaks([x for v in values.values() if (x := v.get(m.key)) is not None]) for m in MAP_MEASURES
     }
     rows = 1 + max(r for r, _ in LONDON_SQUARES.values())
     cols = 1 + max(c for _, c in LONDON_SQUARES.values())
