@@ -103,7 +103,7 @@ def summary_html(run_dir: Path | str, title: str, chapters: Sequence[tuple[str, 
     source_items = "".join(f"<li>{_e(s)}</li>" for s in sources)
     return f"""<!doctype html>
 <html lang="en-GB"><head><meta charset="utf-8"><title>Board summary: {_e(title)}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="favicon.svg">
 <style>{SUMMARY_CSS}</style></head>
 <body><main>
 <h1>Board summary: {_e(title)}</h1>
