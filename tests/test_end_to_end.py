@@ -4,6 +4,7 @@ import csv
 import json
 import re
 import shutil
+from html.parser import HTMLParser
 
 import pytest
 from conftest import ROOT
@@ -177,3 +178,89 @@ def test_the_manifest_records_the_locked_versions_the_pack_was_built_with(output
     assert differ == {}
     assert {"numpy", "pandas", "statsmodels"} <= set(software["packages"])
     assert "Python " + software["python"] in _text(pack / "site" / "sources.html")
+
+
+class _Page(HTMLParser):
+    """A chapter page's key points (text and link of each), whether they come before the first table, and its ids."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.ids, self.points, self.links = set(), [], []
+        self.in_block = self.in_item = False
+        self.table_before_block = self.seen_block = False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if a.get("id"):
+            self.ids.add(a["id"])
+        if tag == "section" and "csp-key-points" in (a.get("class") or ""):
+            self.in_block = self.seen_block = True
+        if tag == "table" and not self.seen_block:
+            self.table_before_block = True
+        if self.in_block and tag == "li":
+            self.in_item = True
+            self.points.append("")
+        if self.in_item and tag == "a":
+            self.links.append(a.get("href", ""))
+            self.in_item = False  # the link's own words are not the point's
+
+    def handle_endtag(self, tag):
+        if tag == "section" and self.in_block:
+            self.in_block = False
+        if tag == "li":
+            self.in_item = False
+
+    def handle_data(self, data):
+        if self.in_item:
+            self.points[-1] += data
+
+
+@pytest.mark.parametrize("params_file", ["tower-hamlets.yml", "hackney.yml"])
+def test_every_chapter_page_opens_with_three_to_five_short_key_points_linked_to_evidence(outputs, params_file):
+    site = outputs / params_file.removesuffix(".yml") / "site"
+    if not site.is_dir():
+        run(ROOT / "params" / params_file, render_site=True, engine="smalldocs")
+    chapters = sorted(site.glob("[0-9][0-9]_*.html"))
+    assert len(chapters) >= 7
+    for path in chapters:
+        page = _Page()
+        page.feed(path.read_text(encoding="utf-8"))
+        assert page.seen_block and not page.table_before_block, f"{path.name}: no key points before the first table"
+        assert 3 <= len(page.points) <= 5, (path.name, page.points)
+        for text in page.points:
+            assert len(text.split()) <= 40, (path.name, text)
+            assert not re.search(r"\bp [=<]|Poisson|ARIMA|interval", text), (path.name, text)
+        assert len(page.links) == len(page.points)
+        missing = [h for h in page.links if not h.startswith("#") or h[1:] not in page.ids]
+        assert missing == [], f"{path.name}: key points link to no section: {missing}"
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert "Key findings" in index and "board-summary." in index
+
+
+def test_the_board_summary_pdf_has_two_to_four_pages_with_every_chapters_key_points_and_charts(outputs):
+    from csp_evidence.report.headlines import read_headlines
+    from csp_evidence.website.summary import pdf_unavailable_reason
+
+    why = pdf_unavailable_reason()
+    if why:
+        pytest.skip(f"no board summary PDF on this machine: {why}")
+    pypdf = pytest.importorskip("pypdf", reason="pypdf is in the test extra of pyproject.toml")
+    pack = outputs / "tower-hamlets"
+    if not (pack / "site" / "board-summary.pdf").is_file():
+        run(ROOT / "params" / "tower-hamlets.yml", render_site=True, engine="smalldocs")
+    site = pack / "site"
+    assert 'href="board-summary.pdf"' in (site / "index.html").read_text(encoding="utf-8")
+    reader = pypdf.PdfReader(site / "board-summary.pdf")
+    assert 2 <= len(reader.pages) <= 4
+    assert "/StructTreeRoot" in reader.trailer["/Root"]  # tagged: headings and lists for screen readers
+    words = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+    words = words.replace("- ", "-")  # a word broken at a hyphen at the end of a line
+    chapters = sorted(p.stem for p in (pack / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    for chapter in chapters:
+        for point in read_headlines(pack, chapter)["key_points"]:
+            assert " ".join(point["text"].split()) in words, (chapter, point["text"])
+    summary = (site / "board-summary.html").read_text(encoding="utf-8")
+    charts = re.findall(r'<img src="figures/([\w.-]+)\.png" alt="([^"]+)"', summary)
+    assert len(charts) >= 6  # every chapter with a chart shows its first one (the audit has none)
+    assert all((site / "figures" / f"{slug}.png").is_file() for slug, _ in charts)
+    assert sum(len(page.images) for page in reader.pages) == len(charts)

@@ -10,6 +10,7 @@ import statsmodels.api as sm
 
 from csp_evidence.analysis import plan_period as pp
 from csp_evidence.analysis.priorities import CONNECT_MEASURES, NEIGHBOURHOOD, VIOLENCE, in_series
+from csp_evidence.chapters import plan_period as ch
 
 
 def test_plan_years_from_the_plan_and_the_pandemic():
@@ -146,3 +147,54 @@ def test_real_plan_period_total_for_tower_hamlets(fetched):
     # the CRIS-era series does not hold 2023/24 whole: its plan change ends in 2022/23
     cris = pp.measure_table(datasets.recorded_crime(), "Tower Hamlets", [("All", NEIGHBOURHOOD[0])], years)
     assert cris.iloc[0]["end"] == "2022/23" and "2023/24" not in cris.columns
+
+
+def _plan_row(measure, pct, london_pct, verdict, pre=("+3", "no clear change")):
+    return {
+        "priority": "All recorded crime" if measure == "All recorded crime" else "Neighbourhood crime and ASB",
+        "measure": measure,
+        "end": "2023/24",
+        "plan_pct_change": pct,
+        "plan_london_pct_change": london_pct,
+        "plan_verdict": verdict,
+        "pre_pct_change": float(pre[0]),
+        "pre_london_pct_change": 1.0,
+        "pre_verdict": pre[1],
+    }
+
+
+@pytest.mark.parametrize(
+    ("verdict", "words"),
+    [
+        ("improved", "a better change than London's"),
+        ("worsened", "a worse change than London's"),
+        ("no clear change", "in line with London"),
+    ],
+)
+def test_key_points_say_the_plan_period_against_london(verdict, words):
+    table = pd.DataFrame(
+        [_plan_row("All recorded crime", 20.04, 23.7, verdict), _plan_row("Burglary", -9, 0, "improved")]
+    )
+    verdicts = pd.DataFrame(
+        {"priority": ["All recorded crime", "Neighbourhood crime and ASB"], "verdict": [verdict, "mixed"]}
+    )
+    years = pp.plan_years(("2021/22", "2022/23", "2023/24"), "2020-03")
+    reading = ch.TargetReading(
+        "Treat everyone fairly", pd.Timestamp("2021-03-31"), 0.70, 0.75, pd.Timestamp("2023-12-31"), 0.64
+    )
+    points = ch.key_points(table, verdicts, years, reading, "Tower Hamlets")
+    assert points[0].text == (
+        f"From 2020/21, the year before the plan, to 2023/24 recorded crime in Tower Hamlets rose 20%, against +24% "
+        f"across London: {words}."
+    )
+    assert points[1].text == "Against London over the plan: neighbourhood crime and ASB: mixed."
+    assert points[2].text.startswith(
+        "Measured from 2019/20, before the pandemic, recorded crime in Tower Hamlets rose 3%"
+    )
+    assert points[3].text.endswith("against the plan's target of 75%: the target was not met.")
+    assert [p.anchor for p in points] == [
+        "each-priority-over-the-plan-against-london",
+        "each-priority-over-the-plan-against-london",
+        "against-the-year-before-the-pandemic",
+        "public-confidence-and-the-plans-target",
+    ]

@@ -28,6 +28,7 @@ from csp_evidence.data.street_archive import months_for_params, parse_months
 from csp_evidence.runner.batch import build_many, params_for_batch
 from csp_evidence.runner.pipeline import RunError, notebook_paths, render_published, run
 from csp_evidence.website.render import RenderError
+from csp_evidence.website.summary import SUMMARY_HTML, SUMMARY_PDF, pdf_unavailable_reason
 
 console = Console(stderr=True, markup=False)  # paths, names and errors print as written; markup only where asked
 DEFAULT_PARAMS = "params/tower-hamlets.yml"
@@ -139,7 +140,17 @@ def _run(args: argparse.Namespace, render_site: bool) -> int:
     )
     if result.site:
         console.print(f"Site: {result.site / 'index.html'}")
+        _say_summary(result.site)
     return 0
+
+
+def _say_summary(site: Path) -> None:
+    """Name the board summary PDF, or say plainly why there is none (never a silent skip)."""
+    if (site / SUMMARY_PDF).is_file():
+        console.print(f"Board summary: {site / SUMMARY_PDF}")
+    else:
+        why = pdf_unavailable_reason() or "the site was reused from a build that made none"
+        console.print(f"No board summary PDF ({why}); the printable page is {site / SUMMARY_HTML}")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -149,6 +160,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_render(args: argparse.Namespace) -> int:
     site = render_published(args.params, engine=args.engine)
     console.print(f"Site: {site / 'index.html'}")
+    _say_summary(site)
     return 0
 
 

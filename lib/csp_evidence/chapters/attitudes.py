@@ -23,7 +23,8 @@ import pandas as pd
 from csp_evidence.analysis.stats.proportions import two_proportion_test, wilson_interval
 from csp_evidence.analysis.survey import EFFECTIVE_SAMPLE, borough_rows, parse_quarter, value_at
 from csp_evidence.data.plan import confidence_target
-from csp_evidence.report.words import md, p_value
+from csp_evidence.report.key_points import KeyPoint, checked, section_id
+from csp_evidence.report.words import listing, md, p_value
 
 LAG_QUARTERS = 4  # quarters between non-overlapping rolling 12-month values
 KEY_MEASURES: tuple[str, ...] = ("Treat everyone fairly", "Relied on to be there", "Trust MPS", '"Good Job" local')
@@ -376,3 +377,50 @@ def plan_quote_sentence(quotes: pd.DataFrame) -> str:
         )
     text = "; ".join(parts)
     return text[0].upper() + text[1:]
+
+
+# --------------------------------------------------------------------------- key points (the top of the page)
+
+SECTIONS = {
+    "london": "The eight measures against London",
+    "target": "Fair treatment and the plan's target",
+    "change": "The latest year against the year before",
+}
+
+
+def key_points(latest: pd.DataFrame, progress: TargetProgress, borough: str) -> list[KeyPoint]:
+    """Chapter 05's key points: the measures against London (its first chart), fair treatment against the plan's
+    target, and the measures that changed beyond chance on the year before (`latest` is year_on_year's)."""
+    q = latest["quarter_end"].iloc[0]
+    below = latest[latest["gap_pp"] < 0]
+    text = (
+        f"In the 12 months to {q:%B %Y} {borough} was below London on {len(below)} of {len(latest)} confidence measures"
+    )
+    if len(below):
+        low = below.sort_values("gap_pp").iloc[0]
+        text += f", furthest on '{low['measure']}' ({low['gap_pp']:+.0f} points)"
+    points = [KeyPoint(text + ".", section_id(SECTIONS["london"]))]
+    status = {
+        "met": "the target is met",
+        "on track": "on track for the target",
+        "behind": "behind the path to the target",
+        "below baseline": "below where the plan started",
+    }[progress.status]
+    points.append(
+        KeyPoint(
+            f"{_pct(progress.latest)} of residents say the police treat everyone fairly, against {_pct(progress.baseline)} "
+            f"in {progress.baseline_quarter:%B %Y} and the plan's target of {_pct(progress.target)}: {status}.",
+            section_id(SECTIONS["target"]),
+        )
+    )
+    changed = latest[latest["significant"].fillna(False).astype(bool)]
+    if len(changed):
+        named = [
+            f"'{r.measure}' {'rose' if r.change_pp > 0 else 'fell'} {abs(r.change_pp):.0f} points"
+            for r in changed.itertuples()
+        ]
+        text = f"Against a year earlier, {listing(named)}; the other measures moved within normal survey variation."
+    else:
+        text = "No measure changed on a year earlier by more than the normal variation of a survey sample."
+    points.append(KeyPoint(text, section_id(SECTIONS["change"])))
+    return checked(points)

@@ -50,6 +50,7 @@ from csp_evidence.data.plan import plan_figures
 from csp_evidence.data.readers.policeuk import ASB
 from csp_evidence.data.sources import source
 from csp_evidence.report import words as f
+from csp_evidence.report.key_points import KeyPoint, checked, section_id
 
 REVISION_SHARE = 0.01  # a count may be revised by this share of itself between extracts...
 REVISION_MIN_OFFENCES = 10  # ...or by this many offences, whichever is larger
@@ -857,3 +858,53 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
             "Verdict": table["verdict"],
         }
     )
+
+
+# --------------------------------------------------------------------------- key points (the top of the page)
+
+SECTION = "The audit"
+
+
+def key_points(table: pd.DataFrame, borough: str) -> list[KeyPoint]:
+    """The audit page's key points: how many of the plan's figures match, are within revision, differ or cannot be
+    checked, naming those that differ; for a borough with no plan table, what was recomputed."""
+    anchor = section_id(SECTION)
+    quoted = table[table["plan_value"].notna()]
+    if quoted.empty:
+        done = int(table["recomputed"].notna().sum())
+        return checked(
+            [
+                KeyPoint(f"No CSP plan table is held for {borough}, so no plan figure is checked here.", anchor),
+                KeyPoint(
+                    f"{done} of the {len(table)} figures the audit knows are recomputed from open data for {borough}, "
+                    "ready to set beside its own plan.",
+                    anchor,
+                ),
+                KeyPoint(
+                    f"{len(table) - done} cannot be recomputed from open data; each row names its source and period.",
+                    anchor,
+                ),
+            ]
+        )
+    counts = verdict_counts(quoted)
+    points = [
+        KeyPoint(
+            f"Of the {len(quoted)} figures the CSP plan quotes that the audit can check, {counts[MATCHES]} match the "
+            f"open data and {counts[WITHIN_REVISION]} are within the revisions between data extracts.",
+            anchor,
+        )
+    ]
+    differ = quoted[quoted["verdict"] == DIFFERS]
+    if len(differ):
+        named = [f"the {str(r.figure)[:1].lower()}{str(r.figure)[1:]}" for r in differ.itertuples()]
+        text = f"{len(differ)} of the plan's figures differ from the open data, among them {' and '.join(named[:2])}."
+    else:
+        text = "None differs from the open data by more than the revisions between extracts."
+    points.append(KeyPoint(text, anchor))
+    points.append(
+        KeyPoint(
+            f"{counts[CANNOT]} of the plan's figures cannot be checked, because the data behind them is not published as open data.",
+            anchor,
+        )
+    )
+    return checked(points)

@@ -25,11 +25,12 @@ from csp_evidence.analysis import covid
 from csp_evidence.analysis.priorities import Measure, measure_rows
 from csp_evidence.analysis.stats import timeseries as ts
 from csp_evidence.analysis.stats.change import compare_counts, financial_year_totals
-from csp_evidence.analysis.summaries import london_total, measure_table, monthly_series
+from csp_evidence.analysis.summaries import london_rates, london_total, measure_table, monthly_series
 from csp_evidence.core.periods import previous_financial_year
 from csp_evidence.data.plan import drug_operation
 from csp_evidence.report import charts, sentences
 from csp_evidence.report import words as f
+from csp_evidence.report.key_points import KeyPoint, checked, section_id
 
 _CHANGE = [
     "previous",
@@ -592,3 +593,206 @@ def domestic_abuse_answer(
         text + " These are offences recorded by the police: lockdowns also changed how and whether abuse was reported, "
         "so recorded counts are a floor on what happened, not a measure of it."
     )
+
+
+# --------------------------------------------------------------------------- key points (the top of each page)
+
+# The section headings of notebooks 00, 01 and 04 that the key points link to.
+OVERVIEW_SECTIONS = {
+    "totals": "Total recorded crime by financial year",
+    "categories": "Change by major category",
+    "london": "London comparison",
+    "monthly": "Monthly recorded crime and the Covid-19 lockdowns",
+}
+PRIORITY_SECTIONS = {
+    "change": "Change on the previous year",
+    "london": "London comparison",
+    "covid": "The Covid-19 pandemic: observed against expected",
+    "drugs": "Drug offences and police enforcement",
+    "domestic_abuse": "Domestic abuse during the lockdowns",
+    "special": "Domestic abuse, knife crime, gun crime and homicide",
+}
+
+
+def _point(text: str, heading: str) -> KeyPoint:
+    return KeyPoint(text, section_id(heading))
+
+
+def overview_key_points(
+    crime: pd.DataFrame,
+    totals: pd.DataFrame,
+    categories: pd.DataFrame,
+    borough: str,
+    headline_year: str,
+    lockdown: dict,
+) -> list[KeyPoint]:
+    """The overview's key points: the rate against London (its first chart), the change in total crime, the
+    categories that changed beyond chance, and the first lockdown month. `totals` is summaries.totals_by_year,
+    `categories` summaries.category_table, `lockdown` sentences.lockdown_summary."""
+    rates = london_rates(crime, headline_year)
+    position = int((rates["rate"] > rates.loc[borough, "rate"]).sum()) + 1
+    head = totals.set_index("financial_year").loc[headline_year]
+    points = [
+        _point(
+            f"In {headline_year} {borough} recorded {head['rate']:.1f} offences per 1,000 residents against "
+            f"{head['london_rate']:.1f} across London: the {f.ordinal(position)} highest rate of {len(rates)} boroughs.",
+            OVERVIEW_SECTIONS["london"],
+        )
+    ]
+    if pd.notna(head.get("previous")):
+        points.append(
+            _point(
+                f"Total recorded crime {f.moved(head['pct_change'])} on {previous_financial_year(headline_year)}, "
+                f"to {f.number(head['count'])} offences: {f.variation(bool(head['significant']))}.",
+                OVERVIEW_SECTIONS["totals"],
+            )
+        )
+    signals = categories[categories["signal"]].sort_values("pct_change")
+    if len(signals):
+        named = [f"{str(r.category).lower()} ({f.pct(r.pct_change)})" for r in signals.itertuples()]
+        text = f"Categories that changed by more than normal variation in {headline_year}: {f.listing(named)}."
+    else:
+        text = f"No major category of crime changed by more than normal year-to-year variation in {headline_year}."
+    points.append(_point(text, OVERVIEW_SECTIONS["categories"]))
+    month = pd.Timestamp(f"{lockdown['month']}-01")
+    points.append(
+        _point(
+            f"In {month:%B %Y}, the first full lockdown month, {f.change_words(lockdown['pct_change'], 'offences')} "
+            f"were recorded than in an average {month:%B} before the pandemic.",
+            OVERVIEW_SECTIONS["monthly"],
+        )
+    )
+    return checked(points)
+
+
+def _london_point(table: pd.DataFrame, borough: str, year: str, what: str) -> KeyPoint:
+    """'<borough> had a higher rate than London on 7 of 8 <what> in <year>, furthest above on X (47% higher).'"""
+    index = london_index(table)
+    above = index[index["index"] > 100]
+    text = f"In {year} {borough} had a higher rate than London on {len(above)} of {len(index)} {what}"
+    if len(above):
+        top = above["index"].idxmax()
+        text += f", furthest above on {top.lower()} ({above.loc[top, 'index'] - 100:.0f}% higher)"
+    elif len(index):
+        low = index["index"].idxmin()
+        text += f"; furthest below on {low.lower()} ({100 - index.loc[low, 'index']:.0f}% lower)"
+    return _point(text + ".", PRIORITY_SECTIONS["london"])
+
+
+def _change_point(table: pd.DataFrame, year: str, what: str) -> KeyPoint:
+    """Which measures changed beyond chance on the year before (small safeguarding counts are not tested)."""
+    tested = table[~table["small"] & table["pct_change"].notna()]
+    beyond = tested[tested["significant"].astype(bool)].sort_values("pct_change", ascending=False)
+    if beyond.empty:
+        text = f"None of the {len(tested)} {what} changed by more than normal year-to-year variation in {year}."
+    else:
+        named = [f"{str(r.measure).lower()} {f.moved(r.pct_change)}" for r in beyond.itertuples()]
+        text = f"In {year}, {len(beyond)} of {len(tested)} {what} changed by more than normal variation: {f.listing(named)}."
+    return _point(text, PRIORITY_SECTIONS["change"])
+
+
+def _covid_point(table: pd.DataFrame, what: str) -> KeyPoint:
+    """How many modelled measures lay below and above their expected level in the first pandemic year."""
+    fitted = table[table["chartable"]]
+    year = table["year"].iloc[0]
+    below, above = fitted[fitted["outside"] == "below"], fitted[fitted["outside"] == "above"]
+    text = (
+        f"In {year}, the first pandemic year, {len(below)} of {len(fitted)} {what} were below the level expected "
+        f"without the pandemic and {len(above) or 'none'} above it"
+    )
+    if len(above):
+        top = above.sort_values("pct_difference").iloc[-1]
+        text += (
+            f"; {str(top['measure']).lower()} was highest, {f.number(top['observed'])} against "
+            f"{f.number(top['expected'])} expected"
+        )
+    return _point(text + ".", PRIORITY_SECTIONS["covid"])
+
+
+def neighbourhood_key_points(
+    crime: pd.DataFrame, table: pd.DataFrame, borough: str, measures: Sequence[Measure], headline_year: str
+) -> list[KeyPoint]:
+    """Chapter 01's key points: London (its first chart), the change on the previous year, the pandemic, and what
+    the drug offences say about enforcement (the priority includes drugs). `table` is priority_table's."""
+    points = [
+        _london_point(table, borough, headline_year, "neighbourhood crime measures"),
+        _change_point(table, headline_year, "neighbourhood crime measures"),
+        _covid_point(table, "neighbourhood crime measures"),
+    ]
+    rows = table.set_index("measure")
+    if "Drug trafficking" in rows.index and not rows.loc["Drug trafficking", "small"]:
+        row = rows.loc["Drug trafficking"]
+        year = row["year"]
+        london = london_change(crime, {m.name: m for m in measures}["Drug trafficking"], year)
+        outran = row["pandemic_pct_change"] > london["pct_change"] and row.get("outside") == "above"
+        meaning = (
+            "consistent with stepped-up enforcement, as recorded drug crime reflects police activity"
+            if outran
+            else "no sign of enforcement beyond London's pattern"
+        )
+        points.append(
+            _point(
+                f"For the priority: recorded drug trafficking {f.moved(row['pandemic_pct_change'])} in {year}, "
+                f"against London's {f.pct(london['pct_change'])}: {meaning}.",
+                PRIORITY_SECTIONS["drugs"],
+            )
+        )
+    return checked(points)
+
+
+def violence_key_points(
+    table: pd.DataFrame,
+    special_table: pd.DataFrame,
+    periods: pd.DataFrame,
+    borough: str,
+    headline_year: str,
+    special_year: str,
+) -> list[KeyPoint]:
+    """Chapter 04's key points: domestic abuse in the lockdowns (its first chart), the change in violence against
+    the person, London, the pandemic, and knife crime. `periods` is lockdown_periods's table."""
+    points = []
+    da = periods[(periods["area"] == borough) & (periods["measure"] == "Domestic abuse")].set_index("period")
+    lockdowns = [p for p in ("First lockdown", "Second and third lockdowns") if p in da.index]
+    if lockdowns:
+        above = [p for p in lockdowns if da.loc[p, "outside"] == "above"]
+        shown = (above or lockdowns)[0]
+        verdict = (
+            f"rose above the level expected without the pandemic in the {' and the '.join(p.lower() for p in above)}"
+            if above
+            else "did not rise above the level expected without the pandemic in the lockdowns"
+        )
+        points.append(
+            _point(
+                f"Recorded domestic abuse {verdict}: {f.number(da.loc[shown, 'observed'])} offences in the "
+                f"{shown.lower()} against {f.number(da.loc[shown, 'expected'])} expected.",
+                PRIORITY_SECTIONS["domestic_abuse"],
+            )
+        )
+    else:
+        points.append(
+            _point(
+                f"Recorded domestic abuse in {borough} is too small a count to set against its expected level.",
+                PRIORITY_SECTIONS["domestic_abuse"],
+            )
+        )
+    vap = table.set_index("measure").loc["Violence against the person"]
+    points.append(
+        _point(
+            f"Violence against the person {f.moved(vap['pct_change'])} in {headline_year}, to "
+            f"{f.number(vap['count'])} offences: {f.variation(bool(vap['significant']))}.",
+            PRIORITY_SECTIONS["change"],
+        )
+    )
+    points.append(_london_point(table, borough, headline_year, "violence measures"))
+    points.append(_covid_point(table, "violence measures"))
+    special = special_table.set_index("measure")
+    if "Knife crime" in special.index and not special.loc["Knife crime", "small"]:
+        knife = special.loc["Knife crime"]
+        points.append(
+            _point(
+                f"Knife crime {f.moved(knife['pct_change'])} in {special_year}, to {f.number(knife['count'])} "
+                f"offences: {f.variation(bool(knife['significant']))}.",
+                PRIORITY_SECTIONS["special"],
+            )
+        )
+    return checked(points)

@@ -24,6 +24,7 @@ from csp_evidence.analysis.stats import timeseries as ts
 from csp_evidence.analysis.summaries import complete_financial_years, measure_table, monthly_series, year_in_data
 from csp_evidence.core.periods import previous_financial_year
 from csp_evidence.report import words as f
+from csp_evidence.report.key_points import KeyPoint, checked, section_id
 
 STRANDS: tuple[Measure, ...] = HATE_STRANDS
 MONTHLY_STRANDS = ("Islamophobic hate crime", "Antisemitic hate crime")
@@ -309,3 +310,64 @@ def plan_sentences(rows: Sequence[dict]) -> str:
             f"{abs(r['plan_value']):g}%.{data} over {f.md(r['period'])}: **{f.md(r['verdict'])}**. {f.md(r['note'])}"
         )
     return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- key points (the top of the page)
+
+SECTIONS = {
+    "strands": "Hate crime by strand",
+    "london": "London comparison",
+    "covid": "Racist and religious hate crime and the Covid-19 pandemic",
+}
+
+
+def _strand_words(name: str) -> str:
+    """'Homophobic hate crime' -> 'homophobic'; 'Islamophobic hate crime' -> 'Islamophobic' (a proper adjective)."""
+    word = name.removesuffix(" hate crime")
+    return word if word.split()[0] in ("Islamophobic", "Antisemitic") else word.lower()
+
+
+def key_points(by_year: pd.DataFrame, borough: str, year: str, summer: pd.Series | None) -> list[KeyPoint]:
+    """Chapter 02's key points: London (its first chart), racist and religious hate crime's change, the strands
+    that changed beyond chance, and summer 2020 against its expected level (`summer` from racist_covid)."""
+    index = london_index(by_year, year)
+    rows = year_rows(by_year, year).set_index("strand")
+    points = []
+    above = int((index["index"] > 100).sum())
+    text = f"In {year} {borough} had a higher rate than London on {above} of {len(index)} hate crime strands"
+    rr = RACIST_AND_RELIGIOUS.name
+    if rr in index.index:
+        text += (
+            f"; racist and religious hate crime was {index.loc[rr, 'rate']:.2f} per 1,000 residents against "
+            f"London's {index.loc[rr, 'london_rate']:.2f}"
+        )
+    points.append(KeyPoint(text + ".", section_id(SECTIONS["london"])))
+    if rr in rows.index and not rows.loc[rr, "small"]:
+        r = rows.loc[rr]
+        points.append(
+            KeyPoint(
+                f"Racist and religious hate crime {f.moved(r['pct_change'])} in {year}, to {f.number(r['count'])} "
+                f"offences: {f.variation(bool(r['significant']))}.",
+                section_id(SECTIONS["strands"]),
+            )
+        )
+    shown = len(points) == 2  # racist and religious hate crime has a point of its own
+    tested = rows[~rows["small"].astype(bool)].drop(index=[rr] if shown else [], errors="ignore")
+    beyond = tested[tested["significant"].astype(bool)]
+    other = "other " if shown else ""
+    if len(beyond):
+        named = [f"{_strand_words(n)} {f.moved(r['pct_change'])}" for n, r in beyond.iterrows()]
+        text = f"{other.capitalize()}strands that changed by more than normal variation in {year}: {f.listing(named)}."
+    else:
+        text = f"No {other}hate crime strand changed by more than normal year-to-year variation in {year}."
+    points.append(KeyPoint(text, section_id(SECTIONS["strands"])))
+    if summer is None:
+        text = f"Racist and religious hate crime in {borough} is too small a count to set against its expected level."
+    else:
+        word = {"above": "rose above the level", "below": "fell below the level", "within": "stayed within the range"}
+        text = (
+            f"In summer 2020, as the first lockdown eased, racist and religious hate crime {word[summer['outside']]} expected "
+            f"without the pandemic: {f.number(summer['observed'])} offences against {f.number(summer['expected'])} expected."
+        )
+    points.append(KeyPoint(text, section_id(SECTIONS["covid"])))
+    return checked(points)

@@ -24,6 +24,7 @@ from csp_evidence.data import datasets, geo
 from csp_evidence.data.plan import confidence_target
 from csp_evidence.data.readers.mps_connect import UNKNOWN_BOROUGH
 from csp_evidence.report import words as f
+from csp_evidence.report.key_points import KeyPoint, checked, section_id
 
 OVERALL, NEIGHBOURHOOD, HATE, VIOLENCE, CONFIDENCE = (
     "All recorded crime",
@@ -317,17 +318,49 @@ def confidence_table(pas: pd.DataFrame, borough: str, years: pp.PlanYears) -> pd
     return pd.DataFrame(out)
 
 
-def target_sentence(pas: pd.DataFrame, borough: str) -> str:
-    """The plan's public confidence target against the latest survey value."""
+@dataclass(frozen=True)
+class TargetReading:
+    """The plan's confidence target read from the survey: baseline value, goal, the quarter read and its value."""
+
+    measure: str
+    baseline_quarter: pd.Timestamp
+    baseline: float
+    goal: float
+    quarter: pd.Timestamp  # the target's end quarter, or the latest the survey holds when that is later
+    value: float
+
+    @property
+    def met(self) -> bool:
+        return self.value >= self.goal - 1e-9
+
+
+def target_reading(pas: pd.DataFrame, borough: str) -> TargetReading | None:
+    """The plan's public confidence target against the survey; None when the survey lacks its baseline quarter."""
     target = confidence_target(borough)
     rows = borough_rows(pas, borough)
     series = rows[rows["measure"] == target.measure].set_index("quarter_end")["proportion"]
     base_q, end_q = pd.Timestamp(target.baseline_quarter), pd.Timestamp(target.end_quarter)
     if base_q not in series.index:
-        return f"The survey holds no value for the target's baseline quarter ({base_q:%B %Y})."
-    goal = series[base_q] + target.uplift_points / 100
+        return None
     at = end_q if end_q in series.index else series.index.max()
-    met = series[at] >= goal - 1e-9
+    return TargetReading(
+        target.measure,
+        base_q,
+        float(series[base_q]),
+        float(series[base_q]) + target.uplift_points / 100,
+        at,
+        float(series[at]),
+    )
+
+
+def target_sentence(pas: pd.DataFrame, borough: str) -> str:
+    """The plan's public confidence target against the latest survey value."""
+    target = confidence_target(borough)
+    base_q, end_q = pd.Timestamp(target.baseline_quarter), pd.Timestamp(target.end_quarter)
+    reading = target_reading(pas, borough)
+    if reading is None:
+        return f"The survey holds no value for the target's baseline quarter ({base_q:%B %Y})."
+    goal, at, met = reading.goal, reading.quarter, reading.met
     whose = (
         ""
         if target.borough == borough
@@ -338,8 +371,8 @@ def target_sentence(pas: pd.DataFrame, borough: str) -> str:
     )
     return (
         f"**The plan's target**{whose}: {target.uplift_points:g} points above the {base_q:%B %Y} value of "
-        f"'{f.md(target.measure)}', {series[base_q]:.0%}, so {goal:.0%}. "
-        f"{when[0].upper()}{when[1:]} it was {series[at]:.0%}: the target was "
+        f"'{f.md(target.measure)}', {reading.baseline:.0%}, so {goal:.0%}. "
+        f"{when[0].upper()}{when[1:]} it was {reading.value:.0%}: the target was "
         f"{'met' if met else 'not met'}."
     )
 
@@ -383,3 +416,72 @@ def headline(table: pd.DataFrame, priority_verdicts: pd.DataFrame, series: Serie
             for _, r in table.iterrows()
         },
     }
+
+
+# The chapter's sections, as its headings say (key points link to them).
+SECTIONS = {
+    "plan": "Each priority over the plan, against London",
+    "pre": "Against the year before the pandemic",
+    "target": "Public confidence and the plan's target",
+}
+_COMPARED = {
+    pp.IMPROVED: "a better change than London's",
+    pp.WORSENED: "a worse change than London's",
+    pp.NO_CLEAR: "in line with London",
+}
+
+
+def _overall_point(table: pd.DataFrame, borough: str, prefix: str, when: str, section: str) -> KeyPoint | None:
+    rows = table[table["measure"] == priorities.TOTAL.name]
+    if rows.empty or rows.iloc[0][f"{prefix}verdict"] not in _COMPARED:
+        return None
+    r = rows.iloc[0]
+    moved = "rose" if r[f"{prefix}pct_change"] > 0 else "fell"
+    return KeyPoint(
+        f"{when} recorded crime in {borough} {moved} {abs(r[f'{prefix}pct_change']):.0f}%, against "
+        f"{r[f'{prefix}london_pct_change']:+.0f}% across London: {_COMPARED[r[f'{prefix}verdict']]}.",
+        section_id(SECTIONS[section]),
+    )
+
+
+def key_points(
+    table: pd.DataFrame, plan_verdicts: pd.DataFrame, years: pp.PlanYears, reading: TargetReading | None, borough: str
+) -> list[KeyPoint]:
+    """Chapter 06's key points: all recorded crime over the plan against London (its first chart's measure), each
+    priority's verdict relative to London, the same change from before the pandemic, and the confidence target."""
+    end = table["end"].iloc[0]
+    points = []
+    overall = _overall_point(
+        table, borough, "plan_", f"From {years.baseline}, the year before the plan, to {end}", "plan"
+    )
+    if overall:
+        points.append(overall)
+    priorities_said = [
+        f"{r.priority[0].lower()}{r.priority[1:]}: {_SHORT[r.verdict]}"
+        for r in plan_verdicts.itertuples()
+        if r.priority != OVERALL and r.verdict in _SHORT
+    ]
+    if priorities_said:
+        points.append(
+            KeyPoint(f"Against London over the plan: {'; '.join(priorities_said)}.", section_id(SECTIONS["plan"]))
+        )
+    before = _overall_point(table, borough, "pre_", f"Measured from {years.pre_pandemic}, before the pandemic,", "pre")
+    if before:
+        points.append(before)
+    if reading is not None:
+        points.append(
+            KeyPoint(
+                f"{reading.value:.0%} of residents said '{reading.measure}' in the 12 months to {reading.quarter:%B %Y}, "
+                f"against the plan's target of {reading.goal:.0%}: the target was {'met' if reading.met else 'not met'}.",
+                section_id(SECTIONS["target"]),
+            )
+        )
+    return checked(points)
+
+
+_SHORT = {
+    pp.IMPROVED: "improved",
+    pp.WORSENED: "worsened",
+    pp.NO_CLEAR: "no clear change",
+    "mixed": "mixed",
+}

@@ -29,6 +29,8 @@ from csp_evidence.core.periods import previous_financial_year
 from csp_evidence.data.readers import moj
 from csp_evidence.data.sources import Source
 from csp_evidence.report import sentences
+from csp_evidence.report import words as f
+from csp_evidence.report.key_points import KeyPoint, checked, section_id
 from csp_evidence.report.words import change_sentence, md, number, ordinal, p_value
 
 DRUG_CATEGORIES: tuple[str, ...] = ("Drug Offences",)
@@ -365,3 +367,69 @@ def london_reoffending_context(rates: pd.DataFrame, borough: str, src: Source) -
     chart = pd.DataFrame({LONDON_RATE_LABEL: by_year.astype(float)})
     chart.index.name = "year"
     return text, title, chart
+
+
+# --------------------------------------------------------------------------- key points (the top of the page)
+
+SECTIONS = {"drugs": "Drug offences", "acquisitive": "Acquisitive crime", "reoffending": "Proven reoffending"}
+
+
+def _trend_words(row: pd.Series | dict, plural: bool = True) -> str:
+    r = dict(row)
+    if r["direction"] == "no clear change":
+        return f"showed no clear trend over the {r['months']} months to {pd.Timestamp(r['end']):%B %Y}"
+    return (
+        f"{'were' if plural else 'was'} {r['direction']} by about {abs(r['pct_change_per_year']):.0f}% a year over the {r['months']} months "
+        f"to {pd.Timestamp(r['end']):%B %Y}"
+    )
+
+
+def key_points(
+    trends: pd.DataFrame,
+    by_year: pd.DataFrame,
+    borough: str,
+    headline_year: str,
+    lockdown: dict,
+    rates: pd.DataFrame | None,
+) -> list[KeyPoint]:
+    """Chapter 03's key points: the drug offences trend (its first chart), drug offences in the headline year
+    against London, the first lockdown month, acquisitive crime's trend, and the latest proven reoffending rates.
+    `trends` is trend_table indexed by group, `lockdown` lockdown_sentence's figures, `rates` reoffending_table's
+    (None when the Ministry of Justice file is not provided)."""
+    drugs = trends.loc["Drug offences"]
+    points = [KeyPoint(f"Recorded drug offences in {borough} {_trend_words(drugs)}.", section_id(SECTIONS["drugs"]))]
+    year = by_year[(by_year["group"] == "Drug offences") & (by_year["financial_year"] == headline_year)]
+    if len(year):
+        r = year.iloc[0]
+        points.append(
+            KeyPoint(
+                f"In {headline_year} {borough} recorded {f.number(r['count'])} drug offences, {r['rate']:.2f} per 1,000 "
+                f"residents against London's {r['london_rate']:.2f}; recorded drug crime reflects police activity.",
+                section_id(SECTIONS["drugs"]),
+            )
+        )
+    month = pd.Timestamp(f"{lockdown['month']}-01")
+    points.append(
+        KeyPoint(
+            f"In {month:%B %Y}, the first full lockdown month, {f.change_words(lockdown['pct_change'], 'drug offences')} "
+            f"were recorded than in an average {month:%B} before the pandemic.",
+            section_id(SECTIONS["drugs"]),
+        )
+    )
+    acquisitive = trends.loc["Acquisitive crime"]
+    points.append(
+        KeyPoint(
+            f"Acquisitive crime (burglary, robbery, theft and vehicle offences) {_trend_words(acquisitive, plural=False)}.",
+            section_id(SECTIONS["acquisitive"]),
+        )
+    )
+    if rates is not None and len(rates):
+        latest = rates[rates["cohort_start"] == rates["cohort_start"].max()]
+        shares = [f"{100 * r.rate:.0f}% of {str(r.age_group).lower()} offenders" for r in latest.itertuples()]
+        points.append(
+            KeyPoint(
+                f"Proven reoffending within a year, latest cohort ({latest['cohort'].iloc[0]}): {f.listing(shares)}.",
+                section_id(SECTIONS["reoffending"]),
+            )
+        )
+    return checked(points)

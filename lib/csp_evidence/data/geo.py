@@ -64,3 +64,54 @@ def population_for_financial_year(fy: str, names: list[str] | None = None) -> pd
     out["financial_year"] = fy
     out["basis"] = f"ONS mid-{year} estimate" + ("" if year == start else f" (latest available for {fy})")
     return out.reset_index(drop=True)
+
+
+# The London squares: every borough an equal square in a grid that keeps each one near its neighbours (north at
+# the top), the layout London's tile maps commonly use. (row, column), both from 0. The City of London, which has
+# its own police force and so no pack, keeps its square between Westminster and Tower Hamlets (CITY_SQUARE) so that
+# the map reads as London does.
+LONDON_SQUARES: dict[str, tuple[int, int]] = {
+    "Enfield": (0, 4),
+    "Harrow": (1, 2),
+    "Barnet": (1, 3),
+    "Haringey": (1, 4),
+    "Waltham Forest": (1, 5),
+    "Hillingdon": (2, 0),
+    "Ealing": (2, 1),
+    "Brent": (2, 2),
+    "Camden": (2, 3),
+    "Islington": (2, 4),
+    "Hackney": (2, 5),
+    "Redbridge": (2, 6),
+    "Havering": (2, 7),
+    "Hounslow": (3, 0),
+    "Hammersmith and Fulham": (3, 1),
+    "Kensington and Chelsea": (3, 2),
+    "Westminster": (3, 3),
+    "Tower Hamlets": (3, 5),
+    "Newham": (3, 6),
+    "Barking and Dagenham": (3, 7),
+    "Richmond upon Thames": (4, 1),
+    "Wandsworth": (4, 2),
+    "Lambeth": (4, 3),
+    "Southwark": (4, 4),
+    "Lewisham": (4, 5),
+    "Greenwich": (4, 6),
+    "Bexley": (4, 7),
+    "Kingston upon Thames": (5, 2),
+    "Merton": (5, 3),
+    "Croydon": (5, 4),
+    "Bromley": (5, 5),
+    "Sutton": (6, 3),
+}
+CITY_SQUARE: tuple[int, int] = (3, 4)
+
+
+def london_squares() -> dict[str, tuple[int, int]]:
+    """The (row, column) of each of the 32 MPS boroughs in the London squares; a ValueError naming any borough the
+    grid and the borough list disagree on."""
+    boroughs = set(mps_boroughs())
+    missing, extra = sorted(boroughs - set(LONDON_SQUARES)), sorted(set(LONDON_SQUARES) - boroughs)
+    if missing or extra:
+        raise ValueError(f"the London squares and the borough list differ: missing {missing}, not boroughs {extra}")
+    return dict(LONDON_SQUARES)

@@ -200,6 +200,13 @@ def say(text: str) -> None:
     display(Markdown(text))
 
 
+def say_details(summary: str, text: str) -> None:
+    """Show detailed generated text (per-measure sentences with their tests) folded in a <details> block, so a page
+    opens on its key points and a reader unfolds the detail when wanted."""
+    if text:
+        display(Markdown(f"<details><summary>{html.escape(summary)}</summary>\n\n{text}\n\n</details>"))
+
+
 def _percent_axis(ax, axis: str = "y") -> None:
     """Format an axis of proportions (0-1) as whole percentages."""
     fmt = matplotlib.ticker.PercentFormatter(xmax=1, decimals=0)

@@ -78,3 +78,23 @@ def change_words(value: float, joiner: str = "since") -> str:
     if joiner == "since":
         return f"{'up' if value >= 0 else 'down'} {abs(value):.1f}% since"
     return f"{abs(value):.1f}% {'more' if value >= 0 else 'fewer'} {joiner}"
+
+
+def variation(significant: bool) -> str:
+    """Whether a change is beyond chance, in words a board member reads without a statistics course."""
+    return "more than normal year-to-year variation" if significant else "within normal year-to-year variation"
+
+
+def moved(value: float, what: str = "") -> str:
+    """'rose 15.1%' / 'fell 4.6%' / 'was unchanged' ('rose 15.1% to' style wording is the caller's)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or round(value, 1) == 0:
+        return "was unchanged"
+    return f"{'rose' if value > 0 else 'fell'} {abs(value):.1f}%{what}"
+
+
+def listing(items: list[str], limit: int = 3) -> str:
+    """'a', 'a and b', 'a, b and c'; past `limit` items, 'a, b, c and 2 more'."""
+    shown, rest = items[:limit], len(items) - limit
+    if rest > 0:
+        return ", ".join(shown) + f" and {rest} more"
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]

@@ -7,7 +7,6 @@ outputs/failed/, and a summary is returned. A London index page links every boro
 from __future__ import annotations
 
 import dataclasses
-import html
 import re
 import signal
 import traceback
@@ -19,11 +18,11 @@ from pathlib import Path
 
 from csp_evidence.core.files import atomic_write_text
 from csp_evidence.core.params import LONDON_INDEX, Params, load_params
-from csp_evidence.core.paths import outputs_dir
+from csp_evidence.core.paths import outputs_dir, site_pages_dir
 from csp_evidence.data import geo
-from csp_evidence.report.headlines import read_headlines
 from csp_evidence.runner.kernels import thread_kernels
 from csp_evidence.runner.pipeline import prepare, run
+from csp_evidence.website.london import CSV_NAME, BoroughPack, london_page
 
 
 @dataclass(frozen=True)
@@ -145,84 +144,36 @@ def build_many(
     return result
 
 
-# Headline measures of the chapters shown in the London index: (chapter, key of its measures, measure, column label).
-INDEX_MEASURES = (
-    ("02_hate_crime", "strands", "Racist and religious hate crime", "Racist and religious hate crime per 1,000"),
-    ("04_violence_exploitation", "special_measures", "Domestic abuse", "Domestic abuse per 1,000"),
-    ("04_violence_exploitation", "special_measures", "Knife crime", "Knife crime per 1,000"),
-)
-
-
-def _measure_cells(outputs: Path, o: BoroughOutcome) -> str:
-    """The INDEX_MEASURES rates of a built borough (empty cells where a chapter gave none or the count is small)."""
-    cells = []
-    for chapter, key, name, _ in INDEX_MEASURES:
-        m = (read_headlines(outputs / o.name, chapter).get(key) or {}).get(name) or {}
-        rate = None if m.get("small") else m.get("rate")
-        cells.append(f"<td>{rate:.2f}</td>" if isinstance(rate, (int, float)) else "<td></td>")
-    return "".join(cells)
-
-
-def _plan_period_cell(outputs: Path, o: BoroughOutcome) -> str:
-    """Each priority's plan-period verdict relative to London (chapter 06), or an empty cell."""
-    verdicts = read_headlines(outputs / o.name, "06_plan_period").get("priorities") or {}
-    text = "; ".join(f"{priority}: {verdict}" for priority, verdict in verdicts.items())
-    return f"<td>{html.escape(text)}</td>"
+def _packs(outcomes: Sequence[BoroughOutcome]) -> list[BoroughPack]:
+    return [BoroughPack(o.name, o.borough, o.status == "built", o.error) for o in outcomes]
 
 
 def london_index_html(outputs: Path, outcomes: Sequence[BoroughOutcome]) -> str:
-    """A page linking every borough's pack with its headline figures; all text from data is escaped."""
-    rows = []
+    """The London page: a tile map and a sortable table of every borough's pack (website.london)."""
+    return london_page(outputs, _packs(outcomes))[0]
+
+
+def _theme(outputs: Path, outcomes: Sequence[BoroughOutcome]) -> Path | None:
+    """The packs' Bootstrap theme, from the first built pack's site (Quarto's or smalldocs's folder)."""
     for o in outcomes:
-        head = read_headlines(outputs / o.name, "00_overview") if o.status == "built" else {}
-        name = html.escape(o.borough)
-        link = f'<a href="../{html.escape(o.name)}/site/index.html">{name}</a>' if o.status == "built" else name
-        if head:
-            cells = (
-                f"<td>{head['total_offences']:,}</td><td>{head['rank']}</td>"
-                f"<td>{head['rate_per_1000']:.1f}</td>{_measure_cells(outputs, o)}{_plan_period_cell(outputs, o)}<td>built</td>"
-            )
-        else:
-            cells = (
-                f'<td colspan="{4 + len(INDEX_MEASURES)}"></td>'
-                f"<td>{html.escape(o.status)}: {html.escape(o.error[:300])}</td>"
-            )
-        rows.append(f'<tr><th scope="row">{link}</th>{cells}</tr>')
-    built = [o for o in outcomes if o.status == "built"]
-    year = next((read_headlines(outputs / o.name, "00_overview").get("headline_year") for o in built), "")
-    strand_year = next((read_headlines(outputs / o.name, "02_hate_crime").get("strand_year") for o in built), None)
-    special_year = next(
-        (read_headlines(outputs / o.name, "04_violence_exploitation").get("special_year") for o in built), None
-    )
-    measure_heads = "".join(f'<th scope="col">{html.escape(label)}</th>' for *_, label in INDEX_MEASURES)
-    flagged = (
-        f" Racist and religious hate crime ({html.escape(str(strand_year or year))}), domestic abuse and knife "
-        f"crime ({html.escape(str(special_year or year))}) are offences the Metropolitan Police flag as such "
-        "(MPS hate crime or special crime dashboard data), per 1,000 residents; a blank is a count under the "
-        "small-number threshold or a chapter that gave none."
-    )
-    return f"""<!doctype html>
-<html lang="en-GB"><head><meta charset="utf-8"><title>London evidence packs</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{{font-family:Arial,Helvetica,sans-serif;margin:2rem;max-width:72rem}}table{{border-collapse:collapse}}
-th,td{{padding:.3rem .8rem;border-bottom:1px solid #ccc;text-align:left}}</style></head>
-<body><h1>Community Safety Partnership evidence packs: London boroughs</h1>
-<p>One pack per borough, built by csp-evidence from official open data. Figures are police-recorded offences in
-{html.escape(str(year))} (Metropolitan Police, CRIS-era extracts), rank among the 32 boroughs (1 = most offences)
-and offences per 1,000 residents (ONS mid-year estimates).{flagged} The plan period column gives each priority's
-change over the CSP plan's years against the rest of London's (improved, worsened, mixed or no clear change; chapter
-6 of each pack, in the crime series its params choose).</p>
-<table><caption>Evidence packs by borough</caption><thead><tr><th scope="col">Borough</th><th scope="col">Offences</th>
-<th scope="col">Rank</th><th scope="col">Per 1,000</th>{measure_heads}<th scope="col">Plan period against London</th>
-<th scope="col">Pack</th></tr></thead>
-<tbody>{"".join(rows)}</tbody></table></body></html>
-"""
+        for rel in ("site_libs/themes/default.min.css", "site_libs/bootstrap/bootstrap.min.css"):
+            found = outputs / o.name / "site" / rel
+            if o.status == "built" and found.is_file():
+                return found
+    return None
 
 
 def write_london_index(outputs: Path, outcomes: Sequence[BoroughOutcome]) -> Path:
-    """Write outputs/london/index.html atomically."""
-    target = outputs / LONDON_INDEX / "index.html"
-    return atomic_write_text(target, london_index_html(outputs, outcomes))
+    """Write outputs/london/: index.html (tile map and table), the CSV behind it, and the packs' styles; each file
+    atomically."""
+    folder = outputs / LONDON_INDEX
+    theme = _theme(outputs, outcomes)
+    page, table = london_page(outputs, _packs(outcomes), theme=theme is not None)
+    atomic_write_text(folder / "styles.css", (site_pages_dir() / "styles.css").read_text(encoding="utf-8"))
+    if theme is not None:
+        atomic_write_text(folder / "theme.css", theme.read_text(encoding="utf-8"))
+    atomic_write_text(folder / CSV_NAME, table)
+    return atomic_write_text(folder / "index.html", page)
 
 
 def params_for_batch(params_path: str | Path, all_boroughs: bool) -> list[Params]:

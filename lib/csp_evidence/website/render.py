@@ -27,6 +27,14 @@ from csp_evidence.report.freshness import read_data_through
 from csp_evidence.report.headlines import read_headlines
 from csp_evidence.report.words import md, number, ordinal
 from csp_evidence.website.key_findings import key_findings
+from csp_evidence.website.summary import (
+    SUMMARY_HTML,
+    SUMMARY_PDF,
+    SummaryError,
+    pdf_unavailable_reason,
+    print_pdf,
+    summary_html,
+)
 
 
 class RenderError(RuntimeError):
@@ -150,8 +158,9 @@ def _software_section(run_dir: Path | None) -> str:
     )
 
 
-def index_page(run_dir: Path, title: str, chapters: list[tuple[str, str]]) -> str:
-    """The home page: the headline figures of the overview and links to every chapter of this run."""
+def index_page(run_dir: Path, title: str, chapters: list[tuple[str, str]], summary: str | None = None) -> str:
+    """The home page: the headline figures of the overview, each chapter's first key point, the board summary
+    (`summary`: the file it is in, PDF or HTML) and links to every chapter of this run."""
     head = read_headlines(run_dir, "00_overview")
     # The title is Markdown to Quarto and smalldocs alike, and a borough's name comes from data: escape it.
     lines = [f"---\ntitle: {yaml.safe_dump(md(title), default_style=chr(34)).strip()}\n---\n"]
@@ -166,8 +175,18 @@ def index_page(run_dir: Path, title: str, chapters: list[tuple[str, str]]) -> st
     findings = key_findings(run_dir)
     if findings:
         lines.append("## Key findings\n")
-        lines.extend(f"- {sentence} [More]({page})" for page, sentence in findings)
+        lines.extend(f"- {md(sentence)} [See the evidence]({page})" for page, sentence in findings)
         lines.append("")
+    if summary == SUMMARY_PDF:
+        lines.append(
+            f"**[Board summary (PDF, A4)]({SUMMARY_PDF})**: the key points of every chapter with its headline chart, "
+            f"the plan audit's verdicts and the sources, to print or circulate ([as a web page]({SUMMARY_HTML})).\n"
+        )
+    elif summary == SUMMARY_HTML:
+        lines.append(
+            f"**[Board summary]({SUMMARY_HTML})**: the key points of every chapter with its headline chart, the plan "
+            "audit's verdicts and the sources, to print from a browser (no PDF was made where this pack was built).\n"
+        )
     lines.extend(_freshness_section(run_dir))
     lines.append("## Chapters\n")
     for href, text in chapters:
@@ -240,8 +259,23 @@ def _stage_files(run_dir: Path, stage: Path, title: str) -> None:
     pages = {p.name for p in stage.iterdir() if p.suffix in (".qmd", ".ipynb")} | {"index.qmd"}
     config = _site_config(pages, title)
     chapters = [(i["href"], i["text"]) for i in config["website"]["sidebar"]["contents"] if i["href"] != "index.qmd"]
-    _write(stage / "index.qmd", index_page(run_dir, title, chapters))
+    _write(stage / "index.qmd", index_page(run_dir, title, chapters, _board_summary(run_dir, stage, title, chapters)))
     _write(stage / "_quarto.yml", yaml.safe_dump(config, sort_keys=False))
+
+
+def _board_summary(run_dir: Path, stage: Path, title: str, chapters: list[tuple[str, str]]) -> str:
+    """Write the board summary page into `stage` and print it to PDF where Chromium is installed; returns the file
+    the home page links (the PDF, or the page when no PDF could be made: `csp` then says why)."""
+    stems = [(href.removesuffix(".ipynb"), text) for href, text in chapters if href.endswith(".ipynb")]
+    page = stage / SUMMARY_HTML
+    _write(page, summary_html(run_dir, title, stems))
+    if pdf_unavailable_reason() is not None:
+        return SUMMARY_HTML
+    try:
+        print_pdf(page, stage / SUMMARY_PDF)
+    except SummaryError as exc:
+        raise RenderError(str(exc)) from None
+    return SUMMARY_PDF
 
 
 def _build(stage: Path, engine: str) -> Path:
@@ -261,6 +295,9 @@ def _build(stage: Path, engine: str) -> Path:
     for folder in ("tables", "figures"):  # resources: make sure the downloads are in the site
         if (stage / folder).is_dir() and not (built / folder).is_dir():
             shutil.copytree(stage / folder, built / folder)
+    for name in (SUMMARY_HTML, SUMMARY_PDF):  # the board summary, as written (not a page of the site's own)
+        if (stage / name).is_file():
+            shutil.copy2(stage / name, built / name)
     return built
 
 
