@@ -5,12 +5,12 @@ from test_pipeline import _notebook, project  # noqa: F401  (the fixture)
 
 from csp_evidence.core.params import load_params
 from csp_evidence.runner.batch import (
-    INDEX_MEASURES,
     BoroughOutcome,
     all_borough_params,
     build_many,
     london_index_html,
 )
+from csp_evidence.website.london import INDEX_MEASURES
 
 pytestmark = pytest.mark.realdata
 
@@ -147,10 +147,16 @@ def test_london_index_shows_each_priority_plan_period_verdict(tmp_path):
         run, "00_overview", {"headline_year": "2019/20", "total_offences": 30000, "rank": 9, "rate_per_1000": 100.0}
     )
     write_headlines(
-        run, "06_plan_period", {"priorities": {"Neighbourhood crime and ASB": "mixed", "Hate & tensions": "improved"}}
+        run,
+        "06_plan_period",
+        {
+            "priorities": {"Neighbourhood crime and ASB": "mixed", "Hate & tensions": "improved"},
+            "measures": {"All recorded crime": {"ratio_of_ratios": 0.969}},
+        },
     )
     page = london_index_html(tmp_path, [BoroughOutcome("hackney", "Hackney", "built")])
-    assert "Plan period against London" in page
+    assert "Plan period verdicts by priority" in page and "Plan period against the rest of London" in page
     assert "<td>Neighbourhood crime and ASB: mixed; Hate &amp; tensions: improved</td>" in page
+    assert "<td>-3.1%</td>" in page  # the borough's rate ratio 3.1% below the rest of London's
     failed = london_index_html(tmp_path, [BoroughOutcome("camden", "Camden", "failed", "boom")])
-    assert f'colspan="{4 + len(INDEX_MEASURES)}"' in failed
+    assert f'colspan="{7 + len(INDEX_MEASURES)}"' in failed
