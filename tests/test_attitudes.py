@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from csp_evidence.analysis import survey
 from csp_evidence.chapters import attitudes as a
 
 Z95 = 1.959963984540054
@@ -107,17 +108,17 @@ def test_year_on_year_at_a_given_quarter_and_bad_quarter(pas):
 
 
 def test_change_interval_is_symmetric_in_sign():
-    lo, hi = a.change_interval(0.6, 0.5, N, N)
-    lo2, hi2 = a.change_interval(0.5, 0.6, N, N)
+    lo, hi = survey.change_interval(0.6, 0.5, N, N)
+    lo2, hi2 = survey.change_interval(0.5, 0.6, N, N)
     assert lo == pytest.approx(-hi2) and hi == pytest.approx(-lo2)
     assert lo < 0.1 < hi
 
 
 def test_target_progress_below_baseline_by_hand(pas):
-    pr = a.target_progress(pas, "Alpha", baseline_quarter="2020-12-31", end_quarter="2021-12-31")
+    pr = survey.target_progress(pas, "Alpha", baseline_quarter="2020-12-31", end_quarter="2021-12-31")
     assert pr.baseline == 0.50 and pr.target == pytest.approx(0.55) and pr.latest == 0.60
     assert pr.status == "met"
-    pr = a.target_progress(pas, "Alpha", baseline_quarter="2020-03-31", end_quarter="2022-03-31")
+    pr = survey.target_progress(pas, "Alpha", baseline_quarter="2020-03-31", end_quarter="2022-03-31")
     assert pr.baseline == 0.70 and pr.target == pytest.approx(0.75)
     assert pr.change_pp == pytest.approx(-10.0)
     assert pr.status == "below baseline"
@@ -126,14 +127,18 @@ def test_target_progress_below_baseline_by_hand(pas):
 
 def test_target_progress_on_track_and_behind_use_the_straight_path(pas):
     # baseline 0.70 at 31/03/2021, target 0.75 at 31/03/2022; at 30/09/2021 the path is 0.70 + 0.05 * 183/365
-    pr = a.target_progress(pas, "Alpha", baseline_quarter="2021-03-31", end_quarter="2022-03-31", quarter="2021-09-30")
+    pr = survey.target_progress(
+        pas, "Alpha", baseline_quarter="2021-03-31", end_quarter="2022-03-31", quarter="2021-09-30"
+    )
     assert pr.path_value == pytest.approx(0.70 + 0.05 * 183 / 365)
     assert pr.latest == 0.74 and pr.status == "on track"
     assert math.isnan(pr.p_value)  # two quarters apart: the rolling samples overlap, so no test
-    pr = a.target_progress(pas, "Alpha", baseline_quarter="2021-03-31", end_quarter="2022-03-31", quarter="2021-06-30")
+    pr = survey.target_progress(
+        pas, "Alpha", baseline_quarter="2021-03-31", end_quarter="2022-03-31", quarter="2021-06-30"
+    )
     assert pr.latest == 0.72 and pr.path_value == pytest.approx(0.70 + 0.05 * 91 / 365)
     assert pr.status == "on track"
-    pr = a.target_progress(
+    pr = survey.target_progress(
         pas, "Alpha", baseline_quarter="2021-03-31", end_quarter="2021-06-30", quarter="2021-06-30", uplift=0.03
     )
     assert pr.path_value == pytest.approx(0.73) and pr.status == "behind"  # 0.72: above baseline, below path
@@ -142,15 +147,15 @@ def test_target_progress_on_track_and_behind_use_the_straight_path(pas):
 
 def test_target_progress_errors_name_the_argument(pas):
     with pytest.raises(ValueError, match="baseline_quarter"):
-        a.target_progress(pas, "Alpha", baseline_quarter="2021-02-28")
+        survey.target_progress(pas, "Alpha", baseline_quarter="2021-02-28")
     with pytest.raises(ValueError, match="no PAS value .* 31/03/2019"):
-        a.target_progress(pas, "Alpha", baseline_quarter="2019-03-31")
+        survey.target_progress(pas, "Alpha", baseline_quarter="2019-03-31")
     with pytest.raises(ValueError, match="end_quarter"):
-        a.target_progress(pas, "Alpha", baseline_quarter="2021-03-31", end_quarter="2020-03-31")
+        survey.target_progress(pas, "Alpha", baseline_quarter="2021-03-31", end_quarter="2020-03-31")
 
 
 def test_target_sentence_and_series(pas):
-    pr = a.target_progress(pas, "Beta & Co", baseline_quarter="2021-03-31", end_quarter="2022-03-31")
+    pr = survey.target_progress(pas, "Beta & Co", baseline_quarter="2021-03-31", end_quarter="2022-03-31")
     text = a.target_sentence(pr)
     assert "Beta &amp; Co" in text  # names from data are made safe for Markdown
     assert "60%" in text and "target at 65%" in text and "unchanged at 60%" in text
@@ -205,7 +210,7 @@ def test_charts_draw_the_pas_tables(pas):
         "src",
     )
     assert len([ax for ax in fig.axes if ax.get_visible()]) == 3
-    pr = a.target_progress(pas, "Alpha", baseline_quarter="2021-03-31", end_quarter="2022-03-31")
+    pr = survey.target_progress(pas, "Alpha", baseline_quarter="2021-03-31", end_quarter="2022-03-31")
     data = a.target_series(pas, pr)
     fig = charts.quarterly_chart(
         data,

@@ -1,10 +1,12 @@
 """Key points: three to five short plain-English sentences per chapter, written from the numbers, each linked to
 its evidence. Planted tables with hand-known answers check the wording; the rule itself is checked too."""
 
+import dataclasses
+
 import pandas as pd
 import pytest
 
-from csp_evidence.chapters import attitudes, audit, hate
+from csp_evidence.chapters import attitudes, audit, hate, reoffending
 from csp_evidence.chapters import crime as pt
 from csp_evidence.report.key_points import (
     KeyPoint,
@@ -105,7 +107,7 @@ def test_violence_key_points_from_a_planted_table():
     )
     assert texts[3] == (
         "In 2020/21, the first pandemic year, 1 of 2 violence measures were below the level expected without the "
-        "pandemic and 1 above it; robbery was highest, 280 against 200 expected."
+        "pandemic and 1 above it; furthest above: robbery, 280 against 200 expected."
     )
     assert texts[4] == "Knife crime fell 5.4% in 2019/20, to 629 offences: within normal year-to-year variation."
     assert [p.anchor for p in points] == [
@@ -178,14 +180,20 @@ def test_confidence_key_points_from_planted_measures():
         "Borough", "Treat everyone fairly", pd.Timestamp("2021-03-31"), 0.70, 0.75, pd.Timestamp("2024-03-31"), q,
         0.64, 0.74, -6.0, -12.0, 0.0, 0.01, "below baseline",
     )  # fmt: skip
-    texts = [p.text for p in attitudes.key_points(latest, progress, "Borough")]
+    texts = [p.text for p in attitudes.key_points(latest, progress, "Tower Hamlets")]
     assert texts == [
-        "In the 12 months to December 2023 Borough was below London on 2 of 3 confidence measures, furthest on "
+        "In the 12 months to December 2023 Tower Hamlets was below London on 2 of 3 confidence measures, furthest on "
         "'Treat everyone fairly' (-6 points).",
-        "64% of residents say the police treat everyone fairly, against 70% in March 2021 and the plan's target of "
-        "75%: below where the plan started.",
+        "64% of residents agree 'Treat everyone fairly', against 70% in March 2021 (down 6 points, beyond normal "
+        "survey variation) and the plan's target of 75%: below where the plan started.",
         "Against a year earlier, 'Trust MPS' fell 7 points; the other measures moved within normal survey variation.",
     ]
+    # another borough is measured against the target the Tower Hamlets plan set; a fall within chance says so
+    within = dataclasses.replace(progress, p_value=0.071)
+    hackney = attitudes.key_points(latest, within, "Hackney")[1].text
+    assert "(down 6 points, within normal survey variation) and the target in Tower Hamlets's plan of 75%" in hackney
+    overlapping = dataclasses.replace(progress, p_value=float("nan"))  # quarters too close to test
+    assert "(down 6 points) and" in attitudes.key_points(latest, overlapping, "Tower Hamlets")[1].text
 
 
 def test_audit_key_points_count_the_verdicts_and_name_those_that_differ():
@@ -199,11 +207,69 @@ def test_audit_key_points_count_the_verdicts_and_name_those_that_differ():
     )
     texts = [p.text for p in audit.key_points(table, "Borough")]
     assert texts == [
-        "Of the 4 figures the CSP plan quotes that the audit can check, 1 match the open data and 1 are within the "
-        "revisions between data extracts.",
-        "1 of the plan's figures differ from the open data, among them the change in violence.",
-        "1 of the plan's figures cannot be checked, because the data behind them is not published as open data.",
+        "Of the 4 figures the CSP plan quotes, the open data can check 3: 1 matches and 1 is within the revisions "
+        "between data extracts.",
+        "1 of the plan's figures differs from the open data: the change in violence.",
+        "1 figure cannot be checked, because the data behind it is not published as open data.",
     ]
+    more = pd.concat([table] * 3, ignore_index=True)  # 3 of each verdict: plural words, "among them" past two
+    texts = [p.text for p in audit.key_points(more, "Borough")]
+    assert texts[0] == (
+        "Of the 12 figures the CSP plan quotes, the open data can check 9: 3 match and 3 are within the revisions "
+        "between data extracts."
+    )
+    assert texts[1] == (
+        "3 of the plan's figures differ from the open data: among them the change in violence and the change in "
+        "violence."
+    )
+    assert texts[2] == "3 figures cannot be checked, because the data behind them is not published as open data."
     none = audit.key_points(table.assign(plan_value=float("nan")), "Borough")
     assert none[0].text == "No CSP plan table is held for Borough, so no plan figure is checked here."
     assert none[1].text.startswith("4 of the 5 figures the audit knows are recomputed")
+
+
+def test_reoffending_key_points_say_reoffending_from_the_borough_or_london():
+    trends = pd.DataFrame(
+        {
+            "direction": ["falling", "rising"],
+            "pct_change_per_year": [-11.2, 10.6],
+            "months": [24, 24],
+            "end": [pd.Timestamp("2024-01-01")] * 2,
+        },
+        index=["Drug offences", "Acquisitive crime"],
+    )
+    by_year = pd.DataFrame(
+        {
+            "group": ["Drug offences"],
+            "financial_year": ["2019/20"],
+            "count": [2476],
+            "rate": [8.12],
+            "london_rate": [5.61],
+        }
+    )
+    lockdown = {"month": "2020-04", "pct_change": 31.9}
+    london = pd.Series([0.3107, 0.2718, 0.2242], index=[2013, 2019, 2023])
+    texts = [p.text for p in reoffending.key_points(trends, by_year, "Borough", "2019/20", lockdown, None, london)]
+    assert texts[1] == (
+        "No reoffending figures for Borough are held here; across London reoffending fell from 31% in 2013 to 22% in "
+        "2023 (GLA figures, a secondary source)."
+    )
+    assert (
+        len(texts) == 5
+        and texts[0]
+        == "Recorded drug offences in Borough were falling by about 11% a year over the 24 months to January 2024."
+    )
+    rates = pd.DataFrame(
+        {
+            "cohort_start": [pd.Timestamp("2020-04-01")] * 2,
+            "cohort": ["Apr 2020 to Mar 2021"] * 2,
+            "age_group": ["Adult", "Juvenile"],
+            "rate": [0.26, 0.31],
+        }
+    )
+    own = reoffending.key_points(trends, by_year, "Borough", "2019/20", lockdown, rates, london)
+    assert own[1].text == (
+        "Proven reoffending within a year, latest cohort (Apr 2020 to Mar 2021): 26% of adult offenders and 31% of "
+        "juvenile offenders."
+    )
+    assert own[1].anchor == "proven-reoffending"

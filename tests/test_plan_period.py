@@ -149,7 +149,7 @@ def test_real_plan_period_total_for_tower_hamlets(fetched):
     assert cris.iloc[0]["end"] == "2022/23" and "2023/24" not in cris.columns
 
 
-def _plan_row(measure, pct, london_pct, verdict, pre=("+3", "no clear change")):
+def _plan_row(measure, pct, london_pct, verdict, pre=(9.1, 2.7, "worsened")):
     return {
         "priority": "All recorded crime" if measure == "All recorded crime" else "Neighbourhood crime and ASB",
         "measure": measure,
@@ -157,44 +157,64 @@ def _plan_row(measure, pct, london_pct, verdict, pre=("+3", "no clear change")):
         "plan_pct_change": pct,
         "plan_london_pct_change": london_pct,
         "plan_verdict": verdict,
-        "pre_pct_change": float(pre[0]),
-        "pre_london_pct_change": 1.0,
-        "pre_verdict": pre[1],
+        "pre_pct_change": pre[0],
+        "pre_london_pct_change": pre[1],
+        "pre_verdict": pre[2],
     }
 
 
 @pytest.mark.parametrize(
-    ("verdict", "words"),
+    ("pct", "london", "verdict", "words"),
     [
-        ("improved", "a better change than London's"),
-        ("worsened", "a worse change than London's"),
-        ("no clear change", "in line with London"),
+        (20.04, 23.7, "improved", "rose 20% (London +24%), a smaller rise than London's"),
+        (20.04, 13.9, "worsened", "rose 20% (London +14%), a larger rise than London's"),
+        (-12.0, -3.0, "improved", "fell 12% (London -3%), a larger fall than London's"),
+        (-2.0, -9.0, "worsened", "fell 2% (London -9%), a smaller fall than London's"),
+        (-5.0, 4.0, "improved", "fell 5% (London +4%), a fall while London rose"),
+        (6.0, -4.0, "worsened", "rose 6% (London -4%), a rise while London fell"),
+        (20.04, 21.0, "no clear change", "rose 20% (London +21%), no clear difference from London's"),
+        (0.2, 1.0, "no clear change", "was unchanged (London +1%), no clear difference from London's"),
     ],
 )
-def test_key_points_say_the_plan_period_against_london(verdict, words):
+def test_key_points_say_which_way_the_borough_and_london_moved(pct, london, verdict, words):
     table = pd.DataFrame(
-        [_plan_row("All recorded crime", 20.04, 23.7, verdict), _plan_row("Burglary", -9, 0, "improved")]
+        [_plan_row("All recorded crime", pct, london, verdict), _plan_row("Burglary", -9, 0, "improved")]
     )
     verdicts = pd.DataFrame(
         {"priority": ["All recorded crime", "Neighbourhood crime and ASB"], "verdict": [verdict, "mixed"]}
     )
+    pre = verdicts.assign(verdict=["worsened", "worsened"])
     years = pp.plan_years(("2021/22", "2022/23", "2023/24"), "2020-03")
-    reading = ch.TargetReading(
-        "Treat everyone fairly", pd.Timestamp("2021-03-31"), 0.70, 0.75, pd.Timestamp("2023-12-31"), 0.64
-    )
-    points = ch.key_points(table, verdicts, years, reading, "Tower Hamlets")
+    points = ch.key_points(table, verdicts, pre, years, None, "Tower Hamlets")
     assert points[0].text == (
-        f"From 2020/21, the year before the plan, to 2023/24 recorded crime in Tower Hamlets rose 20%, against +24% "
-        f"across London: {words}."
+        f"From 2020/21 to 2023/24 recorded crime in Tower Hamlets {words}; from 2019/20, before the pandemic, it rose "
+        "9% (London +3%), a larger rise than London's."
     )
-    assert points[1].text == "Against London over the plan: neighbourhood crime and ASB: mixed."
-    assert points[2].text.startswith(
-        "Measured from 2019/20, before the pandemic, recorded crime in Tower Hamlets rose 3%"
-    )
-    assert points[3].text.endswith("against the plan's target of 75%: the target was not met.")
+    assert points[1].text == "Against London, 2020/21 to 2023/24: neighbourhood crime and ASB mixed."
+    assert points[2].text == "Against London, 2019/20 to 2023/24: neighbourhood crime and ASB worsened."
     assert [p.anchor for p in points] == [
         "each-priority-over-the-plan-against-london",
         "each-priority-over-the-plan-against-london",
         "against-the-year-before-the-pandemic",
-        "public-confidence-and-the-plans-target",
     ]
+
+
+@pytest.mark.realdata
+def test_key_points_name_the_target_and_whose_plan_set_it(fetched):
+    from csp_evidence.data import datasets
+
+    pas = datasets.public_attitudes()
+    own, other = ch.target_reading(pas, "Tower Hamlets"), ch.target_reading(pas, "Hackney")
+    table = pd.DataFrame([_plan_row("All recorded crime", 20.04, 23.7, "improved")])
+    verdicts = pd.DataFrame(
+        {"priority": ["All recorded crime", "Neighbourhood crime and ASB"], "verdict": ["improved", "mixed"]}
+    )
+    years = pp.plan_years(("2021/22", "2022/23", "2023/24"), "2020-03")
+    th = ch.key_points(table, verdicts, verdicts, years, own, "Tower Hamlets")[-1].text
+    assert th == (
+        f"{own.latest:.0%} of residents said 'Treat everyone fairly' in the 12 months to December 2023, against the "
+        f"plan's target of {own.target:.0%}: the target was not met."
+    )
+    assert own.target == pytest.approx(own.baseline + 0.05)  # the plan's five points on its baseline
+    hackney = ch.key_points(table, verdicts, verdicts, years, other, "Hackney")[-1].text
+    assert "against the target in Tower Hamlets's plan of" in hackney

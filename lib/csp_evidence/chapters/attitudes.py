@@ -15,18 +15,25 @@ of Newcombe 1998) built from the two Wilson intervals; the p-value is the pooled
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
 
 from csp_evidence.analysis.stats.proportions import two_proportion_test, wilson_interval
-from csp_evidence.analysis.survey import EFFECTIVE_SAMPLE, borough_rows, parse_quarter, value_at
+from csp_evidence.analysis.survey import (
+    EFFECTIVE_SAMPLE,
+    LAG_QUARTERS,
+    TargetProgress,
+    borough_rows,
+    change_interval,
+    parse_quarter,
+    successes,
+    value_at,
+)
 from csp_evidence.data.plan import confidence_target
 from csp_evidence.report.key_points import KeyPoint, checked, section_id
 from csp_evidence.report.words import listing, md, p_value
 
-LAG_QUARTERS = 4  # quarters between non-overlapping rolling 12-month values
 KEY_MEASURES: tuple[str, ...] = ("Treat everyone fairly", "Relied on to be there", "Trust MPS", '"Good Job" local')
 
 # The wording of each PAS measure as the survey asks it, for chart titles and tables.
@@ -61,18 +68,6 @@ def measure_trends(pas: pd.DataFrame, borough: str, measures: tuple[str, ...] | 
     return out
 
 
-def _successes(p: pd.Series | float, n: int) -> np.ndarray:
-    return np.round(np.asarray(p, dtype=float) * n)
-
-
-def change_interval(p1: float, p2: float, n1: int, n2: int) -> tuple[float, float]:
-    """Newcombe's hybrid score 95% interval of p1 - p2 (in proportion units) from the two Wilson intervals."""
-    l1, u1 = wilson_interval(_successes(p1, n1), n1)
-    l2, u2 = wilson_interval(_successes(p2, n2), n2)
-    d = p1 - p2
-    return d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
-
-
 def year_on_year(
     pas: pd.DataFrame, borough: str, quarter: str | pd.Timestamp | None = None, n: int = EFFECTIVE_SAMPLE
 ) -> pd.DataFrame:
@@ -90,7 +85,7 @@ def year_on_year(
         raise ValueError(f"no PAS values for {borough!r} at {q:%d/%m/%Y}")
     then = rows[rows["quarter_end"] == before].set_index("measure")
     out = pd.DataFrame({"measure": now.index, "quarter_end": q, "value": now["proportion"].to_numpy()})
-    low, high = wilson_interval(_successes(out["value"], n), np.full(len(out), n))
+    low, high = wilson_interval(successes(out["value"], n), np.full(len(out), n))
     out["ci_low"], out["ci_high"] = low, high
     out["year_before_quarter"] = before
     out["year_before"] = then["proportion"].reindex(out["measure"]).to_numpy()
@@ -103,7 +98,7 @@ def year_on_year(
         lo, hi = change_interval(out.at[i, "value"], out.at[i, "year_before"], n, n)
         out.at[i, "change_low_pp"], out.at[i, "change_high_pp"] = 100 * lo, 100 * hi
         out.at[i, "p_value"] = two_proportion_test(
-            _successes(out.at[i, "value"], n), n, _successes(out.at[i, "year_before"], n), n
+            successes(out.at[i, "value"], n), n, successes(out.at[i, "year_before"], n), n
         )
     out["significant"] = out["p_value"] < 0.05
     out["london"] = now["london"].to_numpy()
@@ -112,104 +107,10 @@ def year_on_year(
     return out.round({"change_pp": 6, "gap_pp": 6, "london_change_pp": 6})
 
 
-@dataclass(frozen=True)
-class TargetProgress:
-    """Progress of one measure towards baseline + uplift; proportions 0-1, changes in points."""
-
-    borough: str
-    measure: str
-    baseline_quarter: pd.Timestamp
-    baseline: float
-    target: float
-    end_quarter: pd.Timestamp
-    latest_quarter: pd.Timestamp
-    latest: float
-    path_value: float  # the straight line from baseline to target, at the latest quarter
-    change_pp: float  # latest minus baseline
-    change_low_pp: float
-    change_high_pp: float
-    p_value: float  # NaN when the two quarters' rolling samples overlap (fewer than 4 quarters apart)
-    status: str  # 'met', 'on track', 'behind' or 'below baseline'
-
-    def as_dict(self) -> dict:
-        d = asdict(self)
-        for k in ("baseline_quarter", "end_quarter", "latest_quarter"):
-            d[k] = f"{d[k]:%Y-%m-%d}"
-        return d
-
-
-def target_progress(
-    pas: pd.DataFrame,
-    borough: str,
-    measure: str | None = None,
-    baseline_quarter: str | pd.Timestamp | None = None,
-    end_quarter: str | pd.Timestamp | None = None,
-    uplift: float | None = None,
-    quarter: str | pd.Timestamp | None = None,
-    n: int = EFFECTIVE_SAMPLE,
-) -> TargetProgress:
-    """Target = the borough's value at `baseline_quarter` + `uplift`; status of the latest (or given) quarter.
-
-    Status: 'met' at or above the target; 'on track' at or above the straight line from the baseline (at
-    `baseline_quarter`) to the target (at `end_quarter`); 'below baseline' under the baseline; else 'behind'.
-    What is not given comes from the borough's plan (``data.plan.confidence_target``; uplift in points / 100).
-    """
-    plan_target = confidence_target(borough)
-    measure = plan_target.measure if measure is None else measure
-    baseline_quarter = plan_target.baseline_quarter if baseline_quarter is None else baseline_quarter
-    end_quarter = plan_target.end_quarter if end_quarter is None else end_quarter
-    uplift = plan_target.uplift_points / 100 if uplift is None else uplift
-    base_q = parse_quarter(baseline_quarter, "baseline_quarter")
-    end_q = parse_quarter(end_quarter, "end_quarter")
-    if end_q <= base_q:
-        raise ValueError(f"end_quarter {end_q:%d/%m/%Y} must be after baseline_quarter {base_q:%d/%m/%Y}")
-    baseline = value_at(pas, borough, measure, base_q)
-    rows = borough_rows(pas, borough)
-    series = rows[rows["measure"] == measure]
-    latest_q = series["quarter_end"].max() if quarter is None else parse_quarter(quarter, "quarter")
-    latest = value_at(pas, borough, measure, latest_q)
-    target = round(baseline + uplift, 10)
-    share = min(max((latest_q - base_q) / (end_q - base_q), 0.0), 1.0)
-    path = baseline + uplift * share
-    lo, hi = change_interval(latest, baseline, n, n)
-    quarters_apart = (latest_q.year - base_q.year) * 4 + (latest_q.quarter - base_q.quarter)
-    p = (
-        float(two_proportion_test(_successes(latest, n), n, _successes(baseline, n), n))
-        if quarters_apart >= LAG_QUARTERS
-        else float("nan")
-    )
-    eps = 1e-9
-    status = (
-        "met"
-        if latest >= target - eps
-        else "on track"
-        if latest >= path - eps
-        else "below baseline"
-        if latest < baseline - eps
-        else "behind"
-    )
-    return TargetProgress(
-        borough,
-        measure,
-        base_q,
-        baseline,
-        target,
-        end_q,
-        latest_q,
-        latest,
-        path,
-        round(100 * (latest - baseline), 6),
-        100 * lo,
-        100 * hi,
-        p,
-        status,
-    )
-
-
 def target_series(pas: pd.DataFrame, progress: TargetProgress, n: int = EFFECTIVE_SAMPLE) -> pd.DataFrame:
     """Chart data for the target measure, indexed by quarter_end: borough, London, Wilson interval, target line."""
     rows = measure_trends(pas, progress.borough, (progress.measure,)).set_index("quarter_end")
-    low, high = wilson_interval(_successes(rows["borough"], n), np.full(len(rows), n))
+    low, high = wilson_interval(successes(rows["borough"], n), np.full(len(rows), n))
     return pd.DataFrame(
         {
             progress.borough: rows["borough"],
@@ -406,10 +307,15 @@ def key_points(latest: pd.DataFrame, progress: TargetProgress, borough: str) -> 
         "behind": "behind the path to the target",
         "below baseline": "below where the plan started",
     }[progress.status]
+    change = f"{'up' if progress.change_pp > 0 else 'down'} {abs(progress.change_pp):.0f} points"
+    if not math.isnan(progress.p_value):
+        change += f", {'beyond' if progress.p_value < 0.05 else 'within'} normal survey variation"
+    plan_borough = confidence_target(borough).borough
+    whose = "the plan's target" if plan_borough == borough else f"the target in {plan_borough}'s plan"
     points.append(
         KeyPoint(
-            f"{_pct(progress.latest)} of residents say the police treat everyone fairly, against {_pct(progress.baseline)} "
-            f"in {progress.baseline_quarter:%B %Y} and the plan's target of {_pct(progress.target)}: {status}.",
+            f"{_pct(progress.latest)} of residents agree '{progress.measure}', against {_pct(progress.baseline)} in "
+            f"{progress.baseline_quarter:%B %Y} ({change}) and {whose} of {_pct(progress.target)}: {status}.",
             section_id(SECTIONS["target"]),
         )
     )

@@ -887,23 +887,33 @@ def key_points(table: pd.DataFrame, borough: str) -> list[KeyPoint]:
             ]
         )
     counts = verdict_counts(quoted)
+    checkable = len(quoted) - counts[CANNOT]
     points = [
         KeyPoint(
-            f"Of the {len(quoted)} figures the CSP plan quotes that the audit can check, {counts[MATCHES]} match the "
-            f"open data and {counts[WITHIN_REVISION]} are within the revisions between data extracts.",
+            f"Of the {len(quoted)} figures the CSP plan quotes, the open data can check {checkable}: {counts[MATCHES]} "
+            f"{f.agree(counts[MATCHES], 'matches', 'match')} and {counts[WITHIN_REVISION]} "
+            f"{f.agree(counts[WITHIN_REVISION], 'is', 'are')} within the revisions between data extracts.",
             anchor,
         )
     ]
     differ = quoted[quoted["verdict"] == DIFFERS]
     if len(differ):
         named = [f"the {str(r.figure)[:1].lower()}{str(r.figure)[1:]}" for r in differ.itertuples()]
-        text = f"{len(differ)} of the plan's figures differ from the open data, among them {' and '.join(named[:2])}."
+        which = f"among them {' and '.join(named[:2])}" if len(named) > 2 else " and ".join(named)
+        text = (
+            f"{len(differ)} of the plan's figures {f.agree(len(differ), 'differs', 'differ')} from the open data: "
+            f"{which}."
+        )
     else:
         text = "None differs from the open data by more than the revisions between extracts."
     points.append(KeyPoint(text, anchor))
+    cannot = counts[CANNOT]
     points.append(
         KeyPoint(
-            f"{counts[CANNOT]} of the plan's figures cannot be checked, because the data behind them is not published as open data.",
+            f"{cannot} {f.agree(cannot, 'figure', 'figures')} cannot be checked, because the data behind "
+            f"{f.agree(cannot, 'it', 'them')} is not published as open data."
+            if cannot
+            else "Every figure the plan quotes can be checked against open data.",
             anchor,
         )
     )

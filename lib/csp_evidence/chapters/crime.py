@@ -703,7 +703,7 @@ def _covid_point(table: pd.DataFrame, what: str) -> KeyPoint:
     if len(above):
         top = above.sort_values("pct_difference").iloc[-1]
         text += (
-            f"; {str(top['measure']).lower()} was highest, {f.number(top['observed'])} against "
+            f"; furthest above: {str(top['measure']).lower()}, {f.number(top['observed'])} against "
             f"{f.number(top['expected'])} expected"
         )
     return _point(text + ".", PRIORITY_SECTIONS["covid"])

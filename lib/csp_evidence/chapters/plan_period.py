@@ -19,7 +19,7 @@ from csp_evidence.analysis import plan_period as pp
 from csp_evidence.analysis import priorities
 from csp_evidence.analysis.stats.change import financial_year_totals
 from csp_evidence.analysis.summaries import complete_financial_years
-from csp_evidence.analysis.survey import EFFECTIVE_SAMPLE, borough_rows
+from csp_evidence.analysis.survey import EFFECTIVE_SAMPLE, TargetProgress, borough_rows, target_progress
 from csp_evidence.data import datasets, geo
 from csp_evidence.data.plan import confidence_target
 from csp_evidence.data.readers.mps_connect import UNKNOWN_BOROUGH
@@ -318,39 +318,16 @@ def confidence_table(pas: pd.DataFrame, borough: str, years: pp.PlanYears) -> pd
     return pd.DataFrame(out)
 
 
-@dataclass(frozen=True)
-class TargetReading:
-    """The plan's confidence target read from the survey: baseline value, goal, the quarter read and its value."""
-
-    measure: str
-    baseline_quarter: pd.Timestamp
-    baseline: float
-    goal: float
-    quarter: pd.Timestamp  # the target's end quarter, or the latest the survey holds when that is later
-    value: float
-
-    @property
-    def met(self) -> bool:
-        return self.value >= self.goal - 1e-9
-
-
-def target_reading(pas: pd.DataFrame, borough: str) -> TargetReading | None:
-    """The plan's public confidence target against the survey; None when the survey lacks its baseline quarter."""
+def target_reading(pas: pd.DataFrame, borough: str) -> TargetProgress | None:
+    """The plan's public confidence target read at its end quarter (or the latest the survey holds, when the end is
+    later); None when the survey lacks the target's baseline quarter."""
     target = confidence_target(borough)
     rows = borough_rows(pas, borough)
-    series = rows[rows["measure"] == target.measure].set_index("quarter_end")["proportion"]
-    base_q, end_q = pd.Timestamp(target.baseline_quarter), pd.Timestamp(target.end_quarter)
-    if base_q not in series.index:
+    held = set(rows.loc[rows["measure"] == target.measure, "quarter_end"])
+    if pd.Timestamp(target.baseline_quarter) not in held:
         return None
-    at = end_q if end_q in series.index else series.index.max()
-    return TargetReading(
-        target.measure,
-        base_q,
-        float(series[base_q]),
-        float(series[base_q]) + target.uplift_points / 100,
-        at,
-        float(series[at]),
-    )
+    end = pd.Timestamp(target.end_quarter)
+    return target_progress(pas, borough, quarter=end if end in held else None)
 
 
 def target_sentence(pas: pd.DataFrame, borough: str) -> str:
@@ -360,20 +337,23 @@ def target_sentence(pas: pd.DataFrame, borough: str) -> str:
     reading = target_reading(pas, borough)
     if reading is None:
         return f"The survey holds no value for the target's baseline quarter ({base_q:%B %Y})."
-    goal, at, met = reading.goal, reading.quarter, reading.met
-    whose = (
-        ""
-        if target.borough == borough
-        else f" (the target of {f.md(target.borough)}'s plan, as no plan of its own is held)"
-    )
+    at = reading.latest_quarter
     when = f"in the 12 months to {at:%B %Y}" + (
         "" if at == end_q else f", the latest the survey holds (the target's end, {end_q:%B %Y}, is after it)"
     )
     return (
-        f"**The plan's target**{whose}: {target.uplift_points:g} points above the {base_q:%B %Y} value of "
-        f"'{f.md(target.measure)}', {reading.baseline:.0%}, so {goal:.0%}. "
-        f"{when[0].upper()}{when[1:]} it was {reading.value:.0%}: the target was "
-        f"{'met' if met else 'not met'}."
+        f"**The plan's target**{_whose_target(target.borough, borough)}: {target.uplift_points:g} points above the "
+        f"{base_q:%B %Y} value of '{f.md(target.measure)}', {reading.baseline:.0%}, so {reading.target:.0%}. "
+        f"{when[0].upper()}{when[1:]} it was {reading.latest:.0%}: the target was "
+        f"{'met' if reading.status == 'met' else 'not met'}."
+    )
+
+
+def _whose_target(plan_borough: str, borough: str) -> str:
+    return (
+        ""
+        if plan_borough == borough
+        else f" (the target of {f.md(plan_borough)}'s plan, as no plan of its own is held)"
     )
 
 
@@ -424,55 +404,72 @@ SECTIONS = {
     "pre": "Against the year before the pandemic",
     "target": "Public confidence and the plan's target",
 }
-_COMPARED = {
-    pp.IMPROVED: "a better change than London's",
-    pp.WORSENED: "a worse change than London's",
-    pp.NO_CLEAR: "in line with London",
-}
 
 
-def _overall_point(table: pd.DataFrame, borough: str, prefix: str, when: str, section: str) -> KeyPoint | None:
+def against_london(pct: float, london_pct: float, verdict: str) -> str:
+    """How a borough's change compares with London's, in words that say which way each moved: 'a smaller rise than
+    London's', 'a larger fall than London's', 'a fall while London rose', 'no clearer change than London's'...
+    `verdict` is the test of the borough against the rest of London (improved, worsened or no clear change)."""
+    if verdict not in (pp.IMPROVED, pp.WORSENED):
+        return "no clear difference from London's"
+    better = verdict == pp.IMPROVED
+    if pct >= 0 and london_pct >= 0:
+        return "a smaller rise than London's" if better else "a larger rise than London's"
+    if pct < 0 and london_pct < 0:
+        return "a larger fall than London's" if better else "a smaller fall than London's"
+    if pct < 0:
+        return "a fall while London rose" if better else "a worse change than London's"
+    return "a rise while London fell" if not better else "a better change than London's"
+
+
+def _overall(table: pd.DataFrame, prefix: str) -> str | None:
+    """'rose 20% (London 24%), a smaller rise than London's' for all recorded crime, or None when not tested."""
     rows = table[table["measure"] == priorities.TOTAL.name]
-    if rows.empty or rows.iloc[0][f"{prefix}verdict"] not in _COMPARED:
+    if rows.empty or rows.iloc[0][f"{prefix}verdict"] not in (pp.IMPROVED, pp.WORSENED, pp.NO_CLEAR):
         return None
     r = rows.iloc[0]
-    moved = "rose" if r[f"{prefix}pct_change"] > 0 else "fell"
-    return KeyPoint(
-        f"{when} recorded crime in {borough} {moved} {abs(r[f'{prefix}pct_change']):.0f}%, against "
-        f"{r[f'{prefix}london_pct_change']:+.0f}% across London: {_COMPARED[r[f'{prefix}verdict']]}.",
-        section_id(SECTIONS[section]),
-    )
+    pct, london = r[f"{prefix}pct_change"], r[f"{prefix}london_pct_change"]
+    moved = f"{'rose' if pct > 0 else 'fell'} {abs(pct):.0f}%" if round(pct) else "was unchanged"
+    return f"{moved} (London {london:+.0f}%), {against_london(pct, london, r[f'{prefix}verdict'])}"
 
 
 def key_points(
-    table: pd.DataFrame, plan_verdicts: pd.DataFrame, years: pp.PlanYears, reading: TargetReading | None, borough: str
+    table: pd.DataFrame,
+    plan_verdicts: pd.DataFrame,
+    pre_verdicts: pd.DataFrame,
+    years: pp.PlanYears,
+    reading: TargetProgress | None,
+    borough: str,
 ) -> list[KeyPoint]:
-    """Chapter 06's key points: all recorded crime over the plan against London (its first chart's measure), each
-    priority's verdict relative to London, the same change from before the pandemic, and the confidence target."""
+    """Chapter 06's key points: all recorded crime over the plan and from before the pandemic against London (its
+    first chart's measure), each priority's verdict relative to London over the plan and from before the pandemic,
+    and the confidence target."""
     end = table["end"].iloc[0]
     points = []
-    overall = _overall_point(
-        table, borough, "plan_", f"From {years.baseline}, the year before the plan, to {end}", "plan"
-    )
-    if overall:
-        points.append(overall)
-    priorities_said = [
-        f"{r.priority[0].lower()}{r.priority[1:]}: {_SHORT[r.verdict]}"
-        for r in plan_verdicts.itertuples()
-        if r.priority != OVERALL and r.verdict in _SHORT
-    ]
-    if priorities_said:
-        points.append(
-            KeyPoint(f"Against London over the plan: {'; '.join(priorities_said)}.", section_id(SECTIONS["plan"]))
-        )
-    before = _overall_point(table, borough, "pre_", f"Measured from {years.pre_pandemic}, before the pandemic,", "pre")
-    if before:
-        points.append(before)
+    plan, before = _overall(table, "plan_"), _overall(table, "pre_")
+    if plan:
+        text = f"From {years.baseline} to {end} recorded crime in {borough} {plan}"
+        text += f"; from {years.pre_pandemic}, before the pandemic, it {before}." if before else "."
+        points.append(KeyPoint(text, section_id(SECTIONS["plan"])))
+    for verdicts, section, when in (
+        (plan_verdicts, "plan", f"{years.baseline} to {end}"),
+        (pre_verdicts, "pre", f"{years.pre_pandemic} to {end}"),
+    ):
+        said = [
+            f"{r.priority[0].lower()}{r.priority[1:]} {_SHORT[r.verdict]}"
+            for r in verdicts.itertuples()
+            if r.priority != OVERALL and r.verdict in _SHORT
+        ]
+        if said:
+            points.append(KeyPoint(f"Against London, {when}: {'; '.join(said)}.", section_id(SECTIONS[section])))
     if reading is not None:
+        plan_borough = confidence_target(borough).borough
+        whose = "the plan's target" if plan_borough == borough else f"the target in {plan_borough}'s plan"
         points.append(
             KeyPoint(
-                f"{reading.value:.0%} of residents said '{reading.measure}' in the 12 months to {reading.quarter:%B %Y}, "
-                f"against the plan's target of {reading.goal:.0%}: the target was {'met' if reading.met else 'not met'}.",
+                f"{reading.latest:.0%} of residents said '{reading.measure}' in the 12 months to "
+                f"{reading.latest_quarter:%B %Y}, against {whose} of {reading.target:.0%}: the target was "
+                f"{'met' if reading.status == 'met' else 'not met'}.",
                 section_id(SECTIONS["target"]),
             )
         )

@@ -371,7 +371,12 @@ def london_reoffending_context(rates: pd.DataFrame, borough: str, src: Source) -
 
 # --------------------------------------------------------------------------- key points (the top of the page)
 
-SECTIONS = {"drugs": "Drug offences", "acquisitive": "Acquisitive crime", "reoffending": "Proven reoffending"}
+SECTIONS = {
+    "drugs": "Drug offences",
+    "acquisitive": "Acquisitive crime",
+    "reoffending": "Proven reoffending",
+    "london": "London's proven reoffending rate (London-wide context; a secondary source)",
+}
 
 
 def _trend_words(row: pd.Series | dict, plural: bool = True) -> str:
@@ -391,13 +396,35 @@ def key_points(
     headline_year: str,
     lockdown: dict,
     rates: pd.DataFrame | None,
+    london_rate: pd.Series | None = None,
 ) -> list[KeyPoint]:
-    """Chapter 03's key points: the drug offences trend (its first chart), drug offences in the headline year
-    against London, the first lockdown month, acquisitive crime's trend, and the latest proven reoffending rates.
+    """Chapter 03's key points: the drug offences trend (its first chart), reoffending (the borough's latest cohorts,
+    or, without the Ministry of Justice file, London's rate from the GLA, labelled London-wide and secondary), drug
+    offences in the headline year against London, the first lockdown month, and acquisitive crime's trend.
     `trends` is trend_table indexed by group, `lockdown` lockdown_sentence's figures, `rates` reoffending_table's
-    (None when the Ministry of Justice file is not provided)."""
+    (None when the Ministry of Justice file is not provided), `london_rate` London's rate (0-1) by year."""
     drugs = trends.loc["Drug offences"]
     points = [KeyPoint(f"Recorded drug offences in {borough} {_trend_words(drugs)}.", section_id(SECTIONS["drugs"]))]
+    if rates is not None and len(rates):
+        latest = rates[rates["cohort_start"] == rates["cohort_start"].max()]
+        shares = [f"{100 * r.rate:.0f}% of {str(r.age_group).lower()} offenders" for r in latest.itertuples()]
+        points.append(
+            KeyPoint(
+                f"Proven reoffending within a year, latest cohort ({latest['cohort'].iloc[0]}): {f.listing(shares)}.",
+                section_id(SECTIONS["reoffending"]),
+            )
+        )
+    elif london_rate is not None and len(london_rate) > 1:
+        first, last = london_rate.index.min(), london_rate.index.max()
+        moved = "fell" if london_rate[last] < london_rate[first] else "rose"
+        points.append(
+            KeyPoint(
+                f"No reoffending figures for {borough} are held here; across London reoffending {moved} from "
+                f"{100 * london_rate[first]:.0f}% in {first} to {100 * london_rate[last]:.0f}% in {last} (GLA figures, "
+                "a secondary source).",
+                section_id(SECTIONS["london"]),
+            )
+        )
     year = by_year[(by_year["group"] == "Drug offences") & (by_year["financial_year"] == headline_year)]
     if len(year):
         r = year.iloc[0]
@@ -423,13 +450,4 @@ def key_points(
             section_id(SECTIONS["acquisitive"]),
         )
     )
-    if rates is not None and len(rates):
-        latest = rates[rates["cohort_start"] == rates["cohort_start"].max()]
-        shares = [f"{100 * r.rate:.0f}% of {str(r.age_group).lower()} offenders" for r in latest.itertuples()]
-        points.append(
-            KeyPoint(
-                f"Proven reoffending within a year, latest cohort ({latest['cohort'].iloc[0]}): {f.listing(shares)}.",
-                section_id(SECTIONS["reoffending"]),
-            )
-        )
     return checked(points)

@@ -30,7 +30,10 @@ def category_findings(table: pd.DataFrame, year: str) -> str:
     )
 
 
-def lockdown_summary(series: pd.Series, covid_start: str, baseline_years: int = 3) -> dict:
+LOCKDOWN_BASELINE_YEARS = 3  # the first lockdown month is set against the same month of this many years before
+
+
+def lockdown_summary(series: pd.Series, covid_start: str, baseline_years: int = LOCKDOWN_BASELINE_YEARS) -> dict:
     """The first full lockdown month (the month after `covid_start`) against the same month's average over prior years.
 
     Returns month, observed, baseline (mean of the same month in the `baseline_years` years before), pct_change,

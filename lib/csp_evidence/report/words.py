@@ -92,8 +92,15 @@ def moved(value: float, what: str = "") -> str:
     return f"{'rose' if value > 0 else 'fell'} {abs(value):.1f}%{what}"
 
 
+def agree(n: int, one: str, many: str) -> str:
+    """The word that agrees with a count: agree(1, 'matches', 'match') -> 'matches'."""
+    return one if n == 1 else many
+
+
 def listing(items: list[str], limit: int = 3) -> str:
-    """'a', 'a and b', 'a, b and c'; past `limit` items, 'a, b, c and 2 more'."""
+    """'a', 'a and b', 'a, b and c'; past `limit` items, 'a, b, c and 2 more'. An empty list is an error."""
+    if not items:
+        raise ValueError("listing needs at least one item")
     shown, rest = items[:limit], len(items) - limit
     if rest > 0:
         return ", ".join(shown) + f" and {rest} more"

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from csp_evidence.data.geo import CITY_SQUARE, LONDON_SQUARES
 from csp_evidence.report.headlines import read_headlines
+from csp_evidence.report.sentences import LOCKDOWN_BASELINE_YEARS
 
 CSV_NAME = "london-boroughs.csv"
 TILE, GAP, MARGIN = 64, 4, 6
@@ -290,9 +291,9 @@ def london_page(outputs: Path, packs: Sequence[BoroughPack], theme: bool = False
         for i, m in enumerate(MAP_MEASURES)
     )
     lockdown_words = (
-        f"the first full lockdown month ({_e(month)}) against the same month of the three years before"
+        f"the first full lockdown month ({_e(month)}) against the same month of the {LOCKDOWN_BASELINE_YEARS} years before"
         if month
-        else "the first full lockdown month against the same month of the three years before"
+        else f"the first full lockdown month against the same month of the {LOCKDOWN_BASELINE_YEARS} years before"
     )
     theme_link = '<link rel="stylesheet" href="theme.css">' if theme else ""
     page = f"""<!doctype html>
