@@ -18,6 +18,7 @@ crime dashboard), with the lockdown surge of ``covid.lockdown_surge``.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -200,11 +201,9 @@ def coverage_sentence(coverage: pd.DataFrame) -> str:
     months = pd.DatetimeIndex(coverage["month"])
     rows, placed = int(coverage["rows"].sum()), int(coverage["placed"].sum())
     no_lsoa, outside = int(coverage["no_lsoa"].sum()), int(coverage["outside"].sum())
-    areas: dict[str, int] = {}
-    for text in coverage["outside_areas"]:
-        for part in filter(None, str(text).split(", ")):
-            name, _, n = part.rpartition(" ")
-            areas[name] = areas.get(name, 0) + int(n)
+    areas: Counter[str] = Counter()
+    for month_areas in coverage["outside_areas"]:
+        areas.update(month_areas)
     top = sorted(areas.items(), key=lambda kv: -kv[1])[:3]
     where = f" (most in {', '.join(f'{f.md(a)} ({f.number(n)})' for a, n in top)})" if top else ""
     return (
