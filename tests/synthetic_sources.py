@@ -116,15 +116,15 @@ def police_archive(archive: str, have: list[str] | set[str], corrupt_month: str 
     return data
 
 
-def moj_csv(boroughs: tuple[str, ...] = ("Tower Hamlets", "Hackney")) -> bytes:
+def moj_csv(boroughs: tuple[str, ...] = ("Tower Hamlets", "Hackney"), latest_th_rate: float = 0.26) -> bytes:
     """A PRSQ_Geographic_data CSV: 12-month cohorts Apr 2015-Mar 2016 to Apr 2020-Mar 2021 for the boroughs,
-    London and England, adult and juvenile. Tower Hamlets' adult rate is 26% in the Apr 2020 to Mar 2021 cohort,
-    and 23.4% in the one before (an 11% rise)."""
+    London and England, adult and juvenile. Tower Hamlets' adult rate is `latest_th_rate` (26%, the plan's figure)
+    in the Apr 2020 to Mar 2021 cohort, and 23.4% in the one before (an 11% rise at 26%)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["Geography", "Category", "Adult / Juvenile", "Cohort", "offenders", "reoffenders", "reoffences"])
     rates = {
-        "Tower Hamlets": [0.28, 0.27, 0.26, 0.25, 0.234, 0.26],
+        "Tower Hamlets": [0.28, 0.27, 0.26, 0.25, 0.234, latest_th_rate],
         "Hackney": [0.30, 0.29, 0.29, 0.28, 0.27, 0.24],
         "London": [0.27, 0.26, 0.26, 0.25, 0.24, 0.23],
         "England": [0.29, 0.28, 0.28, 0.27, 0.26, 0.25],
@@ -140,11 +140,12 @@ def moj_csv(boroughs: tuple[str, ...] = ("Tower Hamlets", "Hackney")) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def moj_zip(csv_bytes: bytes | None = None) -> bytes:
+def moj_zip(csv_bytes: bytes | None = None, period: str = "April 2011 to March 2022") -> bytes:
+    """The 'CSV format of data tools' zip of the release covering `period` (the data file's name says it)."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("PRSQ_Geographic_data_April 2011 to March 2022.csv", csv_bytes or moj_csv())
-        zf.writestr("PRSQ_Index_data_April 2011 to March 2022.csv", "Index\n")
+        zf.writestr(f"PRSQ_Geographic_data_{period}.csv", csv_bytes or moj_csv())
+        zf.writestr(f"PRSQ_Index_data_{period}.csv", "Index\n")
     return buf.getvalue()
 
 

@@ -12,6 +12,7 @@ from csp_evidence.chapters.asb import (
     AsbSection,
     asb_section,
     asb_series,
+    coverage_sentence,
     force_asb_section,
     force_asb_table,
     force_of,
@@ -188,3 +189,19 @@ def test_london_calls_section_recovers_a_planted_surge_and_labels_it():
 def test_month_runs_in_words():
     months = pd.DatetimeIndex(["2020-03-01", "2020-04-01", "2020-11-01", "2020-12-01", "2021-01-01", "2022-05-01"])
     assert month_runs(months) == "March to April 2020, November 2020 to January 2021 and May 2022"
+
+
+def test_coverage_sentence_names_outside_areas_whose_names_hold_commas():
+    coverage = pd.DataFrame(
+        {
+            "month": pd.to_datetime(["2020-04-01", "2020-05-01"]),
+            "rows": [100, 90],
+            "placed": [90, 84],
+            "no_lsoa": [2, 1],
+            "outside": [8, 5],
+            "outside_areas": [{"Bristol, City of": 5, "Epping Forest": 3}, {"Epping Forest": 4, "Bristol, City of": 1}],
+        }
+    )
+    text = coverage_sentence(coverage)
+    assert "3 had no LSOA" in text and "13 were in LSOAs outside the 32 boroughs" in text
+    assert "(most in Epping Forest (7), Bristol, City of (6))" in text

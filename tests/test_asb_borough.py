@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,7 @@ from synthetic_sources import (
     police_archive,
 )
 
+from csp_evidence.analysis import covid
 from csp_evidence.analysis.covid import covid_shift, relative_shift
 from csp_evidence.chapters import asb, audit
 from csp_evidence.data import datasets
@@ -97,6 +99,18 @@ def test_the_planted_lockdown_surge_is_recovered_in_its_borough(street):
     assert years.loc["2020/21", "rank"] <= len(BOROUGHS) and years.loc["2020/21", "rate"] > 0
     headline = section.headline()
     assert headline["first_pandemic_year"]["outside"] == "above" and "2020/21" in headline["by_financial_year"]
+
+
+def test_the_first_lockdown_is_named_by_its_months_in_core_periods(street, monkeypatch):
+    _, tidy, coverage = street
+    text = asb.borough_asb_section(tidy, coverage, SURGE_BOROUGH, "2020-03", YEARS).text
+    assert "In the first lockdown (March to June 2020) the excess" in text and "above the interval" in text
+    first = covid.COVID_PERIODS[0]  # were the period defined otherwise, the sentence would follow it
+    monkeypatch.setattr(
+        covid, "COVID_PERIODS", (replace(first, end=pd.Timestamp("2020-05-01")), *covid.COVID_PERIODS[1:])
+    )
+    text = asb.borough_asb_section(tidy, coverage, SURGE_BOROUGH, "2020-03", YEARS).text
+    assert "In the first lockdown (March to May 2020) the excess" in text
 
 
 def test_a_borough_without_the_surge_stays_near_london(street):

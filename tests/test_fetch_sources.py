@@ -4,15 +4,18 @@ data/raw/ and data/sources.lock as they were."""
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import shutil
 import zipfile
+from pathlib import Path
 
 import pytest
-from synthetic_sources import RELEASE_PAGE, Server, moj_zip, months, police_archive
+from synthetic_sources import RELEASE_PAGE, Server, moj_csv, moj_zip, months, police_archive
 
 from csp_evidence import cli
-from csp_evidence.data import street_archive
+from csp_evidence.data import moj_release, street_archive
 from csp_evidence.data.download import FetchError, download
 from csp_evidence.data.fetch import fetch, fetch_source, locked_months, verified_file
 from csp_evidence.data.readers.errors import SourceFormatError
@@ -45,6 +48,28 @@ def _state(root):
     raw = root / "data" / "raw"
     files = sorted(str(p.relative_to(raw)) for p in raw.rglob("*") if p.is_file()) if raw.exists() else []
     return files, (root / "data" / "sources.lock").read_text()
+
+
+def _bytes(root):
+    """Every file under data/raw/ (hidden ones too) with its bytes, and the lock's bytes: to compare byte for byte."""
+    raw = root / "data" / "raw"
+    files = {str(p.relative_to(raw)): p.read_bytes() for p in raw.rglob("*") if p.is_file()} if raw.exists() else {}
+    return files, (root / "data" / "sources.lock").read_bytes()
+
+
+def _disk_full_on_second_move(monkeypatch, root):
+    """Make the second move of a staged file into data/raw/ fail as a full disk would (os.replace raises ENOSPC)."""
+    raw, real, moves = str(root / "data" / "raw"), os.replace, []
+
+    def replace(src, dst, *args, **kwargs):
+        if str(dst).startswith(raw) and not Path(src).name.startswith("."):  # not a temporary or kept file
+            moves.append(dst)
+            if len(moves) == 2:
+                raise OSError(errno.ENOSPC, "No space left on device", str(dst))
+        return real(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", replace)
+    return moves
 
 
 def test_archives_cover_the_months_with_the_fewest_downloads():
@@ -162,6 +187,67 @@ def test_changed_bytes_of_a_locked_month_need_update(project, tmp_path, archives
     assert fetch_source("policeuk", from_path=revised, update=True)[0].action == "updated"
 
 
+def _revised(path: Path, month: str, archives, tmp_path) -> Path:
+    """`month`'s street file of the 2022-03 archive with its last row dropped (police.uk revised the month)."""
+    with zipfile.ZipFile(_write(tmp_path / "whole.zip", archives["/archive/2022-03.zip"])) as zf:
+        lines = zf.read(f"{month}/{month}-metropolitan-street.csv").decode().splitlines()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines[:-1]) + "\n")
+    return path
+
+
+def test_a_policeuk_update_that_fails_part_way_leaves_raw_and_the_lock_as_they_were(
+    project, tmp_path, archives, monkeypatch
+):
+    zipped = _write(tmp_path / "2022-03.zip", archives["/archive/2022-03.zip"])
+    fetch_source("policeuk", from_path=zipped, months=["2021-01"])
+    folder = tmp_path / "revised"  # 2021-01 revised (replaces a locked file), 2021-02 new (its folder is made)
+    _revised(folder / "2021-01-metropolitan-street.csv", "2021-01", archives, tmp_path)
+    _revised(folder / "2021-02-metropolitan-street.csv", "2021-02", archives, tmp_path)
+    before = _bytes(project)
+    with monkeypatch.context() as patch:
+        moves = _disk_full_on_second_move(patch, project)
+        with pytest.raises(OSError, match="No space left"):
+            fetch_source("policeuk", from_path=folder, update=True)
+        assert len(moves) == 2  # the first month was moved in, then put back
+    assert _bytes(project) == before
+    assert not (project / "data/raw/policeuk/2021-02").exists()
+    # the lock is written last: when that fails, the months moved in are taken out again
+    with monkeypatch.context() as patch:
+        patch.setattr(street_archive, "write_lock", _full_disk)
+        with pytest.raises(OSError, match="No space left"):
+            fetch_source("policeuk", from_path=folder, update=True)
+    assert _bytes(project) == before
+    got = fetch_source("policeuk", from_path=folder, update=True)
+    assert [(r.source_id[-7:], r.action) for r in got] == [("2021-01", "updated"), ("2021-02", "copied")]
+    assert locked_months("policeuk_street_asb") == ["2021-01", "2021-02"]
+    assert not [p for p in (project / "data" / "raw").rglob(".*")]  # no kept copies left behind
+
+
+def _full_disk(*args, **kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_fetch_update_that_fails_part_way_leaves_raw_and_the_lock_as_they_were(
+    project, tmp_path, archives, monkeypatch
+):
+    mirror = tmp_path / "mirror"
+    with zipfile.ZipFile(_write(tmp_path / "a.zip", archives["/archive/2022-03.zip"])) as zf:
+        zf.extractall(mirror / "policeuk", [n for n in zf.namelist() if n[:7] in ("2020-03", "2020-04")])
+    fetch(["policeuk_street_asb"], mirror=mirror, update=True)
+    for month in ("2020-03", "2020-04"):  # both months revised upstream
+        _revised(mirror / "policeuk" / month / f"{month}-metropolitan-street.csv", month, archives, tmp_path)
+    before = _bytes(project)
+    with monkeypatch.context() as patch:
+        moves = _disk_full_on_second_move(patch, project)
+        with pytest.raises(OSError, match="No space left"):
+            fetch(["policeuk_street_asb"], mirror=mirror, update=True)
+        assert len(moves) == 2
+    assert _bytes(project) == before
+    assert {r.action for r in fetch(["policeuk_street_asb"], mirror=mirror, update=True)} == {"updated"}
+    assert _bytes(project) != before
+
+
 def test_mirror_months_are_locked_by_update_and_copied_by_fetch(project, tmp_path, archives, monkeypatch):
     mirror = tmp_path / "mirror"
     with zipfile.ZipFile(_write(tmp_path / "a.zip", archives["/archive/2022-03.zip"])) as zf:
@@ -243,3 +329,23 @@ def test_cli_fetch_source_names_the_problem_without_a_traceback(project, capsys)
     assert "--months 2020-13:2021-01" in capsys.readouterr().err
     assert cli.main(["fetch", "--source", "moj_reoffending", "--from", "/nonexistent.zip"]) == 1
     assert "/nonexistent.zip: no such file" in capsys.readouterr().err
+
+
+def test_moj_update_to_a_release_under_another_name_replaces_the_old_file(project, tmp_path, monkeypatch):
+    fetch_source("moj_reoffending", from_path=_write(tmp_path / "march.zip", moj_zip()))
+    old = project / "data/raw/moj/PRSQ_Geographic_data_April 2011 to March 2022.csv"
+    new = project / "data/raw/moj/PRSQ_Geographic_data_April 2011 to June 2022.csv"
+    june = _write(tmp_path / "june.zip", moj_zip(moj_csv(latest_th_rate=0.25), "April 2011 to June 2022"))
+    with pytest.raises(FetchError, match="--update"):
+        fetch_source("moj_reoffending", from_path=june)
+    before = _bytes(project)
+    with monkeypatch.context() as patch:  # the lock cannot be written: the new file goes, the old one stays
+        patch.setattr(moj_release, "write_lock", _full_disk)
+        with pytest.raises(OSError, match="No space left"):
+            fetch_source("moj_reoffending", from_path=june, update=True)
+    assert _bytes(project) == before
+    got = fetch_source("moj_reoffending", from_path=june, update=True)
+    assert [(r.action, r.path) for r in got] == [("updated", new)]
+    assert sorted(p.name for p in (project / "data/raw/moj").iterdir()) == [new.name]
+    assert not old.exists() and read_lock()["moj_proven_reoffending"].file == f"moj/{new.name}"
+    assert verified_file("moj_proven_reoffending")[0] == new

@@ -5,18 +5,21 @@ borough, and the plan's adult rate (26%) and its rise (11%) checked."""
 from __future__ import annotations
 
 import shutil
+from contextlib import contextmanager
 
 import pytest
 from conftest import MIRROR, ROOT
-from synthetic_sources import RELEASE_PAGE, Server, moj_zip
+from synthetic_sources import RELEASE_PAGE, Server, moj_csv, moj_zip
 
 from csp_evidence.chapters import audit, reoffending
 from csp_evidence.data import datasets
 from csp_evidence.data.fetch import fetch, fetch_source
 
 
-@pytest.fixture(scope="module")
-def proven(tmp_path_factory):
+@contextmanager
+def _project_with_moj(tmp_path_factory, zipped: bytes):
+    """A project holding the mirror's locked files and the MoJ zip `zipped`, fetched from a release page over a
+    loopback HTTP server; yields the proven reoffending table."""
     if not MIRROR.is_dir():
         pytest.skip(f"the data mirror {MIRROR} is absent")
     root = tmp_path_factory.mktemp("project")
@@ -28,13 +31,20 @@ def proven(tmp_path_factory):
     datasets.proven_reoffending.cache_clear()
     try:
         fetch(mirror=MIRROR)
-        files = {"/release/": RELEASE_PAGE.encode(), "/media/def/CSV_format_of_data_tools_Jan22_Mar22.zip": moj_zip()}
+        files = {"/release/": RELEASE_PAGE.encode(), "/media/def/CSV_format_of_data_tools_Jan22_Mar22.zip": zipped}
         with Server(files) as server:
             fetch_source("moj_reoffending", url=f"{server.url}/release/")
         yield datasets.proven_reoffending()
     finally:
         datasets.proven_reoffending.cache_clear()
         patch.undo()
+
+
+@pytest.fixture(scope="module")
+def proven(tmp_path_factory):
+    """The MoJ file with the plan's figures: Tower Hamlets' adult rate 26.0% in 2020/21, 11% up on 23.4%."""
+    with _project_with_moj(tmp_path_factory, moj_zip()) as table:
+        yield table
 
 
 def test_the_plans_adult_rate_and_its_rise_are_checked(proven):
@@ -44,6 +54,17 @@ def test_the_plans_adult_rate_and_its_rise_are_checked(proven):
     change = audit.audit_figure("Tower Hamlets", "adult_reoffending_change")
     assert change["recomputed"] == pytest.approx(100 * (0.26 / 0.234 - 1), abs=0.01)
     assert change["verdict"] == audit.MATCHES and "+2.6 percentage points" in change["note"]
+
+
+def test_figures_that_differ_from_the_plans_are_said_to_differ(tmp_path_factory):
+    # the file gives 30.0% for 2020/21, not the plan's 26%, and so a rise of 28% on 23.4%, not the plan's 11%
+    with _project_with_moj(tmp_path_factory, moj_zip(moj_csv(latest_th_rate=0.30))):
+        rate = audit.audit_figure("Tower Hamlets", "adult_reoffending_rate")
+        change = audit.audit_figure("Tower Hamlets", "adult_reoffending_change")
+    assert rate["recomputed"] == pytest.approx(30.0) and rate["plan_value"] == pytest.approx(26.0)
+    assert rate["verdict"] == audit.DIFFERS
+    assert change["recomputed"] == pytest.approx(100 * (0.30 / 0.234 - 1), abs=0.01)
+    assert change["verdict"] == audit.DIFFERS
 
 
 def test_cohorts_with_intervals_per_reoffender_and_the_covid_years(proven):

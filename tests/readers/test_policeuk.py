@@ -13,6 +13,8 @@ from csp_evidence.data.readers.policeuk import (
     PoliceUkFormatError,
     asb_monthly,
     read_street_files,
+    read_street_months,
+    street_coverage,
 )
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "policeuk"
@@ -152,3 +154,31 @@ def test_error_is_the_shared_reader_error(tmp_path):
     with pytest.raises(SourceFormatError) as exc:
         read_street_files([bad])
     assert exc.value.path == bad
+
+
+def test_a_name_that_is_not_an_lsoa_name_is_named_never_read_as_no_lsoa(tmp_path):
+    def no_code(header, rows):
+        i = next(k for k, r in enumerate(rows) if r[header.index("LSOA name")])
+        rows[i][header.index("LSOA name")] = "Tower Hamlets"  # the code is missing: not 'police.uk could not place it'
+        return header, rows
+
+    bad = _rewrite(APRIL, tmp_path / "2020-04-metropolitan-street.csv", no_code)
+    with pytest.raises(PoliceUkFormatError) as exc:
+        read_street_months({"2020-04": bad}, ["Tower Hamlets", "Hackney"])
+    msg = str(exc.value)
+    assert str(bad) in msg and "'LSOA name'" in msg and "'Tower Hamlets'" in msg and "line " in msg
+
+
+def test_coverage_counts_rows_outside_the_boroughs_by_area_as_data(tmp_path):
+    def to_bristol(header, rows):
+        i = next(k for k, r in enumerate(rows) if r[header.index("LSOA name")].startswith("Hackney"))
+        rows[i][header.index("LSOA name")] = "Bristol, City of 001A"  # an ONS name with a comma in it
+        return header, rows
+
+    april = _rewrite(APRIL, tmp_path / "2020-04-metropolitan-street.csv", to_bristol)
+    table = read_street_months({"2020-04": april, "2020-05": MAY}, ["Tower Hamlets"])
+    coverage = street_coverage(table).set_index(table["month"].drop_duplicates().dt.strftime("%Y-%m").to_numpy())
+    assert coverage.at["2020-04", "outside_areas"] == {"Hackney": 10, "Bristol, City of": 1}
+    assert coverage.at["2020-05", "outside_areas"] == {"Hackney": 2}
+    assert coverage.at["2020-04", "no_lsoa"] == 1
+    assert (coverage["outside"] == coverage["outside_areas"].map(lambda a: sum(a.values()))).all()

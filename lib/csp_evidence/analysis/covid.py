@@ -8,7 +8,7 @@ one table per chapter and says in words what they show.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +35,19 @@ MIN_MONTHLY_MEAN = 5.0  # below this a seasonal model of a borough series is mos
 def first_pandemic_year(covid_start: str) -> str:
     """The first financial year that starts after the pandemic began ('2020-03' -> '2020/21')."""
     return financial_year(pd.Timestamp(f"{covid_start}-01") + pd.offsets.MonthBegin(1))
+
+
+def period_figures(row: pd.Series | Mapping) -> dict:
+    """A counterfactual period's row (``Counterfactual.periods``) as plain figures: observed, expected, lower, upper
+    (counts), outside ('above'/'below'/'within' the 95% interval) and pct_difference (observed against expected)."""
+    return {
+        "observed": int(row["observed"]),
+        "expected": float(row["expected"]),
+        "lower": float(row["lower"]),
+        "upper": float(row["upper"]),
+        "outside": row["outside"],
+        "pct_difference": float(row["pct_difference"]),
+    }
 
 
 def covid_effects(
@@ -69,12 +82,7 @@ def covid_effects(
         rows.append(
             row
             | {
-                "observed": int(fy["observed"]),
-                "expected": float(fy["expected"]),
-                "lower": float(fy["lower"]),
-                "upper": float(fy["upper"]),
-                "outside": fy["outside"],
-                "pct_difference": float(fy["pct_difference"]),
+                **period_figures(fy),
                 "lockdown_observed": None if lockdown is None else int(lockdown["observed"]),
                 "lockdown_expected": None if lockdown is None else float(lockdown["expected"]),
                 "lockdown_outside": None if lockdown is None else lockdown["outside"],
@@ -263,17 +271,7 @@ class CovidShift:
 
     def headline(self) -> dict:
         """Plain figures for a chapter's headline JSON."""
-        fy = self.fy
-        return {
-            "method": self.method,
-            "year": self.year,
-            "observed": int(fy["observed"]),
-            "expected": float(fy["expected"]),
-            "lower": float(fy["lower"]),
-            "upper": float(fy["upper"]),
-            "outside": fy["outside"],
-            "pct_difference": float(fy["pct_difference"]),
-        }
+        return {"method": self.method, "year": self.year, **period_figures(self.fy)}
 
 
 def _same_months_baseline(

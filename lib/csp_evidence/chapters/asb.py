@@ -18,6 +18,7 @@ crime dashboard), with the lockdown surge of ``covid.lockdown_surge``.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -28,8 +29,10 @@ from csp_evidence.analysis.covid import (
     LockdownSurge,
     RelativeShift,
     covid_shift,
+    first_lockdown_label,
     first_pandemic_year,
     lockdown_surge,
+    period_figures,
     relative_shift,
 )
 from csp_evidence.analysis.stats import timeseries as ts
@@ -122,15 +125,7 @@ def asb_section(
         return AsbSection(True, text, f"Anti-social behaviour incidents in {borough}", chart)
     cf = ts.covid_counterfactual(series, start=start, pre_years=PRE_YEARS, financial_years=[year])
     fy = cf.periods.set_index("period").loc[f"Financial year {year}"]
-    effect = {
-        "year": year,
-        "observed": int(fy["observed"]),
-        "expected": float(fy["expected"]),
-        "lower": float(fy["lower"]),
-        "upper": float(fy["upper"]),
-        "outside": fy["outside"],
-        "pct_difference": float(fy["pct_difference"]),
-    }
+    effect = {"year": year, **period_figures(fy)}
     peak = cf.monthly["ratio"].idxmax()
     chart = pd.DataFrame({"Observed": series.loc[since:].astype(float)}).join(
         cf.monthly[["expected", "lower", "upper"]].rename(columns={"expected": "Expected without the pandemic"})
@@ -200,11 +195,9 @@ def coverage_sentence(coverage: pd.DataFrame) -> str:
     months = pd.DatetimeIndex(coverage["month"])
     rows, placed = int(coverage["rows"].sum()), int(coverage["placed"].sum())
     no_lsoa, outside = int(coverage["no_lsoa"].sum()), int(coverage["outside"].sum())
-    areas: dict[str, int] = {}
-    for text in coverage["outside_areas"]:
-        for part in filter(None, str(text).split(", ")):
-            name, _, n = part.rpartition(" ")
-            areas[name] = areas.get(name, 0) + int(n)
+    areas: Counter[str] = Counter()
+    for month_areas in coverage["outside_areas"]:
+        areas.update(month_areas)
     top = sorted(areas.items(), key=lambda kv: -kv[1])[:3]
     where = f" (most in {', '.join(f'{f.md(a)} ({f.number(n)})' for a, n in top)})" if top else ""
     return (
@@ -289,12 +282,12 @@ def borough_asb_section(
     title = f"Anti-social behaviour incidents in {borough}"
     if shift is not None and london_shift is not None:
         fy = shift.fy
-        where = {"above": "above", "below": "below", "within": "within"}[fy["outside"]]
         peak = shift.monthly["ratio"].idxmax()
         parts.append(
             f"In {year}, {f.number(fy['observed'])} ASB incidents were recorded against {f.number(fy['expected'])} "
             f"expected without the pandemic (95% interval {f.number(fy['lower'])} to {f.number(fy['upper'])}), "
-            f"{f.pct(fy['pct_difference'])}, {where} the interval. The expected level comes from {shift.method}. "
+            f"{f.pct(fy['pct_difference'])}, {fy['outside']} the interval. "
+            f"The expected level comes from {shift.method}. "
             f"The largest monthly excess was in {peak:%B %Y}, {shift.monthly.loc[peak, 'ratio']:.1f} times the "
             f"expected level{'; ' if shift.monthly['ratio'].max() > 2 else ' (never more than double; '}"
             + (
@@ -329,7 +322,7 @@ def borough_asb_section(
         if len(lockdown):
             r = lockdown.iloc[0]
             parts.append(
-                f"In the first lockdown (March to June 2020) the excess was {f.number(r['excess'])} incidents "
+                f"In the first lockdown ({first_lockdown_label()}) the excess was {f.number(r['excess'])} incidents "
                 f"({r['ratio']:.1f} times the expected {f.number(r['expected'])}); lockdown-breach reports were "
                 "recorded as ASB, which explains much of it."
             )

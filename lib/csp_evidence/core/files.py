@@ -13,9 +13,10 @@ import errno
 import hashlib
 import os
 import secrets
+import shutil
 import stat
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 
@@ -36,6 +37,88 @@ def atomic_write(path: str | Path, write: Callable[[Path], object], suffix: str 
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def move_into_place(path: Path, target: Path) -> None:
+    """Move the file `path` onto `target` in one rename; across file systems, copy it to a temporary file beside
+    `target` that is renamed onto it (``atomic_write``), then remove `path`."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.replace(path, target)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        atomic_write(target, lambda tmp: shutil.copyfile(path, tmp), suffix=".part")
+        path.unlink()
+
+
+def move_all_into_place(
+    moves: Sequence[tuple[Path, Path]], remove: Iterable[Path] = (), then: Callable[[], object] | None = None
+) -> None:
+    """Move each staged file of `moves` (staged, target) onto its target, remove the files of `remove`, then call
+    `then` (e.g. write a lock file atomically): all of it, or none of it.
+
+    Each file replaced or removed is first kept under a hidden name beside it (a hard link, else a copy). On any
+    error, the files moved in are taken out, the kept ones put back and the folders made for new targets removed,
+    and the error is raised: the targets are as they were. The kept files are deleted once all is done.
+    """
+    remove = [Path(p) for p in remove if Path(p).exists()]
+    targets = [Path(t) for _, t in moves]
+    kept: list[tuple[Path, Path]] = []  # (original, the copy kept of it)
+    created: list[Path] = []  # targets that did not exist before
+    new_dirs = sorted(
+        {d for t in targets for d in t.parents if not d.exists()}, key=lambda d: len(d.parts), reverse=True
+    )
+    try:
+        for path in [*targets, *remove]:
+            if path.exists():
+                kept.append((path, _keep_copy(path)))
+        for staged, target in moves:
+            if not target.exists():
+                created.append(target)
+            move_into_place(Path(staged), target)
+        for path in remove:
+            path.unlink()
+        if then is not None:
+            then()
+    except BaseException as exc:
+        _put_back(created, kept, new_dirs, exc)
+        raise
+    for _, copy in kept:
+        copy.unlink(missing_ok=True)
+
+
+def _keep_copy(path: Path) -> Path:
+    """A hard link to `path` under a hidden name beside it (a copy where the file system has no hard links)."""
+    copy = path.with_name(f".{path.name}.kept-{secrets.token_hex(4)}")
+    try:
+        os.link(path, copy)
+    except OSError:
+        shutil.copy2(path, copy)
+    return copy
+
+
+def _put_back(created: list[Path], kept: list[tuple[Path, Path]], new_dirs: list[Path], exc: BaseException) -> None:
+    """Undo a ``move_all_into_place`` that failed with `exc`; what cannot be undone is added to its notes."""
+    left = []
+    for target in created:
+        try:
+            target.unlink(missing_ok=True)
+        except OSError:
+            left.append(f"remove {target}")
+    for original, copy in reversed(kept):
+        try:
+            os.replace(copy, original)
+            copy.unlink(missing_ok=True)  # still there when `original` was never replaced: rename does nothing
+        except OSError:
+            left.append(f"move {copy} back to {original}")
+    for folder in new_dirs:  # deepest first; a folder that is not empty stays
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
+    if left:
+        exc.add_note("could not put everything back; by hand: " + "; ".join(left))
 
 
 def atomic_write_text(path: str | Path, text: str) -> Path:

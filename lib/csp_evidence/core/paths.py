@@ -45,6 +45,11 @@ def interim_dir() -> Path:
     return project_dir() / "data" / "interim"
 
 
+def downloads_dir() -> Path:
+    """data/downloads/: downloads in progress and archives being read (git-ignored; safe to delete)."""
+    return project_dir() / "data" / "downloads"
+
+
 def plan_dir() -> Path:
     """data/plan/: the figures each CSP plan quotes, and the plan's definitions."""
     return project_dir() / "data" / "plan"

@@ -18,8 +18,6 @@ from pathlib import Path
 
 import requests
 
-from csp_evidence.core.paths import project_dir
-
 BLOCK = 1 << 16  # bytes read and written at a time: what an interruption can lose
 TIMEOUT = 60  # seconds without a byte before a download is abandoned (it resumes on the next run)
 ByteProgress = Callable[[int, int | None], None]
@@ -27,11 +25,6 @@ ByteProgress = Callable[[int, int | None], None]
 
 class FetchError(RuntimeError):
     """A source file could not be brought in or did not match the lock."""
-
-
-def downloads_dir() -> Path:
-    """data/downloads/: downloads in progress and archives being read (git-ignored; safe to delete)."""
-    return project_dir() / "data" / "downloads"
 
 
 def _total_from(response: requests.Response, offset: int) -> int | None:

@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from csp_evidence.core.files import atomic_write, sha256_of
-from csp_evidence.core.paths import raw_dir
+from csp_evidence.core.files import atomic_write, move_all_into_place, sha256_of
+from csp_evidence.core.paths import downloads_dir, raw_dir
 from csp_evidence.data import moj_release, street_archive
 from csp_evidence.data.download import ByteProgress, FetchError
 from csp_evidence.data.sources import (
@@ -169,51 +169,62 @@ def fetch(
         if on_progress:
             on_progress(result)
 
-    for src in wanted:
-        for entry_id in _entry_ids(src, lock, update, mirror_path):
-            entry = lock.get(entry_id)
-            if entry is None and not update:
-                raise FetchError(f"{entry_id} is registered but not in data/sources.lock; run `csp fetch --update`")
-            want = None if update or entry is None else entry.sha256
-            file = locked_file(entry_id, entry)
-            target = raw_dir() / file
-            try:
-                if target.is_file() and not update:
-                    got = sha256_of(target)
-                    if got == want:
-                        done(FetchResult(entry_id, target, "present", got))
-                        continue
-                if mirror_path is not None:
-                    got, action = _copy_from_mirror(src, mirror_path, target, want, file), "copied"
-                elif src.optional:
-                    if update and target.is_file():  # placed by the user: lock what is there
-                        got, action = sha256_of(target), "present"
+    # with `update`, new bytes are staged in data/downloads/ and moved into data/raw/ with the lock at the end, all
+    # or nothing (a failure part way, a disk full say, leaves data/raw/ and the lock as they were)
+    staging = Path(tempfile.mkdtemp(prefix=".update-", dir=_made(downloads_dir()))) if update else None
+    moves: list[tuple[Path, Path]] = []
+    try:
+        for src in wanted:
+            for entry_id in _entry_ids(src, lock, update, mirror_path):
+                entry = lock.get(entry_id)
+                if entry is None and not update:
+                    raise FetchError(f"{entry_id} is registered but not in data/sources.lock; run `csp fetch --update`")
+                want = None if update or entry is None else entry.sha256
+                file = locked_file(entry_id, entry)
+                target = raw_dir() / file
+                dest = target if staging is None else staging / file  # where new bytes go first
+                try:
+                    if target.is_file() and not update:
+                        got = sha256_of(target)
+                        if got == want:
+                            done(FetchResult(entry_id, target, "present", got))
+                            continue
+                    if mirror_path is not None:
+                        got, action = _copy_from_mirror(src, mirror_path, dest, want, file), "copied"
+                    elif src.optional:
+                        if update and target.is_file():  # placed by the user: lock what is there
+                            got, action, dest = sha256_of(target), "present", target
+                        else:
+                            if entry is not None:
+                                again.setdefault(src.id, []).append(entry_id)
+                            continue
                     else:
-                        if entry is not None:
-                            again.setdefault(src.id, []).append(entry_id)
+                        got, action = _download(src, dest, want), "downloaded"
+                except OSError as exc:
+                    if isinstance(exc, ConnectionError):
+                        if src.optional and update:
+                            continue
+                        missing.append((src, f"download failed ({exc})"))
                         continue
-                else:
-                    got, action = _download(src, target, want), "downloaded"
-            except OSError as exc:
-                if isinstance(exc, ConnectionError):
+                    raise _unreadable(src, exc) from None
+                except _NotInMirror:
                     if src.optional and update:
                         continue
-                    missing.append((src, f"download failed ({exc})"))
+                    missing.append((src, f"not in the mirror {mirror_path}"))
                     continue
-                raise _unreadable(src, exc) from None
-            except _NotInMirror:
-                if src.optional and update:
-                    continue
-                missing.append((src, f"not in the mirror {mirror_path}"))
-                continue
-            if update and (entry is None or entry.sha256 != got):
-                lock[entry_id] = LockEntry(
-                    got, target.stat().st_size, dt.date.today().isoformat(), entry_file(entry_id, file)
-                )
-                action = "updated"
-            done(FetchResult(entry_id, target, action, got))
-    if update and not missing:  # a lock is rewritten whole or not at all
-        write_lock(lock)
+                if update and (entry is None or entry.sha256 != got):
+                    lock[entry_id] = LockEntry(
+                        got, dest.stat().st_size, dt.date.today().isoformat(), entry_file(entry_id, file)
+                    )
+                    action = "updated"
+                if dest != target:
+                    moves.append((dest, target))
+                done(FetchResult(entry_id, target, action, got))
+        if update and not missing:  # data/raw/ and the lock change together or not at all
+            move_all_into_place(moves, then=lambda: write_lock(lock))
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
     for sid, entry_ids in again.items():  # locked, but neither here nor in a mirror: from the publisher again
         if sid == moj_release.TOOL_SOURCE:  # an earlier release: only the user has it
             missing.append(
@@ -236,6 +247,11 @@ def fetch(
             f"or place the files under {raw_dir()} yourself; either way they are checked against data/sources.lock."
         )
     return results
+
+
+def _made(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def _shown_file(src: Source) -> str:

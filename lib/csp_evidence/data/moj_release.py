@@ -12,10 +12,7 @@ who has the zip, the CSV or the Excel tool passes it as `from_path`.
 from __future__ import annotations
 
 import datetime as dt
-import errno
-import functools
 import html
-import os
 import re
 import shutil
 import tempfile
@@ -26,11 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin
 
-from csp_evidence.core.files import atomic_write, sha256_of
-from csp_evidence.core.paths import raw_dir
-from csp_evidence.data.download import ByteProgress, FetchError, download, downloads_dir
+from csp_evidence.core.files import move_all_into_place, sha256_of
+from csp_evidence.core.paths import downloads_dir, raw_dir
+from csp_evidence.data.download import ByteProgress, FetchError, download
 from csp_evidence.data.readers import moj
-from csp_evidence.data.sources import LockEntry, read_lock, source, write_lock
+from csp_evidence.data.sources import LockEntry, locked_file, read_lock, source, write_lock
 
 CSV_SOURCE = "moj_proven_reoffending"
 TOOL_SOURCE = "moj_proven_reoffending_tool"
@@ -173,14 +170,13 @@ def fetch_moj(
     return results
 
 
-def _copy_into(origin: Path, tmp: Path) -> None:
-    shutil.copyfile(origin, tmp)
-
-
 def _commit(files: list[tuple[str, Path]], update: bool) -> list[MojFile]:
+    """Check the staged files against the lock, then move them into data/raw/moj/, remove the file a newer release
+    replaces under another name, and rewrite the lock, all or nothing (``files.move_all_into_place``: on any error
+    data/raw/ and the lock are left as they were)."""
     lock = read_lock()
     today = dt.date.today().isoformat()
-    plan = []
+    moves, stale, results = [], [], []
     for sid, path in files:
         got = sha256_of(path)
         entry = lock.get(sid)
@@ -190,22 +186,15 @@ def _commit(files: list[tuple[str, Path]], update: bool) -> list[MojFile]:
                 f"{path.name} ({sid}): sha256 {got} does not match the lock ({entry.sha256}): a different release "
                 "or a revised file. Run with --update to accept it and rewrite data/sources.lock. Nothing was kept"
             )
-        plan.append((sid, path, got, entry, file))
-    results = []
-    for sid, path, got, entry, file in plan:
         target = raw_dir() / file
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.replace(path, target)
-        except OSError as exc:
-            if exc.errno != errno.EXDEV:
-                raise
-            atomic_write(target, functools.partial(_copy_into, path), suffix=".part")
-        same_name = file == source(sid).file
-        if entry is None or entry.sha256 != got or (entry.file or source(sid).file) != file:
-            lock[sid] = LockEntry(got, target.stat().st_size, today, "" if same_name else file)
+        moves.append((path, target))
+        old_file = locked_file(sid, entry)
+        if entry is not None and old_file != file:  # a newer release under another name replaces the old file
+            stale.append(raw_dir() / old_file)
+        if entry is None or entry.sha256 != got or old_file != file:
+            lock[sid] = LockEntry(got, path.stat().st_size, today, "" if file == source(sid).file else file)
             results.append(MojFile(sid, target, "updated" if entry else "downloaded", got))
         else:
             results.append(MojFile(sid, target, "present", got))
-    write_lock(lock)
+    move_all_into_place(moves, remove=stale, then=lambda: write_lock(lock))
     return results

@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import errno
 import io
-import os
 import re
 import shutil
 import tempfile
@@ -34,10 +32,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from csp_evidence.core.files import atomic_write, sha256_of
-from csp_evidence.core.paths import raw_dir
+from csp_evidence.core.files import move_all_into_place, sha256_of
+from csp_evidence.core.paths import downloads_dir, raw_dir
 from csp_evidence.core.periods import financial_year_months
-from csp_evidence.data.download import ByteProgress, FetchError, download, downloads_dir
+from csp_evidence.data.download import ByteProgress, FetchError, download
 from csp_evidence.data.readers.policeuk import EXPECTED_COLUMNS
 from csp_evidence.data.sources import LockEntry, month_entry, read_lock, source, write_lock
 
@@ -319,24 +317,15 @@ def fetch_policeuk(
     return sorted(results, key=lambda r: r.month)
 
 
-def _place(path: Path, target: Path) -> None:
-    """Move a checked file into data/raw/ in one rename (a copy written atomically across file systems)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.replace(path, target)
-    except OSError as exc:
-        if exc.errno != errno.EXDEV:
-            raise
-        atomic_write(target, lambda tmp: shutil.copyfile(path, tmp), suffix=".part")
-
-
 def _commit(
     found: dict[str, Path], months: Sequence[str], lock: dict[str, LockEntry], update: bool, action: str
 ) -> list[MonthFile]:
-    """Check every staged month against the lock, then move them into data/raw/ and rewrite the lock once."""
+    """Check every staged month against the lock, then move them into data/raw/ and rewrite the lock, all or nothing
+    (``files.move_all_into_place``: on any error data/raw/ and the lock are left as they were)."""
     src = source(SOURCE_ID)
     today = dt.date.today().isoformat()
-    staged = []
+    lock = dict(lock)
+    moves, results = [], []
     for month in months:
         path = found[month]
         got = sha256_of(path)
@@ -348,15 +337,12 @@ def _commit(
                 "police.uk republishes months when forces revise them: run with --update to accept the new bytes "
                 "and rewrite data/sources.lock. Nothing was kept"
             )
-        staged.append((month, path, got, entry))
-    results = []
-    for month, path, got, entry in staged:
         target = raw_dir() / src.month_file(month)
-        _place(path, target)
+        moves.append((path, target))
         if entry is None or entry.sha256 != got:
-            lock[month_entry(SOURCE_ID, month)] = LockEntry(got, target.stat().st_size, today)
+            lock[entry_id] = LockEntry(got, path.stat().st_size, today)
             results.append(MonthFile(month, target, "updated" if entry else action, got))
         else:
             results.append(MonthFile(month, target, action, got))
-    write_lock(lock)
+    move_all_into_place(moves, then=lambda: write_lock(lock))
     return results

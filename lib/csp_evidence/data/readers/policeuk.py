@@ -176,10 +176,11 @@ NO_LSOA = "no LSOA"  # the `area` of rows police.uk could not place (Location 'N
 def read_street_months(files: Mapping[str, str | Path], boroughs: Sequence[str]) -> pd.DataFrame:
     """Read one street file a month and count rows by month, area and crime type, keeping every row.
 
-    `files` maps 'YYYY-MM' to that month's file; a file holding rows of another month is an error naming it.
-    `area` is the borough (the LSOA name without its code) when it is one of `boroughs`, NO_LSOA when the row has
-    no LSOA, else the local authority the LSOA is in (outside London, or the City of London); `placed` is True for
-    the boroughs. Columns: month, area, placed, crime_type, count.
+    `files` maps 'YYYY-MM' to that month's file; a file holding rows of another month, or an LSOA name that is not
+    one, is an error naming it. `area` is the borough (the LSOA name without its code) when it is one of
+    `boroughs`, NO_LSOA when the row has no LSOA (the LSOA name is empty), else the local authority the LSOA is in
+    (outside London, or the City of London); `placed` is True for the boroughs. Columns: month, area, placed,
+    crime_type, count.
     """
     wanted = set(boroughs)
     frames = []
@@ -193,7 +194,17 @@ def read_street_months(files: Mapping[str, str | Path], boroughs: Sequence[str])
                 f"{path}: line {file_line(first)}, column 'Month': {raw.at[first, 'Month']!r} in the file for {month} "
                 f"({int(other.sum())} row(s))",
             )
-        area = raw["LSOA name"].str.extract(_LSOA_NAME)["borough"].fillna(NO_LSOA)
+        no_lsoa = raw["LSOA name"].isna()
+        borough = raw["LSOA name"].str.extract(_LSOA_NAME)["borough"]
+        odd = ~no_lsoa & borough.isna()  # a name that is there but not an LSOA name is never read as 'no LSOA'
+        if odd.any():
+            first = raw.index[odd][0]
+            raise PoliceUkFormatError(
+                path,
+                f"{path}: line {file_line(first)}, column 'LSOA name': {raw.at[first, 'LSOA name']!r} is not an LSOA "
+                f"name (a local authority and a code like 'Tower Hamlets 001A'; {int(odd.sum())} row(s))",
+            )
+        area = borough.mask(no_lsoa, NO_LSOA)
         counts = (
             pd.DataFrame({"area": area, "crime_type": raw["Crime type"]})
             .groupby(["area", "crime_type"])
@@ -214,7 +225,8 @@ def read_street_months(files: Mapping[str, str | Path], boroughs: Sequence[str])
 
 def street_coverage(table: pd.DataFrame) -> pd.DataFrame:
     """Per month, what the street files held and what could not be placed in a borough: month, rows, placed,
-    no_lsoa, outside (rows in LSOAs outside the boroughs) and outside_areas (their local authorities, by count)."""
+    no_lsoa, outside (rows in LSOAs outside the boroughs) and outside_areas (a dict of their local authorities and
+    rows, most first)."""
     rows = []
     for month, sel in table.groupby("month", sort=True):
         outside = (
@@ -227,7 +239,7 @@ def street_coverage(table: pd.DataFrame) -> pd.DataFrame:
                 "placed": int(sel.loc[sel["placed"], "count"].sum()),
                 "no_lsoa": int(sel.loc[sel["area"] == NO_LSOA, "count"].sum()),
                 "outside": int(outside.sum()),
-                "outside_areas": ", ".join(f"{a} {n}" for a, n in outside.items()),
+                "outside_areas": {str(a): int(n) for a, n in outside.items()},
             }
         )
     return pd.DataFrame(rows)
