@@ -24,10 +24,12 @@ from synthetic_sources import (
 )
 
 from csp_evidence.analysis import covid
-from csp_evidence.analysis.covid import covid_shift, relative_shift
+from csp_evidence.analysis.covid import covid_shift
+from csp_evidence.analysis.stats.change import relative_change
 from csp_evidence.chapters import asb, audit
 from csp_evidence.data import datasets
 from csp_evidence.data.fetch import fetch, fetch_source
+from csp_evidence.data.sources import source
 
 MONTHS = months("2017-04", "2022-03")
 YEARS = ["2018/19", "2019/20", "2020/21", "2021/22"]
@@ -84,7 +86,7 @@ def test_the_planted_lockdown_surge_is_recovered_in_its_borough(street):
     assert london["ratio"] < lockdown["ratio"]
     # eight of 2020/21's months were in lockdowns, and one (March 2020) of 2019/20's
     planted = ((8 * SURGE + 4) / (11 + SURGE)) / ((8 * LONDON_SURGE + 4) / (11 + LONDON_SURGE))
-    assert section.relative.ratio == pytest.approx(planted, rel=0.15)
+    assert section.relative.ratio_of_ratios == pytest.approx(planted, rel=0.15)
     assert section.relative.p_value < 0.001
     assert "rose above the expected level in 2020/21" in section.title
     assert "Halford" in section.text and f"{SURGE_BOROUGH} saw the same" in section.text
@@ -116,7 +118,7 @@ def test_the_first_lockdown_is_named_by_its_months_in_core_periods(street, monke
 def test_a_borough_without_the_surge_stays_near_london(street):
     _, tidy, coverage = street
     section = asb.borough_asb_section(tidy, coverage, "Bromley", "2020-03", YEARS)
-    assert section.relative.ratio < 1.1  # the rest of London includes the surging borough
+    assert section.relative.ratio_of_ratios < 1.1  # the rest of London includes the surging borough
     assert section.shift.periods.set_index("period").loc["First lockdown", "ratio"] < SURGE * 0.7
 
 
@@ -137,12 +139,11 @@ def test_with_five_pre_pandemic_years_the_seasonal_model_is_used():
 
 
 def test_relative_shift_by_hand():
-    r = relative_shift(100, 200, 1000, 1000)
-    assert r.ratio == pytest.approx(2.0)
+    r = relative_change(100, 200, 1000, 1000)
+    assert r.ratio_of_ratios == pytest.approx(2.0)
     se = np.sqrt(1 / 100 + 1 / 200 + 2 / 1000)
     assert r.low == pytest.approx(2 * np.exp(-1.959964 * se), rel=1e-5)
-    with pytest.raises(ValueError, match="four positive counts"):
-        relative_shift(0, 1, 1, 1)
+    assert relative_change(0, 1, 1, 1) is None  # a zero count: no ratio
 
 
 def test_the_audit_checks_reports_of_asb_to_police(street):
@@ -154,3 +155,23 @@ def test_the_audit_checks_reports_of_asb_to_police(street):
     assert row["plan_value"] == 14.5 and not row["verdict"].startswith("cannot")
     assert row["period"] == "2019/20 on 2018/19" and "policeuk/YYYY-MM/YYYY-MM-metropolitan-street.csv" in row["source"]
     assert "Read as 2020/21 on 2019/20" in row["note"]
+
+
+def test_the_key_point_says_the_borough_asb_shift_or_london_calls(street):
+    _, tidy, coverage = street
+    section = asb.borough_asb_section(tidy, coverage, SURGE_BOROUGH, "2020-03", YEARS)
+    calls = asb.london_calls_section(datasets.london_asb_calls(), SURGE_BOROUGH, "2020-03", source("gla_sol_asb_calls"))
+    point = asb.key_point(section, calls)
+    fy = section.shift.fy
+    assert point.text.startswith(
+        f"Police-recorded ASB in {SURGE_BOROUGH} in 2020/21, the first pandemic year: {fy['observed']:,.0f} incidents against "
+    )
+    assert (
+        point.text.endswith("above the expected range.")
+        and point.anchor == "anti-social-behaviour-incidents-in-the-borough"
+    )
+    none = asb.key_point(asb.asb_section(None, SURGE_BOROUGH, "2020-03", source("policeuk_street_asb")), calls)
+    assert (
+        none.text.startswith("Calls about ASB to the police across London rose ") and "a secondary source" in none.text
+    )
+    assert none.anchor == "anti-social-behaviour-calls-across-london-london-wide-a-secondary-source"

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from csp_evidence.analysis.priorities import Measure, measure_rows
 from csp_evidence.analysis.stats import timeseries as ts
@@ -376,33 +375,3 @@ def covid_shift(series: pd.Series, covid_start: str, max_pre_years: int = 5) -> 
     table = table.copy()
     table["excess"] = table["observed"] - table["expected"]
     return CovidShift(method, year, pre_months, monthly, table.reset_index(drop=True))
-
-
-@dataclass(frozen=True)
-class RelativeShift:
-    """A borough's change between two periods against the rest of London's: the ratio of the two rate ratios
-    (1 = the same shift) with its 95% interval and p-value (counts treated as Poisson, so the interval is too
-    narrow where counts vary more than that)."""
-
-    borough_ratio: float
-    rest_ratio: float
-    ratio: float
-    low: float
-    high: float
-    p_value: float
-
-
-def relative_shift(borough_before: int, borough_after: int, rest_before: int, rest_after: int) -> RelativeShift:
-    """The ratio of the borough's rate ratio (after / before) to the rest of London's, with a log-scale Wald
-    interval and test; every count must be positive."""
-    counts = (borough_before, borough_after, rest_before, rest_after)
-    if min(counts) <= 0:
-        raise ValueError(f"relative_shift needs four positive counts, got {counts}")
-    b, r = borough_after / borough_before, rest_after / rest_before
-    log_ratio = np.log(b / r)
-    se = float(np.sqrt(sum(1 / c for c in counts)))
-    z = 1.959963984540054
-    p = float(2 * stats.norm.sf(abs(log_ratio) / se))
-    return RelativeShift(
-        b, r, float(np.exp(log_ratio)), float(np.exp(log_ratio - z * se)), float(np.exp(log_ratio + z * se)), p
-    )

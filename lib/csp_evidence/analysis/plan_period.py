@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,7 @@ from scipy import stats
 
 from csp_evidence.analysis.covid import first_pandemic_year
 from csp_evidence.analysis.priorities import Measure, measure_rows
-from csp_evidence.analysis.stats.change import compare_counts, financial_year_totals
+from csp_evidence.analysis.stats.change import compare_counts, financial_year_totals, relative_change
 from csp_evidence.analysis.stats.proportions import two_proportion_test
 from csp_evidence.analysis.summaries import complete_financial_years
 from csp_evidence.core.periods import next_financial_year, previous_financial_year
@@ -71,53 +71,6 @@ def plan_years(plan: Sequence[str], covid_start: str) -> PlanYears:
         baseline=previous_financial_year(years[0]),
         plan=tuple(years),
         after=next_financial_year(years[-1]),
-    )
-
-
-@dataclass(frozen=True)
-class Relative:
-    """The borough's rate ratio against the rest of London's between two years of equal length."""
-
-    borough_ratio: float  # end / start, the borough
-    rest_ratio: float  # end / start, the rest of London
-    ratio_of_ratios: float  # borough_ratio / rest_ratio: below 1 the borough fell further (or rose less)
-    low: float  # 95% interval of the ratio of ratios
-    high: float
-    z: float
-    p_value: float  # two-sided Wald test of the Poisson model's interaction term
-    significant: bool
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
-def relative_change(
-    borough_start: int, borough_end: int, rest_start: int, rest_end: int, alpha: float = 0.05
-) -> Relative | None:
-    """Whether the borough's change differs from the rest of London's: the ratio of the two rate ratios with its Wald
-    interval and p-value (the interaction of a saturated Poisson log-linear model). None when a count is zero (the
-    ratio is then undefined)."""
-    counts = [borough_start, borough_end, rest_start, rest_end]
-    for name, value in zip(("borough_start", "borough_end", "rest_start", "rest_end"), counts, strict=True):
-        if value is None or not np.isfinite(value) or value < 0 or value != int(value):
-            raise ValueError(f"{name} must be a non-negative whole count, got {value!r}")
-    if min(counts) == 0:
-        return None
-    b0, b1, r0, r1 = (float(c) for c in counts)
-    log_ror = math.log(b1 / b0) - math.log(r1 / r0)
-    se = math.sqrt(1 / b0 + 1 / b1 + 1 / r0 + 1 / r1)
-    z = log_ror / se
-    p = float(2 * stats.norm.sf(abs(z)))
-    q = stats.norm.ppf(1 - alpha / 2)
-    return Relative(
-        borough_ratio=b1 / b0,
-        rest_ratio=r1 / r0,
-        ratio_of_ratios=math.exp(log_ror),
-        low=math.exp(log_ror - q * se),
-        high=math.exp(log_ror + q * se),
-        z=z,
-        p_value=p,
-        significant=p < alpha,
     )
 
 

@@ -27,21 +27,20 @@ from csp_evidence.analysis import summaries
 from csp_evidence.analysis.covid import (
     CovidShift,
     LockdownSurge,
-    RelativeShift,
     covid_shift,
     first_lockdown_label,
     first_pandemic_year,
     lockdown_surge,
     period_figures,
-    relative_shift,
 )
 from csp_evidence.analysis.stats import timeseries as ts
-from csp_evidence.analysis.stats.change import year_on_year
+from csp_evidence.analysis.stats.change import Relative, relative_change, year_on_year
 from csp_evidence.core.periods import financial_year_months, financial_years, previous_financial_year
 from csp_evidence.data.readers.ons import CITY_OF_LONDON_POLICE, MET, PFA_ASB_COMPARABLE_FROM
 from csp_evidence.data.readers.policeuk import ASB, asb_monthly
 from csp_evidence.data.sources import Source
 from csp_evidence.report import words as f
+from csp_evidence.report.key_points import KeyPoint, section_id
 
 PRE_YEARS = 5
 HALFORD_2022 = (
@@ -168,7 +167,7 @@ class BoroughAsb:
     years: pd.DataFrame
     shift: CovidShift | None
     london_shift: CovidShift | None
-    relative: RelativeShift | None
+    relative: Relative | None
     periods: pd.DataFrame
     side_by_side: pd.DataFrame
     side_title: str
@@ -185,7 +184,7 @@ class BoroughAsb:
             },
             "first_pandemic_year": None if self.shift is None else self.shift.headline(),
             "london_first_pandemic_year": None if self.london_shift is None else self.london_shift.headline(),
-            "relative_to_rest_of_london": None if self.relative is None else self.relative.__dict__,
+            "relative_to_rest_of_london": None if self.relative is None else self.relative.as_dict(),
         }
 
 
@@ -250,7 +249,7 @@ def borough_asb_section(
     london_shift = covid_shift(london, covid_start) if has_year else None
     before = previous_financial_year(year)
     counts = [_fy_total(s, y) for s in (series, london - series) for y in (before, year)]
-    relative = relative_shift(*counts) if all(c for c in counts) else None  # type: ignore[arg-type]
+    relative = relative_change(*counts) if None not in counts else None  # type: ignore[arg-type]
 
     span = f"{series.index.min():%B %Y} to {series.index.max():%B %Y}"
     parts = [
@@ -306,7 +305,7 @@ def borough_asb_section(
             beyond = "beyond" if relative.p_value < 0.05 else "within"
             parts.append(
                 f"From {before} to {year} the borough's ASB changed by a factor of {relative.borough_ratio:.2f} and the "
-                f"rest of London's by {relative.rest_ratio:.2f}: the borough's shift was {relative.ratio:.2f} times "
+                f"rest of London's by {relative.rest_ratio:.2f}: the borough's shift was {relative.ratio_of_ratios:.2f} times "
                 f"London's (95% interval {relative.low:.2f} to {relative.high:.2f}), a difference {beyond} what "
                 f"chance alone would produce ({f.p_value(relative.p_value)}; counts treated as Poisson, which "
                 "understates the variation of police counts)."
@@ -597,3 +596,31 @@ def lockdown_table(surge: LockdownSurge) -> pd.DataFrame:
     out["month"] = out["month"].dt.strftime("%B %Y")
     out["baseline_month"] = out["baseline_month"].dt.strftime("%B %Y")
     return out
+
+
+# The chapter's ASB sections, as its headings say (the key point links to one).
+SECTIONS = {
+    "borough": "Anti-social behaviour incidents in the borough",
+    "calls": "Anti-social behaviour calls across London (London-wide; a secondary source)",
+}
+
+
+def key_point(section: AsbSection | BoroughAsb, calls: LondonCalls) -> KeyPoint:
+    """Chapter 01's key point on ASB: the borough's first pandemic year against the level expected without the
+    pandemic when the police.uk files are there, else London's ASB calls in that year against the year before
+    (London-wide, labelled as the secondary source they are)."""
+    if isinstance(section, BoroughAsb) and section.shift is not None:
+        shift, fy = section.shift, section.shift.fy
+        return KeyPoint(
+            f"Police-recorded ASB in {section.borough} in {shift.year}, the first pandemic year: "
+            f"{f.number(fy['observed'])} incidents against {f.number(fy['expected'])} expected without the pandemic "
+            f"({f.pct(fy['pct_difference'], signed=True)}), {fy['outside']} the expected range.",
+            section_id(SECTIONS["borough"]),
+        )
+    change = calls.surge.year_change
+    return KeyPoint(
+        f"Calls about ASB to the police across London {f.moved(change.pct_change)} in {calls.surge.year}, to "
+        f"{f.number(change.current)}, when reports of lockdown breaches were recorded as ASB (London-wide GLA figures, a "
+        "secondary source).",
+        section_id(SECTIONS["calls"]),
+    )

@@ -710,15 +710,23 @@ def _covid_point(table: pd.DataFrame, what: str) -> KeyPoint:
 
 
 def neighbourhood_key_points(
-    crime: pd.DataFrame, table: pd.DataFrame, borough: str, measures: Sequence[Measure], headline_year: str
+    crime: pd.DataFrame,
+    table: pd.DataFrame,
+    borough: str,
+    measures: Sequence[Measure],
+    headline_year: str,
+    asb: KeyPoint | None = None,
 ) -> list[KeyPoint]:
-    """Chapter 01's key points: London (its first chart), the change on the previous year, the pandemic, and what
-    the drug offences say about enforcement (the priority includes drugs). `table` is priority_table's."""
+    """Chapter 01's key points: London (its first chart), the change on the previous year, the pandemic, ASB
+    (`asb`: ``chapters.asb.key_point``), and what the drug offences say about enforcement (the priority includes
+    drugs). `table` is priority_table's."""
     points = [
         _london_point(table, borough, headline_year, "neighbourhood crime measures"),
         _change_point(table, headline_year, "neighbourhood crime measures"),
         _covid_point(table, "neighbourhood crime measures"),
     ]
+    if asb is not None:
+        points.append(asb)
     rows = table.set_index("measure")
     if "Drug trafficking" in rows.index and not rows.loc["Drug trafficking", "small"]:
         row = rows.loc["Drug trafficking"]

@@ -5,16 +5,20 @@ test of two Poisson counts with equal exposure (given the total, the current cou
 p = 1/2 under no change), with an exact (Clopper-Pearson-based) interval for the rate ratio. Beside it
 sits the Poisson Z-score 2(sqrt(current) - sqrt(previous)), with |Z| > 3 read as a signal: robust for
 small counts. Police counts are usually over-dispersed, so the test flags some changes that a model with
-extra variation would not: the methods page says so.
+extra variation would not: the methods page says so. Whether a borough's change differs from the rest of
+London's is the ratio of the two rate ratios (``relative_change``: the interaction of a saturated Poisson
+log-linear model of the four counts, with its Wald interval and test).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.rates import test_poisson_2indep
 
@@ -125,3 +129,50 @@ def rank_of(values: pd.Series, name: str, exclude: Sequence[str] = ()) -> tuple[
         raise KeyError(f"{name!r} is not among the ranked names: {', '.join(map(str, kept.index))}")
     ranks = kept.rank(ascending=False, method="min")
     return int(ranks[name]), int(len(kept))
+
+
+@dataclass(frozen=True)
+class Relative:
+    """The borough's rate ratio against the rest of London's between two years of equal length."""
+
+    borough_ratio: float  # end / start, the borough
+    rest_ratio: float  # end / start, the rest of London
+    ratio_of_ratios: float  # borough_ratio / rest_ratio: below 1 the borough fell further (or rose less)
+    low: float  # 95% interval of the ratio of ratios
+    high: float
+    z: float
+    p_value: float  # two-sided Wald test of the Poisson model's interaction term
+    significant: bool
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def relative_change(
+    borough_start: int, borough_end: int, rest_start: int, rest_end: int, alpha: float = 0.05
+) -> Relative | None:
+    """Whether the borough's change differs from the rest of London's: the ratio of the two rate ratios with its Wald
+    interval and p-value (the interaction of a saturated Poisson log-linear model). None when a count is zero (the
+    ratio is then undefined)."""
+    counts = [borough_start, borough_end, rest_start, rest_end]
+    for name, value in zip(("borough_start", "borough_end", "rest_start", "rest_end"), counts, strict=True):
+        if value is None or not np.isfinite(value) or value < 0 or value != int(value):
+            raise ValueError(f"{name} must be a non-negative whole count, got {value!r}")
+    if min(counts) == 0:
+        return None
+    b0, b1, r0, r1 = (float(c) for c in counts)
+    log_ror = math.log(b1 / b0) - math.log(r1 / r0)
+    se = math.sqrt(1 / b0 + 1 / b1 + 1 / r0 + 1 / r1)
+    z = log_ror / se
+    p = float(2 * stats.norm.sf(abs(z)))
+    q = stats.norm.ppf(1 - alpha / 2)
+    return Relative(
+        borough_ratio=b1 / b0,
+        rest_ratio=r1 / r0,
+        ratio_of_ratios=math.exp(log_ror),
+        low=math.exp(log_ror - q * se),
+        high=math.exp(log_ror + q * se),
+        z=z,
+        p_value=p,
+        significant=p < alpha,
+    )
