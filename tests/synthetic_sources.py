@@ -12,12 +12,19 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import shutil
 import threading
 import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
+
+from csp_evidence.data.fetch import fetch
 
 HEADER = (
     "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Crime type,"
@@ -216,3 +223,27 @@ class Server:
     def __exit__(self, *exc) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+@contextmanager
+def mirrored_project(tmp_path_factory, mirror: Path, root_dir: Path, caches: tuple[Callable, ...]) -> Iterator[Path]:
+    """A project folder (CSP_PROJECT_DIR) holding the repository's lock and plan tables and the mirror's locked
+    files, for a test that then fetches a source over a loopback server; `caches` (lru-cached readers) are cleared
+    on the way in and out. Skips when the mirror is absent."""
+    if not mirror.is_dir():
+        pytest.skip(f"the data mirror {mirror} is absent")
+    root = tmp_path_factory.mktemp("project")
+    (root / "data").mkdir()
+    shutil.copy(root_dir / "data" / "sources.lock", root / "data" / "sources.lock")
+    shutil.copytree(root_dir / "data" / "plan", root / "data" / "plan")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("CSP_PROJECT_DIR", str(root))
+    for cache in caches:
+        cache.cache_clear()  # type: ignore[attr-defined]
+    try:
+        fetch(mirror=mirror)
+        yield root
+    finally:
+        for cache in caches:
+            cache.cache_clear()  # type: ignore[attr-defined]
+        patch.undo()

@@ -4,7 +4,6 @@ borough is recovered, against London, with rows outside London and with no LSOA 
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import replace
 
 import numpy as np
@@ -19,6 +18,7 @@ from synthetic_sources import (
     SURGE,
     SURGE_BOROUGH,
     Server,
+    mirrored_project,
     months,
     police_archive,
 )
@@ -28,7 +28,7 @@ from csp_evidence.analysis.covid import covid_shift
 from csp_evidence.analysis.stats.change import relative_change
 from csp_evidence.chapters import asb, audit
 from csp_evidence.data import datasets
-from csp_evidence.data.fetch import fetch, fetch_source
+from csp_evidence.data.fetch import fetch_source
 from csp_evidence.data.sources import source
 
 MONTHS = months("2017-04", "2022-03")
@@ -38,24 +38,11 @@ YEARS = ["2018/19", "2019/20", "2020/21", "2021/22"]
 @pytest.fixture(scope="module")
 def street(tmp_path_factory):
     """A project holding the mirror's locked files and police.uk months 2017-04 to 2022-03 fetched over HTTP."""
-    if not MIRROR.is_dir():
-        pytest.skip(f"the data mirror {MIRROR} is absent (population and borough lookup)")
-    root = tmp_path_factory.mktemp("project")
-    (root / "data").mkdir()
-    shutil.copy(ROOT / "data" / "sources.lock", root / "data" / "sources.lock")
-    shutil.copytree(ROOT / "data" / "plan", root / "data" / "plan")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("CSP_PROJECT_DIR", str(root))
-    datasets._street_table.cache_clear()
-    try:
-        fetch(mirror=MIRROR)
+    with mirrored_project(tmp_path_factory, MIRROR, ROOT, (datasets._street_table,)) as root:
         files = {f"/archive/{a}.zip": police_archive(a, MONTHS) for a in ("2022-03", "2019-03")}
         with Server(files) as server:
             fetch_source("policeuk", months=MONTHS, url=f"{server.url}/archive")
         yield root, datasets.asb_incidents(), datasets.street_coverage()
-    finally:
-        datasets._street_table.cache_clear()
-        patch.undo()
 
 
 def test_the_lock_names_each_month_and_the_tables_cover_them(street):

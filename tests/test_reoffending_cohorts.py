@@ -4,40 +4,26 @@ borough, and the plan's adult rate (26%) and its rise (11%) checked."""
 
 from __future__ import annotations
 
-import shutil
 from contextlib import contextmanager
 
 import pytest
 from conftest import MIRROR, ROOT
-from synthetic_sources import RELEASE_PAGE, Server, moj_csv, moj_zip
+from synthetic_sources import RELEASE_PAGE, Server, mirrored_project, moj_csv, moj_zip
 
 from csp_evidence.chapters import audit, reoffending
 from csp_evidence.data import datasets
-from csp_evidence.data.fetch import fetch, fetch_source
+from csp_evidence.data.fetch import fetch_source
 
 
 @contextmanager
 def _project_with_moj(tmp_path_factory, zipped: bytes):
     """A project holding the mirror's locked files and the MoJ zip `zipped`, fetched from a release page over a
     loopback HTTP server; yields the proven reoffending table."""
-    if not MIRROR.is_dir():
-        pytest.skip(f"the data mirror {MIRROR} is absent")
-    root = tmp_path_factory.mktemp("project")
-    (root / "data").mkdir()
-    shutil.copy(ROOT / "data" / "sources.lock", root / "data" / "sources.lock")
-    shutil.copytree(ROOT / "data" / "plan", root / "data" / "plan")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("CSP_PROJECT_DIR", str(root))
-    datasets.proven_reoffending.cache_clear()
-    try:
-        fetch(mirror=MIRROR)
+    with mirrored_project(tmp_path_factory, MIRROR, ROOT, (datasets.proven_reoffending,)):
         files = {"/release/": RELEASE_PAGE.encode(), "/media/def/CSV_format_of_data_tools_Jan22_Mar22.zip": zipped}
         with Server(files) as server:
             fetch_source("moj_reoffending", url=f"{server.url}/release/")
         yield datasets.proven_reoffending()
-    finally:
-        datasets.proven_reoffending.cache_clear()
-        patch.undo()
 
 
 @pytest.fixture(scope="module")
