@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import requests
+
+from csp_evidence.core.paths import downloads_dir
 
 BLOCK = 1 << 16  # bytes read and written at a time: what an interruption can lose
 TIMEOUT = 60  # seconds without a byte before a download is abandoned (it resumes on the next run)
@@ -25,6 +28,14 @@ ByteProgress = Callable[[int, int | None], None]
 
 class FetchError(RuntimeError):
     """A source file could not be brought in or did not match the lock."""
+
+
+def work_folders(kind: str) -> tuple[Path, Path]:
+    """data/downloads/<kind>/ (made if need be), where downloads of a source stay to be resumed, and a new staging
+    folder inside it for one fetch's files."""
+    work = downloads_dir() / kind
+    work.mkdir(parents=True, exist_ok=True)
+    return work, Path(tempfile.mkdtemp(prefix=".staging-", dir=work))
 
 
 def _total_from(response: requests.Response, offset: int) -> int | None:

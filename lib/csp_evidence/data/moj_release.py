@@ -15,7 +15,6 @@ import datetime as dt
 import html
 import re
 import shutil
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -24,8 +23,8 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 from csp_evidence.core.files import move_all_into_place, sha256_of
-from csp_evidence.core.paths import downloads_dir, raw_dir
-from csp_evidence.data.download import ByteProgress, FetchError, download
+from csp_evidence.core.paths import raw_dir
+from csp_evidence.data.download import ByteProgress, FetchError, download, work_folders
 from csp_evidence.data.readers import moj
 from csp_evidence.data.sources import LockEntry, locked_file, read_lock, source, write_lock
 
@@ -139,9 +138,7 @@ def fetch_moj(
     The file keeps its published name (``moj/PRSQ_Geographic_data_April 2011 to March 2022.csv``), which the
     lock records. Bytes that differ from a locked file of the same source are refused unless `update`.
     """
-    work = downloads_dir() / "moj"
-    work.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=work))
+    work, staging = work_folders("moj")
     downloaded: list[Path] = []
     try:
         if from_path is not None:

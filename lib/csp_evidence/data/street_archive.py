@@ -23,7 +23,6 @@ import datetime as dt
 import io
 import re
 import shutil
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Sequence
@@ -33,9 +32,9 @@ from pathlib import Path
 import pandas as pd
 
 from csp_evidence.core.files import move_all_into_place, sha256_of
-from csp_evidence.core.paths import downloads_dir, raw_dir
+from csp_evidence.core.paths import raw_dir
 from csp_evidence.core.periods import financial_year_months
-from csp_evidence.data.download import ByteProgress, FetchError, download
+from csp_evidence.data.download import ByteProgress, FetchError, download, work_folders
 from csp_evidence.data.readers.policeuk import EXPECTED_COLUMNS
 from csp_evidence.data.sources import LockEntry, month_entry, read_lock, source, write_lock
 
@@ -278,9 +277,7 @@ def fetch_policeuk(
                 wanted.remove(month)
         if not wanted:
             return results
-    work = downloads_dir() / "policeuk"
-    work.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=work))
+    work, staging = work_folders("policeuk")
     archives: list[Path] = []
     try:
         if from_path is not None:
