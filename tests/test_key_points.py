@@ -219,7 +219,7 @@ def test_audit_key_points_count_the_verdicts_and_name_those_that_differ():
         "between data extracts."
     )
     assert texts[1] == (
-        "3 of the plan's figures differ from the open data: among them the change in violence and the change in "
+        "3 of the plan's figures differ from the open data, among them the change in violence and the change in "
         "violence."
     )
     assert texts[2] == "3 figures cannot be checked, because the data behind them is not published as open data."

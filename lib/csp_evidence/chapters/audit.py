@@ -899,11 +899,8 @@ def key_points(table: pd.DataFrame, borough: str) -> list[KeyPoint]:
     differ = quoted[quoted["verdict"] == DIFFERS]
     if len(differ):
         named = [f"the {str(r.figure)[:1].lower()}{str(r.figure)[1:]}" for r in differ.itertuples()]
-        which = f"among them {' and '.join(named[:2])}" if len(named) > 2 else " and ".join(named)
-        text = (
-            f"{len(differ)} of the plan's figures {f.agree(len(differ), 'differs', 'differ')} from the open data: "
-            f"{which}."
-        )
+        which = f", among them {' and '.join(named[:2])}" if len(named) > 2 else f": {' and '.join(named)}"
+        text = f"{len(differ)} of the plan's figures {f.agree(len(differ), 'differs', 'differ')} from the open data{which}."
     else:
         text = "None differs from the open data by more than the revisions between extracts."
     points.append(KeyPoint(text, anchor))
