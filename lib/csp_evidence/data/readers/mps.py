@@ -11,13 +11,13 @@ otherwise read as no crime at all). Errors name the file, its line and the colum
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import pandas as pd
 import pandera.pandas as pa
 
-from csp_evidence.data.readers.errors import SourceFormatError, read_csv_text, whole_counts
+from csp_evidence.data.readers.errors import SourceFormatError, file_line, read_csv_text, whole_counts
 
 ID_COLUMNS = {"MajorText": "major_category", "MinorText": "minor_category", "LookUp_BoroughName": "borough"}
 MONTH_COLUMN = re.compile(r"^\d{6}$")
@@ -82,38 +82,65 @@ def _counts(path: Path, wide: pd.DataFrame, months: list[str]) -> pd.DataFrame:
     )
 
 
-def _check_rows(
-    path: Path, wide: pd.DataFrame, known_boroughs: Iterable[str] | None, required_boroughs: Iterable[str] | None
+def check_ids(
+    path: Path, wide: pd.DataFrame, id_columns: Iterable[str], describe: Callable[[object], str] | None = None
 ) -> None:
-    for col in ID_COLUMNS:
+    """No blank identifying value, and no row twice (the same categories and borough); errors name file and line,
+    and the row as `describe` (given its index) says it, as ``errors.whole_counts``'s context does."""
+    ids = list(id_columns)
+    for col in ids:
         blank = wide[col].str.strip() == ""
         if blank.any():
-            raise SourceFormatError(path, "empty value", row=int(blank.idxmax()) + 2, column=col)
-    dup = wide.duplicated(list(ID_COLUMNS), keep="first")
+            raise SourceFormatError(path, "empty value", row=file_line(blank.idxmax()), column=col)
+    dup = wide.duplicated(ids, keep="first")
     if dup.any():
-        pos = int(dup.idxmax())
-        first = int(wide.index[(wide[list(ID_COLUMNS)] == wide.loc[pos, list(ID_COLUMNS)]).all(axis=1)][0])
-        raise SourceFormatError(path, f"duplicated row: same categories and borough as line {first + 2}", row=pos + 2)
+        pos = dup.idxmax()
+        first = wide.index[(wide[ids] == wide.loc[pos, ids]).all(axis=1)][0]
+        named = f"{describe(pos)}, " if describe else ""
+        raise SourceFormatError(
+            path, f"duplicated row: {named}same categories and borough as line {file_line(first)}", row=file_line(pos)
+        )
+
+
+def check_boroughs(
+    path: Path,
+    wide: pd.DataFrame,
+    column: str,
+    not_boroughs: Iterable[str],
+    known_boroughs: Iterable[str] | None,
+    required_boroughs: Iterable[str] | None,
+) -> None:
+    """`known_boroughs`: any other name in `column` but `not_boroughs` (airports, unknown) is an error;
+    `required_boroughs`: each must have rows, since a borough missing from a file would read as no crime."""
     if known_boroughs is not None:
-        allowed = set(known_boroughs) | {AIRPORTS}
-        unknown = ~wide["LookUp_BoroughName"].isin(allowed)
+        unknown = ~wide[column].isin(set(known_boroughs) | set(not_boroughs))
         if unknown.any():
-            pos = int(unknown.idxmax())
+            pos = unknown.idxmax()
             raise SourceFormatError(
-                path,
-                f"unknown borough {wide.loc[pos, 'LookUp_BoroughName']!r}",
-                row=pos + 2,
-                column="LookUp_BoroughName",
+                path, f"unknown borough {wide.loc[pos, column]!r}", row=file_line(pos), column=column
             )
     if required_boroughs is not None:
-        missing = sorted(set(required_boroughs) - set(wide["LookUp_BoroughName"]))
+        missing = sorted(set(required_boroughs) - set(wide[column]))
         if missing:
             raise SourceFormatError(
                 path,
                 f"no rows for borough(s) {', '.join(missing)}: every borough must be in every extract "
                 "(a missing borough would read as no crime)",
-                column="LookUp_BoroughName",
+                column=column,
             )
+
+
+def long_table(wide: pd.DataFrame, counts: pd.DataFrame, months: list[str], id_columns: dict[str, str]) -> pd.DataFrame:
+    """A wide MPS file's checked counts as the tidy long table (month, borough, major_category, minor_category,
+    count), sorted; `id_columns` maps the file's identifying columns to the tidy names."""
+    counts = counts.set_axis(pd.to_datetime(months, format="%Y%m"), axis=1)
+    ids = wide[list(id_columns)].rename(columns=id_columns).astype(str)
+    long = pd.concat([ids, counts], axis=1).melt(
+        id_vars=list(id_columns.values()), var_name="month", value_name="count"
+    )
+    long["month"] = pd.to_datetime(long["month"]).astype("datetime64[ns]")
+    long = long[["month", "borough", "major_category", "minor_category", "count"]]
+    return long.sort_values(["month", "borough", "major_category", "minor_category"], ignore_index=True)
 
 
 def read_borough_file(
@@ -127,18 +154,9 @@ def read_borough_file(
     path = Path(path)
     wide = _read_wide(path)
     months = month_columns(path, wide)
-    _check_rows(path, wide, known_boroughs, required_boroughs)
-    counts = _counts(path, wide, months)
-    counts.columns = pd.to_datetime(months, format="%Y%m")
-    ids = wide[list(ID_COLUMNS)].rename(columns=ID_COLUMNS)
-    long = pd.concat([ids, counts], axis=1).melt(
-        id_vars=list(ID_COLUMNS.values()), var_name="month", value_name="count"
-    )
-    long["month"] = pd.to_datetime(long["month"]).astype("datetime64[ns]")
-    for col in ID_COLUMNS.values():
-        long[col] = long[col].astype(str)
-    long = long[["month", "borough", "major_category", "minor_category", "count"]]
-    return long.sort_values(["month", "borough", "major_category", "minor_category"], ignore_index=True)
+    check_ids(path, wide, ID_COLUMNS)
+    check_boroughs(path, wide, "LookUp_BoroughName", (AIRPORTS,), known_boroughs, required_boroughs)
+    return long_table(wide, _counts(path, wide, months), months, ID_COLUMNS)
 
 
 def read_borough_crime(

@@ -19,8 +19,8 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from csp_evidence.data.readers.errors import SourceFormatError, file_line, read_csv_text, whole_counts
-from csp_evidence.data.readers.mps import AIRPORTS, TIDY_SCHEMA, month_columns
+from csp_evidence.data.readers.errors import SourceFormatError, read_csv_text, whole_counts
+from csp_evidence.data.readers.mps import AIRPORTS, TIDY_SCHEMA, check_boroughs, check_ids, long_table, month_columns
 
 ID_COLUMNS = {"MajorText": "major_category", "MinorText": "minor_category", "BoroughName": "borough"}
 UNKNOWN_BOROUGH = "Unknown"  # offences the MPS could not place in a borough: in London's total, never ranked
@@ -38,39 +38,6 @@ def _read_wide(path: Path) -> pd.DataFrame:
     return wide
 
 
-def _check_rows(
-    path: Path, wide: pd.DataFrame, known_boroughs: Iterable[str] | None, required_boroughs: Iterable[str] | None
-) -> None:
-    for col in ID_COLUMNS:
-        blank = wide[col].str.strip() == ""
-        if blank.any():
-            raise SourceFormatError(path, "empty value", row=file_line(blank.idxmax()), column=col)
-    dup = wide.duplicated(list(ID_COLUMNS), keep="first")
-    if dup.any():
-        pos = dup.idxmax()
-        raise SourceFormatError(
-            path,
-            f"duplicated row: {wide.at[pos, 'BoroughName']}, {wide.at[pos, 'MinorText']} appears twice",
-            row=file_line(pos),
-        )
-    if known_boroughs is not None:
-        unknown = ~wide["BoroughName"].isin(set(known_boroughs) | set(NOT_BOROUGHS))
-        if unknown.any():
-            pos = unknown.idxmax()
-            raise SourceFormatError(
-                path, f"unknown borough {wide.at[pos, 'BoroughName']!r}", row=file_line(pos), column="BoroughName"
-            )
-    if required_boroughs is not None:
-        missing = sorted(set(required_boroughs) - set(wide["BoroughName"]))
-        if missing:
-            raise SourceFormatError(
-                path,
-                f"no rows for borough(s) {', '.join(missing)}: every borough must be in every extract "
-                "(a missing borough would read as no crime)",
-                column="BoroughName",
-            )
-
-
 def read_connect_file(
     path: Path | str, known_boroughs: Iterable[str] | None = None, required_boroughs: Iterable[str] | None = None
 ) -> pd.DataFrame:
@@ -78,18 +45,14 @@ def read_connect_file(
     path = Path(path)
     wide = _read_wide(path)
     months = month_columns(path, wide, ID_COLUMNS)
-    _check_rows(path, wide, known_boroughs, required_boroughs)
-    counts = whole_counts(
-        path, wide[months], context=lambda i: f"{wide.at[i, 'BoroughName']}, {wide.at[i, 'MinorText']}"
-    )
-    counts.columns = pd.to_datetime(months, format="%Y%m")
-    ids = wide[list(ID_COLUMNS)].rename(columns=ID_COLUMNS)
-    long = pd.concat([ids, counts], axis=1).melt(
-        id_vars=list(ID_COLUMNS.values()), var_name="month", value_name="count"
-    )
-    long["month"] = pd.to_datetime(long["month"]).astype("datetime64[ns]")
-    long = long[["month", "borough", "major_category", "minor_category", "count"]]
-    return long.sort_values(["month", "borough", "major_category", "minor_category"], ignore_index=True)
+
+    def row(i: object) -> str:
+        return f"{wide.at[i, 'BoroughName']}, {wide.at[i, 'MinorText']}"
+
+    check_ids(path, wide, ID_COLUMNS, describe=row)
+    check_boroughs(path, wide, "BoroughName", NOT_BOROUGHS, known_boroughs, required_boroughs)
+    counts = whole_counts(path, wide[months], context=row)
+    return long_table(wide, counts, months, ID_COLUMNS)
 
 
 def latest_holder(extracts: Sequence[pd.DataFrame], names: Sequence[str]) -> pd.Series:

@@ -26,7 +26,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from csp_evidence.data.readers.errors import SourceFormatError, file_line, read_csv_text, schema_failures
-from csp_evidence.data.readers.mps import TIDY_SCHEMA, month_columns
+from csp_evidence.data.readers.mps import TIDY_SCHEMA, check_boroughs, long_table, month_columns
 
 ID_COLUMNS = {"Borough": "borough", "MajorText": "major_category", "MinorText": "minor_category"}
 MAJOR_CATEGORIES = ("Hate", "Special")
@@ -82,22 +82,7 @@ def _validate_wide(path: Path, wide: pd.DataFrame, months: list[str]) -> None:
 def _check_boroughs(
     path: Path, wide: pd.DataFrame, known_boroughs: Iterable[str] | None, required_boroughs: Iterable[str] | None
 ) -> None:
-    if known_boroughs is not None:
-        unknown = ~wide["Borough"].isin(set(known_boroughs) | {AVIATION_SECURITY})
-        if unknown.any():
-            pos = unknown.idxmax()
-            raise SourceFormatError(
-                path, f"unknown borough {wide.loc[pos, 'Borough']!r}", row=file_line(pos), column="Borough"
-            )
-    if required_boroughs is not None:
-        missing = sorted(set(required_boroughs) - set(wide["Borough"]))
-        if missing:
-            raise SourceFormatError(
-                path,
-                f"no rows for borough(s) {', '.join(missing)}: every MPS borough must be in the file "
-                "(a missing borough would read as no crime)",
-                column="Borough",
-            )
+    check_boroughs(path, wide, "Borough", (AVIATION_SECURITY,), known_boroughs, required_boroughs)
     # every borough has every category: a missing row would read as no offences of that kind
     have = set(zip(wide["Borough"], wide["MinorText"], strict=True))
     wanted = {(b, c) for b in wide["Borough"].unique() for c in wide["MinorText"].unique()}
@@ -130,14 +115,7 @@ def read_hate_special_crime(
     _validate_wide(path, wide, months)
     _check_boroughs(path, wide, known_boroughs, required_boroughs)
     counts = wide[months].apply(lambda col: col.str.strip().astype("int64"))
-    counts.columns = pd.to_datetime(months, format="%Y%m")
-    ids = wide[list(ID_COLUMNS)].rename(columns=ID_COLUMNS)
-    long = pd.concat([ids, counts], axis=1).melt(
-        id_vars=list(ID_COLUMNS.values()), var_name="month", value_name="count"
-    )
-    long["month"] = pd.to_datetime(long["month"]).astype("datetime64[ns]")
-    long = long[["month", "borough", "major_category", "minor_category", "count"]]
-    long = long.sort_values(["month", "borough", "major_category", "minor_category"], ignore_index=True)
+    long = long_table(wide, counts, months, ID_COLUMNS)
     try:
         return TIDY_SCHEMA.validate(long)
     except pa.errors.SchemaError as exc:
