@@ -17,7 +17,7 @@ import pandas as pd
 
 from csp_evidence.analysis import plan_period as pp
 from csp_evidence.analysis import priorities
-from csp_evidence.analysis.stats.change import financial_year_totals
+from csp_evidence.analysis.stats.change import financial_year_totals, rank_of
 from csp_evidence.analysis.summaries import complete_financial_years
 from csp_evidence.analysis.survey import EFFECTIVE_SAMPLE, TargetProgress, borough_rows, target_progress
 from csp_evidence.data import datasets, geo
@@ -114,7 +114,7 @@ def total_by_year(series: Series, borough: str, years: Sequence[str]) -> pd.Data
             {
                 "financial_year": year,
                 "count": int(boroughs[borough]),
-                "rank": int(boroughs.rank(ascending=False, method="min")[borough]),
+                "rank": rank_of(boroughs, borough)[0],
                 "london": int(boroughs.sum()),
                 "not_in_a_borough": int(counts.sum() - boroughs.sum()),
             }
