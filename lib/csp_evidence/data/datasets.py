@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from csp_evidence import __version__
-from csp_evidence.core.files import atomic_write, source_fingerprint
+from csp_evidence.core.files import atomic_write, sha256_of, source_fingerprint
 from csp_evidence.core.paths import PACKAGE, interim_dir
 from csp_evidence.data.fetch import locked_months, optional_file, verified_file
 from csp_evidence.data.readers import gla, moj, mopac, mps, mps_connect, ons, policeuk
@@ -101,18 +101,22 @@ CONNECT_CRIME_SOURCES = (
 )
 
 
-def _connect(part: int) -> Callable[[list[Path]], pd.DataFrame]:
+@functools.cache
+def _connect_tables(files: tuple[tuple[Path, str], ...]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The CONNECT-era extracts (path, sha256) read once a process: the joined series, the revisions and each
+    month's extract (new bytes at the same path are read again)."""
     names, policed = _mps_borough_names()
+    tidy, revised, holder = mps_connect.read_connect_crime([path for path, _ in files], names, policed)
+    holder_frame = holder.rename_axis("month").reset_index()
+    holder_frame["source_id"] = holder_frame["extract"].map(
+        {Path(source(sid).file).name: sid for sid in CONNECT_CRIME_SOURCES}
+    )
+    return tidy, revised, holder_frame
 
-    def build(paths: list[Path]) -> pd.DataFrame:
-        tidy, revised, holder = mps_connect.read_connect_crime(paths[:-1], names, policed)
-        holder_frame = holder.rename_axis("month").reset_index()
-        holder_frame["source_id"] = holder_frame["extract"].map(
-            {Path(source(sid).file).name: sid for sid in CONNECT_CRIME_SOURCES}
-        )
-        return (tidy, revised, holder_frame)[part]
 
-    return build
+def _connect(part: int) -> Callable[[list[Path]], pd.DataFrame]:
+    """Build one of `_connect_tables` (the last path, the borough lookup, only keys the cache)."""
+    return lambda paths: _connect_tables(tuple((path, sha256_of(path)) for path in paths[:-1]))[part]
 
 
 @functools.cache
