@@ -16,19 +16,18 @@ flagged (``small``), is not modelled, and is never charted (``chartable`` is Fal
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import pandas as pd
 
-from csp_evidence.analysis import covid
+from csp_evidence.analysis import covid, plan_audit
 from csp_evidence.analysis.priorities import Measure, measure_rows
 from csp_evidence.analysis.stats import timeseries as ts
 from csp_evidence.analysis.stats.change import compare_counts, financial_year_totals
 from csp_evidence.analysis.summaries import london_rates, london_total, measure_table, monthly_series
 from csp_evidence.core.periods import previous_financial_year
 from csp_evidence.data.plan import drug_operation
-from csp_evidence.report import charts, sentences
+from csp_evidence.report import charts, plan_words, sentences
 from csp_evidence.report import words as f
 from csp_evidence.report.key_points import KeyPoint, checked, section_id
 
@@ -266,81 +265,82 @@ def verb_of(change: float) -> str:
     return "rose" if change > 0 else "fell" if change < 0 else "was unchanged"
 
 
-def _plan_year(period: str) -> tuple[str | None, bool]:
-    """The year a plan figure's period names ('2019/20 on 2018/19', or '... read as 2019/20 on 2018/19'), and whether
-    the plan states it (False when the period is a reading of an undated figure)."""
-    match = re.search(r"(\d{4}/\d{2}) on (\d{4}/\d{2})", str(period))
-    if not match or previous_financial_year(match.group(1)) != match.group(2):
-        return None, False
-    return match.group(1), bool(re.fullmatch(r"\s*\d{4}/\d{2} on \d{4}/\d{2}\s*", str(period)))
+PLAN_CHANGE_COLUMNS = [
+    "figure_id",
+    "measure",
+    "year",
+    "stated",
+    "plan_pct",
+    "previous",
+    "count",
+    "pct_change",
+    "p_value",
+    "significant",
+    "verdict",
+    "alternative",
+    "alternative_pct",
+    "alternative_verdict",
+    "plan_section",
+    "plan_quote",
+]
 
 
 def plan_change_comparisons(
     crime: pd.DataFrame, borough: str, measures: Sequence[Measure], plan: pd.DataFrame, threshold: int = 0
 ) -> pd.DataFrame:
-    """Each change a borough's plan quotes for a measure, beside the change recomputed from the data.
+    """Each change a borough's plan quotes for one of `measures`, beside the change recomputed from `crime` by the
+    plan comparator (``analysis.plan_audit``): the year the plan row reads it as, and the plan audit's verdict.
 
-    `plan` is ``plan.plan_figures(borough)``; only per-cent figures whose `measure` is one of
-    `measures` and whose period names 'YYYY/YY on YYYY/YY'
-    are compared. Columns: figure_id, measure, year, stated (the plan states the year), plan_pct, previous, count,
-    pct_change, p_value, significant, year_before_pct (the data's change a year earlier), plan_section,
-    plan_quote (no rows when the plan quotes none).
+    `plan` is ``plan.plan_figures(borough)``; its rows of kind 'change' from the source `crime` is read from
+    whose measure is one of `measures` are compared (proxies left out). `threshold` is kept for the callers (the
+    small-number rule does not change a comparison). Columns: PLAN_CHANGE_COLUMNS: figure_id, measure, year,
+    stated (the plan states the year), plan_pct, previous, count, pct_change, p_value, significant, verdict,
+    alternative (the first other reading of the plan's words, a financial year, or empty), alternative_pct and
+    alternative_verdict (its change and its verdict by the same rule), plan_section, plan_quote (no rows when the
+    plan quotes none).
     """
-    by_name = {m.name: m for m in measures}
+    names = {m.name for m in measures}
+    sources = [sid for sid, known in plan_audit.SOURCE_MEASURES.items() if names <= {m.name for m in known}]
     rows = []
     for figure_id, quoted in plan.iterrows():
-        name = quoted.get("measure", "")
-        if quoted["unit"] != "per cent" or name not in by_name:
+        fig = plan_audit.as_figure(str(figure_id), quoted)
+        if fig.kind != "change" or fig.proxy or fig.measure not in names or fig.source not in sources:
             continue
-        year, stated = _plan_year(quoted["period"])
-        if year is None:
-            continue
-        data = measure_table(crime, borough, year, [by_name[name]], threshold).iloc[0]
-        earlier = measure_table(crime, borough, previous_financial_year(year), [by_name[name]], threshold).iloc[0]
+        c = plan_audit.compare(fig, borough, crime)
+        rec = c.recomputed
+        assert rec is not None and rec.counts is not None
+        alt = next((a for a in rec.alternatives if a.measure == fig.measure), None)
+        alt_verdict = (
+            plan_audit.verdict(fig.plan_value, alt.pct_change, fig.unit, counts=(alt.previous, alt.count))
+            if alt
+            else ""
+        )
         rows.append(
             {
-                "figure_id": figure_id,
-                "measure": name,
-                "year": year,
-                "stated": stated,
-                "plan_pct": float(quoted["plan_value"]),
-                "previous": int(data["previous"]),
-                "count": int(data["count"]),
-                "pct_change": float(data["pct_change"]),
-                "p_value": float(data["p_value"]),
-                "significant": bool(data["significant"]),
-                "year_before_pct": float(earlier["pct_change"]),
-                "plan_section": quoted["plan_section"],
-                "plan_quote": quoted["plan_quote"],
+                "figure_id": fig.figure_id,
+                "measure": fig.measure,
+                "year": fig.reading,
+                "stated": fig.stated,
+                "plan_pct": fig.plan_value,
+                "previous": rec.counts[0],
+                "count": rec.counts[1],
+                "pct_change": rec.value,
+                "p_value": rec.p_value,
+                "significant": rec.significant,
+                "verdict": c.verdict,
+                "alternative": alt.year if alt else "",
+                "alternative_pct": alt.pct_change if alt else float("nan"),
+                "alternative_verdict": alt_verdict,
+                "plan_section": fig.plan_section,
+                "plan_quote": fig.plan_quote,
             }
         )
-    columns = [
-        "figure_id",
-        "measure",
-        "year",
-        "stated",
-        "plan_pct",
-        "previous",
-        "count",
-        "pct_change",
-        "p_value",
-        "significant",
-        "year_before_pct",
-        "plan_section",
-        "plan_quote",
-    ]
-    return pd.DataFrame(rows, columns=columns)
-
-
-def _agreement(plan_pct: float, data_pct: float) -> str:
-    same = (plan_pct < 0) == (data_pct < 0)
-    if same and abs(plan_pct - data_pct) <= 1:
-        return "agreeing with it to within a percentage point"
-    return "in the same direction" if same else "in the opposite direction"
+    return pd.DataFrame(rows, columns=PLAN_CHANGE_COLUMNS)
 
 
 def plan_change_sentences(comparisons: pd.DataFrame) -> str:
-    """'The plan reports a decrease of 3 per cent in violence ...; the data give 8,799 to 8,560, -2.7% (...)' per figure."""
+    """'The plan reports a decrease of 3 per cent in violence ...; the data give 8,799 to 8,560, -2.7%, the same at
+    the precision the plan quotes (...)' per figure, with the plan audit's verdict."""
     out = []
     for r in comparisons.itertuples():
         plan_dir = "a decrease" if r.plan_pct < 0 else "an increase"
@@ -352,14 +352,17 @@ def plan_change_sentences(comparisons: pd.DataFrame) -> str:
         text = (
             f"The CSP plan ({f.md(r.plan_section)}) reports {plan_dir} of {abs(r.plan_pct):g} per cent in "
             f"{f.md(r.measure).lower()} {when}; the data give {f.number(r.previous)} in "
-            f"{previous_financial_year(r.year)} and {f.number(r.count)} in {r.year}, {f.pct(r.pct_change)}, "
-            f"{_agreement(r.plan_pct, r.pct_change)} (a change {'beyond' if r.significant else 'within'} chance, "
+            f"{previous_financial_year(r.year)} and {f.number(r.count)} in {r.year}, {f.pct(r.pct_change)}: "
+            f"{plan_words.verdict_clause(r.verdict)} (a change {'beyond' if r.significant else 'within'} chance, "
             f"{f.p_value(r.p_value)})."
         )
-        if abs(r.plan_pct - r.pct_change) > 1 and abs(r.plan_pct - r.year_before_pct) <= 1:
+        if plan_audit.verdict_kind(r.verdict) == plan_audit.DIFFERS and plan_audit.verdict_kind(
+            r.alternative_verdict
+        ) in (plan_audit.MATCHES, plan_audit.WITHIN_REVISION):
             text += (
-                f" The data's change a year earlier, {previous_financial_year(r.year)} on the year before "
-                f"({f.pct(r.year_before_pct)}), is close to the plan's figure, which may describe that year."
+                f" Read as {r.alternative} on {previous_financial_year(r.alternative)}, the data give "
+                f"{f.pct(r.alternative_pct)}, {plan_words.verdict_clause(r.alternative_verdict)}: the plan's figure "
+                "may describe that year."
             )
         out.append(text)
     if out:

@@ -18,11 +18,14 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from csp_evidence.analysis import covid
+from csp_evidence.analysis import covid, plan_audit
 from csp_evidence.analysis.priorities import HATE_STRANDS, RACIST_AND_RELIGIOUS, Measure, measure_rows
 from csp_evidence.analysis.stats import timeseries as ts
 from csp_evidence.analysis.summaries import complete_financial_years, measure_table, monthly_series, year_in_data
 from csp_evidence.core.periods import previous_financial_year
+from csp_evidence.core.values import is_missing
+from csp_evidence.data.sources import MPS_HATE_SPECIAL
+from csp_evidence.report import plan_words
 from csp_evidence.report import words as f
 from csp_evidence.report.key_points import KeyPoint, checked, section_id
 
@@ -35,7 +38,6 @@ HOME_OFFICE_2020 = (
     "July, and judged the rise likely to be related to the Black Lives Matter protests and far-right "
     "counter-protests that followed the death of George Floyd"
 )
-PLAN_FIGURES = ("hate_crime_change", "faith_hate_change", "homophobic_hate_change")  # audit figures of this chapter
 # Columns a small-number row does not show: no test, no rate, no ranking.
 _TESTED = ["pct_change", "p_value", "significant", "z_score", "signal", "rate", "rate_rank", "rank"]
 BY_YEAR_COLUMNS = [
@@ -297,14 +299,21 @@ def monthly_sentence(frame: pd.DataFrame, area: str) -> str:
 # --------------------------------------------------------------------------- the plan's figures
 
 
+def plan_rows(borough: str) -> list[dict]:
+    """The hate crime strand changes the borough's plan quotes, beside the data, as the plan audit reads and judges
+    them (rows of ``report.plan_words.row``); empty when the borough has no plan table."""
+    strands = tuple(m.name for m in STRANDS)
+    return [plan_words.row(c) for c in plan_audit.comparisons(borough, "change", (MPS_HATE_SPECIAL,), strands)]
+
+
 def plan_sentences(rows: Sequence[dict]) -> str:
-    """The plan's hate crime figures beside the data, from rows of `audit.audit_figure` (those with a plan value)."""
+    """The plan's hate crime figures beside the data, from `plan_rows` (those with a plan value)."""
     out = []
     for r in rows:
-        if r["plan_value"] != r["plan_value"]:
+        if is_missing(r["plan_value"]):
             continue
         verb = "a fall" if r["plan_value"] < 0 else "a rise"
-        data = "" if r["recomputed"] != r["recomputed"] else f" The data give {f.pct(r['recomputed'])}"
+        data = "" if is_missing(r["recomputed"]) else f" The data give {f.pct(r['recomputed'])}"
         out.append(
             f"- **{f.md(r['figure'])}**: the plan ({f.md(r['plan_section'])}) reports {verb} of "
             f"{abs(r['plan_value']):g}%.{data} over {f.md(r['period'])}: **{f.md(r['verdict'])}**. {f.md(r['note'])}"

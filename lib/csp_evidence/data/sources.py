@@ -20,6 +20,24 @@ _DATASTORE_CRIME_DL = "https://data.london.gov.uk/download/recorded_crime_summar
 _ONS_PFA = "https://www.ons.gov.uk/peoplepopulationandcommunity/crimeandjustice/datasets/policeforceareadatatables"
 _ONS_FILE = "https://www.ons.gov.uk/file?uri=/peoplepopulationandcommunity/crimeandjustice/datasets"
 
+# The id of every registered source, as a name: code refers to a source by these, never by a typed string.
+MPS_BOROUGH_HISTORICAL = "mps_borough_historical"
+MPS_BOROUGH_RECENT = "mps_borough_recent"
+MPS_BOROUGH_EXTRACT_2020_07 = "mps_borough_extract_2020_07"
+MPS_BOROUGH_CONNECT_HISTORICAL = "mps_borough_connect_historical"
+MPS_BOROUGH_CONNECT_RECENT_2025_02 = "mps_borough_connect_recent_2025_02"
+MPS_BOROUGH_CONNECT_RECENT_2025_12 = "mps_borough_connect_recent_2025_12"
+ONS_POPULATION = "ons_population"
+GLA_BOROUGH_PROFILES = "gla_borough_profiles"
+MOPAC_PAS = "mopac_pas"
+ONS_PFA_ASB = "ons_pfa_asb"
+GLA_SOL_ASB_CALLS = "gla_sol_asb_calls"
+GLA_SOL_REOFFENDING = "gla_sol_reoffending"
+MPS_HATE_SPECIAL = "mps_hate_special"
+MOJ_PROVEN_REOFFENDING = "moj_proven_reoffending"
+MOJ_PROVEN_REOFFENDING_TOOL = "moj_proven_reoffending_tool"
+POLICEUK_STREET_ASB = "policeuk_street_asb"
+
 
 @dataclass(frozen=True)
 class Source:
@@ -57,7 +75,7 @@ class Source:
 
 SOURCES: tuple[Source, ...] = (
     Source(
-        id="mps_borough_historical",
+        id=MPS_BOROUGH_HISTORICAL,
         title="MPS Borough Level Crime (Historical), CRIS-era extract",
         publisher="Metropolitan Police Service (London Datastore)",
         page=_DATASTORE_CRIME,
@@ -68,7 +86,7 @@ SOURCES: tuple[Source, ...] = (
         notes="Recorded offences by borough, major and minor category. Borough is the borough managing the case (CRIS).",
     ),
     Source(
-        id="mps_borough_recent",
+        id=MPS_BOROUGH_RECENT,
         title="MPS Borough Level Crime (most recent 24 months), CRIS-era extract",
         publisher="Metropolitan Police Service (London Datastore)",
         page=_DATASTORE_CRIME,
@@ -79,7 +97,7 @@ SOURCES: tuple[Source, ...] = (
         notes="Continues the historical file with no gap or overlap: together one monthly series 2010-04 to 2024-01.",
     ),
     Source(
-        id="mps_borough_extract_2020_07",
+        id=MPS_BOROUGH_EXTRACT_2020_07,
         title="MPS Borough Level Crime (most recent 24 months), as published in July 2020",
         publisher="Metropolitan Police Service (London Datastore)",
         page=_DATASTORE_CRIME,
@@ -90,7 +108,7 @@ SOURCES: tuple[Source, ...] = (
         notes="The extract nearest in date to the CSP Plan 2021-24; used to show how the plan's figures were revised.",
     ),
     Source(
-        id="mps_borough_connect_historical",
+        id=MPS_BOROUGH_CONNECT_HISTORICAL,
         title="MPS Borough Level Crime (Historical), CONNECT-era re-extract",
         publisher="Metropolitan Police Service (London Datastore)",
         page=_DATASTORE_CRIME,
@@ -103,7 +121,7 @@ SOURCES: tuple[Source, ...] = (
         "an 'Unknown' borough. A separate series from the CRIS-era files, never mixed with them.",
     ),
     Source(
-        id="mps_borough_connect_recent_2025_02",
+        id=MPS_BOROUGH_CONNECT_RECENT_2025_02,
         title="MPS Borough Level Crime (most recent 24 months), CONNECT-era extract to February 2025",
         publisher="Metropolitan Police Service (London Datastore)",
         page=_DATASTORE_CRIME,
@@ -114,7 +132,7 @@ SOURCES: tuple[Source, ...] = (
         notes="Continues the CONNECT-era historical file; its months from 2024-01 are superseded by the later extract.",
     ),
     Source(
-        id="mps_borough_connect_recent_2025_12",
+        id=MPS_BOROUGH_CONNECT_RECENT_2025_12,
         title="MPS Borough Level Crime (most recent 24 months), CONNECT-era extract to December 2025",
         publisher="Metropolitan Police Service (London Datastore)",
         page=_DATASTORE_CRIME,
@@ -126,7 +144,7 @@ SOURCES: tuple[Source, ...] = (
         "and harassment out of violence without injury.",
     ),
     Source(
-        id="ons_population",
+        id=ONS_POPULATION,
         title="Estimates of the population for England and Wales, mid-2011 to mid-2023 (2023 local authority boundaries)",
         publisher="Office for National Statistics",
         page="https://www.ons.gov.uk/peoplepopulationandcommunity/populationandmigration/populationestimates/datasets/estimatesofthepopulationforenglandandwales",
@@ -137,7 +155,7 @@ SOURCES: tuple[Source, ...] = (
         notes="Sheet MYE5: total population by local authority, the revised series consistent with Census 2021.",
     ),
     Source(
-        id="gla_borough_profiles",
+        id=GLA_BOROUGH_PROFILES,
         title="London Borough Profiles (2017 release)",
         publisher="Greater London Authority",
         page="https://data.london.gov.uk/dataset/london-borough-profiles",
@@ -148,7 +166,7 @@ SOURCES: tuple[Source, ...] = (
         notes="Used as the borough lookup: name, ONS code, inner or outer London.",
     ),
     Source(
-        id="mopac_pas",
+        id=MOPAC_PAS,
         title="MOPAC Public Attitude Survey dashboard, Borough sheet (CSV export)",
         publisher="Mayor's Office for Policing And Crime (London Datastore)",
         page="https://data.london.gov.uk/dataset/mopac-surveys",
@@ -159,7 +177,7 @@ SOURCES: tuple[Source, ...] = (
         notes="A CSV export of the Borough sheet of the official workbook (decimal commas); the mirror holds this export.",
     ),
     Source(
-        id="ons_pfa_asb",
+        id=ONS_PFA_ASB,
         title="Crime in England and Wales: Police Force Area data tables, year ending March 2019 "
         "(Tables P7 and P8: anti-social behaviour incidents)",
         publisher="Office for National Statistics (Home Office police-recorded incident data)",
@@ -174,7 +192,7 @@ SOURCES: tuple[Source, ...] = (
         "which this pack does not use.",
     ),
     Source(
-        id="gla_sol_asb_calls",
+        id=GLA_SOL_ASB_CALLS,
         title="State of London chart database, June 2024 edition (dataset sol_asb: anti-social behaviour calls "
         "to the Metropolitan Police, London, monthly)",
         publisher="Greater London Authority, City Intelligence (State of London)",
@@ -192,7 +210,7 @@ SOURCES: tuple[Source, ...] = (
         original_page="https://www.london.gov.uk/what-we-do/mayors-office-policing-and-crime-mopac/data-and-statistics/crime-dashboard",
     ),
     Source(
-        id="gla_sol_reoffending",
+        id=GLA_SOL_REOFFENDING,
         title="State of London dashboard database, June 2025 (dataset proven_reoffending: London's proven "
         "reoffending rate)",
         publisher="Greater London Authority, City Intelligence (State of London)",
@@ -209,7 +227,7 @@ SOURCES: tuple[Source, ...] = (
         original_page="https://www.gov.uk/government/collections/proven-reoffending-statistics",
     ),
     Source(
-        id="mps_hate_special",
+        id=MPS_HATE_SPECIAL,
         title="MPS hate crime or special crime dashboard data: Monthly Crime Other Crime Borough Level Off Type, "
         "CRIS-era extract",
         publisher="Metropolitan Police Service (London Datastore)",
@@ -230,7 +248,7 @@ _MOJ_COLLECTION = "https://www.gov.uk/government/collections/proven-reoffending-
 
 OPTIONAL_SOURCES: tuple[Source, ...] = (
     Source(
-        id="moj_proven_reoffending",
+        id=MOJ_PROVEN_REOFFENDING,
         title="Proven reoffending statistics: geographical data tool (CSV format of data tools), April 2011 to March 2022",
         publisher="Ministry of Justice",
         page=_MOJ_COLLECTION,
@@ -245,7 +263,7 @@ OPTIONAL_SOURCES: tuple[Source, ...] = (
         optional=True,
     ),
     Source(
-        id="moj_proven_reoffending_tool",
+        id=MOJ_PROVEN_REOFFENDING_TOOL,
         title="Proven reoffending statistics: geographical data tool (Excel), an earlier release",
         publisher="Ministry of Justice",
         page=_MOJ_COLLECTION,
@@ -259,7 +277,7 @@ OPTIONAL_SOURCES: tuple[Source, ...] = (
         optional=True,
     ),
     Source(
-        id="policeuk_street_asb",
+        id=POLICEUK_STREET_ASB,
         title="Street-level crime and anti-social behaviour, Metropolitan Police (data.police.uk)",
         publisher="Home Office / police.uk",
         page="https://data.police.uk/data/",
@@ -278,7 +296,7 @@ OPTIONAL_SOURCES: tuple[Source, ...] = (
 )
 
 # Short names a user may type for `csp fetch --source`.
-SOURCE_ALIASES = {"policeuk": "policeuk_street_asb", "moj_reoffending": "moj_proven_reoffending"}
+SOURCE_ALIASES = {"policeuk": POLICEUK_STREET_ASB, "moj_reoffending": MOJ_PROVEN_REOFFENDING}
 
 _BY_ID = {s.id: s for s in (*SOURCES, *OPTIONAL_SOURCES)}
 
