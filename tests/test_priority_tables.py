@@ -109,7 +109,7 @@ def test_plan_change_sentences_by_hand():
     )
     text = pt.plan_change_sentences(differs)
     assert "a difference larger than the revisions between extracts" in text
-    assert "Read as 2020/21 on 2019/20, the data give -6.6%, the same at the precision" in text
+    assert "Read as 2020/21 on 2019/20, the data give -6.6% (the same at the precision" in text
 
 
 def test_index_chart_and_counterfactual_panels_draw():

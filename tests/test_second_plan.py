@@ -213,3 +213,19 @@ def test_a_malformed_row_is_refused_naming_file_line_and_column(project):
     )
     with pytest.raises(PlanFileError, match=r"assumption A9 is not in .*hackney-plan-assumptions.md"):
         plan_figures(BOROUGH)
+
+
+@pytest.mark.realdata
+def test_a_four_per_cent_gap_is_not_called_a_revision(project, hand, crime):
+    # The plan audit's rule allows a count max(1%, 10 offences); chapter 00's sentence must say what the rule says.
+    plan = round(hand["total"] * 1.04)
+    (project / "data" / "plan" / "hackney-csp-plan-2022-2025.csv").write_text(
+        "borough,figure_id,description,plan_value,unit,period,plan_section,plan_quote,kind,measure,reading,source\n"
+        f"Hackney,total,Total recorded offences,{plan},offences,2019/20,Profile,{plan} offences,count,"
+        "All recorded crime,2019/20,mps_borough_historical\n",
+        encoding="utf-8",
+    )
+    assert audit.audit_table(BOROUGH)["verdict"].tolist() == ["differs"]
+    sentence = sentences.plan_comparison(BOROUGH, "2019/20", hand["total"], 0)
+    assert f"the difference of {f.number(hand['total'] - plan)} offences is larger than the revisions" in sentence
+    assert "not an error" not in sentence and "is a revision" not in sentence

@@ -23,7 +23,7 @@ from csp_evidence import __version__
 from csp_evidence.core.params import ParamsError, load_params
 from csp_evidence.data.fetch import FetchError, fetch, fetch_source
 from csp_evidence.data.readers.errors import SourceFormatError
-from csp_evidence.data.sources import SOURCES, LockFileError, read_lock
+from csp_evidence.data.sources import MOJ_PROVEN_REOFFENDING, POLICEUK_STREET_ASB, SOURCES, LockFileError, read_lock
 from csp_evidence.data.street_archive import months_for_params, parse_months
 from csp_evidence.runner.batch import build_many, params_for_batch
 from csp_evidence.runner.pipeline import RunError, notebook_paths, render_published, run
@@ -72,7 +72,7 @@ def _source_months(args: argparse.Namespace) -> list[str] | None:
 
 
 def cmd_fetch_source(args: argparse.Namespace) -> int:
-    months = _source_months(args) if args.source in ("policeuk", "policeuk_street_asb") else None
+    months = _source_months(args) if args.source in ("policeuk", POLICEUK_STREET_ASB) else None
     if months:
         console.print(f"Months wanted: {months[0]} to {months[-1]} ({len(months)})")
     with _download_progress() as progress:
@@ -235,7 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     with_fetch(p)
     p.add_argument(
         "--source",
-        choices=["policeuk", "moj_reoffending", "policeuk_street_asb", "moj_proven_reoffending"],
+        choices=["policeuk", "moj_reoffending", POLICEUK_STREET_ASB, MOJ_PROVEN_REOFFENDING],
         help="fetch one source the mirror lacks from its publisher and lock it: police.uk street files "
         "(the months the params need) or the MoJ proven reoffending geographic data",
     )

@@ -29,6 +29,7 @@ from csp_evidence.analysis.survey import (
     change_interval,
     parse_quarter,
     successes,
+    value_at,  # noqa: F401  (chapter 05 reads the survey value through this module)
 )
 from csp_evidence.data.plan import confidence_target
 from csp_evidence.report.key_points import KeyPoint, checked, section_id

@@ -78,7 +78,7 @@ def assumptions_caption(borough: str) -> str:
     """The caption of the assumptions table: where the log is, and what its ratings mean."""
     return (
         f"The assumptions the audit's readings make, from the plan's assumptions and caveats log "
-        f"(`{assumptions_log(borough)}`): quality is how well founded a reading is, impact how much the verdict would "
+        f"({assumptions_log(borough)}): quality is how well founded a reading is, impact how much the verdict would "
         "change under the other reading (green, amber, red)."
     )
 

@@ -352,17 +352,17 @@ def plan_change_sentences(comparisons: pd.DataFrame) -> str:
         text = (
             f"The CSP plan ({f.md(r.plan_section)}) reports {plan_dir} of {abs(r.plan_pct):g} per cent in "
             f"{f.md(r.measure).lower()} {when}; the data give {f.number(r.previous)} in "
-            f"{previous_financial_year(r.year)} and {f.number(r.count)} in {r.year}, {f.pct(r.pct_change)}: "
-            f"{plan_words.verdict_clause(r.verdict)} (a change {'beyond' if r.significant else 'within'} chance, "
-            f"{f.p_value(r.p_value)})."
+            f"{previous_financial_year(r.year)} and {f.number(r.count)} in {r.year}, {f.pct(r.pct_change)} (a change "
+            f"{'beyond' if r.significant else 'within'} chance, {f.p_value(r.p_value)}): "
+            f"{plan_words.verdict_clause(r.verdict)}."
         )
         if plan_audit.verdict_kind(r.verdict) == plan_audit.DIFFERS and plan_audit.verdict_kind(
             r.alternative_verdict
         ) in (plan_audit.MATCHES, plan_audit.WITHIN_REVISION):
             text += (
                 f" Read as {r.alternative} on {previous_financial_year(r.alternative)}, the data give "
-                f"{f.pct(r.alternative_pct)}, {plan_words.verdict_clause(r.alternative_verdict)}: the plan's figure "
-                "may describe that year."
+                f"{f.pct(r.alternative_pct)} ({plan_words.verdict_clause(r.alternative_verdict)}), so the plan's "
+                "figure may describe that year."
             )
         out.append(text)
     if out:

@@ -21,9 +21,28 @@ from csp_evidence.data.fetch import locked_months, optional_file, verified_file
 from csp_evidence.data.readers import gla, moj, mopac, mps, mps_connect, ons, policeuk
 from csp_evidence.data.readers.mps import CITY_OF_LONDON
 from csp_evidence.data.readers.mps_hate_special import read_hate_special_crime
-from csp_evidence.data.sources import month_entry, source
+from csp_evidence.data.sources import (
+    GLA_BOROUGH_PROFILES,
+    GLA_SOL_ASB_CALLS,
+    GLA_SOL_REOFFENDING,
+    MOJ_PROVEN_REOFFENDING,
+    MOJ_PROVEN_REOFFENDING_TOOL,
+    MOPAC_PAS,
+    MPS_BOROUGH_CONNECT_HISTORICAL,
+    MPS_BOROUGH_CONNECT_RECENT_2025_02,
+    MPS_BOROUGH_CONNECT_RECENT_2025_12,
+    MPS_BOROUGH_EXTRACT_2020_07,
+    MPS_BOROUGH_HISTORICAL,
+    MPS_BOROUGH_RECENT,
+    MPS_HATE_SPECIAL,
+    ONS_PFA_ASB,
+    ONS_POPULATION,
+    POLICEUK_STREET_ASB,
+    month_entry,
+    source,
+)
 
-MAIN_CRIME_SOURCES = ("mps_borough_historical", "mps_borough_recent")
+MAIN_CRIME_SOURCES = (MPS_BOROUGH_HISTORICAL, MPS_BOROUGH_RECENT)
 
 
 # The code that reads, checks and tidies the source files: this module, the readers and what they import.
@@ -56,13 +75,13 @@ def _cached(name: str, source_ids: tuple[str, ...], build: Callable[[list[Path]]
 @functools.cache
 def borough_lookup() -> pd.DataFrame:
     """London local authorities: code, name, inner_outer (GLA borough profiles)."""
-    return _cached("borough_lookup", ("gla_borough_profiles",), lambda p: gla.read_borough_lookup(p[0]))
+    return _cached("borough_lookup", (GLA_BOROUGH_PROFILES,), lambda p: gla.read_borough_lookup(p[0]))
 
 
 @functools.cache
 def population() -> pd.DataFrame:
     """ONS mid-year population by local authority: code, name, geography, year, population."""
-    return _cached("population", ("ons_population",), lambda p: ons.read_population(p[0]))
+    return _cached("population", (ONS_POPULATION,), lambda p: ons.read_population(p[0]))
 
 
 def _mps_borough_names() -> tuple[list[str], list[str]]:
@@ -77,7 +96,7 @@ def recorded_crime() -> pd.DataFrame:
     names, policed = _mps_borough_names()  # from the GLA file: its bytes are part of the key
     return _cached(
         "recorded_crime",
-        (*MAIN_CRIME_SOURCES, "gla_borough_profiles"),
+        (*MAIN_CRIME_SOURCES, GLA_BOROUGH_PROFILES),
         lambda p: mps.read_borough_crime(p[:-1], names, policed),
     )
 
@@ -88,16 +107,16 @@ def recorded_crime_extract_2020() -> pd.DataFrame:
     names, policed = _mps_borough_names()
     return _cached(
         "recorded_crime_2020_07",
-        ("mps_borough_extract_2020_07", "gla_borough_profiles"),
+        (MPS_BOROUGH_EXTRACT_2020_07, GLA_BOROUGH_PROFILES),
         lambda p: mps.read_borough_crime(p[:-1], names, policed),
     )
 
 
 # The CONNECT-era extracts, oldest first: each month is taken from the latest extract that holds it.
 CONNECT_CRIME_SOURCES = (
-    "mps_borough_connect_historical",
-    "mps_borough_connect_recent_2025_02",
-    "mps_borough_connect_recent_2025_12",
+    MPS_BOROUGH_CONNECT_HISTORICAL,
+    MPS_BOROUGH_CONNECT_RECENT_2025_02,
+    MPS_BOROUGH_CONNECT_RECENT_2025_12,
 )
 
 
@@ -125,24 +144,24 @@ def recorded_crime_connect() -> pd.DataFrame:
     long table of `recorded_crime`'s columns, each month from the latest extract that holds it. A separate series
     from `recorded_crime` (CRIS era): never mix the two in one table, chart or change. Its boroughs include
     'Unknown' and the airports, which are not ranked."""
-    return _cached("recorded_crime_connect", (*CONNECT_CRIME_SOURCES, "gla_borough_profiles"), _connect(0))
+    return _cached("recorded_crime_connect", (*CONNECT_CRIME_SOURCES, GLA_BOROUGH_PROFILES), _connect(0))
 
 
 @functools.cache
 def connect_revisions() -> pd.DataFrame:
     """The CONNECT-era months held by two extracts: month, borough, earlier_extract, earlier, latest_extract, latest,
     revision (all categories together)."""
-    return _cached("recorded_crime_connect_revisions", (*CONNECT_CRIME_SOURCES, "gla_borough_profiles"), _connect(1))
+    return _cached("recorded_crime_connect_revisions", (*CONNECT_CRIME_SOURCES, GLA_BOROUGH_PROFILES), _connect(1))
 
 
 @functools.cache
 def connect_vintages() -> pd.DataFrame:
     """Which CONNECT-era extract each month of `recorded_crime_connect` comes from: month, extract (file name),
     source_id."""
-    return _cached("recorded_crime_connect_vintages", (*CONNECT_CRIME_SOURCES, "gla_borough_profiles"), _connect(2))
+    return _cached("recorded_crime_connect_vintages", (*CONNECT_CRIME_SOURCES, GLA_BOROUGH_PROFILES), _connect(2))
 
 
-HATE_SPECIAL_SOURCE = "mps_hate_special"
+HATE_SPECIAL_SOURCE = MPS_HATE_SPECIAL
 
 
 @functools.cache
@@ -152,7 +171,7 @@ def hate_special_crime() -> pd.DataFrame:
     names, policed = _mps_borough_names()
     return _cached(
         "hate_special_crime",
-        (HATE_SPECIAL_SOURCE, "gla_borough_profiles"),
+        (HATE_SPECIAL_SOURCE, GLA_BOROUGH_PROFILES),
         lambda p: read_hate_special_crime(p[0], names, policed),
     )
 
@@ -160,7 +179,7 @@ def hate_special_crime() -> pd.DataFrame:
 @functools.cache
 def public_attitudes() -> pd.DataFrame:
     """MOPAC Public Attitude Survey by borough and quarter: quarter_end, borough, measure, proportion, london."""
-    return _cached("public_attitudes", ("mopac_pas",), lambda p: mopac.read_pas(p[0]))
+    return _cached("public_attitudes", (MOPAC_PAS,), lambda p: mopac.read_pas(p[0]))
 
 
 @functools.cache
@@ -169,21 +188,15 @@ def proven_reoffending() -> pd.DataFrame | None:
 
     The CSV of a release (``moj_proven_reoffending``) and, when added, an earlier release's Excel data tool
     (``moj_proven_reoffending_tool``) for cohorts the CSV does not hold."""
-    have = [sid for sid in ("moj_proven_reoffending", "moj_proven_reoffending_tool") if optional_file(sid) is not None]
+    have = [sid for sid in (MOJ_PROVEN_REOFFENDING, MOJ_PROVEN_REOFFENDING_TOOL) if optional_file(sid) is not None]
     if not have:
         return None
 
     def build(paths: list[Path]) -> pd.DataFrame:
         tables = dict(zip(have, paths, strict=True))
-        csv = (
-            moj.read_proven_reoffending(tables["moj_proven_reoffending"])
-            if "moj_proven_reoffending" in tables
-            else None
-        )
+        csv = moj.read_proven_reoffending(tables[MOJ_PROVEN_REOFFENDING]) if MOJ_PROVEN_REOFFENDING in tables else None
         tool = (
-            moj.read_data_tool(tables["moj_proven_reoffending_tool"])
-            if "moj_proven_reoffending_tool" in tables
-            else None
+            moj.read_data_tool(tables[MOJ_PROVEN_REOFFENDING_TOOL]) if MOJ_PROVEN_REOFFENDING_TOOL in tables else None
         )
         if csv is None or tool is None:
             return csv if csv is not None else tool
@@ -192,7 +205,7 @@ def proven_reoffending() -> pd.DataFrame | None:
     return _cached("proven_reoffending", tuple(have), build)
 
 
-STREET_SOURCE = "policeuk_street_asb"
+STREET_SOURCE = POLICEUK_STREET_ASB
 
 
 @functools.cache
@@ -204,7 +217,7 @@ def _street_table() -> pd.DataFrame | None:
     ids = tuple(month_entry(STREET_SOURCE, m) for m in months)
     return _cached(
         "policeuk_street",
-        (*ids, "gla_borough_profiles"),
+        (*ids, GLA_BOROUGH_PROFILES),
         lambda p: policeuk.read_street_months(dict(zip(months, p[:-1], strict=True)), policed),
     )
 
@@ -245,25 +258,25 @@ CRIME_CITATION_IDS = MAIN_CRIME_SOURCES
 def pfa_asb_incidents() -> pd.DataFrame:
     """ASB incidents by police force area and financial year 2007/08-2018/19 (ONS PFA tables, Table P7):
     area, area_type, financial_year, incidents, rate_per_1000. Force-wide: no borough breakdown."""
-    return _cached("pfa_asb_incidents", ("ons_pfa_asb",), lambda p: ons.read_pfa_asb_incidents(p[0]))
+    return _cached("pfa_asb_incidents", (ONS_PFA_ASB,), lambda p: ons.read_pfa_asb_incidents(p[0]))
 
 
 @functools.cache
 def pfa_asb_categories() -> pd.DataFrame:
     """ASB incidents by category (personal, nuisance, environmental) and police force area, 2018/19, in per cent
     (ONS PFA tables, Table P8): area, area_type, financial_year, category, percent."""
-    return _cached("pfa_asb_categories", ("ons_pfa_asb",), lambda p: ons.read_pfa_asb_categories(p[0]))
+    return _cached("pfa_asb_categories", (ONS_PFA_ASB,), lambda p: ons.read_pfa_asb_categories(p[0]))
 
 
 @functools.cache
 def london_asb_calls() -> pd.DataFrame:
     """London-wide ASB calls to the MPS by month, 2019-01 to 2024-03: month, calls. A secondary source (GLA State
     of London, from the MOPAC crime dashboard): calls, not incidents."""
-    return _cached("london_asb_calls", ("gla_sol_asb_calls",), lambda p: gla.read_sol_asb_calls(p[0]))
+    return _cached("london_asb_calls", (GLA_SOL_ASB_CALLS,), lambda p: gla.read_sol_asb_calls(p[0]))
 
 
 @functools.cache
 def london_reoffending_rate() -> pd.DataFrame:
     """London's proven reoffending rate by year, 2013-2023: year, area, rate (proportion). A secondary source (GLA
     State of London dashboard, from MoJ proven reoffending statistics)."""
-    return _cached("london_reoffending_rate", ("gla_sol_reoffending",), lambda p: gla.read_sol_london_reoffending(p[0]))
+    return _cached("london_reoffending_rate", (GLA_SOL_REOFFENDING,), lambda p: gla.read_sol_london_reoffending(p[0]))

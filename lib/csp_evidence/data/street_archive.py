@@ -36,9 +36,9 @@ from csp_evidence.core.paths import raw_dir
 from csp_evidence.core.periods import financial_year_months
 from csp_evidence.data.download import ByteProgress, FetchError, download, work_folders
 from csp_evidence.data.readers.policeuk import EXPECTED_COLUMNS
-from csp_evidence.data.sources import LockEntry, month_entry, read_lock, source, write_lock
+from csp_evidence.data.sources import POLICEUK_STREET_ASB, LockEntry, month_entry, read_lock, source, write_lock
 
-SOURCE_ID = "policeuk_street_asb"
+SOURCE_ID = POLICEUK_STREET_ASB
 FORCE = "metropolitan"
 ARCHIVE_MONTHS = 36  # months in one police.uk archive, ending with the archive's own month
 PRE_PANDEMIC_YEARS = 5  # the Covid counterfactual's fitting period

@@ -149,14 +149,14 @@ def difference_text(value: float, unit: str) -> str:
 def verdict_clause(verdict: str) -> str:
     """What the verdict means, as a clause after the data's value: 'the same at the plan's precision', 'a
     difference within the revisions of the source data between extracts, not an error', 'a difference larger
-    than the revisions between extracts', 'not checkable: ...'."""
+    than the revisions between extracts' or 'cannot be checked: ...' (the plan audit's rule, in words)."""
     kind = verdict_kind(verdict)
     if kind == MATCHES:
         return "the same at the precision the plan quotes"
     if kind == WITHIN_REVISION:
         return "a difference within the revisions of the source data between extracts, not an error"
     if kind == DIFFERS:
-        return "a difference larger than the revisions between extracts (the plan audit's rule)"
+        return "a difference larger than the revisions between extracts"
     if kind == CANNOT:
-        return f"which {verdict}"
+        return verdict
     return NO_PLAN_VALUE
