@@ -127,3 +127,19 @@ def test_a_plan_row_of_an_unknown_kind_is_refused(tmp_path, monkeypatch):
     monkeypatch.setenv("CSP_PROJECT_DIR", str(tmp_path))
     with pytest.raises(PlanFileError, match=r"somewhere-plan.csv, line 2 \(unknown_figure\): kind 'furlongs'"):
         audit.audit_table("Hackney")
+
+
+def test_every_reading_is_in_the_reviewed_log_beside_the_plan():
+    from csp_evidence.data.plan import confidence_target
+
+    table = audit.assumptions_table("Tower Hamlets").set_index("id")
+    plan = plan_figures("Tower Hamlets")
+    # every assumption a row names is in the log, and the log lists that row among its figures
+    for figure_id, ids in plan["assumptions"].items():
+        for aid in filter(None, (part.strip() for part in ids.split(";"))):
+            assert figure_id in table.loc[aid, "figures"], f"{aid} does not list {figure_id}"
+    assert set(table["quality"]) <= {"green", "amber", "red"} and set(table["impact"]) <= {"green", "amber", "red"}
+    # the audit's notes are the log's, not strings in the code
+    assert plan.loc["violence_change", "note"] == table.loc["A2", "note"]
+    assert confidence_target("Tower Hamlets").note == table.loc["A10", "note"]
+    assert audit.assumptions_log("Hackney") == "data/plan/tower-hamlets-csp-plan-2021-2024-assumptions.md"

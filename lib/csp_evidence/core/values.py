@@ -6,10 +6,8 @@ import pandas as pd
 
 
 def is_missing(value: object) -> bool:
-    """True for a missing value: None, NaN (float or numpy) or pandas' NA/NaT; False for any other scalar."""
+    """True for a missing value: None, NaN (float or numpy) or pandas' NA/NaT; False for any other value (a list or
+    an array is a value, even of NaNs). The one missing-value test of the library, in place of `x != x`."""
     if value is None:
         return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):  # a list or an array is a value, not a missing one
-        return False
+    return bool(pd.api.types.is_scalar(value) and pd.isna(value))

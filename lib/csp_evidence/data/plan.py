@@ -219,10 +219,12 @@ class ConfidenceTarget:
     baseline_quarter: str
     end_quarter: str
     uplift_points: float
+    note: str = ""  # the notes of the assumptions the reading makes (`assumptions` in the settings: log ids)
 
 
 def plan_settings(borough: str) -> dict:
-    """The settings of the plan of `borough` (its ``.yml`` in data/plan/), else the reference plan's."""
+    """The settings of the plan of `borough` (its ``.yml`` in data/plan/), else the reference plan's; ``_path``
+    is the file they were read from."""
     found = {}
     for path in sorted(plan_dir().glob("*.yml")):
         try:
@@ -231,7 +233,7 @@ def plan_settings(borough: str) -> dict:
             raise PlanFileError(f"{path}: not valid YAML ({exc})") from None
         if not isinstance(settings, dict) or not isinstance(settings.get("borough"), str):
             raise PlanFileError(f"{path}: a plan settings file is a mapping with a `borough` name")
-        found[settings["borough"]] = settings
+        found[settings["borough"]] = {**settings, "_path": path}
     return found.get(borough) or found.get(REFERENCE_BOROUGH, {})
 
 
@@ -241,6 +243,12 @@ def confidence_target(borough: str) -> ConfidenceTarget:
     target = settings.get("confidence_target")
     if not isinstance(target, dict):
         raise PlanFileError(f"no plan in {plan_dir()} sets a confidence_target (measure, quarters, uplift_points)")
+    log = assumptions(settings["_path"].with_suffix(".csv"))
+    notes = []
+    for aid in _ids(target.get("assumptions", "")):
+        if aid not in log:
+            raise PlanFileError(f"{settings['_path']}: assumption {aid} of the confidence_target is not in its log")
+        notes.append(log[aid].note)
     try:
         return ConfidenceTarget(
             settings["borough"],
@@ -248,6 +256,7 @@ def confidence_target(borough: str) -> ConfidenceTarget:
             str(target["baseline_quarter"]),
             str(target["end_quarter"]),
             float(target["uplift_points"]),
+            " ".join(notes),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise PlanFileError(f"the confidence_target of {settings['borough']}'s plan is incomplete ({exc})") from None

@@ -103,11 +103,7 @@ def covid_sentence(row: pd.Series) -> str:
     """'Drug trafficking: 473 offences in 2020/21 against 162 expected (95% interval 135 to 233), above ...'."""
     if row.get("note"):
         return f"{f.md(row['measure'])}: {row['note']}."
-    verdict = {
-        "above": "more than the pre-pandemic pattern predicts: outside the 95% interval",
-        "below": "fewer than the pre-pandemic pattern predicts: outside the 95% interval",
-        "within": "within the range the pre-pandemic pattern predicts",
-    }[row["outside"]]
+    verdict = f.interval_words(row["outside"], "predicts")
     return (
         f"{f.md(row['measure'])}: {f.number(row['observed'])} offences recorded in {row['year']} against "
         f"{f.number(row['expected'])} expected (95% interval {f.number(row['lower'])} to "
