@@ -9,9 +9,16 @@ from typing import ClassVar
 import numpy as np
 import pytest
 
-from csp_evidence.chapters.crime import NeighbourhoodHeadlines, OverviewHeadlines
 from csp_evidence.core.paths import notebooks_dir
-from csp_evidence.report.headlines import Headlines, HeadlinesError, PackHeadlines, read_headlines, write_headlines
+from csp_evidence.report.headlines import (
+    Headlines,
+    HeadlinesError,
+    NeighbourhoodHeadlines,
+    OverviewHeadlines,
+    PackHeadlines,
+    read_headlines,
+    write_headlines,
+)
 from csp_evidence.report.key_points import KeyPoint, KeyPointError
 
 POINTS = (

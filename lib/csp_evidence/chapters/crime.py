@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import ClassVar
 
 import pandas as pd
 
@@ -32,9 +30,19 @@ from csp_evidence.core.periods import previous_financial_year
 from csp_evidence.data.plan import drug_operation
 from csp_evidence.report import charts, sentences
 from csp_evidence.report import words as f
-from csp_evidence.report.headlines import Headlines
+from csp_evidence.report.headlines import NeighbourhoodHeadlines, OverviewHeadlines
 from csp_evidence.report.key_points import KeyPoint, checked, section_id
-from csp_evidence.report.tables import COUNT, P_VALUE, PCT_CHANGE, RATE_2DP, RATIO, TableSpec
+from csp_evidence.report.tables import (
+    COUNT,
+    P_VALUE,
+    PCT_CHANGE,
+    RATE,
+    RATE_2DP,
+    RATIO,
+    SIGNED_COUNT,
+    Z_SCORE,
+    TableSpec,
+)
 
 _CHANGE = [
     "previous",
@@ -965,28 +973,6 @@ def measure_figures(table: pd.DataFrame, keys: Sequence[str]) -> dict[str, dict]
     }
 
 
-@dataclass(frozen=True)
-class OverviewHeadlines(Headlines):
-    """Chapter 00's headline figures: the borough's total, rank and rate in the headline year (the home page's lead)."""
-
-    CHAPTER: ClassVar[str] = "00_overview"
-
-    borough: str
-    key_points: Sequence[KeyPoint]
-    headline_year: str
-    total_offences: int
-    rank: int
-    ranked: int
-    rate_per_1000: float
-    london_rate_per_1000: float
-    change_pct: float | None
-    first_published: dict | None
-    lockdown: dict
-    population: int
-    population_year: int
-    source: str
-
-
 def overview_headlines(
     points: Sequence[KeyPoint],
     totals: pd.DataFrame,
@@ -1018,28 +1004,6 @@ def overview_headlines(
     )
 
 
-@dataclass(frozen=True)
-class NeighbourhoodHeadlines(Headlines):
-    """Chapter 01's headline figures: each neighbourhood measure, the two charted Covid effects and the three ASB
-    views (the borough's incidents, force-wide incidents, London-wide calls), with their sources."""
-
-    CHAPTER: ClassVar[str] = "01_asb_neighbourhood"
-
-    borough: str
-    key_points: Sequence[KeyPoint]
-    headline_year: str
-    pandemic_year: str
-    measures: dict[str, dict]
-    drug_trafficking_covid: dict
-    theft_covid: dict
-    asb_incidents: dict
-    asb_source_id: str
-    force_asb_incidents: dict
-    london_asb_calls: dict
-    context_source_ids: list[str]
-    source: str
-
-
 def neighbourhood_headlines(
     table: pd.DataFrame,
     points: Sequence[KeyPoint],
@@ -1068,4 +1032,69 @@ def neighbourhood_headlines(
         london_asb_calls=london_calls,
         context_source_ids=list(context_source_ids),
         source=source,
+    )
+
+
+def totals_spec(totals: pd.DataFrame, borough: str, source: str) -> TableSpec:
+    """Chapter 00's total recorded offences by financial year (``summaries.totals_by_year``) as published."""
+    years = totals["financial_year"]
+    return TableSpec(
+        "00-total-by-year",
+        totals,
+        columns={
+            "financial_year": "Financial year",
+            "count": "Offences",
+            "change": "Change",
+            "pct_change": "Change (%)",
+            "p_value": "p-value",
+            "z_score": "Poisson Z",
+            "rank": "Rank of 32",
+            "rate": "Per 1,000 residents",
+            "london_rate": "London per 1,000",
+        },
+        formats={
+            "count": COUNT,
+            "change": SIGNED_COUNT,
+            "pct_change": PCT_CHANGE,
+            "p_value": P_VALUE,
+            "z_score": Z_SCORE,
+            "rate": RATE,
+            "london_rate": RATE,
+        },
+        caption=f"Total recorded offences in {borough} by financial year.",
+        source=source,
+        period=f"{years.iloc[0]} to {years.iloc[-1]}",
+    )
+
+
+def categories_spec(categories: pd.DataFrame, borough: str, headline_year: str, source: str) -> TableSpec:
+    """Chapter 00's major categories in the headline year against the year before (``summaries.category_table``)
+    as published."""
+    return TableSpec(
+        "00-major-categories",
+        categories,
+        columns={
+            "category": "Major category",
+            "previous": previous_financial_year(headline_year),
+            "count": headline_year,
+            "change": "Change",
+            "pct_change": "Change (%)",
+            "p_value": "p-value",
+            "signal": "Signal (|Z| > 3)",
+            "rate": "Per 1,000",
+            "london_rate": "London per 1,000",
+            "rank": "Rank of 32",
+        },
+        formats={
+            "previous": COUNT,
+            "count": COUNT,
+            "change": SIGNED_COUNT,
+            "pct_change": PCT_CHANGE,
+            "p_value": P_VALUE,
+            "rate": RATE_2DP,
+            "london_rate": RATE_2DP,
+        },
+        caption=f"Recorded offences in {borough} by major category, {headline_year} against the previous year.",
+        source=source,
+        period=f"{previous_financial_year(headline_year)} to {headline_year}",
     )

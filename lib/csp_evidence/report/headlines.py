@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
 from typing import ClassVar, Self, TypeVar
@@ -130,3 +130,52 @@ class PackHeadlines:
 
 
 H = TypeVar("H", bound=Headlines)
+
+
+# --------------------------------------------------------------------------- the chapters' figures
+# Each chapter module builds its class (chapters.crime.overview_headlines, ...) and the website reads them back;
+# they live here, below both, so that reading a pack does not load the chapters' statistics.
+
+
+@dataclass(frozen=True)
+class OverviewHeadlines(Headlines):
+    """Chapter 00's headline figures: the borough's total, rank and rate in the headline year (the home page's lead)."""
+
+    CHAPTER: ClassVar[str] = "00_overview"
+
+    borough: str
+    key_points: Sequence[KeyPoint]
+    headline_year: str
+    total_offences: int
+    rank: int
+    ranked: int
+    rate_per_1000: float
+    london_rate_per_1000: float
+    change_pct: float | None
+    first_published: dict | None
+    lockdown: dict
+    population: int
+    population_year: int
+    source: str
+
+
+@dataclass(frozen=True)
+class NeighbourhoodHeadlines(Headlines):
+    """Chapter 01's headline figures: each neighbourhood measure, the two charted Covid effects and the three ASB
+    views (the borough's incidents, force-wide incidents, London-wide calls), with their sources."""
+
+    CHAPTER: ClassVar[str] = "01_asb_neighbourhood"
+
+    borough: str
+    key_points: Sequence[KeyPoint]
+    headline_year: str
+    pandemic_year: str
+    measures: dict[str, dict]
+    drug_trafficking_covid: dict
+    theft_covid: dict
+    asb_incidents: dict
+    asb_source_id: str
+    force_asb_incidents: dict
+    london_asb_calls: dict
+    context_source_ids: list[str]
+    source: str
