@@ -276,8 +276,12 @@ def read_census_lsoa_population(path: Path | str) -> pd.DataFrame:
     years = sorted(frame["year"].dropna().unique())
     if years != ["2021"]:
         raise GeographyFormatError(path, f"expected Census 2021 rows only; column 'date' holds {years[:5]}")
-    counts = whole_counts(path, frame[["population"]].fillna(""), GeographyFormatError)
-    tidy = pd.DataFrame({"lsoa": frame["lsoa"], "lsoa_name": frame["lsoa_name"], "population": counts["population"]})
+    counts = whole_counts(
+        path, frame[["population"]].fillna("").set_axis([POPULATION_TOTAL], axis=1), GeographyFormatError
+    )
+    tidy = pd.DataFrame(
+        {"lsoa": frame["lsoa"], "lsoa_name": frame["lsoa_name"], "population": counts[POPULATION_TOTAL]}
+    )
     names = {"lsoa": "geography code", "lsoa_name": "geography", "population": POPULATION_TOTAL}
     return _validated(path, tidy, POPULATION_SCHEMA, names).reset_index(drop=True)
 
@@ -431,4 +435,6 @@ def build_lsoa_geography(
     try:
         return GEOGRAPHY_SCHEMA.validate(table, lazy=True)
     except pa.errors.SchemaErrors as err:
-        raise ValueError(f"the LSOA geography built from the ONS lookups fails its checks: {validation_summary(err)}")
+        raise ValueError(
+            f"the LSOA geography built from the ONS lookups fails its checks: {validation_summary(err)}"
+        ) from None
