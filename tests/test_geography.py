@@ -220,3 +220,27 @@ def test_london_boroughs_resolve_as_today(g, fetched):
 def test_unknown_areas_refused_with_close_matches(g, name, expected):
     with pytest.raises(ValueError, match=expected.replace("(", r"\(")):
         g.resolve_area(name)
+
+
+def _lsoas_of(path: Path, column: str, name: str) -> set[str]:
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    code = next(c for c in rows[0] if c.startswith("LSOA") and c.endswith("CD"))
+    return {r[code] for r in rows if r[column] == name}
+
+
+def test_a_csp_inside_a_merged_authority(g):
+    """The CSP lookup gives Buckinghamshire four CSPs: Aylesbury Vale's 2011 LSOAs are its former district's;
+    Bournemouth's cannot be told from Poole's with the lookups held, and the area counts the LSOAs that leaves out."""
+    geo = MIRROR / "geo"
+    lu19 = geo / "Lower_Layer_Super_Output_Area_(2011)_to_Ward_(2019)_Lookup_in_England_and_Wales.csv"
+    lu23 = geo / "LSOA_(2021)_to_Electoral_Ward_(2023)_to_LAD_(2023)_Best_Fit_Lookup_in_EW.csv"
+    aylesbury = g.resolve_area("Aylesbury Vale")
+    assert [a.name for a in aylesbury.authorities] == ["Buckinghamshire"] and aylesbury.undecided_lsoas == 0
+    assert aylesbury.shared_authorities == aylesbury.authorities
+    assert set(g.area_lsoas(aylesbury, 2011)["lsoa"]) == _lsoas_of(lu19, "LAD19NM", "Aylesbury Vale")
+    bcp = "Bournemouth, Christchurch and Poole"
+    bournemouth = g.resolve_area("Bournemouth")
+    assert [a.name for a in bournemouth.shared_authorities] == [bcp]
+    assert bournemouth.undecided_lsoas == len(_lsoas_of(lu19, "LAD19NM", bcp)) + len(_lsoas_of(lu23, "LAD23NM", bcp))
+    assert g.area_lsoas(bournemouth).empty
