@@ -36,6 +36,7 @@ from csp_evidence.analysis.covid import (
 from csp_evidence.analysis.stats import timeseries as ts
 from csp_evidence.analysis.stats.change import Relative, relative_change, year_on_year
 from csp_evidence.core.periods import financial_year_months, financial_years, previous_financial_year
+from csp_evidence.core.values import is_missing
 from csp_evidence.data.readers.ons import CITY_OF_LONDON_POLICE, MET, PFA_ASB_COMPARABLE_FROM
 from csp_evidence.data.readers.policeuk import ASB, asb_monthly
 from csp_evidence.data.sources import Source
@@ -130,15 +131,14 @@ def asb_section(
     chart = pd.DataFrame({"Observed": series.loc[since:].astype(float)}).join(
         cf.monthly[["expected", "lower", "upper"]].rename(columns={"expected": "Expected without the pandemic"})
     )
-    where = {"above": "above the 95% interval", "below": "below the 95% interval", "within": "within the 95% interval"}
     text = (
         f"The police.uk street files record {f.number(effect['observed'])} ASB incidents in {f.md(borough)} in "
         f"{year}, against {f.number(effect['expected'])} expected from the pre-pandemic pattern (95% interval "
         f"{f.number(effect['lower'])} to {f.number(effect['upper'])}), {f.pct(effect['pct_difference'])}, "
-        f"{where[effect['outside']]}. The largest monthly excess was in {peak:%B %Y}, "
+        f"{f.interval_words(effect['outside'], 'interval')}. The largest monthly excess was in {peak:%B %Y}, "
         f"{cf.monthly.loc[peak, 'ratio']:.1f} times the expected level. For comparison, {HALFORD_2022}."
     )
-    verb = {"above": "rose above", "below": "fell below", "within": "stayed within"}[effect["outside"]]
+    verb = f.interval_words(effect["outside"], "moved")
     return AsbSection(True, text, f"ASB incidents in {borough} {verb} the expected level in {year}", chart, effect)
 
 
@@ -180,7 +180,11 @@ class BoroughAsb:
             "available": True,
             "months": [f"{self.chart.index.min():%Y-%m}", f"{self.chart.index.max():%Y-%m}"],
             "by_financial_year": {
-                fy: {k: r[k] for k in ("count", "pct_change", "p_value", "rate", "rank") if k in r and r[k] == r[k]}
+                fy: {
+                    k: r[k]
+                    for k in ("count", "pct_change", "p_value", "rate", "rank")
+                    if k in r and not is_missing(r[k])
+                }
                 for fy, r in years.iterrows()
             },
             "first_pandemic_year": None if self.shift is None else self.shift.headline(),
@@ -258,7 +262,7 @@ def borough_asb_section(
     ]
     if len(table):
         last = table.iloc[-1]
-        if "previous" in table and last["previous"] == last["previous"]:
+        if "previous" in table and not is_missing(last["previous"]):
             parts.append(
                 f.change_sentence(
                     "ASB incidents",
@@ -329,7 +333,7 @@ def borough_asb_section(
         chart = chart.join(
             shift.monthly[["expected", "lower", "upper"]].rename(columns={"expected": "Expected without the pandemic"})
         )
-        verb = {"above": "rose above", "below": "fell below", "within": "stayed within"}[fy["outside"]]
+        verb = f.interval_words(fy["outside"], "moved")
         title = f"ASB incidents in {borough} {verb} the expected level in {year}"
     # ASB and the rest of street-level crime, each against its own level before the pandemic
     start = pd.Timestamp(f"{covid_start}-01")
@@ -489,7 +493,7 @@ def force_asb_section(
             f"{f.number(region['incidents'].iloc[0])} in {year}."
         )
     ew = pfa[(pfa["area"] == E_AND_W) & (pfa["financial_year"] == year)]
-    if last["rate_per_1000"] == last["rate_per_1000"] and len(ew):
+    if not is_missing(last["rate_per_1000"]) and len(ew):
         text += (
             f" In {year} that was {last['rate_per_1000']:.1f} incidents per 1,000 residents, against "
             f"{ew['rate_per_1000'].iloc[0]:.1f} for England and Wales (excluding British Transport Police)."

@@ -31,6 +31,7 @@ from csp_evidence.analysis.survey import (
     successes,
     value_at,  # noqa: F401  (chapter 05 reads the survey value through this module)
 )
+from csp_evidence.core.values import is_missing
 from csp_evidence.data.plan import confidence_target
 from csp_evidence.report.key_points import KeyPoint, checked, section_id
 from csp_evidence.report.words import listing, md, p_value
@@ -158,7 +159,7 @@ def target_sentence(progress: TargetProgress) -> str:
             f"{_points(pr.change_pp)} {'above' if pr.change_pp > 0 else 'below'} the baseline "
             f"(95% interval of the change {pr.change_low_pp:+.0f} to {pr.change_high_pp:+.0f} points"
         )
-        move += f"; {p_value(pr.p_value)})" if pr.p_value == pr.p_value else ")"
+        move += f"; {p_value(pr.p_value)})" if not is_missing(pr.p_value) else ")"
     verdict = {
         "met": "The target has been met.",
         "on track": (

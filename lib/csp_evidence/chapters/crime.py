@@ -177,7 +177,7 @@ def outside_sentence(table: pd.DataFrame, measure: str) -> str:
     row = table.set_index("measure").loc[measure]
     if pd.isna(row.get("observed")):
         return f"{f.md(measure)} in {row['year']} was not modelled ({row['note']})."
-    where = {"above": "above", "below": "below", "within": "inside"}[row["outside"]]
+    where = f.interval_words(row["outside"], "inside")
     outside = "outside" if row["outside"] != "within" else "not outside"
     return (
         f"{f.md(measure)} in {row['year']} was {outside} the counterfactual interval: {f.number(row['observed'])} "
@@ -236,7 +236,7 @@ def drug_enforcement_sentence(
             f"{'beyond' if beyond else 'within'} chance) while London's {verb_of(london['pct_change'])} "
             f"{f.pct(abs(london['pct_change']), signed=False)}, ranking {f.ordinal(int(row['pandemic_rate_rank']))} of "
             f"{int(row['pandemic_ranked'])} boroughs per resident; the year was "
-            + {"above": "above", "below": "below", "within": "within"}.get(row.get("outside"), "not compared with")
+            + (f.interval_words(row["outside"]) if row.get("outside") in f.INTERVAL_SIDES else "not compared with")
             + " its counterfactual interval"
         )
         if change > london["pct_change"] and beyond and row.get("outside") == "above":
@@ -554,7 +554,7 @@ def _months_words(start: pd.Timestamp, end: pd.Timestamp) -> str:
 
 
 def _period_words(row: pd.Series) -> str:
-    where = {"above": "above", "below": "below", "within": "within"}[row["outside"]]
+    where = f.interval_words(row["outside"])
     return (
         f"{f.number(row['observed'])} recorded against {f.number(row['expected'])} expected (95% interval "
         f"{f.number(row['lower'])} to {f.number(row['upper'])}, {f.pct(row['pct_difference'])}: {where} the range)"

@@ -195,23 +195,18 @@ def summer_sentence(effect: pd.Series, fit: ts.Counterfactual | None, summer: pd
     if fit is None or summer is None:
         note = effect.get("note") or "the counterfactual does not cover summer 2020"
         return f"Racist and religious hate crime in {f.md(borough)} is not modelled: {note}."
-    where = {
-        "above": "above the 95% interval: more than the pre-pandemic pattern predicts",
-        "below": "below the 95% interval: fewer than the pre-pandemic pattern predicts",
-        "within": "within the 95% interval the pre-pandemic pattern predicts",
-    }
     months = fit.monthly.loc[SUMMER_2020]
     peak = months["ratio"].idxmax()
     year = (
         f" Over {effect['year']} as a whole, {f.number(effect['observed'])} were recorded against "
         f"{f.number(effect['expected'])} expected (95% interval {f.number(effect['lower'])} to "
-        f"{f.number(effect['upper'])}), {f.pct(effect['pct_difference'])}, {where[effect['outside']].split(':')[0]}."
+        f"{f.number(effect['upper'])}), {f.pct(effect['pct_difference'])}, {f.interval_words(effect['outside'], 'interval predicts').split(':')[0]}."
     )
     return (
         f"In summer 2020 (June to August), as the first lockdown eased, {f.md(borough)} recorded "
         f"{f.number(summer['observed'])} racist and religious hate crimes against {f.number(summer['expected'])} "
         f"expected from the five pre-pandemic years (95% interval {f.number(summer['lower'])} to "
-        f"{f.number(summer['upper'])}), {f.pct(summer['pct_difference'])}, {where[summer['outside']]}; the same months "
+        f"{f.number(summer['upper'])}), {f.pct(summer['pct_difference'])}, {f.interval_words(summer['outside'], 'interval predicts')}; the same months "
         f"of 2017 to 2019 averaged {f.number(summer['same_months_2017_2019'])}. The highest "
         f"month was {peak:%B %Y}, {months.loc[peak, 'ratio']:.1f} times its expected level."
         + year
@@ -223,7 +218,7 @@ def summer_title(summer: pd.Series | None, borough: str) -> str:
     """A chart title stating the summer 2020 finding."""
     if summer is None:
         return f"Racist and religious hate crime in {borough} by month"
-    word = {"above": "rose above", "below": "fell below", "within": "stayed within"}[summer["outside"]]
+    word = f.interval_words(summer["outside"], "moved")
     return f"Racist and religious hate crime in {borough} {word} the expected range in summer 2020"
 
 
@@ -373,9 +368,9 @@ def key_points(by_year: pd.DataFrame, borough: str, year: str, summer: pd.Series
     if summer is None:
         text = f"Racist and religious hate crime in {borough} is too small a count to set against its expected level."
     else:
-        word = {"above": "rose above the level", "below": "fell below the level", "within": "stayed within the range"}
         text = (
-            f"In summer 2020, as the first lockdown eased, racist and religious hate crime {word[summer['outside']]} expected "
+            f"In summer 2020, as the first lockdown eased, racist and religious hate crime "
+            f"{f.interval_words(summer['outside'], 'level')} expected "
             f"without the pandemic: {f.number(summer['observed'])} offences against {f.number(summer['expected'])} expected."
         )
     points.append(KeyPoint(text, section_id(SECTIONS["covid"])))

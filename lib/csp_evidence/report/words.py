@@ -112,20 +112,20 @@ INTERVAL_WORDS: dict[str, tuple[str, str, str]] = {
         "within the 95% interval the pre-pandemic pattern predicts",
     ),
 }
-_SIDES = ("above", "below", "within")
+INTERVAL_SIDES = ("above", "below", "within")  # the sides, as the Covid counterfactuals name them
 
 
 def interval_words(outside: str, form: str = "side") -> str:
     """Where an observed count lies against its expected range, in words: interval_words('above', 'moved') ->
     'rose above'. `outside` is 'above', 'below' or 'within'; `form` one of INTERVAL_WORDS. The one place the pages'
     above/below/within wording is written."""
-    if outside not in _SIDES:
-        raise ValueError(f"outside must be one of {', '.join(_SIDES)}, got {outside!r}")
+    if outside not in INTERVAL_SIDES:
+        raise ValueError(f"outside must be one of {', '.join(INTERVAL_SIDES)}, got {outside!r}")
     try:
         words = INTERVAL_WORDS[form]
     except KeyError:
         raise ValueError(f"no interval wording {form!r}; forms: {', '.join(INTERVAL_WORDS)}") from None
-    return words[_SIDES.index(outside)]
+    return words[INTERVAL_SIDES.index(outside)]
 
 
 def agree(n: int, one: str, many: str) -> str:
