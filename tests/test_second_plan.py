@@ -229,3 +229,35 @@ def test_a_four_per_cent_gap_is_not_called_a_revision(project, hand, crime):
     sentence = sentences.plan_comparison(BOROUGH, "2019/20", hand["total"], 0)
     assert f"the difference of {f.number(hand['total'] - plan)} offences is larger than the revisions" in sentence
     assert "not an error" not in sentence and "is a revision" not in sentence
+
+
+@pytest.mark.e2e
+@pytest.mark.realdata
+def test_the_boroughs_pack_audits_the_second_plan(project, hand, crime, monkeypatch):
+    # Step 4 of CONTRIBUTING.md: build the borough's pack (here its audit and hate crime pages, as papermill runs
+    # them), and the published pages read each figure as the audit does in this process.
+    import json
+
+    from csp_evidence.runner.pipeline import run
+
+    write_plan(project, hand)
+    for name in ("notebooks", "params", "site"):
+        (project / name).symlink_to(ROOT / name, target_is_directory=True)
+    (project / "_quarto.yml").symlink_to(ROOT / "_quarto.yml")
+    monkeypatch.setenv("CSP_OUTPUTS_DIR", str(project / "outputs"))
+    run(project / "params" / "hackney.yml", ["99_plan_audit", "02_hate_crime"], jobs=1)
+    pack = project / "outputs" / "hackney"
+    published = pd.read_csv(pack / "tables" / "99-plan-audit.csv").set_index("figure_id")
+    expected = audit.audit_table(BOROUGH).set_index("figure_id")
+    assert list(published.index) == list(plan_figures(BOROUGH).index)
+    assert published["verdict"].tolist() == expected["verdict"].tolist()
+    assert published["period"].tolist() == expected["period"].tolist()
+    assert published["recomputed"].fillna(-1).tolist() == pytest.approx(expected["recomputed"].fillna(-1).tolist())
+    assumptions = pd.read_csv(pack / "tables" / "99-assumptions.csv")
+    assert assumptions["id"].tolist() == ["A1"]
+    headlines = json.loads((pack / "notebooks" / "02_hate_crime.json").read_text(encoding="utf-8"))
+    assert list(headlines["plan"]) == ["homophobic_change"]
+    assert headlines["plan"]["homophobic_change"]["verdict"] == expected.loc["homophobic_change", "verdict"]
+    assert headlines["plan"]["homophobic_change"]["recomputed"] == pytest.approx(
+        expected.loc["homophobic_change", "recomputed"]
+    )
