@@ -160,3 +160,19 @@ def verdict_clause(verdict: str) -> str:
     if kind == CANNOT:
         return verdict
     return NO_PLAN_VALUE
+
+
+def sentence(r: dict) -> str:
+    """A Markdown bullet setting one plan figure (a `row`) beside the data with the plan audit's verdict: '- **Adult
+    proven reoffending rate**: the CSP plan (section) quotes 26% for 2020/21; the data give 27% for cohort Apr 2020
+    to Mar 2021: the same at the precision the plan quotes.'"""
+    quoted = f"the CSP plan ({f.md(r['plan_section'])}) quotes {value_text(r['plan_value'], r['unit'])}"
+    if is_missing(r["recomputed"]):
+        data = f"it {f.md(r['verdict'])}"
+    else:
+        data = (
+            f"the data give {value_text(r['recomputed'], r['unit'])} for {f.md(r['period'])}: "
+            f"{verdict_clause(r['verdict'])}"
+        )
+    note = f" {f.md(r['note'])}" if r["note"] else ""
+    return f"- **{f.md(r['figure'])}**: {quoted}; {data}.{note}"
