@@ -467,5 +467,8 @@ def plan_rows(borough: str) -> list[dict]:
 
 
 def plan_sentences(rows: list[dict]) -> str:
-    """A Markdown bullet per plan figure of `plan_rows`; empty when there are none."""
-    return "\n".join(plan_words.sentence(r) for r in rows)
+    """The plan's reoffending figures beside the data, a Markdown bullet each (`plan_rows`); empty when none."""
+    if not rows:
+        return ""
+    bullets = "\n".join(plan_words.sentence(r) for r in rows)
+    return f"The CSP plan's reoffending figures beside the data, as the plan audit reads and judges them:\n\n{bullets}"
