@@ -10,7 +10,6 @@ from csp_evidence.analysis.plan_audit import (
     CANNOT,
     DIFFERS,
     MATCHES,
-    MPS_HATE_SPECIAL,
     NO_PLAN_VALUE,
     WITHIN_REVISION,
     Comparison,
@@ -19,7 +18,7 @@ from csp_evidence.analysis.plan_audit import (
 )
 from csp_evidence.core.periods import previous_financial_year
 from csp_evidence.core.values import is_missing
-from csp_evidence.data.sources import source
+from csp_evidence.data.sources import MPS_HATE_SPECIAL, source
 from csp_evidence.report import words as f
 
 ROW_COLUMNS = [
