@@ -261,3 +261,14 @@ def test_the_boroughs_pack_audits_the_second_plan(project, hand, crime, monkeypa
     assert headlines["plan"]["homophobic_change"]["recomputed"] == pytest.approx(
         expected.loc["homophobic_change", "recomputed"]
     )
+
+
+def test_a_figure_in_two_plan_tables_of_one_borough_is_refused(project):
+    row = "Hackney,a,A,1,per cent,p,s,q,change,Rape,2019/20,mps_borough_historical\n"
+    head = "borough,figure_id,description,plan_value,unit,period,plan_section,plan_quote,kind,measure,reading,source\n"
+    for name in ("hackney-plan-2018.csv", "hackney-plan-2022.csv"):
+        (project / "data" / "plan" / name).write_text(head + row, encoding="utf-8")
+    with pytest.raises(
+        PlanFileError, match=r"'a' is in more than one plan table \(hackney-plan-2018.csv, hackney-plan"
+    ):
+        plan_figures("Tower Hamlets")

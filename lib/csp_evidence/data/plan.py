@@ -184,7 +184,16 @@ def _all_plans() -> pd.DataFrame:
     if not frames:
         columns = [*COLUMNS, *READING_COLUMNS, *CAVEAT_COLUMNS, "note", "plan_file"]
         return pd.DataFrame(columns=columns)
-    return pd.concat(frames, ignore_index=True)
+    table = pd.concat(frames, ignore_index=True)
+    twice = table[table.duplicated(["borough", "figure_id"], keep=False)]
+    if len(twice):
+        first = twice.iloc[0]
+        files = sorted(twice.loc[twice["figure_id"] == first["figure_id"], "plan_file"])
+        raise PlanFileError(
+            f"{plan_dir()}: {first['borough']}'s figure {first['figure_id']!r} is in more than one plan table "
+            f"({', '.join(files)}); a borough's figure ids are unique across its plans"
+        )
+    return table
 
 
 def plan_figures(borough: str) -> pd.DataFrame:
