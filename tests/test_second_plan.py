@@ -272,3 +272,16 @@ def test_a_figure_in_two_plan_tables_of_one_borough_is_refused(project):
         PlanFileError, match=r"'a' is in more than one plan table \(hackney-plan-2018.csv, hackney-plan"
     ):
         plan_figures("Tower Hamlets")
+
+
+def test_a_plan_table_saved_by_excel_reads(project):
+    # Excel saves CSV as UTF-8 with a byte-order mark and CRLF line ends: the plan table reads the same
+    head = "borough,figure_id,description,plan_value,unit,period,plan_section,plan_quote,kind,measure,reading,source"
+    row = "Hackney,a,A,-3,per cent,2019/20 on 2018/19,s,q,change,Rape,2019/20,mps_borough_historical"
+    (project / "data" / "plan" / "hackney-plan.csv").write_bytes(("\ufeff" + head + "\r\n" + row + "\r\n").encode())
+    quoted = plan_figures(BOROUGH)
+    assert (
+        list(quoted.index) == ["a"]
+        and quoted.loc["a", "plan_value"] == -3
+        and quoted.loc["a", "source"] == ("mps_borough_historical")
+    )

@@ -147,7 +147,7 @@ def read_plan_table(path: Path) -> pd.DataFrame:
     """One plan table, checked (`PlanFileError` names the file, line and column), with ``plan_file`` and ``note``
     (the notes of the assumptions it names, from the log beside it)."""
     try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")  # Excel writes a BOM
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise PlanFileError(f"{path}: not a readable CSV ({exc})") from None
     missing = [c for c in [*COLUMNS, "kind", "reading"] if c not in table.columns]
