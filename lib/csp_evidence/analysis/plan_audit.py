@@ -31,6 +31,7 @@ The verdict rule (`verdict`), applied to the plan's value and the recomputed val
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -45,6 +46,7 @@ from csp_evidence.analysis.plan_recompute import (
     as_figure,
     recompute,
 )
+from csp_evidence.analysis.priorities import Measure
 from csp_evidence.core.values import is_missing
 from csp_evidence.data.plan import plan_definitions
 
@@ -65,7 +67,9 @@ __all__ = [
     "UNITS",
     "VERDICTS",
     "WITHIN_REVISION",
+    "CHANGE_COLUMNS",
     "Comparison",
+    "change_comparisons",
     "Figure",
     "MissingData",
     "Reading",
@@ -262,3 +266,74 @@ def comparisons(
         and (not measures or fig.measure in measures)
     ]
     return [compare(fig, borough, data) for fig in wanted]
+
+
+# --------------------------------------------------------------------------- a chapter's changes beside the plan
+
+CHANGE_COLUMNS = [
+    "figure_id",
+    "measure",
+    "year",
+    "stated",
+    "plan_pct",
+    "previous",
+    "count",
+    "pct_change",
+    "p_value",
+    "significant",
+    "verdict",
+    "alternative",
+    "alternative_pct",
+    "alternative_verdict",
+    "plan_section",
+    "plan_quote",
+]
+
+
+def change_comparisons(
+    data: pd.DataFrame, borough: str, measures: Sequence[Measure], plan: pd.DataFrame
+) -> pd.DataFrame:
+    """Each change a borough's plan quotes for one of `measures`, beside the change recomputed from `data` (the table
+    of the source that counts those measures), in the year the plan row reads it as, with the one verdict: what a
+    chapter sets beside its own table of changes.
+
+    `plan` is ``plan.plan_figures(borough)``; its rows of kind 'change' from the source counting `measures`, whose
+    measure is one of them, are compared (proxies left out). Columns: CHANGE_COLUMNS: figure_id, measure, year,
+    stated (the plan states the year), plan_pct, previous, count, pct_change, p_value, significant, verdict,
+    alternative (the first other reading of the plan's words, a financial year, or empty), alternative_pct and
+    alternative_verdict (its change and its verdict by the same rule), plan_section, plan_quote (no rows when the
+    plan quotes none).
+    """
+    names = {m.name for m in measures}
+    sources = [sid for sid, known in SOURCE_MEASURES.items() if names <= {m.name for m in known}]
+    rows = []
+    for figure_id, quoted in plan.iterrows():
+        fig = as_figure(str(figure_id), quoted)
+        if fig.kind != "change" or fig.proxy or fig.measure not in names or fig.source not in sources:
+            continue
+        c = compare(fig, borough, data)
+        rec = c.recomputed
+        assert rec is not None and rec.counts is not None
+        alt = next((a for a in rec.alternatives if a.measure == fig.measure), None)
+        alt_verdict = verdict(fig.plan_value, alt.pct_change, fig.unit, counts=(alt.previous, alt.count)) if alt else ""
+        rows.append(
+            {
+                "figure_id": fig.figure_id,
+                "measure": fig.measure,
+                "year": fig.reading,
+                "stated": fig.stated,
+                "plan_pct": fig.plan_value,
+                "previous": rec.counts[0],
+                "count": rec.counts[1],
+                "pct_change": rec.value,
+                "p_value": rec.p_value,
+                "significant": rec.significant,
+                "verdict": c.verdict,
+                "alternative": alt.year if alt else "",
+                "alternative_pct": alt.pct_change if alt else float("nan"),
+                "alternative_verdict": alt_verdict,
+                "plan_section": fig.plan_section,
+                "plan_quote": fig.plan_quote,
+            }
+        )
+    return pd.DataFrame(rows, columns=CHANGE_COLUMNS)

@@ -277,109 +277,17 @@ def verb_of(change: float) -> str:
     return "rose" if change > 0 else "fell" if change < 0 else "was unchanged"
 
 
-PLAN_CHANGE_COLUMNS = [
-    "figure_id",
-    "measure",
-    "year",
-    "stated",
-    "plan_pct",
-    "previous",
-    "count",
-    "pct_change",
-    "p_value",
-    "significant",
-    "verdict",
-    "alternative",
-    "alternative_pct",
-    "alternative_verdict",
-    "plan_section",
-    "plan_quote",
-]
-
-
 def plan_change_comparisons(
     crime: pd.DataFrame, borough: str, measures: Sequence[Measure], plan: pd.DataFrame, threshold: int = 0
 ) -> pd.DataFrame:
-    """Each change a borough's plan quotes for one of `measures`, beside the change recomputed from `crime` by the
-    plan comparator (``analysis.plan_audit``): the year the plan row reads it as, and the plan audit's verdict.
-
-    `plan` is ``plan.plan_figures(borough)``; its rows of kind 'change' from the source `crime` is read from
-    whose measure is one of `measures` are compared (proxies left out). `threshold` is kept for the callers (the
-    small-number rule does not change a comparison). Columns: PLAN_CHANGE_COLUMNS: figure_id, measure, year,
-    stated (the plan states the year), plan_pct, previous, count, pct_change, p_value, significant, verdict,
-    alternative (the first other reading of the plan's words, a financial year, or empty), alternative_pct and
-    alternative_verdict (its change and its verdict by the same rule), plan_section, plan_quote (no rows when the
-    plan quotes none).
-    """
-    names = {m.name for m in measures}
-    sources = [sid for sid, known in plan_audit.SOURCE_MEASURES.items() if names <= {m.name for m in known}]
-    rows = []
-    for figure_id, quoted in plan.iterrows():
-        fig = plan_audit.as_figure(str(figure_id), quoted)
-        if fig.kind != "change" or fig.proxy or fig.measure not in names or fig.source not in sources:
-            continue
-        c = plan_audit.compare(fig, borough, crime)
-        rec = c.recomputed
-        assert rec is not None and rec.counts is not None
-        alt = next((a for a in rec.alternatives if a.measure == fig.measure), None)
-        alt_verdict = (
-            plan_audit.verdict(fig.plan_value, alt.pct_change, fig.unit, counts=(alt.previous, alt.count))
-            if alt
-            else ""
-        )
-        rows.append(
-            {
-                "figure_id": fig.figure_id,
-                "measure": fig.measure,
-                "year": fig.reading,
-                "stated": fig.stated,
-                "plan_pct": fig.plan_value,
-                "previous": rec.counts[0],
-                "count": rec.counts[1],
-                "pct_change": rec.value,
-                "p_value": rec.p_value,
-                "significant": rec.significant,
-                "verdict": c.verdict,
-                "alternative": alt.year if alt else "",
-                "alternative_pct": alt.pct_change if alt else float("nan"),
-                "alternative_verdict": alt_verdict,
-                "plan_section": fig.plan_section,
-                "plan_quote": fig.plan_quote,
-            }
-        )
-    return pd.DataFrame(rows, columns=PLAN_CHANGE_COLUMNS)
+    """Each change the borough's plan quotes for one of `measures`, beside the change recomputed from `crime`, as the
+    plan audit reads and judges it (``analysis.plan_audit.change_comparisons``; `threshold` does not change it)."""
+    return plan_audit.change_comparisons(crime, borough, measures, plan)
 
 
 def plan_change_sentences(comparisons: pd.DataFrame) -> str:
-    """'The plan reports a decrease of 3 per cent in violence ...; the data give 8,799 to 8,560, -2.7%, the same at
-    the precision the plan quotes (...)' per figure, with the plan audit's verdict."""
-    out = []
-    for r in comparisons.itertuples():
-        plan_dir = "a decrease" if r.plan_pct < 0 else "an increase"
-        when = (
-            f"in {r.year} on the year before"
-            if r.stated
-            else f"on the previous year (the plan does not say which; read here as {r.year})"
-        )
-        text = (
-            f"The CSP plan ({f.md(r.plan_section)}) reports {plan_dir} of {abs(r.plan_pct):g} per cent in "
-            f"{f.md(r.measure).lower()} {when}; the data give {f.number(r.previous)} in "
-            f"{previous_financial_year(r.year)} and {f.number(r.count)} in {r.year}, {f.pct(r.pct_change)} (a change "
-            f"{'beyond' if r.significant else 'within'} chance, {f.p_value(r.p_value)}): "
-            f"{plan_words.verdict_clause(r.verdict)}."
-        )
-        if plan_audit.verdict_kind(r.verdict) == plan_audit.DIFFERS and plan_audit.verdict_kind(
-            r.alternative_verdict
-        ) in (plan_audit.MATCHES, plan_audit.WITHIN_REVISION):
-            text += (
-                f" Read as {r.alternative} on {previous_financial_year(r.alternative)}, the data give "
-                f"{f.pct(r.alternative_pct)} ({plan_words.verdict_clause(r.alternative_verdict)}), so the plan's "
-                "figure may describe that year."
-            )
-        out.append(text)
-    if out:
-        out.append("The plan's figures came from an earlier extract of the data, which later extracts revise.")
-    return " ".join(out)
+    """A sentence per plan figure of `plan_change_comparisons`, with the audit's verdict (``plan_words``)."""
+    return plan_words.change_sentences(comparisons)
 
 
 def change_columns(table: pd.DataFrame) -> pd.DataFrame:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
+
 from csp_evidence.analysis.plan_audit import (
     CANNOT,
     DIFFERS,
@@ -175,3 +177,33 @@ def sentence(r: dict) -> str:
         )
     note = f" {f.md(r['note'])}" if r["note"] else ""
     return f"- **{f.md(r['figure'])}**: {quoted}; {data}.{note}"
+
+
+def change_sentences(comparisons: pd.DataFrame) -> str:
+    """'The plan reports a decrease of 3 per cent in violence ...; the data give 8,799 to 8,560, -2.7%, the same at
+    the precision the plan quotes (...)' per figure, with the plan audit's verdict."""
+    out = []
+    for r in comparisons.itertuples():
+        plan_dir = "a decrease" if r.plan_pct < 0 else "an increase"
+        when = (
+            f"in {r.year} on the year before"
+            if r.stated
+            else f"on the previous year (the plan does not say which; read here as {r.year})"
+        )
+        text = (
+            f"The CSP plan ({f.md(r.plan_section)}) reports {plan_dir} of {abs(r.plan_pct):g} per cent in "
+            f"{f.md(r.measure).lower()} {when}; the data give {f.number(r.previous)} in "
+            f"{previous_financial_year(r.year)} and {f.number(r.count)} in {r.year}, {f.pct(r.pct_change)} (a change "
+            f"{'beyond' if r.significant else 'within'} chance, {f.p_value(r.p_value)}): "
+            f"{verdict_clause(r.verdict)}."
+        )
+        if verdict_kind(r.verdict) == DIFFERS and verdict_kind(r.alternative_verdict) in (MATCHES, WITHIN_REVISION):
+            text += (
+                f" Read as {r.alternative} on {previous_financial_year(r.alternative)}, the data give "
+                f"{f.pct(r.alternative_pct)} ({verdict_clause(r.alternative_verdict)}), so the plan's "
+                "figure may describe that year."
+            )
+        out.append(text)
+    if out:
+        out.append("The plan's figures came from an earlier extract of the data, which later extracts revise.")
+    return " ".join(out)
