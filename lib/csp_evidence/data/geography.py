@@ -291,3 +291,31 @@ def place_lsoas(
         )
     placed.index = rows.index
     return pd.concat([rows, placed], axis=1)
+
+
+def params_area(params: object) -> tuple[Area, ComparisonGroup]:
+    """The area a run's params name (`area`, else `borough`) and the comparison group it is set against (the params'
+    `comparison`, else the area's default). A name no CSP or borough has, or a group the area has not (London for a
+    CSP outside the MPS boroughs), raises a ValueError naming the run and the parameter."""
+    run = getattr(params, "name", "") or "params"
+    name = getattr(params, "area", "") or getattr(params, "borough", "")
+    try:
+        area = resolve_area(name)
+    except ValueError as exc:
+        raise ValueError(f"params {run!r}: parameter 'area': {exc}") from None
+    if area.undecided_lsoas:
+        shared = ", ".join(a.name for a in area.shared_authorities)
+        raise ValueError(
+            f"params {run!r}: parameter 'area': {area.name} is one of several CSPs of {shared}, and the ONS lookups "
+            f"held cannot say which of that authority's CSPs {area.undecided_lsoas} of its LSOAs lie in, so its "
+            f"figures cannot be counted; build the pack for the authority's other CSP names together, or add the "
+            f"CSP's own LSOA list"
+        )
+    kind = getattr(params, "comparison", "") or area.default_group
+    try:
+        return area, area.group(kind)
+    except KeyError:
+        kinds = ", ".join(g.kind for g in area.groups)
+        raise ValueError(
+            f"params {run!r}: parameter 'comparison' {kind!r} is not a group {area.name} belongs to; its groups: {kinds}"
+        ) from None
