@@ -71,7 +71,43 @@ def _source_months(args: argparse.Namespace) -> list[str] | None:
     return months_for_params(params.financial_years, params.covid_start)
 
 
+def _area_fetch(args: argparse.Namespace) -> int | None:
+    """`csp fetch --source policeuk` for params naming an area outside the MPS boroughs: the street files of the
+    forces policing it and every force's reduced month (``data.policeuk_forces``); None for a borough's params."""
+    if args.source not in ("policeuk", "policeuk_street_asb") or not args.params:
+        return None
+    params = load_params(args.params)
+    if not params.area:
+        return None
+    from csp_evidence.data import geography, policeuk_forces
+
+    try:
+        area, _ = geography.params_area(params)
+    except ValueError as exc:
+        raise ParamsError(str(exc)) from None
+    if area.borough is not None:
+        return None
+    forces = policeuk_forces.area_forces(area)
+    months = (
+        parse_months(args.months)
+        if args.months
+        else policeuk_forces.months_for_area(params.headline_period, params.periods)
+        if params.headline_period
+        else months_for_params(params.financial_years, params.covid_start)
+    )
+    console.print(f"{area.name}: forces {', '.join(forces)}; months {months[0]} to {months[-1]} ({len(months)})")
+    got = policeuk_forces.fetch_forces(
+        months, forces, from_path=args.from_path, base_url=args.url, update=args.update, on_step=console.print
+    )
+    actions = sorted({r.action for r in got})
+    console.print(f"policeuk: {len(got)} month(s) in data/raw, locked in data/sources.lock ({', '.join(actions)}).")
+    return 0
+
+
 def cmd_fetch_source(args: argparse.Namespace) -> int:
+    area = _area_fetch(args)
+    if area is not None:
+        return area
     months = _source_months(args) if args.source in ("policeuk", "policeuk_street_asb") else None
     if months:
         console.print(f"Months wanted: {months[0]} to {months[-1]} ({len(months)})")

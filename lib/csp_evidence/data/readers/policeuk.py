@@ -373,6 +373,24 @@ def place_reduced(reduced: pd.DataFrame, origin: Callable[[str, str], str] | Non
     return placed
 
 
+def read_reduced(path: str | Path) -> pd.DataFrame:
+    """A reduced month as ``data.policeuk_forces`` wrote it (REDUCED_COLUMNS), checked: the columns, one month, known
+    crime types and outcome groups, whole positive counts."""
+    path = Path(path)
+    raw = read_csv_text(path, REDUCED_COLUMNS, PoliceUkFormatError, hint="; expected a reduced police.uk month")
+    if raw["month"].nunique() != 1 or not raw["month"].str.fullmatch(_MONTH_PATTERN.strip("^$")).all():
+        raise PoliceUkFormatError(
+            path, f"holds months {sorted(raw['month'].unique())[:5]}; expected one", column="month"
+        )
+    bad = ~raw["crime_type"].isin(CRIME_TYPES) | ~raw["outcome"].isin([CHARGED, NO_SUSPECT, OTHER_OUTCOME, NO_OUTCOME])
+    bad |= ~raw["count"].str.fullmatch(r"[1-9][0-9]*") | ~raw["line"].str.fullmatch(r"[0-9]+")
+    if bad.any():
+        raise PoliceUkFormatError(path, "unknown crime type, outcome or count", row=file_line(raw.index[bad][0]))
+    raw["count"] = raw["count"].astype("int64")
+    raw["line"] = raw["line"].astype("int64")
+    return raw[list(REDUCED_COLUMNS)]
+
+
 def read_street_months(files: Mapping[str, str | Path], boroughs: Sequence[str]) -> pd.DataFrame:
     """Read one street file a month and count rows by month, area and crime type, keeping every row.
 
