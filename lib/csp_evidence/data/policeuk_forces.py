@@ -173,7 +173,7 @@ def _user_files(from_path: Path) -> list[Path]:
 def _write_reduced(month: str, parts: dict[str, pd.DataFrame], staging: Path) -> Path:
     """One month's reduced table as CSV, rows in a fixed order (the same files give the same bytes)."""
     table = pd.concat([parts[f] for f in sorted(parts)], ignore_index=True)
-    table = table.sort_values(["force", "lsoa", "crime_type", "outcome"], ignore_index=True)
+    table = table.sort_values(["force", "lsoa", "crime_type"], ignore_index=True)
     target = staging / "reduced" / f"{month}-reduced.csv"
     target.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(target, lambda tmp: table.to_csv(tmp, index=False, lineterminator="\n"))

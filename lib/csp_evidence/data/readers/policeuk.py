@@ -176,11 +176,13 @@ def asb_monthly(tidy: pd.DataFrame, borough: str) -> pd.Series:
 NO_LSOA = "no LSOA"  # the `area` of rows police.uk could not place (Location 'No Location')
 
 # --------------------------------------------------------------------------- the reduced table: LSOA x crime type x outcome
-# A month of one force's street file reduced to counts by LSOA code, crime type and outcome group: a few thousand
+# A month of one force's street file reduced to counts by LSOA code and crime type, with how many of them have an
+# outcome of the groups the packs report (charged, no suspect identified): a few thousand
 # rows in place of the file's hundreds of thousands. Every file, whether kept whole (the area's forces) or streamed
 # out of an archive and dropped (every other force), is read by this one function, so what is counted is the same.
 
-REDUCED_COLUMNS = ("month", "force", "lsoa", "crime_type", "outcome", "count", "line")
+REDUCED_COLUMNS = ("month", "force", "lsoa", "crime_type", "count", "charged", "no_suspect", "line")
+COUNT_COLUMNS = ("count", "charged", "no_suspect", "line")
 # Outcome groups of `Last outcome category`: 'charged' (a charge or summons: the case went to court, whatever the
 # result), 'no_suspect' ('Investigation complete; no suspect identified'), 'other' (every other outcome, including
 # those still open) and 'none' (ASB incidents, which have no outcome).
@@ -238,7 +240,8 @@ def street_file_force(name: str) -> tuple[str, str] | None:
 
 def reduce_street_stream(stream: IO[bytes], origin: str, month: str, force: str) -> pd.DataFrame:
     """Read one street file from a binary stream (an archive member as it is inflated, or a file) in chunks and
-    count its rows by LSOA code, crime type and outcome group, never holding the whole file.
+    count its rows by LSOA code and crime type (with those charged and those with no suspect identified), never
+    holding the whole file.
 
     Each row is checked as the reader checks it: the official header, the month `month`, a known crime type and
     outcome, a Crime ID on every row but ASB; a failure raises a PoliceUkFormatError naming `origin` and the line.
@@ -273,13 +276,12 @@ def reduce_street_stream(stream: IO[bytes], origin: str, month: str, force: str)
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise PoliceUkFormatError(origin, f"cannot be read as a CSV near line {offset} ({exc})") from None
     if not parts:
-        table = pd.DataFrame(
-            {c: pd.Series(dtype="int64" if c in ("count", "line") else object) for c in REDUCED_COLUMNS}
-        )
+        table = pd.DataFrame({c: pd.Series(dtype="int64" if c in COUNT_COLUMNS else object) for c in REDUCED_COLUMNS})
         return table
-    keys = ["lsoa", "crime_type", "outcome"]
     table = (
-        pd.concat(parts, ignore_index=True).groupby(keys, sort=True).agg(count=("count", "sum"), line=("line", "min"))
+        pd.concat(parts, ignore_index=True)
+        .groupby(["lsoa", "crime_type"], sort=True)
+        .agg(count=("count", "sum"), charged=("charged", "sum"), no_suspect=("no_suspect", "sum"), line=("line", "min"))
     )
     table = table.reset_index()
     table.insert(0, "force", force)
@@ -328,13 +330,18 @@ def _reduce_chunk(chunk: pd.DataFrame, origin: str, month: str, offset: int) -> 
         first = chunk.index[odd.to_numpy()][0]
         refuse(odd, "Last outcome category", f"unknown outcome {last[first]!r}")
     frame = pd.DataFrame(
-        {"lsoa": chunk["LSOA code"].str.strip(), "crime_type": crime, "outcome": outcome, "line": lines}
+        {
+            "lsoa": code,
+            "crime_type": crime,
+            "charged": (outcome == CHARGED).astype("int64"),
+            "no_suspect": (outcome == NO_SUSPECT).astype("int64"),
+            "line": lines,
+        }
     )
-    return (
-        frame.groupby(["lsoa", "crime_type", "outcome"], sort=False)
-        .agg(count=("line", "size"), line=("line", "min"))
-        .reset_index()
-    )
+    grouped = frame.groupby(["lsoa", "crime_type"], sort=False)
+    return grouped.agg(
+        count=("line", "size"), charged=("charged", "sum"), no_suspect=("no_suspect", "sum"), line=("line", "min")
+    ).reset_index()
 
 
 def reduce_street_file(path: str | Path, month: str | None = None, force: str | None = None) -> pd.DataFrame:
@@ -382,12 +389,18 @@ def read_reduced(path: str | Path) -> pd.DataFrame:
         raise PoliceUkFormatError(
             path, f"holds months {sorted(raw['month'].unique())[:5]}; expected one", column="month"
         )
-    bad = ~raw["crime_type"].isin(CRIME_TYPES) | ~raw["outcome"].isin([CHARGED, NO_SUSPECT, OTHER_OUTCOME, NO_OUTCOME])
-    bad |= ~raw["count"].str.fullmatch(r"[1-9][0-9]*") | ~raw["line"].str.fullmatch(r"[0-9]+")
+    bad = ~raw["crime_type"].isin(CRIME_TYPES) | ~raw["count"].str.fullmatch(r"[1-9][0-9]*")
+    for column in COUNT_COLUMNS[1:]:
+        bad |= ~raw[column].str.fullmatch(r"[0-9]+")
     if bad.any():
-        raise PoliceUkFormatError(path, "unknown crime type, outcome or count", row=file_line(raw.index[bad][0]))
-    raw["count"] = raw["count"].astype("int64")
-    raw["line"] = raw["line"].astype("int64")
+        raise PoliceUkFormatError(
+            path, "an unknown crime type, or a count that is not whole", row=file_line(raw.index[bad][0])
+        )
+    for column in COUNT_COLUMNS:
+        raw[column] = raw[column].astype("int64")
+    over = raw["charged"] + raw["no_suspect"] > raw["count"]
+    if over.any():
+        raise PoliceUkFormatError(path, "more outcomes than crimes", row=file_line(raw.index[over][0]))
     return raw[list(REDUCED_COLUMNS)]
 
 
