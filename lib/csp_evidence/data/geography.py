@@ -210,6 +210,12 @@ def _area(code: str) -> Area:
     )
 
 
+def force_names(csps: Iterable[str]) -> set[str]:
+    """The police force areas (ONS names) of these CSPs."""
+    places = _csp_places()
+    return set(places.loc[places["csp"].isin(list(csps)), "pfa_name"])
+
+
 def area_lsoas(area: Area, vintage: int | None = None) -> pd.DataFrame:
     """The LSOAs placed in the area's CSP (rows of ``datasets.lsoa_geography``), of one vintage or both. LSOAs of a
     shared authority whose CSP is undecided (``area.undecided_lsoas``) are not among them."""

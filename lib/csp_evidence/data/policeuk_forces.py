@@ -63,6 +63,13 @@ def area_forces(area: Area) -> tuple[str, ...]:
     return (force_slug(area.force_name),)
 
 
+def force_title(area: Area) -> str:
+    """The police force of an area as a sentence names it: 'City of London Police', 'Kent Police'."""
+    slug = force_slug(area.force_name)
+    named = {"metropolitan": "the Metropolitan Police Service", "city-of-london": "the City of London Police"}
+    return named.get(slug, f"{area.force_name} Police")
+
+
 def force_entry(month: str, force: str) -> str:
     return month_entry(FORCE_SOURCE, f"{month}/{force}")
 
