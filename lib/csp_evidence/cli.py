@@ -200,8 +200,35 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def _area_from_mirror(args: argparse.Namespace) -> None:
+    """`csp pack` for an area outside the MPS boroughs whose police.uk months are not locked: fetch them from the
+    mirror's police.uk folder (the archive's layout) when there is one, as `csp fetch --source policeuk --from`."""
+    from csp_evidence.chapters import area as area_chapter
+    from csp_evidence.data import geography, policeuk_forces
+    from csp_evidence.data.fetch import mirror_dir
+
+    params = load_params(args.params)
+    try:
+        if not area_chapter.is_area_pack(params) or not params.headline_period:
+            return
+        area, _ = geography.params_area(params)
+    except ValueError as exc:
+        raise ParamsError(str(exc)) from None
+    months = policeuk_forces.months_for_area(params.headline_period, params.periods)
+    forces = policeuk_forces.area_forces(area)
+    if policeuk_forces.present(months, forces) == months:
+        return
+    mirror = mirror_dir(args.mirror)
+    if mirror is None or not (mirror / "policeuk").is_dir():
+        return  # the run then says which months to fetch
+    console.print(f"{area.name}: police.uk files of {', '.join(forces)} from {mirror / 'policeuk'}")
+    policeuk_forces.fetch_forces(months, forces, from_path=mirror / "policeuk")
+
+
 def cmd_pack(args: argparse.Namespace) -> int:
     cmd_fetch(args)
+    if not args.all_boroughs:
+        _area_from_mirror(args)
     if args.all_boroughs or args.scheduler == "dask":
         return _pack_many(args)
     return _run(args, render_site=True)

@@ -8,6 +8,7 @@ for London only say so in one line (LONDON_ONLY).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -17,7 +18,8 @@ from csp_evidence.core.params import Params
 from csp_evidence.core.periods import period_months, period_title, previous_period
 from csp_evidence.data import datasets, geography, policeuk_forces
 from csp_evidence.report import tables
-from csp_evidence.report.words import md, number, p_value
+from csp_evidence.report.key_points import KeyPoint, checked, section_id
+from csp_evidence.report.words import md, number
 
 SOURCE_IDS = ("policeuk_reduced",)
 # Chapters of the London packs whose source is published for the 32 MPS boroughs only, and what would fill them.
@@ -108,52 +110,76 @@ def group_forces(group: geography.ComparisonGroup) -> set[str]:
     return {policeuk_forces.force_slug(n) for n in geography.force_names(group.csps)}
 
 
-def _verdict(row: pd.Series) -> str:
-    if row["significant"]:
-        return "beyond chance"
-    return "within chance"
+CHANGES, GROUP, COVERAGE = (
+    "Each category against the 12 months before",
+    "Against the comparison group",
+    "What the figures hold",
+)  # the page's section headings, which the key points link to
 
 
-def key_points(s: AreaSection) -> list[str]:
-    """Three to five plain sentences for the top of the page."""
+def no_group_text(s: AreaSection) -> str:
+    """Why the area is not set against its comparison group (empty when it is)."""
+    if s.against_group is not None and s.against_group.set_index("measure").at[area_crime.ALL_CRIME, "rest_previous"]:
+        return ""
+    lacking = ", ".join(s.group_forces_missing) or "any other CSP of the group"
+    return (
+        f"No comparison with {s.group.name} ({s.group.kind.replace('_', ' ')}, the comparison chosen): the police.uk "
+        f"files of {lacking} are not held."
+    )
+
+
+def key_points(s: AreaSection) -> list[KeyPoint]:
+    """Three to five plain sentences for the top of the page, each linked to its evidence."""
     cur, prev = period_title(s.headline), period_title(s.previous)
-    total = s.changes.set_index("measure").loc[area_crime.ALL_CRIME]
-    asb = s.changes.set_index("measure").loc["Anti-social behaviour"]
+    table = s.changes.set_index("measure")
+    total, asb = table.loc[area_crime.ALL_CRIME], table.loc["Anti-social behaviour"]
+    verdict = "beyond chance" if total["significant"] else "within chance"
     points = [
-        f"{md(s.area.name)}: {number(total['current'])} crimes in {cur} against {number(total['previous'])} in {prev} "
-        f"({total['pct_change']:+.1f}%, {_verdict(total)}, {p_value(total['p_value'])}); "
-        f"{number(asb['current'])} ASB incidents against {number(asb['previous'])}.",
+        KeyPoint(
+            f"{s.area.name}: {number(total['current'])} crimes in {cur}, {total['pct_change']:+.1f}% on {prev} "
+            f"({verdict}), and {number(asb['current'])} ASB incidents against {number(asb['previous'])}.",
+            section_id(CHANGES),
+        )
     ]
-    rising = s.changes[(s.changes["measure"] != area_crime.ALL_CRIME) & s.changes["significant"]]
-    if len(rising):
-        named = ", ".join(f"{md(r.measure.lower())} ({r.pct_change:+.1f}%)" for r in rising.itertuples())
-        points.append(f"Changes beyond chance: {named}.")
-    g = None if s.against_group is None else s.against_group.set_index("measure").loc[area_crime.ALL_CRIME]
-    if g is not None and g["rest_previous"]:
-        points.append(
-            f"The rest of {md(s.group.name)} ({s.group.kind.replace('_', ' ')}): {g['rest_pct_change']:+.1f}% over the "
-            f"same periods{'; the area moved differently, beyond chance' if g['relative_significant'] else ''}."
-        )
+    moved = table[table["significant"]].drop(index=area_crime.ALL_CRIME, errors="ignore")
+    if len(moved):
+        named = ", ".join(f"{m.lower()} ({r['pct_change']:+.1f}%)" for m, r in moved.head(3).iterrows())
+        points.append(KeyPoint(f"Changes beyond chance: {named}.", section_id(CHANGES)))
+    missing = no_group_text(s)
+    if missing:
+        points.append(KeyPoint(missing, section_id(GROUP)))
     else:
-        lacking = ", ".join(s.group_forces_missing) or "any other CSP's rows"
+        assert s.against_group is not None
+        g = s.against_group.set_index("measure").loc[area_crime.ALL_CRIME]
+        differs = "a different change, beyond chance" if g["relative_significant"] else "a change alike within chance"
         points.append(
-            f"No comparison with {md(s.group.name)} ({s.group.kind.replace('_', ' ')}, the comparison chosen): the "
-            f"police.uk tables held lack the files of {md(lacking)}; `csp fetch --source policeuk` from the "
-            "police.uk archives adds every force."
+            KeyPoint(
+                f"The rest of {s.group.name} ({s.group.kind.replace('_', ' ')}): {g['rest_pct_change']:+.1f}% over the "
+                f"same months, {differs}.",
+                section_id(GROUP),
+            )
         )
-    share = total["share_charged"]
     points.append(
-        f"Of the crimes of {cur}, {share:.1f}% have so far led to a charge or summons and "
-        f"{total['share_no_suspect']:.1f}% were closed with no suspect identified (police.uk's latest outcome)."
+        KeyPoint(
+            f"Of the crimes of {cur}, {total['share_charged']:.1f}% have led to a charge or summons so far and "
+            f"{total['share_no_suspect']:.1f}% were closed with no suspect identified.",
+            section_id(CHANGES),
+        )
     )
     out = int(s.elsewhere["rows"].sum())
     if out:
         points.append(
-            f"{number(out)} rows in the files of {md(policeuk_forces.force_title(s.area))} for {cur} are placed "
-            f"outside {md(s.area.name)} "
-            f"(by their LSOA, or with none) and are counted there, not here."
+            KeyPoint(
+                f"{number(out)} rows in the files of {policeuk_forces.force_title(s.area)} for {cur} lie outside "
+                f"{s.area.name} or have no place, and are not counted here.",
+                section_id(COVERAGE),
+            )
         )
-    return points[:5]
+    return checked(points[:5])
+
+
+def _first_up(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def changes_table(s: AreaSection) -> tables.TableSpec:
@@ -164,8 +190,8 @@ def changes_table(s: AreaSection) -> tables.TableSpec:
         data=data,
         columns={
             "measure": "Measure",
-            "previous": period_title(s.previous).capitalize(),
-            "current": period_title(s.headline).capitalize(),
+            "previous": _first_up(period_title(s.previous)),
+            "current": _first_up(period_title(s.headline)),
             "pct_change": "Change",
             "p_value": "p-value",
             "share_charged": "Charged or summonsed",
@@ -244,3 +270,30 @@ def coverage_text(s: AreaSection) -> str:
 def london_only_lines() -> list[str]:
     """One line for each chapter of the London packs whose source covers London only."""
     return [f"**{md(name)}**: not in this pack: {md(why)}." for name, why in LONDON_ONLY.items()]
+
+
+AREA_NOTEBOOKS = ("07_area_policeuk",)  # the chapters of a pack for a CSP outside the MPS boroughs
+
+
+def is_area_pack(params: Params) -> bool:
+    """True for params naming an area outside the 32 MPS boroughs (its pack is built from police.uk)."""
+    if not params.area:
+        return False
+    area, _ = geography.params_area(params)
+    return area.borough is None
+
+
+def with_borough(params: Params) -> Params:
+    """Params naming a London borough by `area` read as the borough's params (its MPS name in `borough`)."""
+    if params.borough or not params.area:
+        return params
+    area, _ = geography.params_area(params)
+    return dataclasses.replace(params, borough=area.borough) if area.borough else params
+
+
+def chapters_for(params: Params, notebooks: list) -> list:
+    """The notebooks of this params' pack: the police.uk chapter for an area outside London, the others for a
+    borough. Notebooks are paths (or anything with a `stem`)."""
+    if is_area_pack(params):
+        return [nb for nb in notebooks if nb.stem in AREA_NOTEBOOKS]
+    return [nb for nb in notebooks if nb.stem not in AREA_NOTEBOOKS]
