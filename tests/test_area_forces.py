@@ -113,3 +113,29 @@ def test_a_region_whose_forces_are_not_all_held_is_not_compared(project):
     assert set(section.group_forces_missing) == {"dyfed-powys", "gwent", "north-wales"}
     assert any("No comparison with Wales" in p.text for p in chapter.key_points(section))
     assert area_crime.ALL_CRIME in set(section.changes["measure"])
+
+
+def test_pack_all_csps_of_a_force_area(project, monkeypatch, capsys):
+    """`csp pack --all-csps --force-area Kent`: one pack a CSP of Kent (as the ONS lookup lists them), each named
+    after its CSP, from the template's periods; an unknown force area is named with the choices."""
+    from csp_evidence import cli
+    from csp_evidence.runner import batch
+
+    lookup = MIRROR / "other" / "ons_lookup_LAD23_CSP23_PFA23_December_2023.csv"
+    with lookup.open(encoding="utf-8-sig", newline="") as f:
+        kent = sorted({r["CSP23NM"] for r in csv.DictReader(f) if r["PFA23NM"] == "Kent"})
+    built = []
+
+    def build_one(params, engine="auto", force=False):
+        built.append(params)
+        return batch.BoroughOutcome(params.name, params.area, "built")
+
+    monkeypatch.setattr(batch, "build_one", build_one)
+    monkeypatch.setattr(cli, "cmd_fetch", lambda args: 0)
+    template = project / "kent.yml"
+    template.write_text("area: Maidstone\nheadline_period: '2022'\ncomparison: force\n", encoding="utf-8")
+    assert cli.main(["pack", "--params", str(template), "--all-csps", "--force-area", "kent"]) == 0
+    assert sorted(geo_name for geo_name in (p.name for p in built)) == sorted(batch.slug(n) for n in kent)
+    assert {p.headline_period for p in built} == {"2022"} and all(p.area.startswith("E22") for p in built)
+    assert cli.main(["pack", "--params", str(template), "--all-csps", "--force-area", "Kentish"]) == 1
+    assert "unknown force area 'Kentish'" in capsys.readouterr().err

@@ -225,8 +225,46 @@ def _area_from_mirror(args: argparse.Namespace) -> None:
     policeuk_forces.fetch_forces(months, forces, from_path=mirror / "policeuk")
 
 
+def _pack_csps(args: argparse.Namespace) -> int:
+    """`csp pack --all-csps --force-area NAME | --region NAME`: a pack for each CSP of the group, from the template
+    params' periods, each run named after its CSP; a failure is reported and the others still build."""
+    import dataclasses
+
+    from csp_evidence.data import geography
+    from csp_evidence.runner.batch import build_one, slug
+
+    if bool(args.force_area) == bool(args.region):
+        raise ParamsError("--all-csps needs one of --force-area NAME or --region NAME")
+    template = load_params(args.params)
+    if not template.headline_period:
+        raise ParamsError(f"{args.params}: --all-csps needs params with headline_period (a police.uk area's params)")
+    try:
+        csps = geography.csps_of(force=args.force_area or None, region=args.region or None)
+    except ValueError as exc:
+        raise ParamsError(str(exc)) from None
+    failed = 0
+    for code, name in csps:
+        params = dataclasses.replace(template, area=code, borough="", title="", name=slug(name))
+        if not (area_pack := _quiet_area_pack(params)):
+            console.print(f"{name}: an MPS borough, built by `csp pack --all-boroughs`; skipped")
+            continue
+        outcome = build_one(area_pack, engine=args.engine, force=args.force)
+        failed += outcome.status != "built"
+        console.print(f"{name}: {outcome.status}{'' if outcome.status == 'built' else ': ' + str(outcome.error)}")
+    console.print(f"Built {len(csps) - failed} of {len(csps)} pack(s) into outputs/")
+    return 1 if failed else 0
+
+
+def _quiet_area_pack(params):
+    from csp_evidence.chapters import area as area_chapter
+
+    return params if area_chapter.is_area_pack(params) else None
+
+
 def cmd_pack(args: argparse.Namespace) -> int:
     cmd_fetch(args)
+    if args.all_csps:
+        return _pack_csps(args)
     if not args.all_boroughs:
         _area_from_mirror(args)
     if args.all_boroughs or args.scheduler == "dask":
@@ -327,6 +365,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="build a pack for each of the 32 boroughs from the params file, plus outputs/london/index.html",
     )
+    p.add_argument(
+        "--all-csps",
+        action="store_true",
+        help="build a pack for each CSP of a force area (--force-area) or region (--region) from the params' periods",
+    )
+    p.add_argument("--force-area", help="with --all-csps: the police force area ('Kent', 'devon-and-cornwall')")
+    p.add_argument("--region", help="with --all-csps: the region ('South East', 'Wales')")
     p.add_argument(
         "--scheduler",
         choices=["processes", "dask"],

@@ -325,3 +325,28 @@ def params_area(params: object) -> tuple[Area, ComparisonGroup]:
         raise ValueError(
             f"params {run!r}: parameter 'comparison' {kind!r} is not a group {area.name} belongs to; its groups: {kinds}"
         ) from None
+
+
+def csps_of(*, force: str | None = None, region: str | None = None) -> list[tuple[str, str]]:
+    """The CSPs (code, name) of a police force area or a region, named as the ONS writes it or as police.uk does
+    ('Devon & Cornwall', 'devon-and-cornwall'; 'South East', 'Wales'); case ignored. An unknown name raises a
+    ValueError listing the names."""
+    if (force is None) == (region is None):
+        raise ValueError("csps_of: name a force area or a region")
+    places = _csp_places()
+    column, wanted = ("pfa_name", force) if force is not None else ("region_name", region)
+
+    def key(name: object) -> str:
+        return re.sub(r"[^a-z0-9]+", "", _key(str(name)))
+
+    names = sorted(set(places[column]))
+    match = [n for n in names if key(n) == key(wanted)]
+    if not match and force is not None:  # police.uk's identifiers: 'metropolitan', 'city-of-london'
+        slugs = {"metropolitan": "Metropolitan Police", "cityoflondon": "London, City of"}
+        match = [n for n in names if n == slugs.get(key(wanted))]
+    if not match:
+        raise ValueError(
+            f"unknown {'force area' if force is not None else 'region'} {wanted!r}; one of: {', '.join(names)}"
+        )
+    rows = places[places[column] == match[0]].drop_duplicates("csp").sort_values("csp_name")
+    return list(zip(rows["csp"], rows["csp_name"], strict=True))
