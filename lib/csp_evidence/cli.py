@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -20,11 +21,14 @@ from rich.progress import (
 )
 
 from csp_evidence import __version__
+from csp_evidence.chapters import area as area_chapter
 from csp_evidence.core.params import ParamsError, load_params
-from csp_evidence.data.fetch import FetchError, fetch, fetch_source
+from csp_evidence.data import geography, policeuk_forces
+from csp_evidence.data.fetch import FetchError, fetch, fetch_source, mirror_dir
 from csp_evidence.data.readers.errors import SourceFormatError
 from csp_evidence.data.sources import SOURCES, LockFileError, read_lock
 from csp_evidence.data.street_archive import months_for_params, parse_months
+from csp_evidence.runner import batch
 from csp_evidence.runner.batch import build_many, params_for_batch
 from csp_evidence.runner.pipeline import RunError, notebook_paths, render_published, run
 from csp_evidence.website.render import RenderError
@@ -79,8 +83,6 @@ def _area_fetch(args: argparse.Namespace) -> int | None:
     params = load_params(args.params)
     if not params.area:
         return None
-    from csp_evidence.data import geography, policeuk_forces
-
     try:
         area, _ = geography.params_area(params)
     except ValueError as exc:
@@ -203,10 +205,6 @@ def cmd_render(args: argparse.Namespace) -> int:
 def _area_from_mirror(args: argparse.Namespace) -> None:
     """`csp pack` for an area outside the MPS boroughs whose police.uk months are not locked: fetch them from the
     mirror's police.uk folder (the archive's layout) when there is one, as `csp fetch --source policeuk --from`."""
-    from csp_evidence.chapters import area as area_chapter
-    from csp_evidence.data import geography, policeuk_forces
-    from csp_evidence.data.fetch import mirror_dir
-
     params = load_params(args.params)
     try:
         if not area_chapter.is_area_pack(params) or not params.headline_period:
@@ -228,11 +226,6 @@ def _area_from_mirror(args: argparse.Namespace) -> None:
 def _pack_csps(args: argparse.Namespace) -> int:
     """`csp pack --all-csps --force-area NAME | --region NAME`: a pack for each CSP of the group, from the template
     params' periods, each run named after its CSP; a failure is reported and the others still build."""
-    import dataclasses
-
-    from csp_evidence.data import geography
-    from csp_evidence.runner.batch import build_one, slug
-
     if bool(args.force_area) == bool(args.region):
         raise ParamsError("--all-csps needs one of --force-area NAME or --region NAME")
     template = load_params(args.params)
@@ -244,11 +237,11 @@ def _pack_csps(args: argparse.Namespace) -> int:
         raise ParamsError(str(exc)) from None
     failed = 0
     for code, name in csps:
-        params = dataclasses.replace(template, area=code, borough="", title="", name=slug(name))
+        params = dataclasses.replace(template, area=code, borough="", title="", name=batch.slug(name))
         if not (area_pack := _quiet_area_pack(params)):
             console.print(f"{name}: an MPS borough, built by `csp pack --all-boroughs`; skipped")
             continue
-        outcome = build_one(area_pack, engine=args.engine, force=args.force)
+        outcome = batch.build_one(area_pack, engine=args.engine, force=args.force)
         failed += outcome.status != "built"
         console.print(f"{name}: {outcome.status}{'' if outcome.status == 'built' else ': ' + str(outcome.error)}")
     console.print(f"Built {len(csps) - failed} of {len(csps)} pack(s) into outputs/")
@@ -256,7 +249,6 @@ def _pack_csps(args: argparse.Namespace) -> int:
 
 
 def _quiet_area_pack(params):
-    from csp_evidence.chapters import area as area_chapter
 
     return params if area_chapter.is_area_pack(params) else None
 

@@ -52,6 +52,12 @@ def _rewrite(src: Path, dst: Path, edit) -> Path:
     return dst
 
 
+def _geography():
+    from csp_evidence.data import datasets
+
+    return datasets.lsoa_geography()
+
+
 def test_fixture_has_exact_official_layout():
     for path in (APRIL, MAY):
         with path.open(newline="") as f:
@@ -164,7 +170,7 @@ def test_a_name_without_a_code_is_named_never_read_as_no_lsoa(tmp_path, fetched)
 
     bad = _rewrite(APRIL, tmp_path / "2020-04-metropolitan-street.csv", no_code)
     with pytest.raises(PoliceUkFormatError) as exc:
-        read_street_months({"2020-04": bad}, ["Tower Hamlets", "Hackney"])
+        read_street_months({"2020-04": bad}, ["Tower Hamlets", "Hackney"], _geography())
     msg = str(exc.value)
     assert str(bad) in msg and "'LSOA code'" in msg and "Hackney" in msg and "line " in msg
 
@@ -177,7 +183,7 @@ def test_coverage_counts_rows_outside_the_boroughs_by_area_as_data(tmp_path, fet
         return header, rows
 
     april = _rewrite(APRIL, tmp_path / "2020-04-metropolitan-street.csv", to_bristol)
-    table = read_street_months({"2020-04": april, "2020-05": MAY}, ["Tower Hamlets"])
+    table = read_street_months({"2020-04": april, "2020-05": MAY}, ["Tower Hamlets"], _geography())
     coverage = street_coverage(table).set_index(table["month"].drop_duplicates().dt.strftime("%Y-%m").to_numpy())
     assert coverage.at["2020-04", "outside_areas"] == {"Hackney": 10, "Bristol, City of": 1}
     assert coverage.at["2020-05", "outside_areas"] == {"Hackney": 2}

@@ -25,6 +25,12 @@ LF_FILE = POLICEUK / "2016-04" / "2016-04-city-of-london-street.csv"
 CRLF_FILE = POLICEUK / "2025-12" / "2025-12-city-of-london-street.csv"
 
 
+def _geography():
+    from csp_evidence.data import datasets
+
+    return datasets.lsoa_geography()
+
+
 def _rows(path: Path) -> list[dict]:
     with path.open(encoding="utf-8-sig", newline="") as f:
         return list(csv.DictReader(f))
@@ -82,7 +88,7 @@ def test_2011_and_2021_codes_placed_by_their_own_lookup(fetched):
     later = {r["LSOA code"] for p in _street_files() if p.parent.name >= "2023" for r in _rows(p)}
     assert "E01035716" in later and "E01035716" not in all11  # a 2021-only code the 2023+ files use (SOURCES.md)
     for path, city in ((LF_FILE, city11), (CRLF_FILE, city21)):
-        placed = policeuk.place_reduced(policeuk.reduce_street_file(path))
+        placed = policeuk.place_reduced(policeuk.reduce_street_file(path), _geography())
         rows = _rows(path)
         in_city = sum(1 for r in rows if r["LSOA code"] in city)
         assert int(placed.loc[placed["lad_name"] == "City of London", "count"].sum()) == in_city
@@ -91,7 +97,7 @@ def test_2011_and_2021_codes_placed_by_their_own_lookup(fetched):
     all21 = {r["LSOA21CD"] for r in _rows(LSOA21)}
     for path in _street_files():
         codes = {r["LSOA code"] for r in _rows(path)} - {""}
-        placed = policeuk.place_reduced(policeuk.reduce_street_file(path))
+        placed = policeuk.place_reduced(policeuk.reduce_street_file(path), _geography())
         want = 2011 if codes - all21 else 2021
         assert set(placed["vintage"]) == {want}, path
         assert (placed["lad"] != "").sum() == (placed["lsoa"] != "").sum()  # every code placed
@@ -102,7 +108,7 @@ def test_2011_and_2021_codes_placed_by_their_own_lookup(fetched):
 def test_rows_outside_the_force_area_placed_where_they_are(fetched):
     """The City of London Police's rows in Carmarthenshire (W01...) and Tower Hamlets count there, by LSOA code."""
     files = {p.parent.name: p for p in _street_files()}
-    table = policeuk.read_street_months(files, ["City of London"])
+    table = policeuk.read_street_months(files, ["City of London"], _geography())
     welsh = Counter()
     for path in files.values():
         welsh.update(r["LSOA code"] for r in _rows(path) if r["LSOA code"].startswith("W01"))
@@ -124,7 +130,7 @@ def test_twelve_months_to_december_2025_in_the_city(fetched):
     city21 = _lsoas_in(LSOA21, "LAD23NM", "City of London")
     months = [f"{m:%Y-%m}" for m in pd.date_range("2025-01-01", "2025-12-01", freq="MS")]
     files = {m: POLICEUK / m / f"{m}-city-of-london-street.csv" for m in months}
-    table = policeuk.read_street_months(files, ["City of London"])
+    table = policeuk.read_street_months(files, ["City of London"], _geography())
     rows = [r for m in months for r in _rows(files[m]) if r["LSOA code"] in city21]
     by_type = Counter(r["Crime type"] for r in rows)
     got = table[table["placed"]].groupby("crime_type")["count"].sum()
@@ -138,4 +144,4 @@ def test_an_lsoa_code_in_no_lookup_is_named_with_file_and_line(fetched, tmp_path
     bad = tmp_path / "2025-12-city-of-london-street.csv"
     bad.write_bytes(b"\r\n".join(lines))
     with pytest.raises(SourceFormatError, match=rf"{bad.name}, line {target + 1}, column 'LSOA code'.*E01999"):
-        policeuk.read_street_months({"2025-12": bad}, ["City of London"])
+        policeuk.read_street_months({"2025-12": bad}, ["City of London"], _geography())

@@ -17,6 +17,7 @@ import pandas as pd
 from csp_evidence import __version__
 from csp_evidence.core.files import atomic_write, sha256_of, source_fingerprint
 from csp_evidence.core.paths import PACKAGE, interim_dir
+from csp_evidence.data import policeuk_forces
 from csp_evidence.data.fetch import locked_months, optional_file, verified_file
 from csp_evidence.data.readers import gla, moj, mopac, mps, mps_connect, ons, ons_geography, policeuk
 from csp_evidence.data.readers.mps import CITY_OF_LONDON
@@ -269,8 +270,10 @@ def _street_table() -> pd.DataFrame | None:
     ids = tuple(month_entry(STREET_SOURCE, m) for m in months)
     return _cached(
         "policeuk_street",
-        (*ids, "gla_borough_profiles"),
-        lambda p: policeuk.read_street_months(dict(zip(months, p[:-1], strict=True)), policed),
+        (*ids, "gla_borough_profiles", *GEOGRAPHY_SOURCES),
+        lambda p: policeuk.read_street_months(
+            dict(zip(months, p[: len(months)], strict=True)), policed, lsoa_geography()
+        ),
     )
 
 
@@ -339,8 +342,6 @@ def area_street() -> pd.DataFrame | None:
     """police.uk street-level crime and ASB of every force held, month by month, reduced by LSOA and crime type and
     placed by LSOA code (``readers.policeuk.place_reduced``: ward, authority, CSP, force area, region), with the
     reporting force; None until `csp fetch --source policeuk --params PARAMS` has locked reduced months."""
-    from csp_evidence.data import policeuk_forces
-
     months = policeuk_forces.locked_reduced_months()
     if not months:
         return None
@@ -348,7 +349,7 @@ def area_street() -> pd.DataFrame | None:
 
     def build(paths: list[Path]) -> pd.DataFrame:
         reduced = pd.concat([policeuk.read_reduced(p) for p in paths[: len(ids)]], ignore_index=True)
-        return policeuk.place_reduced(reduced)
+        return policeuk.place_reduced(reduced, lsoa_geography())
 
     return _cached("policeuk_area_street", (*ids, *GEOGRAPHY_SOURCES), build)
 

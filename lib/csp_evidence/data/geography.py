@@ -22,30 +22,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from csp_evidence.data import datasets, geo
-from csp_evidence.data.readers.errors import SourceFormatError
+from csp_evidence.data import datasets, geo, lsoa_places
 from csp_evidence.data.readers.ons_geography import UNDECIDED, VINTAGES
 
 ENGLAND_AND_WALES = "K04000001"  # the ONS code of England and Wales together
 LONDON, FORCE, REGION, ENGLAND_WALES = "london", "force", "region", "england_and_wales"
 GROUP_KINDS = (LONDON, FORCE, REGION, ENGLAND_WALES)
 
-# The columns `place_lsoas` adds to a table of LSOA codes.
-PLACE_COLUMNS = (
-    "lsoa_name",
-    "ward",
-    "ward_name",
-    "lad",
-    "lad_name",
-    "csp",
-    "csp_name",
-    "pfa",
-    "pfa_name",
-    "region",
-    "region_name",
-    "country",
-    "country_name",
-)
+PLACE_COLUMNS = lsoa_places.PLACE_COLUMNS  # the columns `place_lsoas` adds to a table of LSOA codes
 
 
 @dataclass(frozen=True)
@@ -226,14 +210,11 @@ def area_lsoas(area: Area, vintage: int | None = None) -> pd.DataFrame:
     return rows.reset_index(drop=True)
 
 
-class UnplacedLsoaError(SourceFormatError):
-    """A row's LSOA code is in no ONS lookup of its vintage."""
+UnplacedLsoaError = lsoa_places.UnplacedLsoaError
 
 
 def _vintage(value: object) -> int:
-    if value not in VINTAGES:
-        raise ValueError(f"LSOA vintage {value!r}: the lookups hold the {' and '.join(map(str, VINTAGES))} LSOAs")
-    return int(value)
+    return lsoa_places.check_vintage(value)
 
 
 @functools.cache
@@ -246,16 +227,7 @@ def lsoa_vintage(codes: Iterable[object], path: Path | str) -> int:
     """Which LSOA set a file's codes are from: 2021 if any code is a 2021-only code, 2011 if any is 2011-only; a
     file mixing the two raises naming it. Codes in both sets (most: an unchanged LSOA keeps its code) are placed
     alike by either lookup, so a file of those alone reads as 2021."""
-    found = {c for c in codes if isinstance(c, str) and c}
-    only11 = sorted(found & (_codes(2011) - _codes(2021)))
-    only21 = sorted(found & (_codes(2021) - _codes(2011)))
-    if only11 and only21:
-        raise SourceFormatError(
-            path,
-            f"mixes 2011 LSOA codes ({', '.join(only11[:3])}, ...) and 2021 LSOA codes ({', '.join(only21[:3])}, ...)",
-            column="LSOA code",
-        )
-    return 2011 if only11 else 2021
+    return lsoa_places.vintage_of(codes, path, {v: _codes(v) for v in VINTAGES})
 
 
 def place_lsoas(
@@ -273,30 +245,7 @@ def place_lsoas(
     UnplacedLsoaError naming the row's `file` and `line` and the code. `csp` is empty where the lookups cannot
     decide the CSP (``csp_method`` undecided in ``datasets.lsoa_geography``).
     """
-    for column in (code, file, line, *([vintage] if isinstance(vintage, str) else [])):
-        if column not in rows.columns:
-            raise KeyError(f"place_lsoas: the table has no column {column!r}; its columns: {list(rows.columns)}")
-    vintages = rows[vintage] if isinstance(vintage, str) else pd.Series(_vintage(vintage), index=rows.index)
-    for v in vintages.dropna().unique():
-        _vintage(v)
-    geography = datasets.lsoa_geography().set_index(["lsoa", "vintage"])[list(PLACE_COLUMNS)]
-    codes = rows[code].where(rows[code].notna() & (rows[code].astype(str) != ""))
-    keys = pd.MultiIndex.from_arrays([codes.astype(object), vintages.astype("int64")], names=["lsoa", "vintage"])
-    placed = geography.reindex(keys)
-    unknown = codes.notna().to_numpy() & placed["lad"].isna().to_numpy()
-    if unknown.any():
-        first = rows.index[unknown][0]
-        bad = rows.loc[rows.index[unknown]]
-        in_file = int((bad[file] == rows.at[first, file]).sum())
-        raise UnplacedLsoaError(
-            rows.at[first, file],
-            f"LSOA code {rows.at[first, code]!r} is in no ONS lookup of {int(vintages[first])} LSOAs "
-            f"({in_file} such row(s) in this file, {int(unknown.sum())} in all)",
-            row=int(rows.at[first, line]),
-            column="LSOA code",
-        )
-    placed.index = rows.index
-    return pd.concat([rows, placed], axis=1)
+    return lsoa_places.place(rows, vintage, datasets.lsoa_geography(), code=code, file=file, line=line)
 
 
 def params_area(params: object) -> tuple[Area, ComparisonGroup]:

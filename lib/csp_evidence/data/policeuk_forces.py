@@ -24,19 +24,25 @@ import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import pandas as pd
 
 from csp_evidence.core.files import atomic_write, move_all_into_place, sha256_of
 from csp_evidence.core.paths import raw_dir
+from csp_evidence.core.periods import period_months, previous_period
 from csp_evidence.data import street_archive
 from csp_evidence.data.download import ByteProgress, FetchError, download, work_folders
 from csp_evidence.data.readers import policeuk
 from csp_evidence.data.sources import LockEntry, locked_file, month_entry, read_lock, source, write_lock
 
-if TYPE_CHECKING:
-    from csp_evidence.data.geography import Area
+
+class Area(Protocol):
+    """What these functions need of a ``geography.Area``: its police force area's ONS name."""
+
+    @property
+    def force_name(self) -> str: ...
+
 
 FORCE_SOURCE = "policeuk_force_street"
 REDUCED_SOURCE = "policeuk_reduced"
@@ -344,8 +350,6 @@ def verified(entry_id: str) -> tuple[Path, str]:
 
 def months_for_area(headline_period: str, periods: Sequence[str] = ()) -> list[str]:
     """The months a police.uk area's pack needs: those of its periods and of the 12 months before the headline."""
-    from csp_evidence.core.periods import period_months, previous_period
-
     labels = {*periods, headline_period, previous_period(headline_period)}
     months = sorted({f"{m:%Y-%m}" for label in labels for m in period_months(label)})
     return street_archive.month_range(months[0], months[-1])

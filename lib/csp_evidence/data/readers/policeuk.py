@@ -30,6 +30,7 @@ from typing import IO
 import pandas as pd
 import pandera.pandas as pa
 
+from csp_evidence.data import lsoa_places
 from csp_evidence.data.readers.errors import (
     SourceFormatError,
     file_line,
@@ -358,24 +359,25 @@ def reduce_street_file(path: str | Path, month: str | None = None, force: str | 
         return reduce_street_stream(fh, str(path), month, force)
 
 
-def place_reduced(reduced: pd.DataFrame, origin: Callable[[str, str], str] | None = None) -> pd.DataFrame:
-    """A reduced table with every row's LSOA placed (``geography.place_lsoas``: ward, authority, CSP, force area,
-    region), through the lookup of the vintage each force-month's codes are from (2011 until police.uk switched,
-    2021 after). An LSOA code no lookup of its vintage holds raises naming the file (`origin(month, force)`, by
-    default the file's name), the line and the code. Rows with no LSOA keep empty places."""
-    from csp_evidence.data import geography  # here: geography reads the lookups through datasets, which reads us
-
+def place_reduced(
+    reduced: pd.DataFrame, geography: pd.DataFrame, origin: Callable[[str, str], str] | None = None
+) -> pd.DataFrame:
+    """A reduced table with every row's LSOA placed from the `geography` table (``datasets.lsoa_geography``: ward,
+    authority, CSP, force area, region), by ``lsoa_places.place`` (what ``geography.place_lsoas`` does), through
+    the lookup of the vintage each force-month's codes are from (2011 until police.uk switched, 2021 after). An LSOA
+    code no lookup of its vintage holds raises naming the file (`origin(month, force)`, by default the file's
+    name), the line and the code. Rows with no LSOA keep empty places; `vintage` is added."""
+    if reduced.empty:
+        raise ValueError("place_reduced: the table is empty")
     name = origin or (lambda month, force: f"{month}-{force}-street.csv")
-    frames = []
+    sets = lsoa_places.code_sets(geography)
+    parts = []
     for (month, force), rows in reduced.groupby(["month", "force"], sort=True):
         where = name(str(month), str(force))
-        vintage = geography.lsoa_vintage(rows["lsoa"], where)
-        rows = rows.assign(file=where, vintage=vintage)
-        frames.append(geography.place_lsoas(rows, vintage, code="lsoa", file="file", line="line"))
-    if not frames:
-        raise ValueError("place_reduced: the table is empty")
-    placed = pd.concat(frames, ignore_index=True).drop(columns=["file"])
-    for column in geography.PLACE_COLUMNS:
+        parts.append(rows.assign(file=where, vintage=lsoa_places.vintage_of(rows["lsoa"], where, sets)))
+    rows = pd.concat(parts, ignore_index=True)
+    placed = lsoa_places.place(rows, "vintage", geography, code="lsoa", file="file", line="line").drop(columns=["file"])
+    for column in lsoa_places.PLACE_COLUMNS:
         placed[column] = placed[column].fillna("").astype(str)
     return placed
 
@@ -404,12 +406,14 @@ def read_reduced(path: str | Path) -> pd.DataFrame:
     return raw[list(REDUCED_COLUMNS)]
 
 
-def read_street_months(files: Mapping[str, str | Path], boroughs: Sequence[str]) -> pd.DataFrame:
+def read_street_months(
+    files: Mapping[str, str | Path], boroughs: Sequence[str], geography: pd.DataFrame
+) -> pd.DataFrame:
     """Read one street file a month and count rows by month, area and crime type, keeping every row.
 
     `files` maps 'YYYY-MM' to that month's file; a row of another month, an unknown crime type or outcome, or an
     LSOA code in no ONS lookup of its vintage is an error naming the file and line. Each row is placed by its LSOA
-    code (``place_reduced``), never by its LSOA name: `area` is the local authority the LSOA lies in (the borough,
+    code (``place_reduced``, with the `geography` table of ``datasets.lsoa_geography``), never by its LSOA name: `area` is the local authority the LSOA lies in (the borough,
     for the Met's rows in London), NO_LSOA when the row has no LSOA; `placed` is True for the authorities named in
     `boroughs`. Columns: month, area, placed, crime_type, count.
     """
@@ -420,7 +424,7 @@ def read_street_months(files: Mapping[str, str | Path], boroughs: Sequence[str])
     reduced = pd.concat(
         [reduce_street_file(path, month, _force_of(path)) for month, path in sorted(paths.items())], ignore_index=True
     )
-    placed = place_reduced(reduced, lambda month, force: str(paths[month]))
+    placed = place_reduced(reduced, geography, lambda month, force: str(paths[month]))
     placed["area"] = placed["lad_name"].mask(placed["lsoa"] == "", NO_LSOA)
     table = placed.groupby(["month", "area", "crime_type"], sort=True)["count"].sum().reset_index()
     table["month"] = pd.to_datetime(table["month"], format="%Y-%m").astype("datetime64[ns]")
