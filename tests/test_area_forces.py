@@ -139,3 +139,21 @@ def test_pack_all_csps_of_a_force_area(project, monkeypatch, capsys):
     assert {p.headline_period for p in built} == {"2022"} and all(p.area.startswith("E22") for p in built)
     assert cli.main(["pack", "--params", str(template), "--all-csps", "--force-area", "Kentish"]) == 1
     assert "unknown force area 'Kentish'" in capsys.readouterr().err
+
+
+def test_cli_fetch_source_policeuk_for_an_area(project, capsys):
+    """`csp fetch --source policeuk --params P` for a CSP outside London fetches its force's months for the params'
+    periods (2021 and 2022 here), and names the forces and months it fetched."""
+    from csp_evidence import cli
+    from csp_evidence.data.sources import read_lock
+
+    params = project / "cwm-fetch.yml"
+    params.write_text("area: Cwm Taf\nheadline_period: '2022'\n", encoding="utf-8")
+    with Server({"/archive/2022-12.zip": archive("2022-12", MONTHS)}) as server:
+        code = cli.main(["fetch", "--source", "policeuk", "--params", str(params), "--url", f"{server.url}/archive"])
+    captured = capsys.readouterr()
+    out = captured.out + captured.err  # the command's console writes to stderr
+    assert code == 0, out
+    assert "Cwm Taf: forces south-wales; months 2021-01 to 2022-12 (24)" in " ".join(out.split())
+    lock = read_lock()
+    assert all(f"policeuk_force_street/{m}/south-wales" in lock for m in MONTHS)
