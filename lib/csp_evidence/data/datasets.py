@@ -18,7 +18,7 @@ from csp_evidence import __version__
 from csp_evidence.core.files import atomic_write, sha256_of, source_fingerprint
 from csp_evidence.core.paths import PACKAGE, interim_dir
 from csp_evidence.data.fetch import locked_months, optional_file, verified_file
-from csp_evidence.data.readers import gla, moj, mopac, mps, mps_connect, ons, policeuk
+from csp_evidence.data.readers import gla, moj, mopac, mps, mps_connect, mps_ward, ons, policeuk
 from csp_evidence.data.readers.mps import CITY_OF_LONDON
 from csp_evidence.data.readers.mps_hate_special import read_hate_special_crime
 from csp_evidence.data.sources import month_entry, source
@@ -155,6 +155,40 @@ def hate_special_crime() -> pd.DataFrame:
         (HATE_SPECIAL_SOURCE, "gla_borough_profiles"),
         lambda p: read_hate_special_crime(p[0], names, policed),
     )
+
+
+# The ward extracts, oldest first in each series: (source id, series). A financial year of ward figures is always
+# taken whole from one extract (``analysis.places``), never pieced together from two.
+WARD_SOURCES = (
+    ("mps_ward_cris_2022_08", "cris"),
+    ("mps_ward_cris_2023_08", "cris"),
+    ("mps_ward_connect_2025_03", "connect"),
+    ("mps_ward_connect_2026_03", "connect"),
+)
+
+
+def _ward_table(paths: list[Path]) -> pd.DataFrame:
+    names, policed = _mps_borough_names()
+    parts = []
+    for (sid, series), path in zip(WARD_SOURCES, paths[:-1], strict=True):
+        part = mps_ward.read_ward_file(path, series, names, policed)
+        part.insert(0, "extract", sid)
+        part.insert(0, "series", series)
+        parts.append(part)
+    table = pd.concat(parts, ignore_index=True)
+    for column in ("series", "extract", "borough", "ward_code", "ward", "major_category", "minor_category"):
+        table[column] = table[column].astype("category")
+    return table
+
+
+@functools.cache
+def ward_crime() -> pd.DataFrame:
+    """MPS recorded crime by ward and month from every ward extract held: series ('cris' or 'connect'), extract (its
+    source id), month, borough, ward_code, ward, major_category, minor_category, count. Extracts overlap and restate
+    months (later CRIS-era extracts in the May 2022 wards): never add two extracts' months together; a stub first
+    month is already dropped. Ward sums fall short of the borough totals (not every offence is placed in a ward)."""
+    ids = tuple(sid for sid, _ in WARD_SOURCES)
+    return _cached("ward_crime", (*ids, "gla_borough_profiles"), _ward_table)
 
 
 @functools.cache
