@@ -89,14 +89,34 @@ def with_shares(years: pd.DataFrame, threshold: int) -> pd.DataFrame:
 
 
 def _winsorised_dispersion(z: np.ndarray) -> float:
-    """Spiegelhalter's over-dispersion factor: the mean square of the z-scores winsorised at `WINSOR` and 1 - `WINSOR`;
-    at least 1 (no adjustment when the places vary no more than chance)."""
+    """The over-dispersion factor among places: the mean square of their z-scores winsorised at `WINSOR` and
+    1 - `WINSOR` (Spiegelhalter 2005), divided by what that mean square is for standard normal z-scores (0.68 at 10%),
+    so that it is 1 when the places vary as chance alone would make them. At least 1 (never narrower than Poisson)."""
     z = np.asarray(z, dtype=float)
     z = z[np.isfinite(z)]
     if len(z) < 3:
         return 1.0
     low, high = np.quantile(z, [WINSOR, 1 - WINSOR])
-    return max(1.0, float(np.mean(np.clip(z, low, high) ** 2)))
+    return max(1.0, float(np.mean(np.clip(z, low, high) ** 2)) / _WINSOR_NORMAL)
+
+
+def _normal_winsorised_square(share: float) -> float:
+    """E[clip(Z, -q, q)^2] for a standard normal Z winsorised at its `share` and 1 - `share` quantiles."""
+    q = stats.norm.ppf(1 - share)
+    return float((1 - 2 * share) - 2 * q * stats.norm.pdf(q) + 2 * share * q**2)
+
+
+_WINSOR_NORMAL = _normal_winsorised_square(WINSOR)
+
+
+def _scaled_p(z: pd.Series | np.ndarray, dispersion: float, places: int) -> np.ndarray:
+    """Two-sided p-values of z-scores scaled by sqrt(dispersion): against the normal when there is no
+    over-dispersion, else against Student's t on places - 1 degrees of freedom (the factor is itself estimated from
+    the places, as in a quasi-Poisson model)."""
+    scaled = np.abs(np.asarray(z, dtype=float)) / math.sqrt(dispersion)
+    if dispersion > 1 and places > 2:
+        return 2 * stats.t.sf(scaled, places - 1)
+    return 2 * stats.norm.sf(scaled)
 
 
 def fdr(p_values: Sequence[float] | pd.Series, alpha: float = FDR_ALPHA) -> tuple[np.ndarray, np.ndarray]:
@@ -112,82 +132,99 @@ def fdr(p_values: Sequence[float] | pd.Series, alpha: float = FDR_ALPHA) -> tupl
     return rejected, q
 
 
+CHANGE_COLUMNS = [
+    "financial_year",
+    "since",
+    "series",
+    "place",
+    "name",
+    "previous",
+    "count",
+    "change",
+    "pct_change",
+    "p_value",
+    "significant",
+    "relative",
+    "relative_low",
+    "relative_high",
+    "relative_z",
+    "relative_p",
+    "dispersion",
+    "comparable",
+    "small",
+]
+
+
+def _compare_years(current: pd.DataFrame, before: pd.DataFrame, fy: str, since: str, threshold: int) -> pd.DataFrame:
+    """Each place's change from year `since` (`before`, indexed by place) to `fy` (`current`): see ``changes``."""
+    comparable = (
+        current["series"].iloc[0] == before["series"].iloc[0]
+        and current["wards_key"].iloc[0] == before["wards_key"].iloc[0]
+    )
+    year_rows = []
+    area_now, area_before = int(current["count"].sum()), int(before["count"].sum())
+    for place, row in current.iterrows():
+        base = {"financial_year": fy, "since": since, "series": row["series"], "place": place, "name": row["name"]}
+        if not comparable or place not in before.index:
+            year_rows.append(base | {"comparable": False, "small": False})
+            continue
+        prev, cur = int(before.at[place, "count"]), int(row["count"])
+        small = prev < threshold or cur < threshold
+        entry = base | {"previous": prev, "count": cur, "change": cur - prev, "comparable": True, "small": small}
+        if not small:
+            change = compare_counts(prev, cur)
+            entry |= {"pct_change": change.pct_change, "p_value": change.p_value, "significant": change.significant}
+            rel = relative_change(prev, cur, area_before - prev, area_now - cur)
+            if rel is not None:
+                entry |= {
+                    "relative": rel.ratio_of_ratios,
+                    "relative_low": rel.low,
+                    "relative_high": rel.high,
+                    "relative_z": rel.z,
+                }
+        year_rows.append(entry)
+    frame = pd.DataFrame(year_rows)
+    if "relative_z" in frame:
+        zs = frame["relative_z"].to_numpy(dtype=float)
+        phi = _winsorised_dispersion(zs)
+        frame["relative_p"] = _scaled_p(zs, phi, int(np.isfinite(zs).sum()))
+        frame["dispersion"] = phi
+        # the interval widened the same way
+        width = np.log(frame["relative_high"] / frame["relative"]) * math.sqrt(phi)
+        frame["relative_low"] = frame["relative"] * np.exp(-width)
+        frame["relative_high"] = frame["relative"] * np.exp(width)
+    return frame.reindex(columns=CHANGE_COLUMNS)
+
+
 def changes(years: pd.DataFrame, threshold: int) -> pd.DataFrame:
     """Each place's change on the year before, only between consecutive financial years of one series and one set of
     places, with its exact Poisson test (``stats.change.compare_counts``) and its change against the rest of the area
-    (ratio of rate ratios, ``relative_change``), the latter's z-score scaled for over-dispersion among the places.
+    (ratio of rate ratios, ``relative_change``), the latter's z-score and interval scaled for over-dispersion among the
+    places (Spiegelhalter's winsorised factor, at least 1).
 
-    Returns financial_year, series, place, name, previous, count, change, pct_change, p_value, significant,
-    relative (ratio of rate ratios), relative_low, relative_high, relative_z, relative_p, dispersion, comparable
-    (False where the years differ in series or places: no figures then) and small (either year under `threshold`: no
-    test). A first year, or one after a gap, has no row.
+    Returns financial_year, since (the year before), series, place, name, previous, count, change, pct_change,
+    p_value, significant, relative (ratio of rate ratios), relative_low, relative_high, relative_z, relative_p,
+    dispersion, comparable (False where the years differ in series or places: no figures then) and small (either year
+    under `threshold`: no test). A first year, or one after a gap, has no row.
     """
-    columns = [
-        "financial_year",
-        "series",
-        "place",
-        "name",
-        "previous",
-        "count",
-        "change",
-        "pct_change",
-        "p_value",
-        "significant",
-        "relative",
-        "relative_low",
-        "relative_high",
-        "relative_z",
-        "relative_p",
-        "dispersion",
-        "comparable",
-        "small",
-    ]
-    rows = []
+    frames = []
     by_year = {fy: group.set_index("place") for fy, group in years.groupby("financial_year")}
     for fy, current in by_year.items():
-        before = by_year.get(previous_financial_year(fy))
-        if before is None:
-            continue
-        comparable = (
-            current["series"].iloc[0] == before["series"].iloc[0]
-            and current["wards_key"].iloc[0] == before["wards_key"].iloc[0]
-        )
-        year_rows = []
-        area_now, area_before = int(current["count"].sum()), int(before["count"].sum())
-        for place, row in current.iterrows():
-            base = {"financial_year": fy, "series": row["series"], "place": place, "name": row["name"]}
-            if not comparable or place not in before.index:
-                year_rows.append(base | {"comparable": False, "small": False})
-                continue
-            prev, cur = int(before.at[place, "count"]), int(row["count"])
-            small = prev < threshold or cur < threshold
-            entry = base | {"previous": prev, "count": cur, "change": cur - prev, "comparable": True, "small": small}
-            if not small:
-                change = compare_counts(prev, cur)
-                entry |= {"pct_change": change.pct_change, "p_value": change.p_value, "significant": change.significant}
-                rel = relative_change(prev, cur, area_before - prev, area_now - cur)
-                if rel is not None:
-                    entry |= {
-                        "relative": rel.ratio_of_ratios,
-                        "relative_low": rel.low,
-                        "relative_high": rel.high,
-                        "relative_z": rel.z,
-                    }
-            year_rows.append(entry)
-        frame = pd.DataFrame(year_rows)
-        if "relative_z" in frame:
-            phi = _winsorised_dispersion(frame["relative_z"].to_numpy(dtype=float))
-            scaled = frame["relative_z"] / math.sqrt(phi)
-            frame["relative_p"] = 2 * stats.norm.sf(scaled.abs())
-            frame["dispersion"] = phi
-            # the interval widened the same way
-            width = np.log(frame["relative_high"] / frame["relative"]) * math.sqrt(phi)
-            frame["relative_low"] = frame["relative"] * np.exp(-width)
-            frame["relative_high"] = frame["relative"] * np.exp(width)
-        rows.append(frame)
-    if not rows:
-        return pd.DataFrame(columns=columns)
-    return pd.concat(rows, ignore_index=True).reindex(columns=columns)
+        since = previous_financial_year(fy)
+        if since in by_year:
+            frames.append(_compare_years(current, by_year[since], fy, since, threshold))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=CHANGE_COLUMNS)
+
+
+def span_change(years: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """Each place's change over the latest run of years of one series and one set of places, first year to last
+    (``changes``' columns; `since` is the first year), when the run spans at least three years (over two, it is the
+    change on the year before). Empty otherwise."""
+    run = comparable_run(years, same_series=True)
+    if len(run) < 3:
+        return pd.DataFrame(columns=CHANGE_COLUMNS)
+    by_year = {fy: group.set_index("place") for fy, group in years.groupby("financial_year")}
+    return _compare_years(by_year[run[-1]], by_year[run[0]], run[-1], run[0], threshold)
 
 
 @dataclass(frozen=True)
@@ -235,10 +272,11 @@ def concentration_curve(counts: pd.Series) -> pd.DataFrame:
     return pd.concat([origin, curve])
 
 
-def comparable_run(years: pd.DataFrame) -> list[str]:
-    """The latest run of consecutive financial years with one set of places (`wards_key`), oldest first. Series may
-    differ within the run: each year's ranking is within that year."""
-    keys = years.drop_duplicates("financial_year").set_index("financial_year")["wards_key"].sort_index()
+def comparable_run(years: pd.DataFrame, same_series: bool = False) -> list[str]:
+    """The latest run of consecutive financial years with one set of places (`wards_key`), and with `same_series` of
+    one series too, oldest first. Without it series may differ within the run (a ranking is within one year)."""
+    first = years.drop_duplicates("financial_year").set_index("financial_year").sort_index()
+    keys = first["wards_key"] + ("|" + first["series"] if same_series else "")
     if keys.empty:
         return []
     run = [keys.index[-1]]
@@ -324,7 +362,7 @@ def funnel(counts: pd.Series, population: pd.Series, threshold: int, levels: Seq
         frame[f"low_{tag}"], frame[f"high_{tag}"] = low, high
         frame[f"outside_{tag}"] = (frame["count"] < low) | (frame["count"] > high)
     frame["small"] = frame["count"] < threshold
-    frame["p_value"] = 2 * stats.norm.sf((frame["z"] / math.sqrt(phi)).abs())
+    frame["p_value"] = _scaled_p(frame["z"], phi, len(frame))
     frame.loc[frame["small"], "p_value"] = np.nan
     found, q = fdr(frame["p_value"])
     frame["q_value"] = q
