@@ -19,12 +19,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from csp_evidence.analysis import places
+from csp_evidence.analysis import places, ward_shapes
 from csp_evidence.analysis.priorities import NEIGHBOURHOOD, TOTAL, VIOLENCE, Measure, in_series
 from csp_evidence.analysis.stats.change import financial_year_totals
 from csp_evidence.analysis.ward_shapes import WardShapes
 from csp_evidence.core.periods import previous_financial_year
-from csp_evidence.report import place_words
+from csp_evidence.data import datasets
+from csp_evidence.report import charts, place_words
 from csp_evidence.report.key_points import KeyPoint, checked, section_id
 
 _BY_NAME = {m.name: m for m in (*NEIGHBOURHOOD, *VIOLENCE)}
@@ -341,3 +342,302 @@ def headline_figures(v: WardView) -> dict:
         "wards_redrawn": v.redrawn,
         "map": v.shapes.method,
     }
+
+
+# ---- the page: loading for one borough, tables and charts as the notebook shows them --------------------------------
+
+SLUG = "00w"  # the prefix of this chapter's tables and figures (the overview's are '00-')
+
+
+def ward_sources() -> tuple[str, ...]:
+    """The source ids behind the ward figures, oldest extract first."""
+    return tuple(sid for sid, _ in datasets.WARD_SOURCES)
+
+
+def citation() -> str:
+    """The source line of the chapter's tables and charts."""
+    return datasets.citation(*ward_sources())
+
+
+def borough_view(borough: str, threshold: int) -> WardView:
+    """The chapter's view of a London borough from the MPS ward extracts, with ward populations, deprivation and
+    shapes where the mirror has what they need."""
+    crime = datasets.ward_crime()
+    totals = {"cris": datasets.recorded_crime(), "connect": datasets.recorded_crime_connect()}
+    codes = crime.loc[crime["borough"] == borough, "ward_code"].astype(str).unique()
+    context = ward_context(codes)
+    return view(
+        crime,
+        borough,
+        ward_sources(),
+        threshold,
+        totals,
+        population=context.population,
+        deprivation=context.deprivation,
+        shapes=context.shapes,
+    )
+
+
+@dataclass(frozen=True)
+class WardContext:
+    """What the mirror gives about a borough's wards beside their crime: residents, deprivation and shapes."""
+
+    population: pd.Series | None  # Census 2021 residents by ward code
+    deprivation: pd.DataFrame | None  # ``places.place_deprivation``'s table
+    shapes: WardShapes
+    note: str = ""  # what could not be had, in words
+
+
+def ward_context(codes: Sequence[str]) -> WardContext:
+    """Residents, deprivation and shapes for the ward `codes` (May 2022 wards)."""
+    shapes = ward_shapes.ward_shapes(codes, datasets.ward_boundaries_2018())
+    return WardContext(None, None, shapes)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table as the page shows it: the frame, its slug, formats, labels and caption, published by one call."""
+
+    frame: pd.DataFrame
+    slug: str
+    formats: dict[str, str]
+    labels: dict[str, str]
+    caption: str
+    flag: pd.Series | None = None
+
+    def publish(self, output_dir: str) -> None:
+        charts.publish_table(self.frame, self.slug, output_dir, self.formats, self.labels, self.caption, self.flag)
+
+
+_COUNT, _PCT, _SIGNED = "{:,.0f}", "{:.1f}%", "{:+.1f}%"
+
+
+def ward_table_spec(v: WardView, threshold: int) -> Table:
+    """All recorded crime by ward and year, with the latest year's share, rank and change."""
+    table = ward_table(v, threshold)
+    years = [c for c in table.columns if re_year(c)]
+    return Table(
+        table.drop(columns=["place"]),
+        f"{SLUG}-wards-by-year",
+        {
+            **dict.fromkeys(years, _COUNT),
+            "share": _PCT,
+            "pct_change": _SIGNED,
+            "p_value": charts.P_VALUE,
+            "relative": "{:.2f}",
+            "relative_p": charts.P_VALUE,
+        },
+        {
+            "name": "Ward",
+            "share": f"Share {v.latest_year}",
+            "rank": "Rank",
+            "pct_change": f"Change on {previous_financial_year(v.latest_year)}",
+            "p_value": "p-value",
+            "relative": "Change against rest of borough (ratio)",
+            "relative_p": "p-value (against rest, over-dispersion allowed for)",
+        },
+        f"Recorded offences placed in each of {v.borough}'s wards, by financial year; the share and rank are of "
+        f"{v.latest_year}. A change is shown only between years of one series and one set of wards, and not where "
+        f"either year has fewer than {threshold} offences. Source: {citation()}.",
+    )
+
+
+def re_year(column: object) -> bool:
+    """A financial-year column label ('2021/22')."""
+    text = str(column)
+    return len(text) == 7 and text[4] == "/" and text[:4].isdigit()
+
+
+def measures_table_spec(v: WardView, threshold: int) -> Table:
+    """The latest year's count by ward and measure, small safeguarding counts hidden."""
+    table = measures_table(v, threshold)
+    measures = [c for c in table.columns if c not in ("place", "name")]
+    return Table(
+        table.drop(columns=["place"]),
+        f"{SLUG}-wards-by-measure",
+        dict.fromkeys(measures, _COUNT),
+        {"name": "Ward"},
+        f"Recorded offences in {v.latest_year} by ward and priority measure. A dash in a safeguarding measure's "
+        f"column (sexual offences) means fewer than {threshold} offences, not none. Source: {citation()}.",
+    )
+
+
+def persistence_table_spec(v: WardView) -> Table:
+    """The top five wards of each year of the latest run of one set of wards."""
+    top = v.persistence.top
+    frame = pd.DataFrame(
+        {fy: [v.name(c) for c in codes] + [""] * (v.persistence.n - len(codes)) for fy, codes in top.items()}
+    )
+    frame.insert(0, "position", range(1, len(frame) + 1))
+    return Table(
+        frame,
+        f"{SLUG}-top-five",
+        {},
+        {"position": "Position"},
+        f"The {v.persistence.n} wards with the most recorded crime in each financial year from {v.persistence.years[0]} "
+        f"to {v.persistence.years[-1]} (one set of ward boundaries). Source: {citation()}."
+        if v.persistence.years
+        else "No year of ward figures.",
+    )
+
+
+def hotspot_table_spec(v: WardView) -> Table:
+    """The wards and measures whose change stood out from the rest of the borough's, after FDR control."""
+    columns = [
+        "name",
+        "measure",
+        "since",
+        "financial_year",
+        "previous",
+        "count",
+        "pct_change",
+        "relative",
+        "relative_p",
+        "q_value",
+    ]
+    frame = v.hotspots.reindex(columns=columns)
+    return Table(
+        frame,
+        f"{SLUG}-hotspots",
+        {
+            "previous": _COUNT,
+            "count": _COUNT,
+            "pct_change": _SIGNED,
+            "relative": "{:.2f}",
+            "relative_p": charts.P_VALUE,
+            "q_value": charts.P_VALUE,
+        },
+        {
+            "name": "Ward",
+            "measure": "Measure",
+            "since": "From",
+            "financial_year": "To",
+            "previous": "Offences then",
+            "count": "Offences now",
+            "pct_change": "Change",
+            "relative": "Against rest of borough (ratio)",
+            "relative_p": "p-value",
+            "q_value": "q-value (FDR)",
+        },
+        f"Wards whose change stood out from the rest of {v.borough}'s beyond chance: {v.tests:,} tests (every ward and "
+        "measure, on the year before and over the latest run of years of one series and one set of wards), the false "
+        f"discovery rate held at 5% (Benjamini-Hochberg). Source: {citation()}.",
+    )
+
+
+def gap_table_spec(v: WardView) -> Table:
+    """The ward sums against the borough totals by year."""
+    return Table(
+        v.gap,
+        f"{SLUG}-ward-gap",
+        {"places": _COUNT, "area": _COUNT, "gap": _COUNT, "gap_pct": _PCT},
+        {
+            "financial_year": "Financial year",
+            "series": "Series",
+            "places": "Sum over wards",
+            "area": "Borough total",
+            "gap": "Not placed in a ward",
+            "gap_pct": "Share not placed",
+        },
+        f"All recorded crime in {v.borough}: the sum over its wards against the borough total of the same series (the "
+        "ward and borough files are different extracts, so revisions add to the gap). Source: "
+        f"{citation()}; {datasets.citation(*datasets.MAIN_CRIME_SOURCES, *datasets.CONNECT_CRIME_SOURCES)}.",
+    )
+
+
+def funnel_table_spec(v: WardView) -> Table | None:
+    """Ward rates against the borough's (the funnel plot's data)."""
+    if v.funnel is None:
+        return None
+    frame = v.funnel.reset_index().rename(columns={"index": "place"})
+    frame = frame[["name", "count", "population", "rate", "expected", "z", "p_value", "q_value", "beyond_chance"]]
+    return Table(
+        frame.sort_values("rate", ascending=False, ignore_index=True),
+        f"{SLUG}-ward-rates",
+        {
+            "count": _COUNT,
+            "population": _COUNT,
+            "rate": "{:.1f}",
+            "expected": _COUNT,
+            "z": "{:+.1f}",
+            "p_value": charts.P_VALUE,
+            "q_value": charts.P_VALUE,
+        },
+        {
+            "name": "Ward",
+            "count": "Offences",
+            "population": "Residents (Census 2021)",
+            "rate": "Per 1,000",
+            "expected": "Expected at borough rate",
+            "z": "z",
+            "p_value": "p-value",
+            "q_value": "q-value (FDR)",
+            "beyond_chance": "Beyond chance",
+        },
+        f"All recorded crime per 1,000 residents in each ward, {v.latest_year}, against the borough's rate. Residents "
+        "are Census 2021 counts summed over the LSOAs best fitted to each ward. Source: "
+        f"{citation()}; ONS Census 2021.",
+    )
+
+
+CURVE_MEASURES = (TOTAL.name, "Violence against the person", "Theft", "Burglary", "Robbery", "Possession of drugs")
+MAP_MEASURES = (
+    TOTAL.name,
+    "Violence against the person",
+    "Theft",
+    "Burglary",
+    "Robbery",
+    "Criminal damage and arson",
+)
+
+
+def curves_frame(curves: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The concentration curves as one long table (measure, place, places_pct, offences_pct) for the chart's CSV."""
+    frames = [c.rename_axis("place").reset_index().assign(measure=m) for m, c in curves.items()]
+    return pd.concat(frames, ignore_index=True)[["measure", "place", "places_pct", "offences_pct"]]
+
+
+def funnel_curves(v: WardView) -> dict[str, pd.DataFrame]:
+    """The funnel's limits for drawing, by label."""
+    if v.funnel is None:
+        return {}
+    rate = float(v.funnel["area_rate"].iloc[0])
+    phi = float(v.funnel["dispersion"].iloc[0])
+    widened = " (widened for over-dispersion)" if phi > 1 else ""
+    return {
+        f"{level:.1%} limits{widened}".replace(".0%", "%"): places.funnel_curve(
+            rate, v.funnel["population"], level, phi
+        )
+        for level in places.LEVELS
+    }
+
+
+def beyond_chance_names(v: WardView) -> tuple[list[str], list[str]]:
+    """The wards whose rate is above, and below, the borough's beyond chance."""
+    if v.funnel is None:
+        return [], []
+    f = v.funnel
+    return f.loc[f["beyond_chance"] == "above", "name"].tolist(), f.loc[f["beyond_chance"] == "below", "name"].tolist()
+
+
+def deprivation_table_spec(v: WardView) -> Table | None:
+    """Each ward's rate beside its deprivation."""
+    if v.deprivation is None:
+        return None
+    frame = v.deprivation[["name", "rate", "mean_decile", "most_deprived_pct", "covered_pct"]]
+    return Table(
+        frame.sort_values("mean_decile", ignore_index=True),
+        f"{SLUG}-deprivation",
+        {"rate": "{:.1f}", "mean_decile": "{:.1f}", "most_deprived_pct": "{:.0f}%", "covered_pct": "{:.0f}%"},
+        {
+            "name": "Ward",
+            "rate": f"Offences per 1,000 ({v.latest_year})",
+            "mean_decile": "Average IMD decile (1 = most deprived)",
+            "most_deprived_pct": "Residents in England's most deprived 20%",
+            "covered_pct": "Residents with an IMD decile",
+        },
+        "Each ward's recorded crime rate beside its deprivation: the residents-weighted average IMD 2019 decile of its "
+        "LSOAs. The IMD is published for 2011 LSOAs: a 2021 LSOA that kept its 2011 code carries its decile, those "
+        "split or merged in 2021 have none (the last column). England only. Source: MHCLG, English indices of "
+        f"deprivation 2019; ONS Census 2021; {citation()}.",
+    )

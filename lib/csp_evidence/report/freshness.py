@@ -95,6 +95,9 @@ DATASETS: dict[str, Dataset] = {
     ),
     "proven_reoffending": Dataset("MoJ proven reoffending", ("moj_proven_reoffending",), _cohort),
     "asb_incidents": Dataset("police.uk ASB incidents", ("policeuk_street_asb",), _month(datasets.asb_incidents)),
+    "ward_crime": Dataset(
+        "MPS recorded crime by ward", tuple(sid for sid, _ in datasets.WARD_SOURCES), _month(datasets.ward_crime)
+    ),
 }
 COLUMNS = ["dataset", "title", "last_month", "last_period", "source_ids"]
 

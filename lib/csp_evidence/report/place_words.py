@@ -96,3 +96,80 @@ def deprivation_sentence(rho: float | None, wards: int) -> str:
         f"of the rate with the ward's average IMD 2019 decile, where 1 is the most deprived tenth of England: "
         f"{rho:+.2f}). Town-centre and night-time-economy wards often have high rates for reasons other than need."
     )
+
+
+def concentration_sentence(top_places: dict, top_share: dict, places: int, gini: float, year: str, what: str) -> str:
+    """'In 2025/26 the top 10% of wards (2 of 20) held 17.8% of ...; the top 20% (4) held 33.4%; Gini 0.24.'"""
+    return (
+        f"In {year} the top 10% of wards ({top_places[0.1]} of {places}) held {top_share[0.1]:.1f}% of {what} placed "
+        f"in a ward, and the top 20% ({top_places[0.2]}) held {top_share[0.2]:.1f}%. The Gini coefficient of the "
+        f"wards' counts is {gini:.2f} (0 if every ward had the same count; nearer 1 the more it is held by a few)."
+    )
+
+
+def funnel_method(dispersion: float, wards: int) -> str:
+    """How the funnel plot's limits and the list of wards beyond chance were made, for the page."""
+    spread = (
+        f"Ward counts vary more than chance alone would make them (an over-dispersion factor of {dispersion:.1f}, "
+        "from the wards' z-scores winsorised at 10% and 90%, as Spiegelhalter (2005) recommends for comparing "
+        f"institutions), so the limits are widened by its square root and p-values read against Student's t on "
+        f"{wards - 1} degrees of freedom."
+        if dispersion > 1
+        else "Ward counts vary no more than chance would make them, so the limits are the Poisson limits."
+    )
+    return (
+        "Each ward's count is set against the count expected at the borough's rate for its residents; the funnel's "
+        f"limits (95% and 99.8%) are exact Poisson limits around that expectation. {spread} The list of wards beyond "
+        "chance holds the false discovery rate at 5% (Benjamini-Hochberg) across the wards: a ward is named only when "
+        "its difference survives that control."
+    )
+
+
+def hotspot_method(tests: int) -> str:
+    """How the list of changes beyond chance was made, for the page."""
+    return (
+        "Each ward's change is set against the rest of the borough's (the ratio of the two rate ratios), so a "
+        "borough-wide rise does not make every ward a hotspot; its z-score is scaled for the over-dispersion among "
+        "wards (as for the funnel plot). Changes are tested on the year before and over the latest run of years of "
+        "one series and one set of ward boundaries, never across the CRIS and CONNECT series or across the May 2022 "
+        f"redrawing, and never where a ward has fewer offences than the small-number threshold. Across the {tests:,} "
+        "tests the false discovery rate is held at 5% (Benjamini-Hochberg)."
+    )
+
+
+def map_note(method: str, missing: Sequence[str], redrawn: bool) -> str:
+    """What the map shows and how its shapes were made."""
+    if method == "published":
+        return "Ward shapes are the GLA's London ward boundaries (2018), which are this borough's wards since 2014."
+    if method == "lsoa":
+        gone = f" {len(missing)} ward(s) have no LSOA best fitted to them and are not drawn." if missing else ""
+        return (
+            "No boundaries of the May 2022 wards are in the data mirror, so each ward is drawn, approximately, as the "
+            f"2021 LSOAs the ONS best-fit lookup places in it.{gone}"
+        )
+    return (
+        "No ward boundaries for this borough are in the data mirror (and no LSOA lookup to build them), so the "
+        "chapter shows the tables and charts without a map."
+    )
+
+
+def boundary_note(redrawn: bool, run: Sequence[str]) -> str:
+    """Whether the borough's wards changed in the years shown."""
+    if not redrawn:
+        return "The borough's wards are the same in every year shown, so every year can be compared."
+    return (
+        "The borough's wards were redrawn in May 2022: figures on the earlier wards are shown for their year but never "
+        f"compared with the new wards, so changes, ranks over time and the top five run from {run[0]}."
+    )
+
+
+def gap_sentence(gap) -> str:
+    """The ward sums against the borough totals, for the page (`gap`: ``places.gap_by_year``'s table)."""
+    if gap.empty:
+        return "No financial year is complete in both the ward and the borough files, so the gap cannot be shown."
+    low, high = gap["gap_pct"].min(), gap["gap_pct"].max()
+    return (
+        f"Not every recorded offence is placed in a ward: between {low:.1f}% and {high:.1f}% of the borough's offences "
+        f"in {gap['financial_year'].iloc[0]} to {gap['financial_year'].iloc[-1]} are in no ward's figures. Ward "
+        "shares in this chapter are shares of the offences placed in a ward."
+    )
