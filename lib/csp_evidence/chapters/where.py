@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,8 +26,10 @@ from csp_evidence.analysis.stats.change import financial_year_totals
 from csp_evidence.analysis.ward_shapes import WardShapes
 from csp_evidence.core.periods import previous_financial_year
 from csp_evidence.data import datasets
-from csp_evidence.report import charts, place_words
+from csp_evidence.report import place_words, tables
+from csp_evidence.report.headlines import WhereHeadlines
 from csp_evidence.report.key_points import KeyPoint, checked, section_id
+from csp_evidence.report.tables import TableSpec
 
 _BY_NAME = {m.name: m for m in (*NEIGHBOURHOOD, *VIOLENCE)}
 # The priority measures a ward view covers: all recorded crime, the neighbourhood crimes and the main violence measures
@@ -243,8 +246,11 @@ def key_points(v: WardView) -> list[KeyPoint]:
     if v.funnel is not None:
         above = v.funnel.loc[v.funnel["beyond_chance"] == "above", "name"].tolist()
         below = v.funnel.loc[v.funnel["beyond_chance"] == "below", "name"].tolist()
+        spread = float(v.funnel["dispersion"].iloc[0]) > 1
         points.append(
-            KeyPoint(place_words.funnel_point(above, below, v.wards, v.latest_year), section_id(SECTIONS["funnel"]))
+            KeyPoint(
+                place_words.funnel_point(above, below, v.wards, v.latest_year, spread), section_id(SECTIONS["funnel"])
+            )
         )
     unique = v.hotspots.drop_duplicates(["place", "measure"])  # a ward and measure found on the year and over the run
     found = [(str(r.name), str(r.measure), float(r.pct_change), str(r.since)) for r in unique.itertuples()]
@@ -307,12 +313,13 @@ def map_values(v: WardView, measures: Sequence[str]) -> pd.DataFrame:
     return wide[[m for m in measures if m in wide.columns]]
 
 
-def headline_figures(v: WardView) -> dict:
+def headlines(v: WardView, points: Sequence[KeyPoint]) -> WhereHeadlines:
     """The chapter's headline figures: the latest year, the top wards, concentration and the wards beyond chance."""
     latest = v.latest()
     conc = v.concentration.get(TOTAL.name)
-    return {
+    figures: dict[str, Any] = {
         "borough": v.borough,
+        "key_points": tuple(points),
         "ward_year": v.latest_year,
         "wards": v.wards,
         "top_wards": [
@@ -341,7 +348,9 @@ def headline_figures(v: WardView) -> dict:
         ],
         "wards_redrawn": v.redrawn,
         "map": v.shapes.method,
+        "source": citation(),
     }
+    return WhereHeadlines(**figures)
 
 
 # ---- the page: loading for one borough, tables and charts as the notebook shows them --------------------------------
@@ -355,8 +364,12 @@ def ward_sources() -> tuple[str, ...]:
 
 
 def citation() -> str:
-    """The source line of the chapter's tables and charts."""
-    return datasets.citation(*ward_sources())
+    """The source line of the chapter's tables and charts: the ward extracts, named once."""
+    ends = [datasets.source(sid).title.rsplit(" to ", 1)[-1] for sid in ward_sources()]
+    return (
+        "Metropolitan Police Service (London Datastore), MPS Ward Level Crime (most recent 24 months), the extracts "
+        f"to {', '.join(ends[:-1])} and {ends[-1]} (CRIS era to August 2023, CONNECT era after)"
+    )
 
 
 def borough_view(borough: str, threshold: int) -> WardView:
@@ -364,7 +377,8 @@ def borough_view(borough: str, threshold: int) -> WardView:
     shapes where the mirror has what they need."""
     crime = datasets.ward_crime()
     totals = {"cris": datasets.recorded_crime(), "connect": datasets.recorded_crime_connect()}
-    codes = crime.loc[crime["borough"] == borough, "ward_code"].astype(str).unique()
+    latest = crime[(crime["borough"] == borough) & (crime["extract"] == ward_sources()[-1])]
+    codes = latest["ward_code"].astype(str).unique()  # the wards of the latest extract: the May 2022 wards
     context = ward_context(codes)
     return view(
         crime,
@@ -388,57 +402,70 @@ class WardContext:
     note: str = ""  # what could not be had, in words
 
 
+POPULATION_SOURCES = ("ons_census2021_lsoa_population", "ons_lsoa21_ward22_lad22")
+
+
 def ward_context(codes: Sequence[str]) -> WardContext:
-    """Residents, deprivation and shapes for the ward `codes` (May 2022 wards)."""
-    shapes = ward_shapes.ward_shapes(codes, datasets.ward_boundaries_2018())
-    return WardContext(None, None, shapes)
+    """Residents, deprivation and shapes for the ward `codes` (May 2022 wards): Census 2021 residents summed over the
+    2021 LSOAs best fitted to each ward; each ward's IMD 2019 from the 2021 LSOAs that kept their 2011 code; the GLA's
+    ward boundaries where they hold every ward, else the wards built from the 2021 LSOAs. A ward with no LSOA best
+    fitted to it has no population (and is left out of the funnel plot)."""
+    lookup = datasets.lsoa21_wards_2022()
+    fitted = lookup[lookup["ward"].isin(list(codes))]
+    residents = datasets.lsoa_population()[["lsoa", "population"]]
+    population = places.place_population(residents, fitted, "lsoa", "ward")
+    imd = datasets.imd2019().rename(columns={"lsoa11": "lsoa"})[["lsoa", "decile"]]
+    deprivation = places.place_deprivation(imd, residents, fitted, "lsoa", "ward")
+    shapes = ward_shapes.ward_shapes(
+        codes,
+        datasets.ward_boundaries_2018(),
+        datasets.lsoa21_boundaries(),
+        fitted.rename(columns={"lsoa": "lsoa21", "ward": "ward22"}),
+    )
+    return WardContext(population if not population.empty else None, deprivation, shapes)
 
 
-@dataclass(frozen=True)
-class Table:
-    """A table as the page shows it: the frame, its slug, formats, labels and caption, published by one call."""
-
-    frame: pd.DataFrame
-    slug: str
-    formats: dict[str, str]
-    labels: dict[str, str]
-    caption: str
-    flag: pd.Series | None = None
-
-    def publish(self, output_dir: str) -> None:
-        charts.publish_table(self.frame, self.slug, output_dir, self.formats, self.labels, self.caption, self.flag)
+_COUNT, _PCT, _SIGNED = tables.COUNT, "{:.1f}%", tables.PCT_CHANGE
 
 
-_COUNT, _PCT, _SIGNED = "{:,.0f}", "{:.1f}%", "{:+.1f}%"
+def _years_period(v: WardView) -> str:
+    years = sorted(v.years["financial_year"].unique())
+    return f"financial years {years[0]} to {years[-1]}"
 
 
-def ward_table_spec(v: WardView, threshold: int) -> Table:
+def ward_table_spec(v: WardView, threshold: int) -> TableSpec:
     """All recorded crime by ward and year, with the latest year's share, rank and change."""
     table = ward_table(v, threshold)
     years = [c for c in table.columns if re_year(c)]
-    return Table(
-        table.drop(columns=["place"]),
+    before = previous_financial_year(v.latest_year)
+    return TableSpec(
         f"{SLUG}-wards-by-year",
-        {
+        table,
+        columns={
+            "name": "Ward",
+            **{y: y for y in years},
+            "share": f"Share {v.latest_year}",
+            "rank": f"Rank {v.latest_year}",
+            "pct_change": f"Change on {before}",
+            "p_value": "p-value",
+            "relative": "Against rest of borough (ratio)",
+            "relative_p": "p-value against rest",
+        },
+        formats={
             **dict.fromkeys(years, _COUNT),
             "share": _PCT,
+            "rank": tables.AS_IS,
             "pct_change": _SIGNED,
-            "p_value": charts.P_VALUE,
-            "relative": "{:.2f}",
-            "relative_p": charts.P_VALUE,
+            "p_value": tables.P_VALUE,
+            "relative": tables.RATIO,
+            "relative_p": tables.P_VALUE,
         },
-        {
-            "name": "Ward",
-            "share": f"Share {v.latest_year}",
-            "rank": "Rank",
-            "pct_change": f"Change on {previous_financial_year(v.latest_year)}",
-            "p_value": "p-value",
-            "relative": "Change against rest of borough (ratio)",
-            "relative_p": "p-value (against rest, over-dispersion allowed for)",
-        },
-        f"Recorded offences placed in each of {v.borough}'s wards, by financial year; the share and rank are of "
+        caption=f"Recorded offences placed in each of {v.borough}'s wards, by financial year; share and rank are of "
         f"{v.latest_year}. A change is shown only between years of one series and one set of wards, and not where "
-        f"either year has fewer than {threshold} offences. Source: {citation()}.",
+        f"either year has fewer than {threshold} offences; against the rest of the borough, over-dispersion among "
+        "wards is allowed for.",
+        source=citation(),
+        period=_years_period(v),
     )
 
 
@@ -448,90 +475,79 @@ def re_year(column: object) -> bool:
     return len(text) == 7 and text[4] == "/" and text[:4].isdigit()
 
 
-def measures_table_spec(v: WardView, threshold: int) -> Table:
+def measures_table_spec(v: WardView, threshold: int) -> TableSpec:
     """The latest year's count by ward and measure, small safeguarding counts hidden."""
     table = measures_table(v, threshold)
     measures = [c for c in table.columns if c not in ("place", "name")]
-    return Table(
-        table.drop(columns=["place"]),
+    return TableSpec(
         f"{SLUG}-wards-by-measure",
-        dict.fromkeys(measures, _COUNT),
-        {"name": "Ward"},
-        f"Recorded offences in {v.latest_year} by ward and priority measure. A dash in a safeguarding measure's "
-        f"column (sexual offences) means fewer than {threshold} offences, not none. Source: {citation()}.",
+        table,
+        columns={"name": "Ward", **{m: m for m in measures}},
+        formats=dict.fromkeys(measures, _COUNT),
+        caption=f"Recorded offences in {v.latest_year} by ward and priority measure. A dash in a safeguarding "
+        f"measure's column (sexual offences) means fewer than {threshold} offences, not none.",
+        source=citation(),
+        period=f"financial year {v.latest_year}",
     )
 
 
-def persistence_table_spec(v: WardView) -> Table:
+def persistence_table_spec(v: WardView) -> TableSpec:
     """The top five wards of each year of the latest run of one set of wards."""
-    top = v.persistence.top
-    frame = pd.DataFrame(
-        {fy: [v.name(c) for c in codes] + [""] * (v.persistence.n - len(codes)) for fy, codes in top.items()}
-    )
+    p = v.persistence
+    frame = pd.DataFrame({fy: [v.name(c) for c in codes] + [""] * (p.n - len(codes)) for fy, codes in p.top.items()})
     frame.insert(0, "position", range(1, len(frame) + 1))
-    return Table(
-        frame,
+    return TableSpec(
         f"{SLUG}-top-five",
-        {},
-        {"position": "Position"},
-        f"The {v.persistence.n} wards with the most recorded crime in each financial year from {v.persistence.years[0]} "
-        f"to {v.persistence.years[-1]} (one set of ward boundaries). Source: {citation()}."
-        if v.persistence.years
-        else "No year of ward figures.",
+        frame,
+        columns={"position": "Position", **{fy: fy for fy in p.top}},
+        formats={"position": tables.AS_IS},
+        caption=f"The {p.n} wards with the most recorded crime in each financial year of one set of ward boundaries "
+        f"(wards with fewer offences than the small-number threshold are never ranked).",
+        source=citation(),
+        period=f"financial years {p.years[0]} to {p.years[-1]}" if p.years else "no complete year",
     )
 
 
-def hotspot_table_spec(v: WardView) -> Table:
+def hotspot_table_spec(v: WardView) -> TableSpec:
     """The wards and measures whose change stood out from the rest of the borough's, after FDR control."""
-    columns = [
-        "name",
-        "measure",
-        "since",
-        "financial_year",
-        "previous",
-        "count",
-        "pct_change",
-        "relative",
-        "relative_p",
-        "q_value",
-    ]
-    frame = v.hotspots.reindex(columns=columns)
-    return Table(
-        frame,
+    columns = {
+        "name": "Ward",
+        "measure": "Measure",
+        "since": "From",
+        "financial_year": "To",
+        "previous": "Offences then",
+        "count": "Offences now",
+        "pct_change": "Change",
+        "relative": "Against rest of borough (ratio)",
+        "relative_p": "p-value",
+        "q_value": "q-value (FDR)",
+    }
+    return TableSpec(
         f"{SLUG}-hotspots",
-        {
+        v.hotspots.reindex(columns=list(columns)),
+        columns=columns,
+        formats={
             "previous": _COUNT,
             "count": _COUNT,
             "pct_change": _SIGNED,
-            "relative": "{:.2f}",
-            "relative_p": charts.P_VALUE,
-            "q_value": charts.P_VALUE,
+            "relative": tables.RATIO,
+            "relative_p": tables.P_VALUE,
+            "q_value": tables.P_VALUE,
         },
-        {
-            "name": "Ward",
-            "measure": "Measure",
-            "since": "From",
-            "financial_year": "To",
-            "previous": "Offences then",
-            "count": "Offences now",
-            "pct_change": "Change",
-            "relative": "Against rest of borough (ratio)",
-            "relative_p": "p-value",
-            "q_value": "q-value (FDR)",
-        },
-        f"Wards whose change stood out from the rest of {v.borough}'s beyond chance: {v.tests:,} tests (every ward and "
-        "measure, on the year before and over the latest run of years of one series and one set of wards), the false "
-        f"discovery rate held at 5% (Benjamini-Hochberg). Source: {citation()}.",
+        caption=f"Wards whose change stood out from the rest of {v.borough}'s beyond chance: {v.tests:,} tests (every "
+        "ward and measure, on the year before and over the latest run of years of one series and one set of wards), "
+        "the false discovery rate held at 5% (Benjamini-Hochberg). No row: no ward stood out.",
+        source=citation(),
+        period=f"financial years to {v.hotspot_year}" if v.hotspot_year else _years_period(v),
     )
 
 
-def gap_table_spec(v: WardView) -> Table:
+def gap_table_spec(v: WardView) -> TableSpec:
     """The ward sums against the borough totals by year."""
-    return Table(
-        v.gap,
+    return TableSpec(
         f"{SLUG}-ward-gap",
-        {"places": _COUNT, "area": _COUNT, "gap": _COUNT, "gap_pct": _PCT},
-        {
+        v.gap,
+        columns={
             "financial_year": "Financial year",
             "series": "Series",
             "places": "Sum over wards",
@@ -539,31 +555,23 @@ def gap_table_spec(v: WardView) -> Table:
             "gap": "Not placed in a ward",
             "gap_pct": "Share not placed",
         },
-        f"All recorded crime in {v.borough}: the sum over its wards against the borough total of the same series (the "
-        "ward and borough files are different extracts, so revisions add to the gap). Source: "
-        f"{citation()}; {datasets.citation(*datasets.MAIN_CRIME_SOURCES, *datasets.CONNECT_CRIME_SOURCES)}.",
+        formats={"places": _COUNT, "area": _COUNT, "gap": _COUNT, "gap_pct": _PCT},
+        caption=f"All recorded crime in {v.borough}: the sum over its wards against the borough total of the same "
+        "series (the ward and borough files are different extracts, so revisions add to the gap).",
+        source=f"{citation()}; {datasets.citation(*datasets.MAIN_CRIME_SOURCES, *datasets.CONNECT_CRIME_SOURCES)}",
+        period=_years_period(v),
     )
 
 
-def funnel_table_spec(v: WardView) -> Table | None:
+def funnel_table_spec(v: WardView) -> TableSpec | None:
     """Ward rates against the borough's (the funnel plot's data)."""
     if v.funnel is None:
         return None
-    frame = v.funnel.reset_index().rename(columns={"index": "place"})
-    frame = frame[["name", "count", "population", "rate", "expected", "z", "p_value", "q_value", "beyond_chance"]]
-    return Table(
-        frame.sort_values("rate", ascending=False, ignore_index=True),
+    frame = v.funnel.sort_values("rate", ascending=False).reset_index(drop=True)
+    return TableSpec(
         f"{SLUG}-ward-rates",
-        {
-            "count": _COUNT,
-            "population": _COUNT,
-            "rate": "{:.1f}",
-            "expected": _COUNT,
-            "z": "{:+.1f}",
-            "p_value": charts.P_VALUE,
-            "q_value": charts.P_VALUE,
-        },
-        {
+        frame,
+        columns={
             "name": "Ward",
             "count": "Offences",
             "population": "Residents (Census 2021)",
@@ -574,9 +582,19 @@ def funnel_table_spec(v: WardView) -> Table | None:
             "q_value": "q-value (FDR)",
             "beyond_chance": "Beyond chance",
         },
-        f"All recorded crime per 1,000 residents in each ward, {v.latest_year}, against the borough's rate. Residents "
-        "are Census 2021 counts summed over the LSOAs best fitted to each ward. Source: "
-        f"{citation()}; ONS Census 2021.",
+        formats={
+            "count": _COUNT,
+            "population": _COUNT,
+            "rate": tables.RATE,
+            "expected": _COUNT,
+            "z": tables.Z_SCORE,
+            "p_value": tables.P_VALUE,
+            "q_value": tables.P_VALUE,
+        },
+        caption=f"All recorded crime per 1,000 residents in each ward, {v.latest_year}, against the borough's rate. "
+        "Residents are Census 2021 counts summed over the 2021 LSOAs best fitted to each ward.",
+        source=f"{citation()}; {datasets.citation(*POPULATION_SOURCES)}",
+        period=f"financial year {v.latest_year}; residents at March 2021",
     )
 
 
@@ -620,24 +638,29 @@ def beyond_chance_names(v: WardView) -> tuple[list[str], list[str]]:
     return f.loc[f["beyond_chance"] == "above", "name"].tolist(), f.loc[f["beyond_chance"] == "below", "name"].tolist()
 
 
-def deprivation_table_spec(v: WardView) -> Table | None:
+def deprivation_table_spec(v: WardView) -> TableSpec | None:
     """Each ward's rate beside its deprivation."""
     if v.deprivation is None:
         return None
-    frame = v.deprivation[["name", "rate", "mean_decile", "most_deprived_pct", "covered_pct"]]
-    return Table(
-        frame.sort_values("mean_decile", ignore_index=True),
+    return TableSpec(
         f"{SLUG}-deprivation",
-        {"rate": "{:.1f}", "mean_decile": "{:.1f}", "most_deprived_pct": "{:.0f}%", "covered_pct": "{:.0f}%"},
-        {
+        v.deprivation.sort_values("mean_decile", ignore_index=True),
+        columns={
             "name": "Ward",
             "rate": f"Offences per 1,000 ({v.latest_year})",
             "mean_decile": "Average IMD decile (1 = most deprived)",
             "most_deprived_pct": "Residents in England's most deprived 20%",
             "covered_pct": "Residents with an IMD decile",
         },
-        "Each ward's recorded crime rate beside its deprivation: the residents-weighted average IMD 2019 decile of its "
-        "LSOAs. The IMD is published for 2011 LSOAs: a 2021 LSOA that kept its 2011 code carries its decile, those "
-        "split or merged in 2021 have none (the last column). England only. Source: MHCLG, English indices of "
-        f"deprivation 2019; ONS Census 2021; {citation()}.",
+        formats={
+            "rate": tables.RATE,
+            "mean_decile": "{:.1f}",
+            "most_deprived_pct": "{:.0f}%",
+            "covered_pct": "{:.0f}%",
+        },
+        caption="Each ward's recorded crime rate beside its deprivation: the residents-weighted average IMD 2019 "
+        "decile of its LSOAs. The IMD is published for 2011 LSOAs: a 2021 LSOA that kept its 2011 code carries its "
+        "decile, those split or merged in 2021 have none (the last column). England only.",
+        source=f"{datasets.citation(datasets.IMD_SOURCE, *POPULATION_SOURCES)}; {citation()}",
+        period=f"IMD 2019; residents at March 2021; crime in {v.latest_year}",
     )

@@ -37,7 +37,7 @@ def _path(shape) -> MplPath:
     return MplPath(np.concatenate(vertices), np.concatenate(codes))
 
 
-def classes(values: pd.Series, n: int = 5) -> tuple[pd.Series, list[str]]:
+def classes(values: pd.Series, n: int = 5, fmt: str = "{:,.1f}") -> tuple[pd.Series, list[str]]:
     """Each value's class (0 = lowest) among `n` equal-count groups (quantiles; fewer when values repeat), and the
     legend label of each class ('12.0 to 15.5')."""
     clean = values.dropna()
@@ -48,12 +48,14 @@ def classes(values: pd.Series, n: int = 5) -> tuple[pd.Series, list[str]]:
         edges = np.array([edges[0], edges[0]])
     index = pd.Series(np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(edges) - 2), index=values.index)
     index[values.isna()] = np.nan
-    labels = [f"{edges[i]:,.1f} to {edges[i + 1]:,.1f}" for i in range(len(edges) - 1)]
+    labels = [f"{fmt.format(edges[i])} to {fmt.format(edges[i + 1])}" for i in range(len(edges) - 1)]
     return index, labels
 
 
 def _draw(ax, shapes: Mapping[str, Any], values: pd.Series, n: int = 5) -> list[Patch]:
-    klass, labels = classes(values.reindex(list(shapes)), n)
+    shown = values.reindex(list(shapes))
+    whole = bool(((shown.dropna() % 1) == 0).all())  # counts: no decimals in the legend
+    klass, labels = classes(shown, n, "{:,.0f}" if whole else "{:,.1f}")
     palette = SEQUENTIAL if len(labels) == n else SEQUENTIAL[-len(labels) :] if labels else []
     for code, shape in shapes.items():
         k = klass.get(code, np.nan)
@@ -129,10 +131,10 @@ def map_panels(
     """Small multiples: one map per column of `table` (indexed by place code), each shaded by its own fifths."""
     names = list(table.columns)
     nrows = -(-len(names) // ncols)
-    height = 3.6 * nrows + 1.6
+    height = 4.4 * nrows + 2.2
     with plt.style.context(charts.STYLE):
         fig, axes = plt.subplots(nrows, ncols, figsize=(12, height), squeeze=False)
-    fig.subplots_adjust(left=0.01, right=0.99, top=1 - 1.15 / height, bottom=0.7 / height, hspace=0.35, wspace=0.05)
+    fig.subplots_adjust(left=0.01, right=0.99, top=1 - 1.15 / height, bottom=1.6 / height, hspace=0.5, wspace=0.05)
     fig.text(0.01, 1 - 0.25 / height, title, ha="left", va="top", fontsize=15, fontweight="bold")
     fig.text(0.01, 1 - 0.62 / height, subtitle, ha="left", va="top", fontsize=11, color=charts.GREY)
     note = " Ward shapes approximate (2021 LSOAs best fitted to each ward)." if approximate else ""
@@ -142,7 +144,7 @@ def map_panels(
     for ax, name in zip(axes.flat, names, strict=False):
         handles = _draw(ax, shapes, table[name])
         ax.set_title(textwrap.fill(str(name), 34), loc="left", fontsize=11)
-        ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, -0.32), frameon=False, fontsize=7, ncols=2)
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, 0.0), frameon=False, fontsize=7, ncols=2)
     for ax in axes.flat[len(names) :]:
         ax.set_visible(False)
     return fig
@@ -157,7 +159,7 @@ def funnel_chart(points: pd.DataFrame, curves: Mapping[str, pd.DataFrame], title
         for (label, curve), (dash, colour) in zip(curves.items(), styles, strict=False):
             ax.plot(curve["population"], curve["low"], dash, color=colour, linewidth=1.4, label=label)
             ax.plot(curve["population"], curve["high"], dash, color=colour, linewidth=1.4)
-        ax.axhline(float(points["area_rate"].iloc[0]), color=charts.DARK_BLUE, linewidth=1.2, label="Area rate")
+        ax.axhline(float(points["area_rate"].iloc[0]), color=charts.DARK_BLUE, linewidth=1.2, label="Borough rate")
         found = points["beyond_chance"] != ""
         ax.scatter(
             points.loc[~found, "population"], points.loc[~found, "rate"], color="#A7B4C2", s=40, zorder=3, label="Ward"

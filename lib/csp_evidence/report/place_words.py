@@ -51,16 +51,32 @@ def persistence_point(every: Sequence[str], top_n: int, years: Sequence[str], en
     return text
 
 
-def funnel_point(above: Sequence[str], below: Sequence[str], wards: int, year: str) -> str:
-    """The wards whose rate per resident stood above (or below) the borough's beyond chance."""
+def funnel_point(above: Sequence[str], below: Sequence[str], wards: int, year: str, spread: bool = True) -> str:
+    """The wards whose rate per resident stands apart from the borough's beyond chance; with `spread` (the wards vary
+    more than chance alone would make them), beyond the usual spread between wards too."""
+    allowing = ", even allowing for how much wards usually differ" if spread else ""
     if not above and not below:
-        return f"No ward's crime rate in {year} stood apart from the borough's by more than chance would explain."
+        return (
+            f"No ward's crime rate in {year} stands apart from the borough's{allowing}."
+            if spread
+            else f"No ward's crime rate in {year} differs from the borough's by more than chance would explain."
+        )
     parts = []
     if above:
-        parts.append(f"{names(above)} {'has' if len(above) == 1 else 'have'} a crime rate above the borough's")
+        parts.append(f"{names(above, 3)} {'has' if len(above) == 1 else 'have'} a crime rate well above the borough's")
     if below:
-        parts.append(f"{names(below, 2)} below it")
-    return f"In {year}, " + "; ".join(parts) + f", beyond chance across the {wards} wards."
+        parts.append(f"{names(below, 2)} well below it")
+    return f"In {year}, " + "; ".join(parts) + f"{allowing}."
+
+
+def funnel_title(above: Sequence[str], below: Sequence[str]) -> str:
+    """The funnel plot's title, stating its finding in a few words."""
+    if above:
+        verb = "stands" if len(above) == 1 else "stand"
+        return f"{names(above, 2)} {verb} above the borough's crime rate"
+    if below:
+        return f"{names(below, 2)} {'stands' if len(below) == 1 else 'stand'} below the borough's crime rate"
+    return "No ward's crime rate stands apart from the borough's"
 
 
 def hotspot_point(found: Sequence[tuple[str, str, float, str]], tests: int, year: str | None) -> str:
