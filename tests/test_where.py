@@ -110,3 +110,82 @@ def test_small_counts_are_hidden_for_safeguarding_measures():
     years.loc[(years["measure"] == "Burglary") & (years["place"] == WARDS[0]), ["count", "small"]] = (3, True)
     shown = where.measures_table(where.WardView(**{**v.__dict__, "years": years}), 10).set_index("place")
     assert pd.isna(shown.loc[WARDS[0], "Burglary"]) and shown.loc[WARDS[1], "Burglary"] > 10
+
+
+# ---- the real ward files ---------------------------------------------------------------------------------------
+
+
+def _hand_counts(path, borough, months):
+    """Each ward's total over `months` (YYYYMM columns), counted straight from the official CSV with the csv module."""
+    import csv
+
+    totals = {}
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        for row in csv.DictReader(handle):
+            if row["LookUp_BoroughName"] == borough:
+                code = row["WardCode"]
+                totals[code] = totals.get(code, 0) + sum(int(row[m]) for m in months)
+    return totals
+
+
+def _months(fy_start):
+    return [f"{fy_start}{m:02d}" for m in range(4, 13)] + [f"{fy_start + 1}{m:02d}" for m in range(1, 4)]
+
+
+@pytest.fixture(scope="module")
+def real_views(fetched):
+    return {b: where.borough_view(b, 10) for b in ("Tower Hamlets", "Westminster")}
+
+
+@pytest.mark.realdata
+def test_tower_hamlets_wards_shares_and_top_five_against_hand_counts(real_views):
+    from conftest import MIRROR
+
+    v = real_views["Tower Hamlets"]
+    hand = _hand_counts(MIRROR / "mps/mps_ward_crime_recent_202403_202603.csv", "Tower Hamlets", _months(2025))
+    latest = v.latest().set_index("place")
+    assert v.latest_year == "2025/26" and len(hand) == 20 == v.wards
+    assert latest["count"].to_dict() == hand
+    total = sum(hand.values())
+    top5 = sorted(hand, key=lambda c: (-hand[c], c))[:5]
+    assert v.latest()["place"].head(5).tolist() == top5
+    for code in top5:
+        assert latest.loc[code, "share"] == pytest.approx(100 * hand[code] / total)
+    # 2021/22 from the CRIS-era extract to August 2022: 32,303 offences placed in a ward (SOURCES.md)
+    total_2122 = v.years[(v.years["measure"] == "All recorded crime") & (v.years["financial_year"] == "2021/22")]
+    assert total_2122["count"].sum() == 32_303
+    assert not v.redrawn and v.run == ["2021/22", "2022/23", "2023/24", "2024/25", "2025/26"]
+    # changes on the year before only within one series: 2023/24 (CONNECT) is never set against 2022/23 (CRIS)
+    across = v.changes[(v.changes["financial_year"] == "2023/24") & (v.changes["since"] == "2022/23")]
+    assert len(across) and not across["comparable"].any()
+    assert v.shapes.method == "published" and len(v.shapes.shapes) == 20
+    assert v.funnel is not None and v.funnel["population"].sum() == pytest.approx(310_303, abs=50)  # SOURCES.md
+
+
+@pytest.mark.realdata
+def test_a_borough_whose_wards_were_redrawn(real_views):
+    from conftest import MIRROR
+
+    v = real_views["Westminster"]
+    old = _hand_counts(MIRROR / "mps/mps_ward_crime_recent_202009_202208.csv", "Westminster", _months(2021))
+    new = _hand_counts(MIRROR / "mps/mps_ward_crime_recent_202109_202308.csv", "Westminster", _months(2022))
+    assert not set(old) & set(new)  # redrawn in May 2022: no ward code in both
+    years = v.years[v.years["measure"] == "All recorded crime"]
+    assert years[years["financial_year"] == "2021/22"].set_index("place")["count"].to_dict() == old
+    assert years[years["financial_year"] == "2022/23"].set_index("place")["count"].to_dict() == new
+    assert v.redrawn and v.run[0] == "2022/23"
+    assert not v.changes.loc[v.changes["financial_year"] == "2022/23", "comparable"].any()
+    assert all(p in new for p in v.persistence.every_year)
+    assert v.shapes.method == "lsoa" and v.shapes.approximate and not v.shapes.missing
+
+
+def test_the_london_index_links_each_borough_s_ward_chapter(tmp_path):
+    from csp_evidence.report.headlines import write_headlines
+    from csp_evidence.website.london import BoroughPack, london_page
+
+    for name, borough in (("hackney", "Hackney"), ("camden", "Camden")):
+        write_headlines(tmp_path / name, "00_overview", {"headline_year": "2019/20", "total_offences": 1})
+    write_headlines(tmp_path / "hackney", "00_where", {"borough": "Hackney", "wards": 21})  # Camden has no chapter
+    page, _ = london_page(tmp_path, [BoroughPack("hackney", "Hackney", True), BoroughPack("camden", "Camden", True)])
+    assert '<a href="../hackney/site/00_where.html">wards: areas of focus</a>' in page
+    assert "../camden/site/00_where.html" not in page
