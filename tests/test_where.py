@@ -183,7 +183,7 @@ def test_the_london_index_links_each_borough_s_ward_chapter(tmp_path):
     from csp_evidence.report.headlines import write_headlines
     from csp_evidence.website.london import BoroughPack, london_page
 
-    for name, borough in (("hackney", "Hackney"), ("camden", "Camden")):
+    for name in ("hackney", "camden"):
         write_headlines(tmp_path / name, "00_overview", {"headline_year": "2019/20", "total_offences": 1})
     write_headlines(tmp_path / "hackney", "00_where", {"borough": "Hackney", "wards": 21})  # Camden has no chapter
     page, _ = london_page(tmp_path, [BoroughPack("hackney", "Hackney", True), BoroughPack("camden", "Camden", True)])
