@@ -38,6 +38,15 @@ def test_each_year_comes_whole_from_the_latest_extract_covering_it():
     assert set(years["financial_year"]) == {"2021/22", "2022/23"}  # 2020/21 and 2023/24 are incomplete everywhere
 
 
+def test_a_ward_with_no_row_of_a_measure_counts_zero_and_keeps_the_set_of_wards():
+    every = _monthly("a", "cris", "2021-04-01", "2023-03-01", {"W1": 5, "W2": 5, "W3": 5})
+    some = every[every["ward"] != "W3"]  # the measure's rows: W3 has none
+    years = places.place_years(some, ["a"], universe=every)
+    assert years.groupby("financial_year")["place"].apply(list).tolist() == [["W1", "W2", "W3"]] * 2
+    assert years.loc[years["place"] == "W3", "count"].tolist() == [0, 0]
+    assert years["wards_key"].nunique() == 1 and years["wards_key"].iloc[0] == places.wards_key(["W1", "W2", "W3"])
+
+
 def test_an_extract_outside_the_order_is_refused():
     a = _monthly("a", "cris", "2021-04-01", "2022-03-01", {"W1": 1})
     with pytest.raises(ValueError, match="extract"):

@@ -189,3 +189,11 @@ def test_the_london_index_links_each_borough_s_ward_chapter(tmp_path):
     page, _ = london_page(tmp_path, [BoroughPack("hackney", "Hackney", True), BoroughPack("camden", "Camden", True)])
     assert '<a href="../hackney/site/00_where.html">wards: areas of focus</a>' in page
     assert "../camden/site/00_where.html" not in page
+
+
+def test_two_chapters_sharing_a_number_never_claim_each_other_s_files():
+    from csp_evidence.core.paths import output_prefix
+
+    stems = ["00_overview", "00_where", "01_asb_neighbourhood"]
+    assert [output_prefix(s, stems) for s in stems] == ["00", "00w", "01"]
+    assert output_prefix("00_where") == where.SLUG == "00w"  # the notebooks folder as committed

@@ -46,31 +46,47 @@ def wards_key(codes: Sequence[str]) -> str:
 
 
 def place_years(
-    rows: pd.DataFrame, extracts: Sequence[str], place: str = "ward_code", name: str = "ward"
+    rows: pd.DataFrame,
+    extracts: Sequence[str],
+    place: str = "ward_code",
+    name: str = "ward",
+    universe: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Financial-year counts by place from monthly rows (series, extract, month, `place`, `name`, count) of one area.
 
     Each financial year comes whole from the latest extract (in `extracts`, oldest first) whose months cover all
-    twelve; years no extract covers are left out. Returns financial_year, series, extract, wards_key (the set of
-    places the extract has in the area), place, name, count; sorted by year and place.
+    twelve; years no extract covers are left out. `universe` (the area's rows of every category, same columns) gives
+    each extract's months and its places: a place with no row of this measure counts 0, and the set of places
+    (``wards_key``) is the extract's, not the measure's. Returns financial_year, series, extract, wards_key, place,
+    name, count; sorted by year and place.
     """
     columns = ["financial_year", "series", "extract", "wards_key", "place", "name", "count"]
-    if rows.empty:
+    universe = rows if universe is None else universe
+    if universe.empty:
         return pd.DataFrame(columns=columns)
-    unknown = sorted(set(rows["extract"].astype(str)) - set(extracts))
+    unknown = sorted(set(universe["extract"].astype(str)) - set(extracts))
     if unknown:
         raise ValueError(f"extract(s) {unknown} are not in the order given: {', '.join(extracts)}")
-    frame = rows[["series", "extract", "month", place, name, "count"]].copy()
-    for column in ("series", "extract", place, name):
-        frame[column] = frame[column].astype(str)
-    frame["financial_year"] = financial_years(frame["month"]).to_numpy()
-    months = frame.groupby(["extract", "financial_year"])["month"].nunique()
+
+    def text(frame: pd.DataFrame) -> pd.DataFrame:
+        out = frame[["series", "extract", "month", place, name, *(["count"] if "count" in frame else [])]].copy()
+        for column in ("series", "extract", place, name):
+            out[column] = out[column].astype(str)
+        out["financial_year"] = financial_years(out["month"]).to_numpy()
+        return out
+
+    every = text(universe)
+    months = every.groupby(["extract", "financial_year"])["month"].nunique()
     complete = months[months == 12].reset_index()[["extract", "financial_year"]]
     complete["order"] = complete["extract"].map({e: i for i, e in enumerate(extracts)})
-    chosen = complete.sort_values("order").groupby("financial_year").tail(1)
-    keys = {e: wards_key(frame.loc[frame["extract"] == e, place].unique()) for e in chosen["extract"].unique()}
-    kept = frame.merge(chosen[["extract", "financial_year"]], on=["extract", "financial_year"])
-    out = kept.groupby(["financial_year", "series", "extract", place, name], as_index=False)["count"].sum()
+    chosen = complete.sort_values("order").groupby("financial_year").tail(1)[["extract", "financial_year"]]
+    grid = every.drop_duplicates(["extract", place]).merge(chosen[["extract"]].drop_duplicates(), on="extract")
+    keys = {e: wards_key(g[place].unique()) for e, g in grid.groupby("extract")}
+    grid = grid[["series", "extract", place, name]].merge(chosen, on="extract")  # every place of each chosen year
+    frame = text(rows).merge(chosen, on=["extract", "financial_year"])
+    counts = frame.groupby(["financial_year", "extract", place], as_index=False)["count"].sum()
+    out = grid.merge(counts, on=["financial_year", "extract", place], how="left")
+    out["count"] = out["count"].fillna(0).astype("int64")
     out = out.rename(columns={place: "place", name: "name"})
     out["wards_key"] = out["extract"].map(keys)
     return out[columns].sort_values(["financial_year", "place"], ignore_index=True)

@@ -24,6 +24,7 @@ from csp_evidence.analysis import places, ward_shapes
 from csp_evidence.analysis.priorities import NEIGHBOURHOOD, TOTAL, VIOLENCE, Measure, in_series
 from csp_evidence.analysis.stats.change import financial_year_totals
 from csp_evidence.analysis.ward_shapes import WardShapes
+from csp_evidence.core.paths import output_prefix
 from csp_evidence.core.periods import previous_financial_year
 from csp_evidence.data import datasets
 from csp_evidence.report import place_words, tables
@@ -98,7 +99,7 @@ def ward_figures(
     known = {level: set(map(str, ward_crime[level].unique())) for level in ("major_category", "minor_category")}
     rows = ward_crime[ward_crime["borough"] == borough]
     for measure in measures:
-        table = places.place_years(_series_rows(rows, measure, known), extracts)
+        table = places.place_years(_series_rows(rows, measure, known), extracts, universe=rows)
         if table.empty:
             continue
         shares = places.with_shares(table, threshold)
@@ -355,7 +356,7 @@ def headlines(v: WardView, points: Sequence[KeyPoint]) -> WhereHeadlines:
 
 # ---- the page: loading for one borough, tables and charts as the notebook shows them --------------------------------
 
-SLUG = "00w"  # the prefix of this chapter's tables and figures (the overview's are '00-')
+SLUG = output_prefix("00_where", ["00_overview", "00_where"])  # '00w': the overview's files are '00-*'
 
 
 def ward_sources() -> tuple[str, ...]:

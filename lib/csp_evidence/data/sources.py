@@ -250,10 +250,9 @@ SOURCES: tuple[Source, ...] = (
             licence=OGL,
             file=f"geo/london-2021-lsoa-gen20/london-2021-lsoa-gen20.{ext}",
             period="2021 LSOAs (4,994 in London), generalised to 20 m",
-            notes="Used to draw the May 2022 wards, approximately, as the union of the 2021 LSOAs best-fitted to "
-            "each ward. Contains OS data (c) Crown copyright and database right 2022.",
-            original="Office for National Statistics, LSOA (2021) Boundaries EW BGC V3",
-            original_page="https://geoportal.statistics.gov.uk/",
+            notes="The ONS's LSOA (2021) Boundaries EW BGC V3, London's LSOAs only (an extract, geometry unchanged). "
+            "Used to draw the May 2022 wards, approximately, as the union of the 2021 LSOAs best-fitted to each ward. "
+            "Contains OS data (c) Crown copyright and database right 2022.",
         )
         for part, ext in (("shp", "shp"), ("shx", "shx"), ("dbf", "dbf"))
     ),
