@@ -366,7 +366,7 @@ def ward_sources() -> tuple[str, ...]:
 
 def citation() -> str:
     """The source line of the chapter's tables and charts: the ward extracts, named once."""
-    ends = [datasets.source(sid).title.rsplit(" to ", 1)[-1] for sid in ward_sources()]
+    ends = [datasets.source(sid).period.rsplit(" to ", 1)[-1].split(";")[0].rstrip(")") for sid in ward_sources()]
     return (
         "Metropolitan Police Service (London Datastore), MPS Ward Level Crime (most recent 24 months), the extracts "
         f"to {', '.join(ends[:-1])} and {ends[-1]} (CRIS era to August 2023, CONNECT era after)"

@@ -20,7 +20,8 @@ _DATASTORE_CRIME = "https://data.london.gov.uk/dataset/recorded_crime_summary"
 _DATASTORE_CRIME_DL = "https://data.london.gov.uk/download/recorded_crime_summary"
 _ONS_PFA = "https://www.ons.gov.uk/peoplepopulationandcommunity/crimeandjustice/datasets/policeforceareadatatables"
 _ONS_FILE = "https://www.ons.gov.uk/file?uri=/peoplepopulationandcommunity/crimeandjustice/datasets"
-# the "most recent 24 months" ward file (replaced monthly at the same resource)
+# the "most recent 24 months" ward file (replaced monthly at the same resource); its extracts share one title
+_WARD_TITLE = "MPS Ward Level Crime (most recent 24 months)"
 _WARD_URL = f"{_DATASTORE_CRIME_DL}/ed658f91-3e68-4016-aec8-1323a67fd426/MPS%20Ward%20Level%20Crime%20%28most%20recent%2024%20months%29.csv"
 _ONS_GEOPORTAL = "https://geoportal.statistics.gov.uk"
 
@@ -194,47 +195,48 @@ SOURCES: tuple[Source, ...] = (
     # months in the new wards; CRIS-era and CONNECT-era extracts are separate series.
     Source(
         id="mps_ward_cris_2022_08",
-        title="MPS Ward Level Crime (most recent 24 months), CRIS-era extract to August 2022",
+        title=_WARD_TITLE,
         publisher="Metropolitan Police Service (London Datastore)",
         page=_DATASTORE_CRIME,
         url=_WARD_URL,
         licence=OGL,
         file="mps/mps_ward_crime_recent_202009_202208.csv",
-        period="2020-09 to 2022-08, monthly",
+        period="2020-09 to 2022-08, monthly (CRIS-era extract to August 2022)",
         notes="Recorded offences by ward (the wards before May 2022), major and minor category (CRIS era).",
     ),
     Source(
         id="mps_ward_cris_2023_08",
-        title="MPS Ward Level Crime (most recent 24 months), CRIS-era extract to August 2023",
+        title=_WARD_TITLE,
         publisher="Metropolitan Police Service (London Datastore)",
         page=_DATASTORE_CRIME,
         url=_WARD_URL,
         licence=OGL,
         file="mps/mps_ward_crime_recent_202109_202308.csv",
-        period="2021-09 to 2023-08, monthly",
+        period="2021-09 to 2023-08, monthly (CRIS-era extract to August 2023)",
         notes="The May 2022 wards for every borough, earlier months restated in them; includes the airports' "
         "'Aviation Security (SO18)' rows (Heathrow Villages ward), which are not a borough.",
     ),
     Source(
         id="mps_ward_connect_2025_03",
-        title="MPS Ward Level Crime (most recent 24 months), CONNECT-era extract to March 2025",
+        title=_WARD_TITLE,
         publisher="Metropolitan Police Service (London Datastore)",
         page=_DATASTORE_CRIME,
         url=_WARD_URL,
         licence=OGL,
         file="mps/mps_ward_crime_recent_202304_202503.csv",
-        period="2023-04 to 2025-03, monthly",
+        period="2023-04 to 2025-03, monthly (CONNECT-era extract to March 2025)",
         notes="CONNECT era (UPPER-CASE categories), May 2022 wards: a separate series from the CRIS-era extracts.",
     ),
     Source(
         id="mps_ward_connect_2026_03",
-        title="MPS Ward Level Crime (most recent 24 months), CONNECT-era extract to March 2026",
+        title=_WARD_TITLE,
         publisher="Metropolitan Police Service (London Datastore)",
         page=_DATASTORE_CRIME,
         url=_WARD_URL,
         licence=OGL,
         file="mps/mps_ward_crime_recent_202403_202603.csv",
-        period="2024-04 to 2026-03, monthly (its first column, 2024-03, is a near-empty stub and is not used)",
+        period="2024-04 to 2026-03, monthly (CONNECT-era extract to March 2026; its first column, 2024-03, is a "
+        "near-empty stub and is not used)",
         notes="The latest ward extract held (CONNECT era, May 2022 wards); revises the months it shares with the "
         "extract before it.",
     ),
@@ -243,7 +245,7 @@ SOURCES: tuple[Source, ...] = (
     *(
         Source(
             id=f"geo_london_lsoa21_{part}",
-            title=f"Lower layer Super Output Areas (2021) Boundaries EW BGC, London extract ({ext} file)",
+            title="Lower layer Super Output Areas (2021) Boundaries EW BGC, London extract (shapefile)",
             publisher="Office for National Statistics (a London extract kept in the public repository london-data)",
             page="https://geoportal.statistics.gov.uk/",
             url="https://github.com/jamesdamillington/london-data",
@@ -254,12 +256,12 @@ SOURCES: tuple[Source, ...] = (
             "Used to draw the May 2022 wards, approximately, as the union of the 2021 LSOAs best-fitted to each ward. "
             "Contains OS data (c) Crown copyright and database right 2022.",
         )
-        for part, ext in (("shp", "shp"), ("shx", "shx"), ("dbf", "dbf"))
+        for part, ext in (("shp", "shp"), ("shx", "shx"), ("dbf", "dbf"))  # one shapefile: three files
     ),
     *(
         Source(
             id=f"geo_london_wards_2018_{part}",
-            title=f"Statistical GIS Boundary Files for London: London wards 2018, City merged (MapInfo {ext} file)",
+            title="Statistical GIS Boundary Files for London: London wards 2018, City merged (MapInfo table)",
             publisher="Greater London Authority (London Datastore)",
             page="https://data.london.gov.uk/dataset/statistical-gis-boundary-files-london",
             url="https://data.london.gov.uk/dataset/statistical-gis-boundary-files-london",
@@ -270,7 +272,7 @@ SOURCES: tuple[Source, ...] = (
             "Croydon, Southwark, Redbridge, Hackney, Kensington and Chelsea, Bexley). Contains OS data (c) Crown "
             "copyright and database right 2018.",
         )
-        for part, ext in (("tab", "tab"), ("map", "MAP"), ("dat", "DAT"), ("id", "ID"))
+        for part, ext in (("tab", "tab"), ("map", "MAP"), ("dat", "DAT"), ("id", "ID"))  # one table: four files
     ),
     Source(
         id="mhclg_imd2019",
