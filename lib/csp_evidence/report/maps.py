@@ -189,14 +189,18 @@ def funnel_chart(points: pd.DataFrame, curves: Mapping[str, pd.DataFrame], title
     return fig
 
 
-def concentration_chart(curves: Mapping[str, pd.DataFrame], title: str, subtitle: str, source: str):
-    """Concentration curves (label -> places_pct, offences_pct), with the line of equal shares."""
+def concentration_chart(
+    curves: Mapping[str, pd.DataFrame], title: str, subtitle: str, source: str, places: str = "wards"
+):
+    """Concentration curves (label -> places_pct, offences_pct), with the line of equal shares; `places` names them."""
     fig, ax = charts._figure(title, subtitle, source)
     with plt.style.context(charts.STYLE):
-        ax.plot([0, 100], [0, 100], color=charts.GREY, linewidth=1, linestyle="--", label="Every place the same")
+        ax.plot(
+            [0, 100], [0, 100], color=charts.GREY, linewidth=1, linestyle="--", label=f"Every {places[:-1]} the same"
+        )
         for colour, (label, curve) in zip(charts.COLOURS, curves.items(), strict=False):
             ax.plot(curve["places_pct"], curve["offences_pct"], color=colour, linewidth=2, label=label)
-        ax.set_xlabel("Share of places, most offences first (%)")
+        ax.set_xlabel(f"Share of {places}, most offences first (%)")
         ax.set_ylabel("Share of offences (%)")
         ax.set_xlim(0, 100)
         ax.set_ylim(0, 100)
