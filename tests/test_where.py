@@ -197,3 +197,12 @@ def test_two_chapters_sharing_a_number_never_claim_each_other_s_files():
     stems = ["00_overview", "00_where", "01_asb_neighbourhood"]
     assert [output_prefix(s, stems) for s in stems] == ["00", "00w", "01"]
     assert output_prefix("00_where") == where.SLUG == "00w"  # the notebooks folder as committed
+
+
+def test_deprivation_words_follow_the_correlation():
+    from csp_evidence.report.place_words import deprivation_sentence
+
+    assert "strongly higher in the more deprived wards" in deprivation_sentence(-0.75, 20)
+    assert "only weakly higher in the less deprived wards" in deprivation_sentence(0.19, 18)
+    assert "no clear link with deprivation" in deprivation_sentence(-0.04, 20)
+    assert "cannot be set beside" in deprivation_sentence(None, 20)

@@ -105,12 +105,17 @@ def deprivation_sentence(rho: float | None, wards: int) -> str:
     """Whether crime rates run with deprivation across the wards (Spearman's rank correlation with the IMD decile)."""
     if rho is None:
         return "Deprivation cannot be set beside the ward rates here (no Indices of Deprivation for these areas)."
+    measured = (
+        f"(Spearman's rank correlation of the rate with the ward's average IMD 2019 decile, where 1 is the most "
+        f"deprived tenth of England: {rho:+.2f})"
+    )
+    if abs(rho) < 0.1:
+        return f"Across the {wards} wards, crime rates show no clear link with deprivation {measured}."
     strength = "strongly " if abs(rho) >= 0.6 else "" if abs(rho) >= 0.3 else "only weakly "
     direction = "the more deprived" if rho < 0 else "the less deprived"
     return (
-        f"Across the {wards} wards, crime rates run {strength}higher in {direction} wards (Spearman's rank correlation "
-        f"of the rate with the ward's average IMD 2019 decile, where 1 is the most deprived tenth of England: "
-        f"{rho:+.2f}). Town-centre and night-time-economy wards often have high rates for reasons other than need."
+        f"Across the {wards} wards, crime rates run {strength}higher in {direction} wards {measured}. Town-centre and "
+        "night-time-economy wards often have high rates for reasons other than need."
     )
 
 
