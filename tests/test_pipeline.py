@@ -378,6 +378,7 @@ def test_a_manifest_without_digests_is_still_reused(project):
 
 def test_a_site_is_kept_only_while_it_shows_the_published_outputs(project, monkeypatch):
     from csp_evidence.runner import pipeline
+    from csp_evidence.runner.manifest import read_manifest
     from csp_evidence.runner.pipeline import render_published
 
     _notebook(
@@ -401,10 +402,10 @@ def test_a_site_is_kept_only_while_it_shows_the_published_outputs(project, monke
         raise KeyboardInterrupt
 
     monkeypatch.setattr(pipeline, "render", crash)  # the renderer as the pipeline calls it
-    before = pipeline._read_manifest(project / "outputs" / "th")
+    before = read_manifest(project / "outputs" / "th")
     with pytest.raises(KeyboardInterrupt):
         render_published(params, engine="smalldocs")  # stopped mid-render: the pack and its site are unchanged
-    assert pipeline._read_manifest(project / "outputs" / "th") == before and (site / "index.html").is_file()
+    assert read_manifest(project / "outputs" / "th") == before and (site / "index.html").is_file()
     assert not list((project / "outputs").glob(".staging-*"))
 
 
@@ -473,17 +474,3 @@ def test_ctrl_c_stops_running_notebooks_at_once_and_starts_no_more(project):
         and str(project) in open(f"/proc/{pid}/environ", "rb").read().decode(errors="ignore")
     ]
     assert children == []
-
-
-def test_the_plan_settings_are_inputs_of_every_notebook(tmp_path, monkeypatch):
-    # a plan's settings file (its confidence target, say) changes what chapters say: the notebooks run again
-    from csp_evidence.runner.pipeline import inputs_key
-
-    (tmp_path / "data" / "plan").mkdir(parents=True)
-    (tmp_path / "data" / "sources.lock").write_text("{}")
-    settings = tmp_path / "data" / "plan" / "x-plan.yml"
-    settings.write_text("borough: X\nconfidence_target: {uplift_points: 5}\n")
-    monkeypatch.setenv("CSP_PROJECT_DIR", str(tmp_path))
-    before = inputs_key()
-    settings.write_text("borough: X\nconfidence_target: {uplift_points: 10}\n")
-    assert inputs_key() != before
