@@ -121,6 +121,21 @@ def test_unchanged_inputs_reuse_outputs_and_changes_re_execute(project):
     assert run(params, force=True).notebooks == ["00_ok"]
 
 
+def test_a_run_that_changes_nothing_leaves_the_published_pack_as_it_is(project):
+    # nothing to execute and nothing to change: the same version stays published, no new one is written
+    _notebook(project / "notebooks" / "00_a.ipynb", "print('A')")
+    params = project / "params" / "th.yml"
+    run(params)
+    published = os.readlink(project / "outputs" / "th")
+    again = run(params)
+    assert again.reused == ["00_a"] and again.notebooks == []
+    assert os.readlink(project / "outputs" / "th") == published
+    assert sorted(p.name for p in (project / "outputs").iterdir() if not p.name.endswith(".lock")) == [PACKS, "th"]
+    (project / "notebooks" / "00_a.ipynb").unlink()
+    _notebook(project / "notebooks" / "00_a.ipynb", "print('B')")  # a change: a new version is published
+    assert run(params).notebooks == ["00_a"] and os.readlink(project / "outputs" / "th") != published
+
+
 def test_an_output_edited_since_its_run_is_rebuilt_not_reused(project):
     # e.g. a published table opened and saved in a spreadsheet: the next run must not carry it as the notebook's
     nb = project / "notebooks" / "00_ok.ipynb"

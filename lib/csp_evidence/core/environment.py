@@ -52,7 +52,7 @@ def installed_packages() -> dict[str, str]:
 
 def _path_state() -> tuple:
     """sys.path and the modification time of each of its folders: what changes when a package is installed."""
-    state = []
+    state: list[tuple[str, int | None]] = []
     for entry in sys.path:
         try:
             state.append((entry, os.stat(entry or ".").st_mtime_ns))

@@ -28,7 +28,6 @@ from csp_evidence.core.params import (
     reserved_run_name,
 )
 from csp_evidence.core.paths import notebooks_dir, outputs_dir, quarto_config
-from csp_evidence.data import datasets, geo
 from csp_evidence.runner.kernels import KernelPool
 from csp_evidence.runner.manifest import (
     Carried,
@@ -98,6 +97,8 @@ def notebook_paths(names: Sequence[str] | None = None) -> list[Path]:
 
 def prepare(params: Params) -> None:
     """Check the params against the data, and build the shared tidy tables once (cached as parquet)."""
+    from csp_evidence.data import datasets, geo  # here: the readers' imports are not needed by a run that reuses all
+
     crime = datasets.recorded_crime()
     years = datasets.population()["year"]
     check_against_data(
@@ -164,6 +165,8 @@ def _stopped_at(executed: Path) -> str:
     """' at cell N of M (`its first line`)': the cell an executed notebook had reached when it stopped without a
     cell error (a dead kernel, a timeout), counting every cell of the executed copy (markdown and the injected
     parameters included; such a cell has no execution count); '' when there is no partly executed copy."""
+    import nbformat
+
     try:
         cells = nbformat.read(executed, as_version=4).cells
     except Exception:  # nothing was written, or not a notebook: the error says the rest
@@ -330,6 +333,13 @@ def _build(
     return result
 
 
+def _as_published_already(stage: Path, target: Path, result: RunResult) -> bool:
+    """Whether the staged run is the published pack again: nothing executed, and its manifest (every notebook's
+    key and the digests its files were just checked against, and the site's key) is the published one. Then the
+    published pack is left as it is, not published again file by file."""
+    return not result.notebooks and target.is_symlink() and read_manifest(stage) == read_manifest(target)
+
+
 def run(
     params: Params | str | Path,
     notebooks: Sequence[str] | None = None,
@@ -376,6 +386,9 @@ def run(
                 raise RunError(f"{exc}\nThe partly executed run is kept in {kept}; {target} is unchanged.") from exc
             shutil.rmtree(stage, ignore_errors=True)
             raise
+        if _as_published_already(stage, target, result):
+            shutil.rmtree(stage, ignore_errors=True)
+            return result
         try:
             publish(stage, target)
         except BaseException:  # the old pack is still published; the run is back in the stage
