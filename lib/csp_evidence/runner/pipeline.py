@@ -28,6 +28,7 @@ from csp_evidence.core.params import (
     reserved_run_name,
 )
 from csp_evidence.core.paths import notebooks_dir, outputs_dir, quarto_config
+from csp_evidence.data import datasets, geo
 from csp_evidence.runner.kernels import KernelPool
 from csp_evidence.runner.manifest import (
     Carried,
@@ -97,8 +98,6 @@ def notebook_paths(names: Sequence[str] | None = None) -> list[Path]:
 
 def prepare(params: Params) -> None:
     """Check the params against the data, and build the shared tidy tables once (cached as parquet)."""
-    from csp_evidence.data import datasets, geo  # here: the readers' imports are not needed by a run that reuses all
-
     crime = datasets.recorded_crime()
     years = datasets.population()["year"]
     check_against_data(
