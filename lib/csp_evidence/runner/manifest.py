@@ -21,7 +21,7 @@ from csp_evidence import __version__
 from csp_evidence.core.environment import software
 from csp_evidence.core.files import atomic_write_text, digest_of, sha256_of, source_fingerprint
 from csp_evidence.core.params import Params
-from csp_evidence.core.paths import PACKAGE, lock_path, quarto_config, site_pages_dir
+from csp_evidence.core.paths import PACKAGE, lock_path, output_prefix, quarto_config, site_pages_dir
 from csp_evidence.data.plan import plan_files
 
 MANIFEST = "manifest.json"  # per run: each notebook's input key and output files, and the site's key
@@ -82,8 +82,8 @@ def site_key(outputs: dict[str, dict[str, str]], title: str, engine: str) -> str
 
 def outputs_of(folder: Path, stem: str) -> dict[str, str]:
     """The files a notebook wrote, with their sha256: its executed copy, headline JSON, and figures/tables
-    named '<NN>-*'."""
-    number = stem.split("_", 1)[0]
+    named '<NN>-*' (``paths.output_prefix``: '00w-*' for 00_where beside 00_overview)."""
+    number = output_prefix(stem)
     files = [f"notebooks/{stem}.ipynb", f"notebooks/{stem}.json"]
     for sub in ("figures", "tables"):
         files += (
