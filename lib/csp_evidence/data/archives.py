@@ -84,6 +84,11 @@ def confined(root: Path, relative: str, what: str) -> Path:
 # --------------------------------------------------------------------------- archives
 
 
+def shown(name: str) -> str:
+    """A name from an archive as a message shows it: as it is when printable, else quoted with escapes."""
+    return name[:300] if name.isprintable() else repr(name[:300])
+
+
 def open_archive(path: Path) -> zipfile.ZipFile:
     """Open a zip for reading, refusing a file that is not a regular file or not a zip, and an archive with unsafe
     or duplicate member names; the error names the archive and the member."""
@@ -102,11 +107,11 @@ def open_archive(path: Path) -> zipfile.ZipFile:
             name = info.filename
             why = unsafe_name(name)
             if why:
-                raise FetchError(f"{path}: member {name!r} is refused ({why}); the archive is not used")
+                raise FetchError(f"{path}: member {shown(name)} is refused ({why}); the archive is not used")
             key = name.rstrip("/").lower()
             if key in seen:
                 raise FetchError(
-                    f"{path}: member {name} appears twice: which copy is the data is unclear; the archive is not used"
+                    f"{path}: member {shown(name)} appears twice: which copy is the data is unclear; the archive is not used"
                 )
             seen.add(key)
     except BaseException:

@@ -61,7 +61,7 @@ def download(
     url: str,
     target: Path,
     on_bytes: ByteProgress | None = None,
-    timeout: float = TIMEOUT,
+    timeout: float | None = None,
     max_bytes: int = MAX_BYTES,
     same_host: bool = False,
 ) -> Path:
@@ -75,6 +75,7 @@ def download(
     rather than resumes.
     """
     target = Path(target)
+    timeout = TIMEOUT if timeout is None else timeout
     target.parent.mkdir(parents=True, exist_ok=True)
     part = target.with_name(target.name + ".part")
     for _attempt in range(2):  # a second attempt only after a stale .part was discarded
@@ -136,11 +137,13 @@ def download(
                         if on_bytes:
                             on_bytes(done, total)
             except requests.RequestException as exc:
+                kept = f"the part is kept in {part}: run the same command again to resume"
                 if encoded:
                     part.unlink(missing_ok=True)  # decoded bytes cannot be resumed by a range of the compressed ones
+                    kept = "run the same command again"
                 raise FetchError(
-                    f"{url}: the download was interrupted after {done:,} of {total or '?'} bytes "
-                    f"({type(exc).__name__}); the part is kept in {part}: run the same command again to resume"
+                    f"{url}: the download was interrupted after {done:,} of {f'{total:,}' if total else '?'} bytes "
+                    f"({type(exc).__name__}: {str(exc)[-120:]}); {kept}"
                 ) from exc
             except OSError as exc:  # a full disk: name the file
                 raise FetchError(

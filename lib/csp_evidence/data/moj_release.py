@@ -208,9 +208,9 @@ def fetch_moj(
         results = _commit(files, update)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        (work / "release").unlink(missing_ok=True)  # a page is never resumed: fetched afresh each time
     for path in downloaded:
         path.unlink(missing_ok=True)
-    (work / "release").unlink(missing_ok=True)
     return results
 
 

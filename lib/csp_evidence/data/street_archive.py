@@ -41,6 +41,7 @@ from csp_evidence.data.sources import LockEntry, month_entry, read_lock, source,
 
 SOURCE_ID = "policeuk_street_asb"
 FORCE = "metropolitan"
+FIRST_MONTH = "2010-12"  # the first month of street-level data on data.police.uk
 ARCHIVE_MONTHS = 36  # months in one police.uk archive, ending with the archive's own month
 PRE_PANDEMIC_YEARS = 5  # the Covid counterfactual's fitting period
 _MONTH = r"\d{4}-(?:0[1-9]|1[0-2])"
@@ -61,20 +62,34 @@ class MonthFile:
 # --------------------------------------------------------------------------- months and archives
 
 
+MAX_MONTHS = 600  # fifty years: more months than any pack asks for
+
+
 def month_range(first: str, last: str) -> list[str]:
-    """Every month from `first` to `last` ('YYYY-MM'), in order; an error when `last` is before `first`."""
+    """Every month from `first` to `last` ('YYYY-MM'), in order; an error when `last` is before `first` or the range
+    is longer than MAX_MONTHS."""
     for m in (first, last):
         if not re.fullmatch(_MONTH, str(m)):
-            raise ValueError(f"month {m!r} is not of the form YYYY-MM")
+            raise ValueError(f"month {str(m)[:40]!r} is not of the form YYYY-MM")
     if last < first:
         raise ValueError(f"the months {first} to {last} run backwards")
-    return [f"{m:%Y-%m}" for m in pd.date_range(f"{first}-01", f"{last}-01", freq="MS")]
+    start, end = int(first[:4]) * 12 + int(first[5:]) - 1, int(last[:4]) * 12 + int(last[5:]) - 1
+    if end - start + 1 > MAX_MONTHS:
+        raise ValueError(f"{first} to {last} is {end - start + 1:,} months, more than the {MAX_MONTHS} allowed")
+    return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(start, end + 1)]
 
 
 def parse_months(text: str) -> list[str]:
-    """A month range as a user types it: '2017-04:2022-03', or one month '2020-04'."""
+    """A month range as a user types it: '2017-04:2022-03', or one month '2020-04'; only months police.uk can hold
+    (from FIRST_MONTH to this month)."""
     first, _, last = str(text).partition(":")
-    return month_range(first.strip(), (last or first).strip())
+    months = month_range(first.strip(), (last or first).strip())
+    this_month = f"{dt.date.today():%Y-%m}"
+    if months[0] < FIRST_MONTH or months[-1] > this_month:
+        raise ValueError(
+            f"data.police.uk holds months from {FIRST_MONTH} to the latest published, not {months[0]} to {months[-1]}"
+        )
+    return months
 
 
 def months_for_params(financial_years: Sequence[str], covid_start: str) -> list[str]:
