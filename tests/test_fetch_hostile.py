@@ -17,7 +17,6 @@ import os
 import signal
 import struct
 import threading
-import time
 import zipfile
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -200,6 +199,7 @@ def test_members_named_outside_the_folder_are_refused_and_never_written(capsys, 
     assert not Path(f"/tmp/{MEMBER}").exists()
 
 
+@pytest.mark.filterwarnings("ignore:Duplicate name")
 def test_a_duplicate_member_is_refused_not_read_as_the_first(capsys, project):
     data = _zip([(MEMBER, street_csv(MONTH)), (MEMBER, street_csv(MONTH, seed=1))])
     assert "appears twice" in _serve_archive(capsys, project, data, f"{MONTH}.zip", MEMBER)
@@ -294,16 +294,34 @@ def test_a_full_disk_while_extracting_names_the_file_being_written(capsys, proje
         def close(self):
             self.fh.close()
 
+    full = [".staging-"]
+
     def full_open(file, mode="r", *args, **kwargs):
         fh = real_open(file, mode, *args, **kwargs)
-        if "w" in mode and ".staging-" in str(file):
+        if ("w" in mode or "a" in mode) and full[0] in str(file):
             return Full(fh)
         return fh
 
     with Server({f"/archive/{MONTH}.zip": body(_zip([(MEMBER, street_csv(MONTH))]))}) as server:
         monkeypatch.setattr(builtins, "open", full_open)
         message = _refused(capsys, project, _police(server.url), "No space left", ".staging-", MEMBER)
-    assert f"{MONTH}-metropolitan-street.csv" in message
+        assert f"{MONTH}-metropolitan-street.csv" in message
+        full[0] = ".zip.part"  # the download itself
+        _refused(capsys, project, _police(server.url), "No space left", f"policeuk/{MONTH}.zip.part", "run the same")
+
+
+@pytest.mark.realdata
+def test_the_real_police_uk_street_files_in_the_mirror_pass_every_check(tmp_path):
+    from conftest import MIRROR
+
+    from csp_evidence.data import archives
+
+    files = sorted((MIRROR / "policeuk").glob("*/*-street.csv"))
+    assert len(files) > 30  # 2016-04 to 2017-03, 2019-01, 2023-10 to 2025-12 (SOURCES.md)
+    for path in files:
+        copy = tmp_path / path.name
+        assert archives.copy_file(path, copy) == path.stat().st_size
+        street_archive.check_street_file(copy, path.parent.name, str(path))  # every row's month, CRLF and LF alike
 
 
 # --------------------------------------------------------------------------- servers
@@ -524,8 +542,11 @@ def test_staging_folders_and_temporary_files_killed_fetches_left_are_cleared(cap
     assert _leftovers(project) == []
 
 
-def test_a_second_fetch_while_one_runs_is_refused_naming_the_lock(capsys, project, tmp_path):
+def test_a_second_fetch_while_one_runs_waits_then_is_refused_naming_the_lock(capsys, project, tmp_path, monkeypatch):
+    from csp_evidence.data import commit
     from csp_evidence.data.commit import fetching
+
+    monkeypatch.setattr(commit, "WAIT", 0.5)
 
     path = _write(tmp_path / "in" / f"{MONTH}-metropolitan-street.csv", street_csv(MONTH))
     done = threading.Event()
@@ -544,8 +565,8 @@ def test_a_second_fetch_while_one_runs_is_refused_naming_the_lock(capsys, projec
     finally:
         done.set()
         other.join()
-    time.sleep(0)
-    assert street_archive.SOURCE_ID in {s.split("/")[0] for s in read_lock()}
+    assert cli.main(["fetch", "--source", "policeuk", "--from", str(path)]) == 0  # once the other one is done
+    assert locked_months(street_archive.SOURCE_ID) == [LOCKED, MONTH]
 
 
 # --------------------------------------------------------------------------- a kill during the commit

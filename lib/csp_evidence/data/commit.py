@@ -41,7 +41,7 @@ _DATA_LEFTOVERS = re.compile(
 )
 _DATA_LEFTOVERS_JOURNAL = re.compile(rf"^\.{re.escape(JOURNAL)}\.{_TEMP}$")
 _DOWNLOAD_LEFTOVERS = re.compile(rf"^\.staging-{_TEMP}$|^\.update-{_TEMP}$")
-WAIT = 600  # seconds a reader waits for a live fetch to finish its commit
+WAIT = 600  # seconds a fetch, or a reader, waits for a live fetch to finish
 _held: dict[str, FileLock] = {}
 
 
@@ -67,10 +67,11 @@ def fetching() -> Iterator[None]:
     data.mkdir(parents=True, exist_ok=True)
     lock = _lock_of(data / ".fetch.lock")
     try:
-        lock.acquire(timeout=0)
+        lock.acquire(timeout=WAIT)  # packs built side by side may each fetch a missing file: one at a time
     except Timeout:
         raise FetchError(
-            f"another csp fetch is running on this project (it holds {data / '.fetch.lock'}); wait for it to finish"
+            f"another csp fetch is running on this project (it has held {data / '.fetch.lock'} for over {WAIT} s); "
+            "wait for it to finish"
         ) from None
     try:
         if lock.lock_counter == 1:
