@@ -417,12 +417,14 @@ def test_a_gzip_response_is_decoded_and_identity_is_asked_for(capsys, project):
 
 def test_release_pages_of_unclosed_links_or_many_megabytes_are_read_in_time_or_refused(capsys, project):
     unclosed = b"<html><body>" + b'<a href="/media/x/table.zip">Table ' * 40_000  # ~1.4 MB, no </a>
-    with Server({"/release/": body(unclosed), "/huge/": body(b"<p>" + b"x" * 9_000_000)}) as server:
-        with _within(60):
-            message = _refused(
-                capsys, project, ["fetch", "--source", "moj_reoffending", "--url", f"{server.url}/release/"]
-            )
-        assert f"{server.url}/release/" in message and "CSV format of data tools" in message
+    no_end = b"<html><body>" + b'<a href="/media/x/table.zip" ' * 40_000  # no '>' either
+    routes = {"/release/": body(unclosed), "/open/": body(no_end), "/huge/": body(b"<p>" + b"x" * 9_000_000)}
+    with Server(routes) as server:
+        for page in ("release", "open"):
+            with _within(60):
+                argv = ["fetch", "--source", "moj_reoffending", "--url", f"{server.url}/{page}/"]
+                message = _refused(capsys, project, argv)
+            assert f"{server.url}/{page}/" in message and "CSV format of data tools" in message
         with _within(60):
             _refused(
                 capsys, project, ["fetch", "--source", "moj_reoffending", "--url", f"{server.url}/huge/"], "/huge/"

@@ -235,6 +235,11 @@ def commit(
     new_lock = _data() / NEW_LOCK
     try:
         write_lock(entries, new_lock)  # a full disk here changes nothing
+    except OSError as exc:
+        new_lock.unlink(missing_ok=True)
+        if exc.filename is None:  # name the file that could not be written
+            raise OSError(exc.errno, exc.strerror, str(lock_path())) from None
+        raise
     except BaseException:
         new_lock.unlink(missing_ok=True)
         raise

@@ -112,7 +112,7 @@ def download(
                 offset, mode = 0, "wb"  # the server sent the whole file: restart from the first byte
             else:
                 raise FetchError(
-                    f"{url}: download failed (HTTP {response.status_code} {response.reason[:80]}"
+                    f"{url}: download failed (HTTP {response.status_code} {(response.reason or '')[:80]}"
                     f"{_retry_after(response) if response.status_code in (429, 503) else ''})"
                 )
             total = _total_from(response, offset)

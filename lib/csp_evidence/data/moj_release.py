@@ -12,11 +12,11 @@ who has the zip, the CSV or the Excel tool passes it as `from_path`.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -48,44 +48,41 @@ class MojFile:
     sha256: str
 
 
-class _ZipLinks(HTMLParser):
-    """The links to .zip files on a page, with their text, in one pass (time in proportion to the page, however
-    its tags are left open)."""
+# An anchor's opening tag, up to the next '<' or '>' and at most 2,000 characters: each character of a page is
+# looked at by one attempt only, so a page of unclosed or malformed tags is read in time in proportion to its size.
+_ANCHOR = re.compile(r"<a\s([^<>]{0,2000})>", re.IGNORECASE)
+_HREF = re.compile(r"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE)
+_TAG = re.compile(r"<[^<>]{0,2000}>")
+_TEXT = 2000  # characters of an anchor's text looked at for its closing tag
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.links: list[tuple[str, str]] = []
-        self._open: tuple[str, list[str]] | None = None
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag != "a":
-            return
-        self._close()
-        href = dict(attrs).get("href") or ""
-        self._open = (href, []) if href.split("?")[0].split("#")[0].lower().endswith(".zip") else None
+def _zip_links(page: str) -> list[tuple[str, str]]:
+    """The (href, text) of each link on `page` to a .zip file, in order."""
+    links = []
+    for m in _ANCHOR.finditer(page):
+        href = _HREF.search(m.group(1))
+        if not href:
+            continue
+        url = html.unescape(next(g for g in href.groups() if g is not None)).strip()
+        if not url.split("?")[0].split("#")[0].lower().endswith(".zip"):
+            continue
+        close = _find_close(page, m.end())
+        text = _TAG.sub(" ", page[m.end() : close])
+        links.append((url, html.unescape(text)))
+    return links
 
-    def handle_data(self, data: str) -> None:
-        if self._open is not None and len(self._open[1]) < 100:
-            self._open[1].append(data)
 
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "a":
-            self._close()
-
-    def _close(self) -> None:
-        if self._open is not None:
-            self.links.append((self._open[0], " ".join(self._open[1])))
-            self._open = None
+def _find_close(page: str, start: int) -> int:
+    """Where the anchor's text ends: its closing tag, the next anchor, or _TEXT characters on."""
+    window = page[start : start + _TEXT]
+    ends = [i for i in (window.lower().find("</a"), window.lower().find("<a ")) if i >= 0]
+    return start + (min(ends) if ends else len(window))
 
 
 def zip_link(page: str, page_url: str) -> str:
     """The URL of the 'CSV format of data tools' zip on a release page: the first .zip link whose text or name
     mentions CSV, else the only .zip link; an error naming the page when there is none or the choice is unclear."""
-    parser = _ZipLinks()
-    parser.feed(page)
-    parser.close()
-    parser._close()
-    links = [(urljoin(page_url, href.strip()), text) for href, text in parser.links]
+    links = [(urljoin(page_url, href), text) for href, text in _zip_links(page)]
     csv_links = [url for url, text in links if "csv" in (url + " " + text).lower()]
     if csv_links:
         return csv_links[0]
