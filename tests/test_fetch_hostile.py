@@ -354,6 +354,8 @@ def test_a_redirect_loop_and_a_release_page_redirected_to_another_host_are_refus
     with Server({}) as server:
         server.routes[f"/archive/{MONTH}.zip"] = _redirect(f"{server.url}/archive/{MONTH}.zip")
         _refused(capsys, project, _police(server.url), f"{MONTH}.zip", "redirect")
+        server.routes[f"/archive/{MONTH}.zip"] = _redirect("file:///etc/passwd")  # never read from the disk
+        _refused(capsys, project, _police(server.url), f"{MONTH}.zip", "file:///etc/passwd")
         other = server.url.replace("127.0.0.1", "localhost")  # the same loopback server under another host name
         server.routes["/release/"] = _redirect(f"{other}/elsewhere/")
         server.routes["/elsewhere/"] = body(RELEASE_PAGE.encode())
@@ -481,9 +483,12 @@ def test_from_a_folder_with_a_link_loop_ends_and_a_link_to_a_file_given_itself_i
     with _within(60):
         assert cli.main(["fetch", "--source", "policeuk", "--from", str(folder)]) == 0, capsys.readouterr().err
     assert locked_months("policeuk_street_asb") == [LOCKED, MONTH]
-    given = tmp_path / "given.csv"
-    given.symlink_to(folder / MONTH / f"{MONTH}-metropolitan-street.csv")
-    verified_file(f"policeuk_street_asb/{MONTH}")
+    real = _write(tmp_path / "elsewhere" / "2021-02-metropolitan-street.csv", street_csv("2021-02"))
+    given = tmp_path / "given" / real.name  # the path given is a link: the user chose it, so it is followed
+    given.parent.mkdir()
+    given.symlink_to(real)
+    assert cli.main(["fetch", "--source", "policeuk", "--from", str(given)]) == 0, capsys.readouterr().err
+    assert verified_file("policeuk_street_asb/2021-02")[0].read_bytes() == real.read_bytes()
 
 
 @pytest.mark.parametrize("months", ["2019-13", "2020-06:2020-01", "1000-01:1000-02", "2011-01:2900-12", "x" * 5000])
@@ -631,3 +636,29 @@ def test_a_kill_at_any_step_of_an_update_leaves_old_or_new_after_the_next_run(ca
         assert _leftovers(copy) == [], f"killed before step {step}"
         seen.add("new" if got == new else "old")
     assert seen == {"old", "new"} and kill_at > 5  # the kill came before and after the point of no return
+
+
+def test_a_member_read_as_a_stream_is_checked_as_it_goes(tmp_path, monkeypatch):
+    """For a reader that reduces members as they stream (every force's files): the same checks, no file kept."""
+    import csv
+
+    from csp_evidence.data import archives
+    from csp_evidence.data.download import FetchError
+
+    row = street_csv(MONTH).splitlines()[1] + b"\n"
+    path = _write(
+        tmp_path / "a.zip",
+        _zip(
+            [(MEMBER, street_csv(MONTH)), ("bomb.csv", HEADER.encode() + b"\n" + row * 400_000), ("l1.csv", b"\xe9\n")]
+        ),
+    )
+    with archives.open_archive(path) as zf:
+        with archives.open_member(zf, zf.getinfo(MEMBER), path) as fh:
+            rows = list(csv.reader(io.TextIOWrapper(fh, encoding="utf-8-sig", newline="")))
+        assert rows[0] == HEADER.split(",") and {r[1] for r in rows[1:]} == {MONTH}
+        assert len(rows) == street_csv(MONTH).count(b"\n")
+        for name, said in (("bomb.csv", "times its compressed size"), ("l1.csv", "not UTF-8")):
+            with pytest.raises(FetchError, match=f"a.zip: {name}: .*{said}"):
+                with archives.open_member(zf, zf.getinfo(name), path) as fh:
+                    for _ in io.TextIOWrapper(fh, encoding="utf-8"):
+                        pass

@@ -24,13 +24,15 @@ Every refusal is a ``FetchError`` naming the archive and member (or the file), r
 from __future__ import annotations
 
 import codecs
+import contextlib
+import io
 import os
 import stat
 import zipfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
-from typing import IO
+from typing import IO, Any
 
 from csp_evidence.data.download import FetchError
 
@@ -266,26 +268,64 @@ class TextCheck:
         return self.lines + block.count(b"\n", 0, index)
 
 
+class CheckedReader(io.RawIOBase):
+    """A binary stream over `src` that refuses (FetchError naming `where`) as soon as what it has read is over
+    MEMBER_BYTES, over MAX_RATIO times `compressed` (when given), or, with `text`, not UTF-8 text of lines
+    (`TextCheck`). Wrap it in ``io.TextIOWrapper`` to read rows as they stream (a reduction that keeps no file)."""
+
+    def __init__(self, src: IO[bytes], where: str, text: bool = True, compressed: int | None = None):
+        super().__init__()
+        self.src, self.where, self.compressed = src, where, compressed
+        self.check = TextCheck(where) if text else None
+        self.done = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        block = self.src.read(len(buffer))
+        if not block:
+            if self.check:
+                self.check.feed(b"", final=True)
+            return 0
+        self.done += len(block)
+        if self.done > MEMBER_BYTES:
+            raise FetchError(f"{self.where}: expands past the limit of {_mb()} for one file: refused, nothing kept")
+        if self.compressed is not None and self.done > RATIO_FROM and self.done > MAX_RATIO * self.compressed:
+            raise FetchError(
+                f"{self.where}: expands more than {MAX_RATIO} times its compressed size of {self.compressed:,} "
+                "bytes (a zip bomb, or a damaged archive): refused, nothing kept"
+            )
+        if self.check:
+            self.check.feed(block)
+        buffer[: len(block)] = block
+        return len(block)
+
+
+@contextlib.contextmanager
+def open_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, archive: Path, text: bool = True) -> Iterator[IO[bytes]]:
+    """One member of `archive` as a checked binary stream (`CheckedReader`): for a reader that reduces a member as
+    it streams instead of extracting it. Errors of the archive itself (a bad CRC, a truncated member) are FetchErrors
+    naming the archive and member."""
+    _check_readable(archive, info)
+    try:
+        with zf.open(info) as src:
+            yield io.BufferedReader(
+                CheckedReader(src, f"{archive.name}: {info.filename}", text, max(info.compress_size, 1)), BLOCK
+            )
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+        raise FetchError(
+            f"{archive}: member {info.filename} cannot be read ({exc}): the archive is corrupt or truncated. "
+            "Nothing was kept"
+        ) from None
+
+
 def _copy_checked(src: IO[bytes], target: Path, where: str, text: bool, compressed: int | None) -> int:
-    check = TextCheck(where) if text else None
-    done = 0
+    checked = CheckedReader(src, where, text, compressed)
     try:
         dst = open(target, "wb")
         with dst:
-            while True:
-                block = src.read(BLOCK)
-                if not block:
-                    break
-                done += len(block)
-                if done > MEMBER_BYTES:
-                    raise FetchError(f"{where}: expands past the limit of {_mb()} for one file: refused, nothing kept")
-                if compressed is not None and done > RATIO_FROM and done > MAX_RATIO * compressed:
-                    raise FetchError(
-                        f"{where}: expands more than {MAX_RATIO} times its compressed size of {compressed:,} bytes "
-                        "(a zip bomb, or a damaged archive): refused, nothing kept"
-                    )
-                if check:
-                    check.feed(block)
+            while block := checked.read(BLOCK):
                 dst.write(block)
     except OSError as exc:
         if exc.filename and Path(exc.filename) != target:
@@ -294,6 +334,4 @@ def _copy_checked(src: IO[bytes], target: Path, where: str, text: bool, compress
         raise FetchError(
             f"{target}: cannot be written ({exc.strerror or exc}) while copying {where}; nothing was kept"
         ) from None
-    if check:
-        check.feed(b"", final=True)
-    return done
+    return checked.done
