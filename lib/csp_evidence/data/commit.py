@@ -215,6 +215,14 @@ def _inside_raw(path: Path) -> Path:
     return path
 
 
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def _kept_copy(path: Path) -> Path:
     copy = path.with_name(f".{path.name}.kept-{secrets.token_hex(4)}")
     try:
@@ -254,6 +262,8 @@ def commit(
             if Path(path).exists():
                 plan.removes.append((_inside_raw(Path(path)), _kept_copy(Path(path))))
         plan.lock_kept = _kept_copy(lock_path()) if lock_path().exists() else None
+        for path in [*(Path(staged) for staged, _ in moves), new_lock]:  # on disk before the point of no return
+            _fsync(path)
         atomic_write_text(_journal(), plan.to_json("forward"))
         fsync_dir(_data())
     except BaseException:
