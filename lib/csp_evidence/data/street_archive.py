@@ -7,9 +7,9 @@ data.police.uk publishes an archive each month, ``https://data.police.uk/data/ar
 downloads the fewest archives that hold the months asked for (streamed to disk and resumable,
 ``download.download``), reads only the ``metropolitan-street`` members out of each, checks every month's file
 (bounded and text-checked by ``archives``; the official header, the month in every row), and only when every
-month asked for is there and whole moves them into ``data/raw/policeuk/YYYY-MM/YYYY-MM-metropolitan-street.csv`` and locks each month's sha256 in
-``data/sources.lock`` (entry ``policeuk_street_asb/YYYY-MM``). A corrupt or truncated archive or a missing month
-is an error naming it, and leaves data/raw/ and the lock as they were.
+month asked for is there and whole moves them into ``data/raw/policeuk/YYYY-MM/YYYY-MM-metropolitan-street.csv``
+and locks each month's sha256 in ``data/sources.lock`` (entry ``policeuk_street_asb/YYYY-MM``). A corrupt or
+truncated archive or a missing month is an error naming it, and leaves data/raw/ and the lock as they were.
 
 A user who has downloaded an archive, a custom download from data.police.uk, or monthly files already passes
 them as ``from_path`` (a zip, a folder, or one CSV); a mirror holds them in the archive's own layout under
