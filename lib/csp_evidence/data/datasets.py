@@ -18,7 +18,7 @@ from csp_evidence import __version__
 from csp_evidence.core.files import atomic_write, sha256_of, source_fingerprint
 from csp_evidence.core.paths import PACKAGE, interim_dir
 from csp_evidence.data.fetch import locked_months, optional_file, verified_file
-from csp_evidence.data.readers import gla, moj, mopac, mps, mps_connect, ons, policeuk
+from csp_evidence.data.readers import gla, moj, mopac, mps, mps_connect, ons, ons_geography, policeuk
 from csp_evidence.data.readers.mps import CITY_OF_LONDON
 from csp_evidence.data.readers.mps_hate_special import read_hate_special_crime
 from csp_evidence.data.sources import month_entry, source
@@ -63,6 +63,71 @@ def borough_lookup() -> pd.DataFrame:
 def population() -> pd.DataFrame:
     """ONS mid-year population by local authority: code, name, geography, year, population."""
     return _cached("population", ("ons_population",), lambda p: ons.read_population(p[0]))
+
+
+# The ONS lookups behind `lsoa_geography`, in the order `readers.ons_geography.build_lsoa_geography` takes them.
+GEOGRAPHY_SOURCES = (
+    "ons_lsoa11_ward21_lad21",
+    "ons_lsoa11_ward19",
+    "ons_lsoa21_ward22_lad22",
+    "ons_lsoa21_ward23_lad23",
+    "ons_ward23_lad23_region",
+    "ons_lad23_csp23_pfa23",
+    "ons_lad19_csp19_pfa19",
+)
+
+
+def _geography_tables(paths: list[Path]) -> list[pd.DataFrame]:
+    files = dict(zip(GEOGRAPHY_SOURCES, paths, strict=True))
+    return [
+        ons_geography.read_lsoa11_ward21(files["ons_lsoa11_ward21_lad21"]),
+        ons_geography.read_lsoa11_ward19(files["ons_lsoa11_ward19"]),
+        ons_geography.read_lsoa21_ward22(files["ons_lsoa21_ward22_lad22"]),
+        ons_geography.read_lsoa21_ward23(files["ons_lsoa21_ward23_lad23"]),
+        ons_geography.read_ward23_region(files["ons_ward23_lad23_region"]),
+        ons_geography.read_lad_csp_pfa(files["ons_lad23_csp23_pfa23"], 2023),
+        ons_geography.read_lad_csp_pfa(files["ons_lad19_csp19_pfa19"], 2019),
+    ]
+
+
+@functools.cache
+def lsoa_geography() -> pd.DataFrame:
+    """Every LSOA of England and Wales (2011 and 2021 codes, `vintage`) in its ward, 2023 local authority, CSP
+    (December 2023), police force area, region and country: the columns of ``ons_geography.GEOGRAPHY_COLUMNS``."""
+    return _cached(
+        "lsoa_geography", GEOGRAPHY_SOURCES, lambda p: ons_geography.build_lsoa_geography(*_geography_tables(p))
+    )
+
+
+@functools.cache
+def csp_lookup() -> pd.DataFrame:
+    """Local authority -> CSP -> police force area, December 2023: lad, lad_name, csp, csp_name, pfa, pfa_name (one
+    row per authority and CSP: a merged authority has a row for each of its former districts' CSPs)."""
+    return _cached("csp_lookup", ("ons_lad23_csp23_pfa23",), lambda p: ons_geography.read_lad_csp_pfa(p[0], 2023))
+
+
+@functools.cache
+def ward_lookup() -> pd.DataFrame:
+    """Every ward of May 2023 (UK) in its authority, region and country: ward, ward_name, lad, lad_name, region,
+    region_name, country, country_name (Wales's region is Wales)."""
+    return _cached("ward_lookup", ("ons_ward23_lad23_region",), lambda p: ons_geography.read_ward23_region(p[0]))
+
+
+@functools.cache
+def lsoa21_wards_2022() -> pd.DataFrame:
+    """2021 LSOAs in their May 2022 wards and authorities (best fit; the wards of the MPS ward files): lsoa,
+    lsoa_name, ward, ward_name, lad, lad_name."""
+    return _cached("lsoa21_wards_2022", ("ons_lsoa21_ward22_lad22",), lambda p: ons_geography.read_lsoa21_ward22(p[0]))
+
+
+@functools.cache
+def lsoa_population() -> pd.DataFrame:
+    """Census 2021 usual residents of each 2021 LSOA: lsoa, lsoa_name, population."""
+    return _cached(
+        "lsoa_population",
+        ("ons_census2021_lsoa_population",),
+        lambda p: ons_geography.read_census_lsoa_population(p[0]),
+    )
 
 
 def _mps_borough_names() -> tuple[list[str], list[str]]:

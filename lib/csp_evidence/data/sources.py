@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from csp_evidence.core.files import atomic_write_text
 from csp_evidence.core.paths import lock_path
@@ -20,6 +21,67 @@ _DATASTORE_CRIME = "https://data.london.gov.uk/dataset/recorded_crime_summary"
 _DATASTORE_CRIME_DL = "https://data.london.gov.uk/download/recorded_crime_summary"
 _ONS_PFA = "https://www.ons.gov.uk/peoplepopulationandcommunity/crimeandjustice/datasets/policeforceareadatatables"
 _ONS_FILE = "https://www.ons.gov.uk/file?uri=/peoplepopulationandcommunity/crimeandjustice/datasets"
+_ONS_GEOPORTAL = "https://geoportal.statistics.gov.uk"
+
+# The ONS lookups that place every LSOA in its ward, local authority, CSP, police force area and region
+# (data/readers/ons_geography.py): id, title as published, file, vintage, notes.
+_ONS_LOOKUPS: tuple[tuple[str, str, str, str, str], ...] = (
+    (
+        "ons_lsoa21_ward22_lad22",
+        "LSOA (2021) to Ward to Local Authority District (May 2022) Best Fit Lookup for EW",
+        "geo/LSOA_(2021)_to_Ward_to_Local_Authority_District_(May_2022)_Best_Fit_Lookup_for_EW.csv",
+        "2021 LSOAs, May 2022 wards and authorities",
+        "An early version naming the authority LTLA22CD. Best fit: wards no LSOA is fitted to (20 of the City of "
+        "London's 25) are missing. Gives a 2021 LSOA's authority before the April 2023 mergers.",
+    ),
+    (
+        "ons_lsoa21_ward23_lad23",
+        "LSOA (2021) to Electoral Ward (2023) to LAD (2023) Best Fit Lookup in EW",
+        "geo/LSOA_(2021)_to_Electoral_Ward_(2023)_to_LAD_(2023)_Best_Fit_Lookup_in_EW.csv",
+        "2021 LSOAs, 2023 wards and authorities",
+        "Places each 2021 LSOA in its ward and authority. Some Welsh ward names are garbled in the file, so the "
+        "pack takes ward names from the ward lookup.",
+    ),
+    (
+        "ons_ward23_lad23_region",
+        "Ward to Local Authority District to County to Region to Country (May 2023) Lookup in United Kingdom",
+        "geo/Ward_to_Local_Authority_District_to_County_to_Region_to_Country_(May_2023)_Lookup_in_United_Kingdom.csv",
+        "May 2023 wards",
+        "The complete ward list, with each ward's authority, region and country (Wales has no regions).",
+    ),
+    (
+        "ons_lsoa11_ward19",
+        "Lower Layer Super Output Area (2011) to Ward (2019) Lookup in England and Wales",
+        "geo/Lower_Layer_Super_Output_Area_(2011)_to_Ward_(2019)_Lookup_in_England_and_Wales.csv",
+        "2011 LSOAs, December 2019 wards and authorities",
+        "A re-saved copy of the data.gov.uk CSV (no BOM). Gives a 2011 LSOA's district before the 2020-2023 mergers, "
+        "which places it in its CSP where the CSP lookup splits a merged authority.",
+    ),
+    (
+        "ons_lsoa11_ward21_lad21",
+        "LSOA (2011) to Electoral Ward (2021) to LAD (2021) Lookup in EW (V2)",
+        "geo/LSOA11_WD21_LAD21_EW_LU_V2.xlsx",
+        "2011 LSOAs, 2021 wards and authorities",
+        "Sheet LSOA11_WD21_LAD21_EW_LU. Places each 2011 LSOA in its 2021 ward and authority.",
+    ),
+    (
+        "ons_lad19_csp19_pfa19",
+        "Local Authority District to Community Safety Partnerships to Police Force Areas (December 2019) Lookup in "
+        "England and Wales",
+        "geo/Local_Authority_District_to_Community_Safety_Partnerships_to_Police_Force_Areas_(December_2019)_Lookup_"
+        "in_England_and_Wales.csv",
+        "December 2019 authorities and CSPs",
+        "A re-saved copy of the data.gov.uk CSV. The CSP of each district before the 2020-2023 mergers.",
+    ),
+    (
+        "ons_lad23_csp23_pfa23",
+        "Local Authority District to CSPs to Police Force Areas (December 2023) Lookup in England and Wales",
+        "other/ons_lookup_LAD23_CSP23_PFA23_December_2023.csv",
+        "December 2023: 318 authorities, 314 CSPs, 43 police force areas",
+        "One row per authority and CSP: seven merged authorities are listed once for each CSP of their former "
+        "districts (Buckinghamshire, Bournemouth Christchurch and Poole, ...).",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -136,6 +198,32 @@ SOURCES: tuple[Source, ...] = (
         file="other/ons_mye_LAD23_Mid_Year_pop_2011_to_2023.xlsx",
         period="mid-2011 to mid-2023, annual",
         notes="Sheet MYE5: total population by local authority, the revised series consistent with Census 2021.",
+    ),
+    *(
+        Source(
+            id=sid,
+            title=title,
+            publisher="Office for National Statistics (Open Geography Portal)",
+            page=_ONS_GEOPORTAL,
+            url=f"{_ONS_GEOPORTAL}/search?q={quote(title)}",
+            licence=OGL + "; contains OS data (c) Crown copyright and database right",
+            file=file,
+            period=period,
+            notes=notes,
+        )
+        for sid, title, file, period, notes in _ONS_LOOKUPS
+    ),
+    Source(
+        id="ons_census2021_lsoa_population",
+        title="Census 2021 TS007A: age by five-year age bands, lower layer super output areas (bulk download)",
+        publisher="Office for National Statistics (Nomis)",
+        page="https://www.nomisweb.co.uk/sources/census_2021_bulk",
+        url="https://www.nomisweb.co.uk/output/census/2021/census2021-ts007a.zip",
+        licence=OGL,
+        file="geo/census2021-ts007a-lsoa.csv",
+        period="Census day, 21 March 2021",
+        notes="`census2021-ts007a-lsoa.csv` of the zip: usual residents ('Age: Total') of every 2021 LSOA of England "
+        "and Wales. LSOA cells are perturbed, so they add up to an authority's published total only roughly.",
     ),
     Source(
         id="gla_borough_profiles",
