@@ -465,8 +465,13 @@ def test_from_a_device_a_fifo_or_a_link_out_of_the_folder_is_refused_never_hangs
     linked = tmp_path / "linked"
     linked.mkdir()
     (linked / outside.name).symlink_to(outside)
+    sparse = tmp_path / "sparse" / f"{MONTH}-metropolitan-street.csv"  # 600 MB that take no room
+    sparse.parent.mkdir()
+    with open(sparse, "wb") as fh:
+        fh.truncate(600 * 2**20)
     argv = ["fetch", "--source", "policeuk", "--from"]
     with _within(60):
+        _refused(capsys, project, [*argv, str(sparse)], str(sparse), "over the limit")
         _refused(capsys, project, [*argv, str(zero)], str(zero), "device")
         _refused(capsys, project, [*argv, str(zero.parent)], str(zero), "device")
         _refused(capsys, project, [*argv, str(fifo)], str(fifo), "FIFO")

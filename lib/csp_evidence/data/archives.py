@@ -60,7 +60,7 @@ def unsafe_name(name: str) -> str | None:
         return "an empty name or one holding a NUL byte"
     if "\\" in name:
         return "a backslash in the name"
-    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
+    if name.startswith("/") or (len(name) > 1 and name[0].isalpha() and name[1] == ":"):
         return "an absolute name"
     if ".." in PurePosixPath(name).parts:
         return "'..' in the name"
@@ -71,7 +71,7 @@ def confined(root: Path, relative: str, what: str) -> Path:
     """`root`/`relative`, refused (FetchError naming `what`) unless it stays inside `root`, also through links."""
     why = unsafe_name(relative)
     if why:
-        raise FetchError(f"{what}: the path {relative!r} is refused ({why}): it would lead outside {root}")
+        raise FetchError(f"{what}: the path {shown(relative)} is refused ({why}): it would lead outside {root}")
     path = root / relative
     base = root.resolve()
     try:
