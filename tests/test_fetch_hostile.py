@@ -584,59 +584,86 @@ def test_a_second_fetch_while_one_runs_waits_then_is_refused_naming_the_lock(cap
 # --------------------------------------------------------------------------- a kill during the commit
 
 KILLED_FETCH = """
-import os, signal, sys
-from csp_evidence.data.fetch import fetch_source
+import os, shutil, signal, sys
+from pathlib import Path
+from csp_evidence.data.fetch import fetch_source  # imported once; each kill is a fork of this process
 
-kill_at, calls = int(os.environ["KILL_AT"]), [0]
+source, given, project, root = sys.argv[1], sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4])
+for kill_at in range(1, 80):
+    copy = root / f"kill-{kill_at}"
+    shutil.copytree(project, copy, symlinks=True)
+    pid = os.fork()
+    if pid == 0:
+        os.environ["CSP_PROJECT_DIR"] = str(copy)
+        calls = [0]
 
-def killed_before(call):
-    def wrapped(*args, **kwargs):
-        calls[0] += 1
-        if calls[0] == kill_at:
-            os.kill(os.getpid(), signal.SIGKILL)
-        return call(*args, **kwargs)
-    return wrapped
+        def killed_before(call):
+            def wrapped(*args, **kwargs):
+                calls[0] += 1
+                if calls[0] == kill_at:
+                    os.kill(os.getpid(), signal.SIGKILL)
+                return call(*args, **kwargs)
+            return wrapped
 
-for name in ("rename", "replace", "link", "unlink", "rmdir"):  # every step that changes a name
-    setattr(os, name, killed_before(getattr(os, name)))
-fetch_source("policeuk", from_path=sys.argv[1], update=True)
+        for name in ("rename", "replace", "link", "unlink", "rmdir"):  # every step that changes a name
+            setattr(os, name, killed_before(getattr(os, name)))
+        try:
+            fetch_source(source, from_path=given, update=True)
+        except BaseException as exc:
+            print(f"step {kill_at}: {exc!r}", file=sys.stderr)
+            os._exit(1)
+        os._exit(0)
+    status = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    if status == 0:
+        print(kill_at)
+        break
+    assert status == -signal.SIGKILL, f"step {kill_at} ended with {status}"
 """
 
 
-def test_a_kill_at_any_step_of_an_update_leaves_old_or_new_after_the_next_run(capsys, project, tmp_path, monkeypatch):
-    import shutil
+@pytest.mark.parametrize("source", ["policeuk", "moj_reoffending"])
+def test_a_kill_at_any_step_of_an_update_leaves_old_or_new_after_the_next_run(
+    capsys, project, tmp_path, monkeypatch, source
+):
     import subprocess
     import sys
 
-    folder = tmp_path / "revised"  # the locked month revised (one row fewer), and a new month
-    lines = street_csv(LOCKED).splitlines(keepends=True)
-    _write(folder / f"{LOCKED}-metropolitan-street.csv", b"".join(lines[:-1]))
-    _write(folder / f"{MONTH}-metropolitan-street.csv", street_csv(MONTH))
+    from synthetic_sources import moj_csv
+
+    if source == "policeuk":  # the locked month revised (one row fewer, a file replaced), and a new month
+        folder = tmp_path / "revised"
+        lines = street_csv(LOCKED).splitlines(keepends=True)
+        _write(folder / f"{LOCKED}-metropolitan-street.csv", b"".join(lines[:-1]))
+        _write(folder / f"{MONTH}-metropolitan-street.csv", street_csv(MONTH))
+        given, check = folder, ["fetch", "--source", "policeuk", "--months", LOCKED, "--url", "http://127.0.0.1:9/"]
+    else:  # a newer release under another name: the new file in, the old one removed
+        given = _write(tmp_path / "june.zip", moj_zip(moj_csv(latest_th_rate=0.25), "April 2011 to June 2022"))
+        check = ["fetch", "--source", "moj_reoffending", "--from", str(given)]
     old = _state(project)
     env = os.environ | {"PYTHONPATH": os.pathsep.join(sys.path)}
-    kill_at, finished, states = 0, False, []
-    while not finished:
-        kill_at += 1
-        assert kill_at < 80, "the update never finished"
-        copy = tmp_path / f"kill-{kill_at}"
-        shutil.copytree(project, copy, symlinks=True)
-        child = subprocess.run(
-            [sys.executable, "-c", KILLED_FETCH, str(folder)],
-            env=env | {"KILL_AT": str(kill_at), "CSP_PROJECT_DIR": str(copy)},
-            capture_output=True,
-            text=True,
-        )
-        finished = child.returncode == 0
-        assert finished or child.returncode == -signal.SIGKILL, child.stderr
-        states.append((kill_at, copy))
+    env.pop("CSP_PROJECT_DIR", None)
+    root = tmp_path / "kills"
+    root.mkdir()
+    child = subprocess.run(
+        [sys.executable, "-c", KILLED_FETCH, source, str(given), str(project), str(root)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert child.returncode == 0, child.stderr
+    kill_at = int(child.stdout.split()[-1])  # the first step it was not killed at: it finished
+    states = [(step, root / f"kill-{step}") for step in range(1, kill_at + 1)]
     new = _state(states[-1][1])
-    assert new != old and f"policeuk/{MONTH}/{MONTH}-metropolitan-street.csv" in new[0]
+    assert new != old
     seen = set()
     for step, copy in states:
         monkeypatch.setenv("CSP_PROJECT_DIR", str(copy))
-        argv = ["fetch", "--source", "policeuk", "--months", f"{LOCKED}:{LOCKED}", "--url", "http://127.0.0.1:9/"]
-        assert cli.main(argv) == 0, f"killed before step {step}: {capsys.readouterr().err}"
+        code = cli.main(check)  # the next run: it finds the old set (and refuses the new bytes) or the new one
         got = _state(copy)
+        if source == "moj_reoffending" and got == old:
+            assert code == 1 and "--update" in capsys.readouterr().err, f"killed before step {step}"
+        else:
+            assert code == 0, f"killed before step {step}: {capsys.readouterr().err}"
         assert got in (old, new), f"killed before step {step}: data/raw/ and the lock are mixed"
         assert _leftovers(copy) == [], f"killed before step {step}"
         seen.add("new" if got == new else "old")
