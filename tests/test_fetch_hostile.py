@@ -694,3 +694,23 @@ def test_a_member_read_as_a_stream_is_checked_as_it_goes(tmp_path, monkeypatch):
                 with archives.open_member(zf, zf.getinfo(name), path) as fh:
                     for _ in io.TextIOWrapper(fh, encoding="utf-8"):
                         pass
+
+
+@pytest.mark.parametrize(
+    "case, text, said",
+    [
+        ("UTF-16", lambda t: t.decode().encode("utf-16"), "UTF-16"),
+        ("Latin-1", lambda t: t.replace(b"Hackney", "Hackn\xe9y".encode("latin-1"), 1), "not UTF-8"),
+        ("a 10 MB field", lambda t: t + b'"' + b"y" * 10_000_000 + b'"\n', "longer than"),
+        ("a NUL byte", lambda t: t.replace(b"Hackney", b"Hack\x00ney", 1), "NUL byte"),
+    ],
+)
+def test_an_moj_data_csv_that_is_not_utf8_text_of_rows_is_refused_naming_it(
+    capsys, project, tmp_path, case, text, said
+):
+    from synthetic_sources import moj_csv
+
+    path = _write(tmp_path / "tools.zip", moj_zip(text(moj_csv()), "April 2011 to June 2022"))
+    argv = ["fetch", "--source", "moj_reoffending", "--from", str(path), "--update"]
+    message = _refused(capsys, project, argv, "tools.zip", "PRSQ_Geographic_data_April 2011 to June 2022.csv")
+    assert said in message
