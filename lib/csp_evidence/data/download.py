@@ -99,16 +99,13 @@ def download(
                 part.unlink()
                 continue
             encoded = response.headers.get("Content-Encoding", "identity").strip().lower() not in ("", "identity")
-            if response.status_code == 206 and offset and not encoded:
+            if response.status_code == 206 and offset:
                 start = re.match(r"bytes\s+(\d+)-", response.headers.get("Content-Range", ""))
-                if not start or int(start.group(1)) != offset:  # not the range asked for: start again
+                if encoded or not start or int(start.group(1)) != offset:  # not the bytes asked for: start again
                     part.unlink()
                     continue
                 mode = "ab"
-            elif response.status_code == 200 or (response.status_code == 206 and encoded):
-                if response.status_code == 206:  # a compressed range cannot be joined to the part: start again
-                    part.unlink()
-                    continue
+            elif response.status_code == 200:
                 offset, mode = 0, "wb"  # the server sent the whole file: restart from the first byte
             else:
                 raise FetchError(
