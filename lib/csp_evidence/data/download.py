@@ -32,6 +32,10 @@ class FetchError(RuntimeError):
     """A source file could not be brought in or did not match the lock."""
 
 
+class TooLarge(FetchError):
+    """A download is (or says it is) larger than its bound."""
+
+
 def work_folders(kind: str) -> tuple[Path, Path]:
     """data/downloads/<kind>/ (made if need be), where downloads of a source stay to be resumed, and a new staging
     folder inside it for one fetch's files."""
@@ -116,7 +120,7 @@ def download(
             wire_total = total if encoded else None  # a compressed body's length is of the bytes on the wire
             total = None if encoded else total
             if total is not None and total > max_bytes:
-                raise FetchError(f"{url}: the server announces {total:,} bytes, over the limit of {max_bytes:,}")
+                raise TooLarge(f"{url}: the server announces {total:,} bytes, over the limit of {max_bytes:,}")
             done = offset
             if on_bytes:
                 on_bytes(done, total)
@@ -129,7 +133,7 @@ def download(
                     for block in response.iter_content(BLOCK):
                         done += len(block)
                         if done > max_bytes:
-                            raise FetchError(f"{url}: the body runs past the limit of {max_bytes:,} bytes: refused")
+                            raise TooLarge(f"{url}: the body runs past the limit of {max_bytes:,} bytes: refused")
                         fh.write(block)
                         if on_bytes:
                             on_bytes(done, total)

@@ -4,6 +4,10 @@ Every file is checked against the sha256 in data/sources.lock before it is moved
 written atomically (a temporary file in the same folder, then a rename), so data/raw/ never holds a
 partial or unverified file. A mirror is a folder laid out like data/raw/ (CI uses ../shared/data); it
 is given by ``--mirror`` or the environment variable ``CSP_DATA_MIRROR``.
+
+One fetch runs at a time on a project (``commit.fetching``), and new bytes with a new lock are committed all or
+nothing, also across SIGKILL (``commit.commit``); every path from the lock or the registry must resolve inside
+data/raw/ (``archives.confined``).
 """
 
 from __future__ import annotations

@@ -18,13 +18,13 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from csp_evidence.core.files import sha256_of
 from csp_evidence.core.paths import raw_dir
 from csp_evidence.data import archives
 from csp_evidence.data.commit import commit
-from csp_evidence.data.download import ByteProgress, FetchError, download, work_folders
+from csp_evidence.data.download import ByteProgress, FetchError, TooLarge, download, work_folders
 from csp_evidence.data.readers import moj
 from csp_evidence.data.sources import LockEntry, locked_file, read_lock, source, write_lock
 
@@ -104,16 +104,24 @@ def _from_release(url: str, work: Path, on_bytes: Callable[[str], ByteProgress] 
     """Download the release page (or the zip itself) at `url`; return the zip's local path."""
     for stale in (work / "release", work / "release.part"):  # a page is small: never resumed from another URL
         stale.unlink(missing_ok=True)
-    first = download(
-        url, work / "release", on_bytes("MoJ release page") if on_bytes else None, max_bytes=ZIP_BYTES, same_host=True
-    )
+    zip_url = urlsplit(url).path.lower().endswith(".zip")  # the zip itself; else a page, which is small
+    try:
+        first = download(
+            url,
+            work / "release",
+            on_bytes("MoJ release page") if on_bytes else None,
+            max_bytes=ZIP_BYTES if zip_url else PAGE_BYTES,
+            same_host=True,
+        )
+    except TooLarge:
+        if not zip_url:
+            raise FetchError(
+                f"{url}: more than {PAGE_BYTES:,} bytes: not a release page (those are about 100 kB). If it is the "
+                "zip itself, pass a URL ending in .zip, or download it and use --from"
+            ) from None
+        raise
     if _is_zip(first):
         return first
-    if first.stat().st_size > PAGE_BYTES:
-        raise FetchError(
-            f"{url}: {first.stat().st_size:,} bytes and not a zip: not a release page (those are about 100 kB); "
-            "pass the zip's own URL with --url"
-        )
     page = first.read_text(encoding="utf-8", errors="replace")
     link = zip_link(page, url)
     name = Path(link.split("?")[0].split("#")[0]).name
