@@ -502,7 +502,9 @@ def test_from_a_folder_with_a_link_loop_ends_and_a_link_to_a_file_given_itself_i
     assert verified_file("policeuk_street_asb/2021-02")[0].read_bytes() == real.read_bytes()
 
 
-@pytest.mark.parametrize("months", ["2019-13", "2020-06:2020-01", "1000-01:1000-02", "2011-01:2900-12", "x" * 5000])
+@pytest.mark.parametrize(
+    "months", ["2019-13", "2020-06:2020-01", "1000-01:1000-02", "2011-01:2900-12", "x" * 5000, "２０２０-01"]
+)
 def test_malformed_reversed_ancient_or_huge_month_ranges_are_one_line_errors(capsys, project, months):
     with Server({}) as server:
         _refused(

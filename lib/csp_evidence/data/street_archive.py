@@ -69,7 +69,7 @@ def month_range(first: str, last: str) -> list[str]:
     """Every month from `first` to `last` ('YYYY-MM'), in order; an error when `last` is before `first` or the range
     is longer than MAX_MONTHS."""
     for m in (first, last):
-        if not re.fullmatch(_MONTH, str(m)):
+        if not re.fullmatch(_MONTH, str(m), re.ASCII):
             raise ValueError(f"month {str(m)[:40]!r} is not of the form YYYY-MM")
     if last < first:
         raise ValueError(f"the months {first} to {last} run backwards")
