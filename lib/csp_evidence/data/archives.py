@@ -320,6 +320,17 @@ def open_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, archive: Path, text:
         ) from None
 
 
+@contextlib.contextmanager
+def open_file(path: Path, text: bool = True) -> Iterator[IO[bytes]]:
+    """A user's file (``--from``) as a checked binary stream: a regular file within MEMBER_BYTES, read through
+    `CheckedReader`, for a reader that reduces it as it streams."""
+    info = regular_file(path)
+    if info.st_size > MEMBER_BYTES:
+        raise FetchError(f"{path}: {info.st_size:,} bytes, over the limit of {_mb()} for one file (--from)")
+    with open(path, "rb") as raw:
+        yield io.BufferedReader(CheckedReader(raw, str(path), text), BLOCK)
+
+
 def _copy_checked(src: IO[bytes], target: Path, where: str, text: bool, compressed: int | None) -> int:
     checked = CheckedReader(src, where, text, compressed)
     try:
