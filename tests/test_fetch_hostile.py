@@ -726,3 +726,21 @@ def test_an_moj_data_csv_that_is_not_utf8_text_of_rows_is_refused_naming_it(
     argv = ["fetch", "--source", "moj_reoffending", "--from", str(path), "--update"]
     message = _refused(capsys, project, argv, "tools.zip", "PRSQ_Geographic_data_April 2011 to June 2022.csv")
     assert said in message
+
+
+def test_every_forces_path_streams_members_through_the_same_checks(capsys, project, tmp_path):
+    """police.uk for any force: a bomb or Latin-1 text in a force's member that is reduced, not kept, is refused."""
+    from csp_evidence.data.download import FetchError
+    from csp_evidence.data.policeuk_forces import fetch_forces
+
+    row = street_csv(MONTH).splitlines()[1] + b"\n"
+    kent = (f"{MONTH}/{MONTH}-kent-street.csv", street_csv(MONTH))
+    for member, said in (
+        (HEADER.encode() + b"\n" + row * 400_000, "times its compressed size"),
+        (street_csv(MONTH).replace(b"High Street", "H\xf8gh Street".encode("latin-1"), 1), "not UTF-8"),
+    ):
+        path = _write(tmp_path / "forces.zip", _zip([kent, (f"{MONTH}/{MONTH}-essex-street.csv", member)]))
+        before = _state(project)
+        with pytest.raises(FetchError, match=rf"forces.zip: {MONTH}/{MONTH}-essex-street.csv: .*{said}"):
+            fetch_forces([MONTH], ["kent"], from_path=path)
+        assert _state(project) == before and _leftovers(project) == []
