@@ -43,6 +43,7 @@ from csp_evidence.core.paths import (
 )
 from csp_evidence.data import datasets, geo
 from csp_evidence.data.plan import plan_files
+from csp_evidence.report.published import negative_figures
 from csp_evidence.runner.kernels import KernelPool
 from csp_evidence.runner.publish import (
     RunError,
@@ -311,6 +312,23 @@ def render_published(params: Params | str | Path, engine: str = "auto") -> Path:
         release_lock(lock, target)
 
 
+def _check_figures(stage: Path, params: Params) -> None:
+    """Refuse a run whose headline figures hold a count, rate, rank or p-value below zero (report.published)."""
+    for path in sorted((stage / "notebooks").glob("*.json")):
+        try:
+            figures = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise RunError(
+                f"run {params.name!r}: notebook {path.stem} wrote headline figures that cannot be read ({exc})"
+            ) from None
+        bad = list(negative_figures(figures))
+        if bad:
+            raise RunError(
+                f"run {params.name!r}: notebook {path.stem} gives {len(bad)} figure(s) that cannot be negative "
+                f"({'; '.join(bad[:5])}): a fault in the data or the code, so the run is not published"
+            )
+
+
 def _write_manifest(folder: Path, manifest: dict) -> None:
     """Replace `folder`'s manifest atomically."""
     atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=2))
@@ -427,11 +445,13 @@ def run(
                 result.site = target / "site"
             else:
                 del manifest["site_key"]
+            _check_figures(stage, params)
             _write_manifest(stage, manifest)
         except BaseException as exc:  # includes KeyboardInterrupt: nothing half-written is published
             if isinstance(exc, RunError):
                 kept = keep_failed(stage, root, params.name)
-                raise RunError(f"{exc}\nThe partly executed run is kept in {kept}; {target} is unchanged.") from exc
+                state = f"{target} is unchanged" if target.is_dir() else f"nothing is published at {target} yet"
+                raise RunError(f"{exc}\nThe partly executed run is kept in {kept}; {state}.") from exc
             shutil.rmtree(stage, ignore_errors=True)
             raise
         try:
