@@ -19,6 +19,7 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 from conftest import ROOT
+from published_scan import pdf_links, published_problems
 
 from csp_evidence.runner.pipeline import run
 
@@ -158,3 +159,12 @@ def test_axe_finds_no_serious_or_critical_accessibility_violation(browser, site)
             found[name] = violations
         page.close()
     assert found == {}
+
+
+def test_no_published_file_holds_a_machine_path(site):
+    # `strings` of the board summary PDF found file:///…/outputs/.staging-<run>-XXXX/.site-build-YYYY/ links
+    folder, _ = site
+    assert (folder / "board-summary.pdf").is_file()
+    assert published_problems(folder) == []
+    assert pdf_links(folder / "board-summary.pdf"), "the board summary links no chapter"
+    assert all("://" not in link or link.startswith("https://") for link in pdf_links(folder / "board-summary.pdf"))
