@@ -2,22 +2,23 @@
 link, figure and CSV download resolves, search finds the hate-crime chapter, and axe-core finds no serious or
 critical accessibility violation.
 
-Needs Debian's `chromium` and the npm package `axe-core` in tests/.node (`.ci/run` installs both). Where either
-is missing the tests are skipped with a message saying what to install; with CSP_REQUIRE_BROWSER=1 (set by CI)
-they fail instead, so a CI run never passes them silently.
+Needs Debian's `chromium` (`.ci/run` installs it) and axe-core, which the pinned Python package
+axe-playwright-python ships (no npm): see browser_env. Where either is missing the tests are skipped with a
+message saying what to install; with CSP_REQUIRE_BROWSER=1 (set by CI) they fail instead, so a CI run never
+passes them silently.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-import shutil
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
 import pytest
+from browser_env import AXE, CHROMIUM, FLAGS, need_browser
 from conftest import ROOT
 from published_scan import pdf_links, published_problems
 
@@ -25,39 +26,10 @@ from csp_evidence.runner.pipeline import run
 
 pytestmark = [pytest.mark.e2e, pytest.mark.realdata]
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-AXE = Path(os.environ.get("CSP_AXE_JS", ROOT / "tests" / ".node" / "node_modules" / "axe-core" / "axe.min.js"))
-# The flags that keep a headless Chromium on a machine with no internet from reaching out (and failing noisily).
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _missing() -> str | None:
-    if CHROMIUM is None:
-        return "no Chromium on PATH: `apt-get install chromium` (Debian) to run the browser tests"
-    if not AXE.is_file():
-        return f"no axe-core at {AXE}: `npm install --prefix tests/.node axe-core@4.14.1` to run the browser tests"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the playwright package is not installed (it is in the test extra of pyproject.toml)"
-    return None
-
 
 @pytest.fixture(scope="module")
 def browser():
-    why = _missing()
-    if why:
-        if os.environ.get("CSP_REQUIRE_BROWSER") == "1":
-            pytest.fail(why)
-        pytest.skip(why)
+    need_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

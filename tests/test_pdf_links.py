@@ -6,9 +6,10 @@ from __future__ import annotations
 import os
 
 import pytest
+from browser_env import need_browser
 from published_scan import machine_paths, pdf_links, pdf_strings
 
-from csp_evidence.website.summary import chromium, print_pdf
+from csp_evidence.website.summary import print_pdf
 
 PAGE = """<!doctype html><html lang="en-GB"><head><meta charset="utf-8"><title>Board summary: Test</title></head>
 <body><main><h1>Board summary</h1>
@@ -22,10 +23,7 @@ PAGE = """<!doctype html><html lang="en-GB"><head><meta charset="utf-8"><title>B
 
 @pytest.fixture
 def printed(tmp_path):
-    if chromium() is None:
-        if os.environ.get("CSP_REQUIRE_BROWSER") == "1":
-            pytest.fail("no Chromium to print the board summary with: `apt-get install chromium`")
-        pytest.skip("no Chromium to print the board summary with: `apt-get install chromium`")
+    need_browser()
 
     def build(project_config: str | None = None):
         project = tmp_path / "project"

@@ -236,4 +236,6 @@ def test_damaged_count_too_large_for_a_sum_is_refused(fetched, tmp_path, names, 
     path = _copy(fetched, tmp_path, lambda lines: _set_cell(lines, 5, "201511", big))
     with pytest.raises(SourceFormatError) as err:
         read_hate_special_crime(path, *names)
-    assert f"{path}: line 5, column '201511': count {big!r} is not a non-negative whole number up to" in str(err.value)
+    message = str(err.value)
+    assert str(path) in message and "(Bexley, Anti-Semitic)" in message
+    assert f"line 5, column '201511': count {big!r} is not a non-negative whole number up to 1,000,000,000" in message
