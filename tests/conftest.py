@@ -60,6 +60,8 @@ SLOW = (
     "tests/stats/test_platform_stability.py",
     "tests/stats/test_timeseries.py::test_counterfactual_",
     "tests/stats/test_timeseries.py::test_its_false_positive_rate_under_no_effect",
+    "tests/stats/test_timeseries.py::test_simulated_paths_have_the_forecast_mean_and_variance_and_match_statsmodels",
+    "tests/stats/test_timeseries.py::test_parameter_uncertainty_widens_period_intervals",
     "tests/test_hate.py::test_planted_summer_2020_rise_is_recovered",
     "tests/test_asb.py::test_section_recovers_a_planted_doubling",
     "tests/test_asb_borough.py::test_with_five_pre_pandemic_years_the_seasonal_model_is_used",
@@ -77,7 +79,7 @@ def _executes_notebooks(item) -> bool:
     if item.path.suffix == ".ipynb" or item.get_closest_marker("notebooks") is not None:
         return True
     info = getattr(item, "_fixtureinfo", None)
-    for name, defs in (info.name2fixturedefs.items() if info is not None else ()):
+    for name, defs in info.name2fixturedefs.items() if info is not None else ():
         module = getattr(defs[-1].func, "__module__", "") if defs else ""
         if (name, module) in _KERNEL_FIXTURES:
             return True

@@ -140,3 +140,85 @@ def test_no_published_file_holds_a_machine_path(site):
     assert published_problems(folder) == []
     assert pdf_links(folder / "board-summary.pdf"), "the board summary links no chapter"
     assert all("://" not in link or link.startswith("https://") for link in pdf_links(folder / "board-summary.pdf"))
+
+
+# Every table, figure, image, chart and code block that is wider than the content column (or the window) and not
+# inside a region that scrolls sideways with its scroll bar shown and a keyboard can reach; the page scrolling
+# sideways. Chapter 01's change table and the audit table were cut off at 1280 px, their p-value and verdict
+# columns unreadable, and the board summary's charts ran past a phone's edge.
+OVERFLOWS = """() => {
+  const width = document.documentElement.clientWidth;
+  const column = document.querySelector('main') || document.body;
+  const limit = Math.min(width, column.getBoundingClientRect().right);
+  const scroller = (el) => {
+    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+      const x = getComputedStyle(p).overflowX;
+      if (x === 'auto' || x === 'scroll') return p;
+    }
+    return null;
+  };
+  const named = (el) => el.tagName.toLowerCase() + (el.caption ? ` "${el.caption.textContent.slice(0, 60)}"` : '');
+  const out = [];
+  for (const el of document.querySelectorAll('main table, main figure, main img, main svg, main pre')) {
+    const box = el.getBoundingClientRect();
+    if (!box.width || el.closest('nav, header, footer')) continue;
+    const region = scroller(el);
+    if (region === null) {
+      if (box.right > limit + 1 || box.left < -1) out.push(`${named(el)}: ${Math.round(box.right)} px wide, past ${Math.round(limit)} px`);
+      continue;
+    }
+    const edge = region.getBoundingClientRect().right;
+    if (edge > limit + 1) out.push(`${named(el)}: its scroll region runs past ${Math.round(limit)} px`);
+    if (region.scrollWidth > region.clientWidth + 1) {
+      if (region.offsetHeight - region.clientHeight < 1) out.push(`${named(el)}: scrolls with no scroll bar shown`);
+      if (region.tabIndex < 0) out.push(`${named(el)}: scrolls in a region the keyboard cannot reach`);
+    }
+  }
+  if (document.documentElement.scrollWidth > width + 1) out.push(`the page scrolls sideways (${document.documentElement.scrollWidth} px)`);
+  return out;
+}"""
+FITS = """(caption) => [...document.querySelectorAll('main table')]
+  .filter(t => (t.caption ? t.caption.textContent : '').startsWith(caption))
+  .map(t => { const r = t.closest('.csp-table-scroll') || t.parentElement; return [r.scrollWidth, r.clientWidth]; })"""
+
+
+@pytest.fixture(scope="module")
+def browser_with_scroll_bars():
+    """Chromium showing its scroll bars (Playwright hides them in headless mode), to see what a reader sees."""
+    need_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, ignore_default_args=["--hide-scrollbars"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.mark.parametrize("width, height", [(1280, 900), (390, 844)], ids=["1280px", "390px"])
+def test_no_table_or_figure_overflows_without_a_scroll_bar(browser_with_scroll_bars, site, width, height):
+    folder, base = site
+    found = {}
+    for name in _pages(folder):
+        page = browser_with_scroll_bars.new_page(viewport={"width": width, "height": height})
+        page.goto(base + name, wait_until="networkidle")
+        overflows = page.evaluate(OVERFLOWS)
+        if overflows:
+            found[name] = overflows
+        page.close()
+    assert found == {}
+
+
+@pytest.mark.parametrize(
+    "chapter, caption",
+    [
+        ("01_asb_neighbourhood.html", "Neighbourhood crime measures in"),
+        ("99_plan_audit.html", "The figures the CSP plan"),
+    ],
+)
+def test_the_change_and_audit_tables_fit_whole_at_1280px(browser_with_scroll_bars, site, chapter, caption):
+    _, base = site
+    page = browser_with_scroll_bars.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(base + chapter, wait_until="networkidle")
+    widths = page.evaluate(FITS, caption)
+    page.close()
+    assert widths and all(needed <= shown for needed, shown in widths), widths

@@ -164,6 +164,10 @@ table.verdicts { border-collapse: collapse; margin: .3rem 0; }
 table.verdicts caption { text-align: left; font-weight: bold; }
 table.verdicts th, table.verdicts td { padding: .1rem .6rem .1rem 0; text-align: left; border-bottom: 1px solid #b1b4b6; }
 .sources { break-inside: avoid; font-size: 8.5pt; }
+@media screen and (max-width: 700px) {  /* a phone: the chart below its points, never past the window's edge */
+  .chapter.with-chart { display: block; }
+  figure img { max-height: none; }
+}
 .sources ul { padding-left: 1.1rem; margin: 0 0 .3rem; }
 """
 
