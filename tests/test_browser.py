@@ -33,7 +33,8 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        # with its scroll bars shown (Playwright hides them in headless mode), to see what a reader sees
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, ignore_default_args=["--hide-scrollbars"])
         yield chromium
         chromium.close()
 
@@ -182,24 +183,12 @@ FITS = """(caption) => [...document.querySelectorAll('main table')]
   .map(t => { const r = t.closest('.csp-table-scroll') || t.parentElement; return [r.scrollWidth, r.clientWidth]; })"""
 
 
-@pytest.fixture(scope="module")
-def browser_with_scroll_bars():
-    """Chromium showing its scroll bars (Playwright hides them in headless mode), to see what a reader sees."""
-    need_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, ignore_default_args=["--hide-scrollbars"])
-        yield chromium
-        chromium.close()
-
-
 @pytest.mark.parametrize("width, height", [(1280, 900), (390, 844)], ids=["1280px", "390px"])
-def test_no_table_or_figure_overflows_without_a_scroll_bar(browser_with_scroll_bars, site, width, height):
+def test_no_table_or_figure_overflows_without_a_scroll_bar(browser, site, width, height):
     folder, base = site
     found = {}
     for name in _pages(folder):
-        page = browser_with_scroll_bars.new_page(viewport={"width": width, "height": height})
+        page = browser.new_page(viewport={"width": width, "height": height})
         page.goto(base + name, wait_until="networkidle")
         overflows = page.evaluate(OVERFLOWS)
         if overflows:
@@ -215,9 +204,9 @@ def test_no_table_or_figure_overflows_without_a_scroll_bar(browser_with_scroll_b
         ("99_plan_audit.html", "The figures the CSP plan"),
     ],
 )
-def test_the_change_and_audit_tables_fit_whole_at_1280px(browser_with_scroll_bars, site, chapter, caption):
+def test_the_change_and_audit_tables_fit_whole_at_1280px(browser, site, chapter, caption):
     _, base = site
-    page = browser_with_scroll_bars.new_page(viewport={"width": 1280, "height": 900})
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(base + chapter, wait_until="networkidle")
     widths = page.evaluate(FITS, caption)
     page.close()
