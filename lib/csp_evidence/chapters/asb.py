@@ -41,6 +41,7 @@ from csp_evidence.data.readers.policeuk import ASB, asb_monthly
 from csp_evidence.data.sources import Source
 from csp_evidence.report import words as f
 from csp_evidence.report.key_points import KeyPoint, section_id
+from csp_evidence.report.tables import COUNT, P_VALUE, PCT_CHANGE, RATE, RATIO, SIGNED_COUNT, Z_SCORE, TableSpec
 
 PRE_YEARS = 5
 HALFORD_2022 = (
@@ -623,4 +624,135 @@ def key_point(section: AsbSection | BoroughAsb, calls: LondonCalls) -> KeyPoint:
         f"{f.number(change.current)}, when reports of lockdown breaches were recorded as ASB (London-wide GLA figures, a "
         "secondary source).",
         section_id(SECTIONS["calls"]),
+    )
+
+
+# --------------------------------------------------------------------------- published tables
+
+INTERVAL_LABELS = {
+    "observed": "Observed",
+    "expected": "Expected",
+    "lower": "95% interval low",
+    "upper": "95% interval high",
+}
+
+
+def years_spec(section: AsbSection | BoroughAsb, source: str) -> TableSpec | None:
+    """The borough's ASB incidents by financial year as published (None without the police.uk files)."""
+    if not isinstance(section, BoroughAsb) or not len(section.years):
+        return None
+    return TableSpec(
+        "01-asb-by-year",
+        section.years,
+        columns={
+            "financial_year": "Financial year",
+            "count": "ASB incidents",
+            "change": "Change",
+            "pct_change": "Change (%)",
+            "p_value": "p-value",
+            "z_score": "Poisson Z",
+            "rate": "Per 1,000 residents",
+            "london_rate": "London per 1,000",
+            "rank": "Rank of 32 (1 = most)",
+        },
+        formats={
+            "count": COUNT,
+            "change": SIGNED_COUNT,
+            "pct_change": PCT_CHANGE,
+            "p_value": P_VALUE,
+            "z_score": Z_SCORE,
+            "rate": RATE,
+            "london_rate": RATE,
+        },
+        caption=(
+            f"ASB incidents recorded in {section.borough} by financial year, with the change on the previous year "
+            "(exact Poisson test) and the rate against London's."
+        ),
+        source=source,
+        period=f"{section.years['financial_year'].iloc[0]} to {section.years['financial_year'].iloc[-1]}",
+    )
+
+
+def shift_spec(section: AsbSection | BoroughAsb, source: str) -> TableSpec | None:
+    """The restriction periods and the first pandemic year against the expected level (``shift_table``) as
+    published (None without the police.uk files or a fitted counterfactual)."""
+    if not isinstance(section, BoroughAsb) or not len(section.periods) or section.shift is None:
+        return None
+    table = shift_table(section)
+    columns = {"period": "Period", "months": "Months"} | INTERVAL_LABELS
+    columns |= {"excess": "Excess", "pct_difference": "Difference (%)", "outside": "Against the interval"}
+    if "london_pct_difference" in table:
+        columns["london_pct_difference"] = "London difference (%)"
+    formats = {"observed": COUNT, "expected": COUNT, "lower": COUNT, "upper": COUNT, "excess": SIGNED_COUNT}
+    formats |= {c: PCT_CHANGE for c in ("pct_difference", "london_pct_difference") if c in columns}
+    return TableSpec(
+        "01-asb-covid-shift",
+        table,
+        columns=columns,
+        formats=formats,
+        caption=(
+            f"ASB incidents in {section.borough} in each Covid restriction period and in {section.shift.year}, "
+            f"against the level expected without the pandemic ({section.shift.method}), beside London's difference."
+        ),
+        source=source,
+        period=f"Covid restriction periods and {section.shift.year}",
+    )
+
+
+def force_spec(force: ForceAsb, borough: str, source: str) -> TableSpec:
+    """The force's ASB incidents by financial year (force-wide, not the borough's) as published."""
+    years = force.table["financial_year"]
+    return TableSpec(
+        "01-force-asb-by-year",
+        force.table,
+        columns={
+            "financial_year": "Financial year",
+            "incidents": "ASB incidents (force-wide)",
+            "rate_per_1000": "Per 1,000 residents",
+            "change": "Change",
+            "pct_change": "Change (%)",
+            "p_value": "p-value",
+            "z_score": "Poisson Z",
+        },
+        formats={
+            "incidents": COUNT,
+            "rate_per_1000": RATE,
+            "change": SIGNED_COUNT,
+            "pct_change": PCT_CHANGE,
+            "p_value": P_VALUE,
+            "z_score": Z_SCORE,
+        },
+        caption=(
+            f"ASB incidents recorded by the {force.force} force across its whole area (not {borough} alone), with "
+            "the change on the previous year (exact Poisson test; none across the recording change of "
+            f"{PFA_ASB_COMPARABLE_FROM})."
+        ),
+        source=source,
+        period=f"{years.iloc[0]} to {years.iloc[-1]}",
+    )
+
+
+def calls_spec(calls: LondonCalls, borough: str, source: str) -> TableSpec:
+    """London-wide ASB calls in each lockdown month against the same month before the pandemic
+    (``lockdown_table``) as published; calls, not incidents, and not the borough's."""
+    surge = calls.surge
+    return TableSpec(
+        "01-london-asb-calls-lockdowns",
+        lockdown_table(surge),
+        columns={
+            "month": "Month",
+            "period": "Restrictions",
+            "count": "ASB calls",
+            "baseline_month": "Same month before the pandemic",
+            "baseline": "ASB calls then",
+            "pct_change": "Change (%)",
+            "rate_ratio": "Ratio",
+        },
+        formats={"count": COUNT, "baseline": COUNT, "pct_change": PCT_CHANGE, "rate_ratio": RATIO},
+        caption=(
+            "London-wide ASB calls to the police in each month touched by a national lockdown, against the same "
+            f"month of {surge.baseline_calendar_year}. Calls, not incidents; not figures for {borough}."
+        ),
+        source=source,
+        period=f"lockdown months against {surge.baseline_calendar_year}",
     )

@@ -30,7 +30,19 @@ from csp_evidence.core.periods import previous_financial_year
 from csp_evidence.data.plan import drug_operation
 from csp_evidence.report import charts, sentences
 from csp_evidence.report import words as f
+from csp_evidence.report.headlines import NeighbourhoodHeadlines, OverviewHeadlines
 from csp_evidence.report.key_points import KeyPoint, checked, section_id
+from csp_evidence.report.tables import (
+    COUNT,
+    P_VALUE,
+    PCT_CHANGE,
+    RATE,
+    RATE_2DP,
+    RATIO,
+    SIGNED_COUNT,
+    Z_SCORE,
+    TableSpec,
+)
 
 _CHANGE = [
     "previous",
@@ -804,3 +816,285 @@ def violence_key_points(
             )
         )
     return checked(points)
+
+
+# --------------------------------------------------------------------------- published tables and headline figures
+
+TESTS = "exact Poisson test of the rate ratio; Poisson Z-score signal"
+POPULATION_SOURCE = "ONS mid-year population estimates"
+
+
+def _with_note(text: str, note: str) -> str:
+    return f"{text} {note}" if note else text
+
+
+def change_spec(
+    table: pd.DataFrame, slug: str, what: str, borough: str, year: str, source: str, note: str = "", flag: bool = False
+) -> TableSpec:
+    """The year-on-year table (``change_columns``) as published: `what` names the measures ('Neighbourhood crime
+    measures'), `year` is the headline year of `table`; `note` follows the caption's method; `flag` sets the small
+    measures in italics."""
+    pandemic_year = table["year"].iloc[0]
+    return TableSpec(
+        slug,
+        change_columns(table),
+        columns={
+            "measure": "Measure",
+            "previous": previous_financial_year(year),
+            "count": year,
+            "pct_change": "Change (%)",
+            "p_value": "p-value",
+            "signal": "Signal (|Z| > 3)",
+            "pandemic_count": pandemic_year,
+            "pandemic_pct_change": "Change (%)",
+            "pandemic_p_value": "p-value",
+            "pandemic_signal": "Signal (|Z| > 3)",
+        },
+        formats={
+            "previous": COUNT,
+            "count": COUNT,
+            "pct_change": PCT_CHANGE,
+            "p_value": P_VALUE,
+            "pandemic_count": COUNT,
+            "pandemic_pct_change": PCT_CHANGE,
+            "pandemic_p_value": P_VALUE,
+        },
+        caption=_with_note(
+            f"{what} in {borough}: {year} and {pandemic_year}, each against the year before ({TESTS}).", note
+        ),
+        source=source,
+        period=f"{previous_financial_year(year)} to {year}; {previous_financial_year(pandemic_year)} to {pandemic_year}",
+        flag=table["small"] if flag else None,
+    )
+
+
+def london_spec(
+    table: pd.DataFrame,
+    slug: str,
+    borough: str,
+    year: str,
+    source: str,
+    rate_format: str = RATE_2DP,
+    note: str = "",
+    flag: bool = False,
+) -> TableSpec:
+    """The rates against London's with the rank of 32 (``london_columns``) as published, in `year` and the first
+    pandemic year; the population estimates are cited beside `source`."""
+    pandemic_year = table["year"].iloc[0]
+    return TableSpec(
+        slug,
+        london_columns(table),
+        columns={
+            "measure": "Measure",
+            "rate": f"Per 1,000 {year}",
+            "london_rate": f"London {year}",
+            "rank": f"Rank {year}",
+            "pandemic_rate": f"Per 1,000 {pandemic_year}",
+            "pandemic_london_rate": f"London {pandemic_year}",
+            "pandemic_rank": f"Rank {pandemic_year}",
+        },
+        formats={c: rate_format for c in ("rate", "london_rate", "pandemic_rate", "pandemic_london_rate")},
+        caption=_with_note(
+            f"Rates per 1,000 residents in {borough} and London, and the borough's rank of 32 (1 = highest rate).", note
+        ),
+        source=f"{source}; {POPULATION_SOURCE}",
+        period=f"{year} and {pandemic_year}",
+        flag=table["small"] if flag else None,
+    )
+
+
+def covid_spec(
+    table: pd.DataFrame, slug: str, borough: str, covid_start: str, source: str, note: str = "", flag: bool = False
+) -> TableSpec:
+    """The first pandemic year and first lockdown against the counterfactual, with the ITS level change
+    (``covid_columns``), as published."""
+    pandemic_year = table["year"].iloc[0]
+    return TableSpec(
+        slug,
+        covid_columns(table),
+        columns={
+            "measure": "Measure",
+            "observed": f"Observed {pandemic_year}",
+            "expected": "Expected",
+            "lower": "95% interval low",
+            "upper": "95% interval high",
+            "pct_difference": "Difference (%)",
+            "outside": "Against the interval",
+            "lockdown_observed": "Observed, first lockdown",
+            "lockdown_expected": "Expected, first lockdown",
+            "its_level_ratio": "Level change (ITS rate ratio)",
+            "note": "Note",
+        },
+        formats={
+            "observed": COUNT,
+            "expected": COUNT,
+            "lower": COUNT,
+            "upper": COUNT,
+            "pct_difference": PCT_CHANGE,
+            "lockdown_observed": COUNT,
+            "lockdown_expected": COUNT,
+            "its_level_ratio": RATIO,
+        },
+        caption=_with_note(
+            f"Recorded offences in {borough} in {pandemic_year} and in the first lockdown "
+            f"({covid.first_lockdown_label()}) against the counts expected from a seasonal ARIMA fitted to the five "
+            "pre-pandemic years, with the 95% prediction interval of the year's total; and the level change at "
+            f"{covid.month_label(covid_start)} from a segmented (interrupted time series) regression.",
+            note,
+        ),
+        source=source,
+        period=f"{pandemic_year}; first lockdown {covid.first_lockdown_label()}",
+        flag=table["small"] if flag else None,
+    )
+
+
+# The figures of each measure that chapter 01's headline JSON keeps.
+NEIGHBOURHOOD_FIGURES = (
+    "previous",
+    "count",
+    "pct_change",
+    "p_value",
+    "significant",
+    "rate",
+    "london_rate",
+    "rank",
+    "pandemic_count",
+    "pandemic_pct_change",
+    "pandemic_p_value",
+    "pandemic_significant",
+)
+
+
+def measure_figures(table: pd.DataFrame, keys: Sequence[str]) -> dict[str, dict]:
+    """Each measure's figures `keys` of `table` (priority_table's), with its first pandemic year (``covid``)."""
+    return {
+        r["measure"]: {k: r[k] for k in keys} | {"covid": covid_figures(table, r["measure"])}
+        for _, r in table.iterrows()
+    }
+
+
+def overview_headlines(
+    points: Sequence[KeyPoint],
+    totals: pd.DataFrame,
+    borough: str,
+    headline_year: str,
+    revised: dict | None,
+    lockdown: dict,
+    population: pd.Series,
+    source: str,
+) -> OverviewHeadlines:
+    """Chapter 00's figures: the headline year's row of `totals` (``summaries.totals_by_year``), the first published
+    total (`revised`), the first lockdown (``sentences.lockdown_summary``) and the latest `population` row."""
+    headline = totals.set_index("financial_year").loc[headline_year]
+    return OverviewHeadlines(
+        borough=borough,
+        key_points=points,
+        headline_year=headline_year,
+        total_offences=headline["count"],
+        rank=headline["rank"],
+        ranked=headline["ranked"],
+        rate_per_1000=headline["rate"],
+        london_rate_per_1000=headline["london_rate"],
+        change_pct=headline.get("pct_change"),
+        first_published=revised,
+        lockdown=lockdown,
+        population=population["population"],
+        population_year=population["year"],
+        source=source,
+    )
+
+
+def neighbourhood_headlines(
+    table: pd.DataFrame,
+    points: Sequence[KeyPoint],
+    borough: str,
+    headline_year: str,
+    source: str,
+    asb: dict,
+    asb_source_id: str,
+    force_asb: dict,
+    london_calls: dict,
+    context_source_ids: Sequence[str],
+) -> NeighbourhoodHeadlines:
+    """Chapter 01's figures from priority_table's `table` and the ASB sections' ``headline()`` figures (`asb`:
+    the borough's incidents, `force_asb`: force-wide, `london_calls`: London-wide calls)."""
+    return NeighbourhoodHeadlines(
+        borough=borough,
+        key_points=points,
+        headline_year=headline_year,
+        pandemic_year=table["year"].iloc[0],
+        measures=measure_figures(table, NEIGHBOURHOOD_FIGURES),
+        drug_trafficking_covid=covid_figures(table, "Drug trafficking"),
+        theft_covid=covid_figures(table, "Theft"),
+        asb_incidents=asb,
+        asb_source_id=asb_source_id,
+        force_asb_incidents=force_asb,
+        london_asb_calls=london_calls,
+        context_source_ids=list(context_source_ids),
+        source=source,
+    )
+
+
+def totals_spec(totals: pd.DataFrame, borough: str, source: str) -> TableSpec:
+    """Chapter 00's total recorded offences by financial year (``summaries.totals_by_year``) as published."""
+    years = totals["financial_year"]
+    return TableSpec(
+        "00-total-by-year",
+        totals,
+        columns={
+            "financial_year": "Financial year",
+            "count": "Offences",
+            "change": "Change",
+            "pct_change": "Change (%)",
+            "p_value": "p-value",
+            "z_score": "Poisson Z",
+            "rank": "Rank of 32",
+            "rate": "Per 1,000 residents",
+            "london_rate": "London per 1,000",
+        },
+        formats={
+            "count": COUNT,
+            "change": SIGNED_COUNT,
+            "pct_change": PCT_CHANGE,
+            "p_value": P_VALUE,
+            "z_score": Z_SCORE,
+            "rate": RATE,
+            "london_rate": RATE,
+        },
+        caption=f"Total recorded offences in {borough} by financial year.",
+        source=source,
+        period=f"{years.iloc[0]} to {years.iloc[-1]}",
+    )
+
+
+def categories_spec(categories: pd.DataFrame, borough: str, headline_year: str, source: str) -> TableSpec:
+    """Chapter 00's major categories in the headline year against the year before (``summaries.category_table``)
+    as published."""
+    return TableSpec(
+        "00-major-categories",
+        categories,
+        columns={
+            "category": "Major category",
+            "previous": previous_financial_year(headline_year),
+            "count": headline_year,
+            "change": "Change",
+            "pct_change": "Change (%)",
+            "p_value": "p-value",
+            "signal": "Signal (|Z| > 3)",
+            "rate": "Per 1,000",
+            "london_rate": "London per 1,000",
+            "rank": "Rank of 32",
+        },
+        formats={
+            "previous": COUNT,
+            "count": COUNT,
+            "change": SIGNED_COUNT,
+            "pct_change": PCT_CHANGE,
+            "p_value": P_VALUE,
+            "rate": RATE_2DP,
+            "london_rate": RATE_2DP,
+        },
+        caption=f"Recorded offences in {borough} by major category, {headline_year} against the previous year.",
+        source=source,
+        period=f"{previous_financial_year(headline_year)} to {headline_year}",
+    )

@@ -17,8 +17,21 @@ import pandas as pd
 from csp_evidence import __version__
 from csp_evidence.core.files import atomic_write, sha256_of, source_fingerprint
 from csp_evidence.core.paths import PACKAGE, interim_dir
+from csp_evidence.data import policeuk_forces
 from csp_evidence.data.fetch import locked_months, optional_file, verified_file
-from csp_evidence.data.readers import gla, moj, mopac, mps, mps_connect, ons, policeuk
+from csp_evidence.data.readers import (
+    boundaries,
+    gla,
+    imd,
+    moj,
+    mopac,
+    mps,
+    mps_connect,
+    mps_ward,
+    ons,
+    ons_geography,
+    policeuk,
+)
 from csp_evidence.data.readers.mps import CITY_OF_LONDON
 from csp_evidence.data.readers.mps_hate_special import read_hate_special_crime
 from csp_evidence.data.sources import month_entry, source
@@ -63,6 +76,71 @@ def borough_lookup() -> pd.DataFrame:
 def population() -> pd.DataFrame:
     """ONS mid-year population by local authority: code, name, geography, year, population."""
     return _cached("population", ("ons_population",), lambda p: ons.read_population(p[0]))
+
+
+# The ONS lookups behind `lsoa_geography`, in the order `readers.ons_geography.build_lsoa_geography` takes them.
+GEOGRAPHY_SOURCES = (
+    "ons_lsoa11_ward21_lad21",
+    "ons_lsoa11_ward19",
+    "ons_lsoa21_ward22_lad22",
+    "ons_lsoa21_ward23_lad23",
+    "ons_ward23_lad23_region",
+    "ons_lad23_csp23_pfa23",
+    "ons_lad19_csp19_pfa19",
+)
+
+
+def _geography_tables(paths: list[Path]) -> list[pd.DataFrame]:
+    files = dict(zip(GEOGRAPHY_SOURCES, paths, strict=True))
+    return [
+        ons_geography.read_lsoa11_ward21(files["ons_lsoa11_ward21_lad21"]),
+        ons_geography.read_lsoa11_ward19(files["ons_lsoa11_ward19"]),
+        ons_geography.read_lsoa21_ward22(files["ons_lsoa21_ward22_lad22"]),
+        ons_geography.read_lsoa21_ward23(files["ons_lsoa21_ward23_lad23"]),
+        ons_geography.read_ward23_region(files["ons_ward23_lad23_region"]),
+        ons_geography.read_lad_csp_pfa(files["ons_lad23_csp23_pfa23"], 2023),
+        ons_geography.read_lad_csp_pfa(files["ons_lad19_csp19_pfa19"], 2019),
+    ]
+
+
+@functools.cache
+def lsoa_geography() -> pd.DataFrame:
+    """Every LSOA of England and Wales (2011 and 2021 codes, `vintage`) in its ward, 2023 local authority, CSP
+    (December 2023), police force area, region and country: the columns of ``ons_geography.GEOGRAPHY_COLUMNS``."""
+    return _cached(
+        "lsoa_geography", GEOGRAPHY_SOURCES, lambda p: ons_geography.build_lsoa_geography(*_geography_tables(p))
+    )
+
+
+@functools.cache
+def csp_lookup() -> pd.DataFrame:
+    """Local authority -> CSP -> police force area, December 2023: lad, lad_name, csp, csp_name, pfa, pfa_name (one
+    row per authority and CSP: a merged authority has a row for each of its former districts' CSPs)."""
+    return _cached("csp_lookup", ("ons_lad23_csp23_pfa23",), lambda p: ons_geography.read_lad_csp_pfa(p[0], 2023))
+
+
+@functools.cache
+def ward_lookup() -> pd.DataFrame:
+    """Every ward of May 2023 (UK) in its authority, region and country: ward, ward_name, lad, lad_name, region,
+    region_name, country, country_name (Wales's region is Wales)."""
+    return _cached("ward_lookup", ("ons_ward23_lad23_region",), lambda p: ons_geography.read_ward23_region(p[0]))
+
+
+@functools.cache
+def lsoa21_wards_2022() -> pd.DataFrame:
+    """2021 LSOAs in their May 2022 wards and authorities (best fit; the wards of the MPS ward files): lsoa,
+    lsoa_name, ward, ward_name, lad, lad_name."""
+    return _cached("lsoa21_wards_2022", ("ons_lsoa21_ward22_lad22",), lambda p: ons_geography.read_lsoa21_ward22(p[0]))
+
+
+@functools.cache
+def lsoa_population() -> pd.DataFrame:
+    """Census 2021 usual residents of each 2021 LSOA: lsoa, lsoa_name, population."""
+    return _cached(
+        "lsoa_population",
+        ("ons_census2021_lsoa_population",),
+        lambda p: ons_geography.read_census_lsoa_population(p[0]),
+    )
 
 
 def _mps_borough_names() -> tuple[list[str], list[str]]:
@@ -157,6 +235,76 @@ def hate_special_crime() -> pd.DataFrame:
     )
 
 
+# The ward extracts, oldest first in each series: (source id, series). A financial year of ward figures is always
+# taken whole from one extract (``analysis.places``), never pieced together from two.
+WARD_SOURCES = (
+    ("mps_ward_cris_2022_08", "cris"),
+    ("mps_ward_cris_2023_08", "cris"),
+    ("mps_ward_connect_2025_03", "connect"),
+    ("mps_ward_connect_2026_03", "connect"),
+)
+
+
+def _ward_table(paths: list[Path]) -> pd.DataFrame:
+    names, policed = _mps_borough_names()
+    parts = []
+    for (sid, series), path in zip(WARD_SOURCES, paths[:-1], strict=True):
+        part = mps_ward.read_ward_file(path, series, names, policed)
+        part.insert(0, "extract", sid)
+        part.insert(0, "series", series)
+        parts.append(part)
+    table = pd.concat(parts, ignore_index=True)
+    for column in ("series", "extract", "borough", "ward_code", "ward", "major_category", "minor_category"):
+        table[column] = table[column].astype("category")
+    return table
+
+
+@functools.cache
+def ward_crime() -> pd.DataFrame:
+    """MPS recorded crime by ward and month from every ward extract held: series ('cris' or 'connect'), extract (its
+    source id), month, borough, ward_code, ward, major_category, minor_category, count. Extracts overlap and restate
+    months (later CRIS-era extracts in the May 2022 wards): never add two extracts' months together; a stub first
+    month is already dropped. Ward sums fall short of the borough totals (not every offence is placed in a ward)."""
+    ids = tuple(sid for sid, _ in WARD_SOURCES)
+    return _cached("ward_crime", (*ids, "gla_borough_profiles"), _ward_table)
+
+
+WARDS_2018_SOURCES = tuple(f"geo_london_wards_2018_{part}" for part in ("tab", "map", "dat", "id"))
+LSOA21_SOURCES = tuple(f"geo_london_lsoa21_{part}" for part in ("shp", "shx", "dbf"))
+
+
+@functools.cache
+def ward_boundaries_2018() -> pd.DataFrame:
+    """London's wards as at 2018 (GLA, the City's wards merged into one): code, name, parent (local authority code),
+    wkb (British National Grid). The wards before May 2022, and the wards of the boroughs not redrawn then."""
+    return _cached(
+        "ward_boundaries_2018",
+        WARDS_2018_SOURCES,
+        lambda p: boundaries.read_boundaries(p[0], "GSS_CODE", "NAME", "LAGSSCODE", r"E05\d{6}"),
+    )
+
+
+@functools.cache
+def lsoa21_boundaries() -> pd.DataFrame:
+    """London's 2021 LSOAs (ONS, generalised to 20 m): code, name, parent (local authority code), wkb (British
+    National Grid)."""
+    return _cached(
+        "lsoa21_boundaries",
+        LSOA21_SOURCES,
+        lambda p: boundaries.read_boundaries(p[0], "LSOA21CD", "LSOA21NM", "LAD22CD", r"E01\d{6}"),
+    )
+
+
+IMD_SOURCE = "mhclg_imd2019"
+
+
+@functools.cache
+def imd2019() -> pd.DataFrame:
+    """The Index of Multiple Deprivation 2019 by 2011 LSOA, England only: lsoa11, lad19, rank (1 = most deprived of
+    32,844), decile (1 = the most deprived tenth)."""
+    return _cached("imd2019", (IMD_SOURCE,), lambda p: imd.read_imd2019(p[0]))
+
+
 @functools.cache
 def public_attitudes() -> pd.DataFrame:
     """MOPAC Public Attitude Survey by borough and quarter: quarter_end, borough, measure, proportion, london."""
@@ -204,8 +352,10 @@ def _street_table() -> pd.DataFrame | None:
     ids = tuple(month_entry(STREET_SOURCE, m) for m in months)
     return _cached(
         "policeuk_street",
-        (*ids, "gla_borough_profiles"),
-        lambda p: policeuk.read_street_months(dict(zip(months, p[:-1], strict=True)), policed),
+        (*ids, "gla_borough_profiles", *GEOGRAPHY_SOURCES),
+        lambda p: policeuk.read_street_months(
+            dict(zip(months, p[: len(months)], strict=True)), policed, lsoa_geography()
+        ),
     )
 
 
@@ -267,3 +417,28 @@ def london_reoffending_rate() -> pd.DataFrame:
     """London's proven reoffending rate by year, 2013-2023: year, area, rate (proportion). A secondary source (GLA
     State of London dashboard, from MoJ proven reoffending statistics)."""
     return _cached("london_reoffending_rate", ("gla_sol_reoffending",), lambda p: gla.read_sol_london_reoffending(p[0]))
+
+
+@functools.cache
+def area_street() -> pd.DataFrame | None:
+    """police.uk street-level crime and ASB of every force held, month by month, reduced by LSOA and crime type and
+    placed by LSOA code (``readers.policeuk.place_reduced``: ward, authority, CSP, force area, region), with the
+    reporting force; None until `csp fetch --source policeuk --params PARAMS` has locked reduced months."""
+    months = policeuk_forces.locked_reduced_months()
+    if not months:
+        return None
+    ids = tuple(policeuk_forces.reduced_entry(m) for m in months)
+
+    def build(paths: list[Path]) -> pd.DataFrame:
+        reduced = pd.concat([policeuk.read_reduced(p) for p in paths[: len(ids)]], ignore_index=True)
+        return policeuk.place_reduced(reduced, lsoa_geography())
+
+    return _cached("policeuk_area_street", (*ids, *GEOGRAPHY_SOURCES), build)
+
+
+def csp_residents(csp: str) -> int:
+    """Census 2021 usual residents of a CSP: the sum over its 2021 LSOAs."""
+    geography = lsoa_geography()
+    lsoas = geography.loc[(geography["vintage"] == 2021) & (geography["csp"] == csp), "lsoa"]
+    people = lsoa_population().set_index("lsoa")["population"]
+    return int(people.reindex(lsoas).fillna(0).sum())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from csp_evidence.core.files import atomic_write_text
 from csp_evidence.core.paths import lock_path
@@ -19,6 +20,70 @@ _DATASTORE_CRIME = "https://data.london.gov.uk/dataset/recorded_crime_summary"
 _DATASTORE_CRIME_DL = "https://data.london.gov.uk/download/recorded_crime_summary"
 _ONS_PFA = "https://www.ons.gov.uk/peoplepopulationandcommunity/crimeandjustice/datasets/policeforceareadatatables"
 _ONS_FILE = "https://www.ons.gov.uk/file?uri=/peoplepopulationandcommunity/crimeandjustice/datasets"
+# the "most recent 24 months" ward file (replaced monthly at the same resource); its extracts share one title
+_WARD_TITLE = "MPS Ward Level Crime (most recent 24 months)"
+_WARD_URL = f"{_DATASTORE_CRIME_DL}/ed658f91-3e68-4016-aec8-1323a67fd426/MPS%20Ward%20Level%20Crime%20%28most%20recent%2024%20months%29.csv"
+_ONS_GEOPORTAL = "https://geoportal.statistics.gov.uk"
+
+# The ONS lookups that place every LSOA in its ward, local authority, CSP, police force area and region
+# (data/readers/ons_geography.py): id, title as published, file, vintage, notes.
+_ONS_LOOKUPS: tuple[tuple[str, str, str, str, str], ...] = (
+    (
+        "ons_lsoa21_ward22_lad22",
+        "LSOA (2021) to Ward to Local Authority District (May 2022) Best Fit Lookup for EW",
+        "geo/LSOA_(2021)_to_Ward_to_Local_Authority_District_(May_2022)_Best_Fit_Lookup_for_EW.csv",
+        "2021 LSOAs, May 2022 wards and authorities",
+        "An early version naming the authority LTLA22CD. Best fit: wards no LSOA is fitted to (20 of the City of "
+        "London's 25) are missing. Gives a 2021 LSOA's authority before the April 2023 mergers.",
+    ),
+    (
+        "ons_lsoa21_ward23_lad23",
+        "LSOA (2021) to Electoral Ward (2023) to LAD (2023) Best Fit Lookup in EW",
+        "geo/LSOA_(2021)_to_Electoral_Ward_(2023)_to_LAD_(2023)_Best_Fit_Lookup_in_EW.csv",
+        "2021 LSOAs, 2023 wards and authorities",
+        "Places each 2021 LSOA in its ward and authority. Some Welsh ward names are garbled in the file, so the "
+        "pack takes ward names from the ward lookup.",
+    ),
+    (
+        "ons_ward23_lad23_region",
+        "Ward to Local Authority District to County to Region to Country (May 2023) Lookup in United Kingdom",
+        "geo/Ward_to_Local_Authority_District_to_County_to_Region_to_Country_(May_2023)_Lookup_in_United_Kingdom.csv",
+        "May 2023 wards",
+        "The complete ward list, with each ward's authority, region and country (Wales has no regions).",
+    ),
+    (
+        "ons_lsoa11_ward19",
+        "Lower Layer Super Output Area (2011) to Ward (2019) Lookup in England and Wales",
+        "geo/Lower_Layer_Super_Output_Area_(2011)_to_Ward_(2019)_Lookup_in_England_and_Wales.csv",
+        "2011 LSOAs, December 2019 wards and authorities",
+        "A re-saved copy of the data.gov.uk CSV (no BOM). Gives a 2011 LSOA's district before the 2020-2023 mergers, "
+        "which places it in its CSP where the CSP lookup splits a merged authority.",
+    ),
+    (
+        "ons_lsoa11_ward21_lad21",
+        "LSOA (2011) to Electoral Ward (2021) to LAD (2021) Lookup in EW (V2)",
+        "geo/LSOA11_WD21_LAD21_EW_LU_V2.xlsx",
+        "2011 LSOAs, 2021 wards and authorities",
+        "Sheet LSOA11_WD21_LAD21_EW_LU. Places each 2011 LSOA in its 2021 ward and authority.",
+    ),
+    (
+        "ons_lad19_csp19_pfa19",
+        "Local Authority District to Community Safety Partnerships to Police Force Areas (December 2019) Lookup in "
+        "England and Wales",
+        "geo/Local_Authority_District_to_Community_Safety_Partnerships_to_Police_Force_Areas_(December_2019)_Lookup_"
+        "in_England_and_Wales.csv",
+        "December 2019 authorities and CSPs",
+        "A re-saved copy of the data.gov.uk CSV. The CSP of each district before the 2020-2023 mergers.",
+    ),
+    (
+        "ons_lad23_csp23_pfa23",
+        "Local Authority District to CSPs to Police Force Areas (December 2023) Lookup in England and Wales",
+        "other/ons_lookup_LAD23_CSP23_PFA23_December_2023.csv",
+        "December 2023: 318 authorities, 314 CSPs, 43 police force areas",
+        "One row per authority and CSP: seven merged authorities are listed once for each CSP of their former "
+        "districts (Buckinghamshire, Bournemouth Christchurch and Poole, ...).",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -47,7 +112,8 @@ class Source:
         """The file of one month of a monthly source, under data/raw/ and the mirror."""
         if not self.monthly:
             raise ValueError(f"{self.id} is not a monthly source")
-        return self.file.format(month=month)
+        month, _, force = month.partition("/")  # an entry of one force's month: 'YYYY-MM/<force>'
+        return self.file.format(month=month, force=force or "*")
 
     @property
     def secondary(self) -> bool:
@@ -125,6 +191,103 @@ SOURCES: tuple[Source, ...] = (
         notes="The latest extract held: it revises 2024-01 to 2025-02 of the extract before it, and splits stalking "
         "and harassment out of violence without injury.",
     ),
+    # Ward-level crime (chapter "Where: areas of focus"). Ward sums fall short of the borough totals (not every
+    # offence is placed in a ward); most boroughs' wards were redrawn in May 2022 and later extracts restate earlier
+    # months in the new wards; CRIS-era and CONNECT-era extracts are separate series.
+    Source(
+        id="mps_ward_cris_2022_08",
+        title=_WARD_TITLE,
+        publisher="Metropolitan Police Service (London Datastore)",
+        page=_DATASTORE_CRIME,
+        url=_WARD_URL,
+        licence=OGL,
+        file="mps/mps_ward_crime_recent_202009_202208.csv",
+        period="2020-09 to 2022-08, monthly (CRIS-era extract to August 2022)",
+        notes="Recorded offences by ward (the wards before May 2022), major and minor category (CRIS era).",
+    ),
+    Source(
+        id="mps_ward_cris_2023_08",
+        title=_WARD_TITLE,
+        publisher="Metropolitan Police Service (London Datastore)",
+        page=_DATASTORE_CRIME,
+        url=_WARD_URL,
+        licence=OGL,
+        file="mps/mps_ward_crime_recent_202109_202308.csv",
+        period="2021-09 to 2023-08, monthly (CRIS-era extract to August 2023)",
+        notes="The May 2022 wards for every borough, earlier months restated in them; includes the airports' "
+        "'Aviation Security (SO18)' rows (Heathrow Villages ward), which are not a borough.",
+    ),
+    Source(
+        id="mps_ward_connect_2025_03",
+        title=_WARD_TITLE,
+        publisher="Metropolitan Police Service (London Datastore)",
+        page=_DATASTORE_CRIME,
+        url=_WARD_URL,
+        licence=OGL,
+        file="mps/mps_ward_crime_recent_202304_202503.csv",
+        period="2023-04 to 2025-03, monthly (CONNECT-era extract to March 2025)",
+        notes="CONNECT era (UPPER-CASE categories), May 2022 wards: a separate series from the CRIS-era extracts.",
+    ),
+    Source(
+        id="mps_ward_connect_2026_03",
+        title=_WARD_TITLE,
+        publisher="Metropolitan Police Service (London Datastore)",
+        page=_DATASTORE_CRIME,
+        url=_WARD_URL,
+        licence=OGL,
+        file="mps/mps_ward_crime_recent_202403_202603.csv",
+        period="2024-04 to 2026-03, monthly (CONNECT-era extract to March 2026; its first column, 2024-03, is a "
+        "near-empty stub and is not used)",
+        notes="The latest ward extract held (CONNECT era, May 2022 wards); revises the months it shares with the "
+        "extract before it.",
+    ),
+    # Boundaries for the ward maps (British National Grid). A shapefile or MapInfo table is several files read
+    # together: each is registered and locked on its own.
+    *(
+        Source(
+            id=f"geo_london_lsoa21_{part}",
+            title="Lower layer Super Output Areas (2021) Boundaries EW BGC, London extract (shapefile)",
+            publisher="Office for National Statistics (a London extract kept in the public repository london-data)",
+            page="https://geoportal.statistics.gov.uk/",
+            url="https://github.com/jamesdamillington/london-data",
+            licence=OGL,
+            file=f"geo/london-2021-lsoa-gen20/london-2021-lsoa-gen20.{ext}",
+            period="2021 LSOAs (4,994 in London), generalised to 20 m",
+            notes="The ONS's LSOA (2021) Boundaries EW BGC V3, London's LSOAs only (an extract, geometry unchanged). "
+            "Used to draw the May 2022 wards, approximately, as the union of the 2021 LSOAs best-fitted to each ward. "
+            "Contains OS data (c) Crown copyright and database right 2022.",
+        )
+        for part, ext in (("shp", "shp"), ("shx", "shx"), ("dbf", "dbf"))  # one shapefile: three files
+    ),
+    *(
+        Source(
+            id=f"geo_london_wards_2018_{part}",
+            title="Statistical GIS Boundary Files for London: London wards 2018, City merged (MapInfo table)",
+            publisher="Greater London Authority (London Datastore)",
+            page="https://data.london.gov.uk/dataset/statistical-gis-boundary-files-london",
+            url="https://data.london.gov.uk/dataset/statistical-gis-boundary-files-london",
+            licence=OGL,
+            file=f"geo/London-wards-2018/London-wards-2018_Mapinfo/London_Ward_CityMerged.{ext}",
+            period="London's wards as at 2018 (633, the City's 25 merged into one)",
+            notes="The wards before May 2022, and the wards of the seven boroughs not redrawn in 2022 (Tower Hamlets, "
+            "Croydon, Southwark, Redbridge, Hackney, Kensington and Chelsea, Bexley). Contains OS data (c) Crown "
+            "copyright and database right 2018.",
+        )
+        for part, ext in (("tab", "tab"), ("map", "MAP"), ("dat", "DAT"), ("id", "ID"))  # one table: four files
+    ),
+    Source(
+        id="mhclg_imd2019",
+        title="English indices of deprivation 2019, File 1: Index of Multiple Deprivation",
+        publisher="Ministry of Housing, Communities and Local Government",
+        page="https://www.gov.uk/government/statistics/english-indices-of-deprivation-2019",
+        url="https://assets.publishing.service.gov.uk/government/uploads/system/uploads/attachment_data/file/833970/"
+        "File_1_-_IMD2019_Index_of_Multiple_Deprivation.xlsx",
+        licence=OGL,
+        file="geo/File_1_-_IMD2019_Index_of_Multiple_Deprivation.xlsx",
+        period="2019 (2011 LSOAs, England only)",
+        notes="Sheet IMD2019: each 2011 LSOA's rank (1 = most deprived of 32,844) and decile. A copy re-saved by "
+        "Excel Online; its ranks equal the ONS lookup's.",
+    ),
     Source(
         id="ons_population",
         title="Estimates of the population for England and Wales, mid-2011 to mid-2023 (2023 local authority boundaries)",
@@ -135,6 +298,32 @@ SOURCES: tuple[Source, ...] = (
         file="other/ons_mye_LAD23_Mid_Year_pop_2011_to_2023.xlsx",
         period="mid-2011 to mid-2023, annual",
         notes="Sheet MYE5: total population by local authority, the revised series consistent with Census 2021.",
+    ),
+    *(
+        Source(
+            id=sid,
+            title=title,
+            publisher="Office for National Statistics (Open Geography Portal)",
+            page=_ONS_GEOPORTAL,
+            url=f"{_ONS_GEOPORTAL}/search?q={quote(title)}",
+            licence=OGL + "; contains OS data (c) Crown copyright and database right",
+            file=file,
+            period=period,
+            notes=notes,
+        )
+        for sid, title, file, period, notes in _ONS_LOOKUPS
+    ),
+    Source(
+        id="ons_census2021_lsoa_population",
+        title="Census 2021 TS007A: age by five-year age bands, lower layer super output areas (bulk download)",
+        publisher="Office for National Statistics (Nomis)",
+        page="https://www.nomisweb.co.uk/sources/census_2021_bulk",
+        url="https://www.nomisweb.co.uk/output/census/2021/census2021-ts007a.zip",
+        licence=OGL,
+        file="geo/census2021-ts007a-lsoa.csv",
+        period="Census day, 21 March 2021",
+        notes="`census2021-ts007a-lsoa.csv` of the zip: usual residents ('Age: Total') of every 2021 LSOA of England "
+        "and Wales. LSOA cells are perturbed, so they add up to an authority's published total only roughly.",
     ),
     Source(
         id="gla_borough_profiles",
@@ -277,10 +466,46 @@ OPTIONAL_SOURCES: tuple[Source, ...] = (
     ),
 )
 
+# police.uk for any force (issue 21): the street files of the forces that police an area, and every force's month
+# reduced to counts by LSOA, crime type and outcome. Fetched by `csp fetch --source policeuk` for an area outside
+# the MPS boroughs (``data.policeuk_forces``) and listed by the pages of the packs that use them, never by others.
+AREA_SOURCES: tuple[Source, ...] = (
+    Source(
+        id="policeuk_force_street",
+        title="Street-level crime and anti-social behaviour, the forces policing the area (data.police.uk)",
+        publisher="Home Office / police.uk",
+        page="https://data.police.uk/data/",
+        url="https://data.police.uk/data/archive/{month}.zip",
+        licence=OGL,
+        file="policeuk/{month}/{month}-{force}-street.csv",
+        period="monthly files YYYY-MM/YYYY-MM-<force>-street.csv, one a force a month as published",
+        notes="Kept whole for the forces that police the area (from the ONS lookup of CSPs to police force "
+        "areas); locked one entry a force a month, `policeuk_force_street/YYYY-MM/<force>`.",
+        optional=True,
+        monthly=True,
+    ),
+    Source(
+        id="policeuk_reduced",
+        title="Street-level crime and anti-social behaviour of every force, by LSOA, crime type and outcome "
+        "(reduced from data.police.uk's files)",
+        publisher="Home Office / police.uk",
+        page="https://data.police.uk/data/",
+        url="https://data.police.uk/data/archive/{month}.zip",
+        licence=OGL,
+        file="policeuk/reduced/{month}-reduced.csv",
+        period="monthly, every force whose street file the archive (or folder) held",
+        notes="Made by `csp fetch --source policeuk` while it streams each archive: every force's street file of the "
+        "month counted by LSOA code, crime type and outcome group (rows with no LSOA counted per force), without "
+        "keeping the files. A derived table: the forces it covers are in its `force` column.",
+        optional=True,
+        monthly=True,
+    ),
+)
+
 # Short names a user may type for `csp fetch --source`.
 SOURCE_ALIASES = {"policeuk": "policeuk_street_asb", "moj_reoffending": "moj_proven_reoffending"}
 
-_BY_ID = {s.id: s for s in (*SOURCES, *OPTIONAL_SOURCES)}
+_BY_ID = {s.id: s for s in (*SOURCES, *OPTIONAL_SOURCES, *AREA_SOURCES)}
 
 
 def source(source_id: str) -> Source:

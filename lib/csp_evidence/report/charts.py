@@ -20,10 +20,11 @@ import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from afcharts.af_colours import get_af_colours  # noqa: E402
-from IPython.display import HTML, Image, Markdown, display  # noqa: E402
+from IPython.display import Image, Markdown, display  # noqa: E402
 
 from csp_evidence.core.files import atomic_write  # noqa: E402
 from csp_evidence.core.periods import LOCKDOWNS  # noqa: E402
+from csp_evidence.report.tables import P_VALUE, table_html, write_and_show  # noqa: E402, F401  (P_VALUE: deprecated)
 
 STYLE = str(resources.files("afcharts") / "afcharts.mplstyle")
 COLOURS = get_af_colours("categorical", number_of_colours=6)
@@ -141,58 +142,11 @@ def publish_table(
     flag: pd.Series | None = None,
     download: pd.DataFrame | None = None,
 ) -> None:
-    """Write the table as CSV and show it as an escaped HTML table with a download link.
-
-    `formats` maps a column to a format string ('{:,.0f}', or charts.P_VALUE for p-values); `labels` renames columns for display only;
-    `flag` marks rows (True) that are shown in italics with a note, e.g. counts under the small-number threshold.
-    `download` is a fuller table to write as the CSV instead of the one shown (all columns, unformatted).
+    """Deprecated: a chapter builds a `report.tables.TableSpec` and the notebook calls its `publish`. This unchecked
+    form stays only until the notebooks not yet converted are (it writes and shows a table exactly as a spec does).
     """
-    output_dir = Path(output_dir)
-    csv = output_dir / "tables" / f"{slug}.csv"
-    written = table if download is None else download
-    atomic_write(csv, lambda tmp: written.to_csv(tmp, index=False, encoding="utf-8"))
-    display(HTML(table_html(table, formats or {}, labels or {}, caption, flag)))
-    display(Markdown(f"[Download this table (CSV)](tables/{slug}.csv)"))
-
-
-P_VALUE = "p-value"  # the format name for p-values in tables: '<0.001' or three decimals
-
-
-def _cell(value, fmt: str | None) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return "–"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if fmt == P_VALUE:
-        return "&lt;0.001" if value < 0.001 else f"{value:.3f}"
-    text = fmt.format(value) if fmt else str(value)
-    return html.escape(text)
-
-
-def table_html(
-    table: pd.DataFrame,
-    formats: dict[str, str],
-    labels: dict[str, str],
-    caption: str = "",
-    flag: pd.Series | None = None,
-) -> str:
-    """An accessible HTML table (caption, header scopes); every value from the data is escaped."""
-    head = "".join(f'<th scope="col">{html.escape(labels.get(c, c))}</th>' for c in table.columns)
-    body = []
-    for i, (_, row) in enumerate(table.iterrows()):
-        flagged = flag is not None and bool(flag.iloc[i])
-        cells = "".join(f"<td>{_cell(row[c], formats.get(c))}</td>" for c in table.columns)
-        body.append(
-            f'<tr class="small-number" style="font-style:italic">{cells}</tr>' if flagged else f"<tr>{cells}</tr>"
-        )
-    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    # a wide table scrolls inside its own region, which keyboard users can reach (tab) and screen readers name
-    label = html.escape(caption or "Table", quote=True)
-    return (
-        f'<div class="csp-table-scroll" tabindex="0" role="region" aria-label="{label}">'
-        f'<table class="table table-sm csp-table">{cap}<thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(body)}</tbody></table></div>"
-    )
+    html_table = table_html(table, formats or {}, labels or {}, caption, flag)
+    write_and_show(html_table, table if download is None else download, slug, output_dir)
 
 
 def say(text: str) -> None:

@@ -2,7 +2,8 @@
 
 The same rule as the chapter pages: plain English, written from the numbers by the chapter modules (see
 report.key_points), no p-values or method words, each linking to the section of the chapter that holds the
-evidence. A chapter that did not run, or wrote no key points, simply gives no finding.
+evidence. A chapter that did not run, or wrote no key points, simply gives no finding. The pack's headlines are
+read once (``report.headlines.PackHeadlines``) and passed here; a run folder is read when given instead.
 """
 
 from __future__ import annotations
@@ -10,31 +11,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from csp_evidence.report.headlines import read_headlines
-
-# The chapters whose first key point reaches the home page (the overview's figures head the page already).
-FINDING_CHAPTERS = (
-    "01_asb_neighbourhood",
-    "02_hate_crime",
-    "03_reoffending",
-    "04_violence_exploitation",
-    "05_confidence",
-    "06_plan_period",
-    "99_plan_audit",
-)
+from csp_evidence.report.headlines import OverviewHeadlines, PackHeadlines
 
 
-def chapter_key_points(run_dir: Path | str, chapter: str) -> list[dict[str, str]]:
+def _pack(headlines: PackHeadlines | Path | str) -> PackHeadlines:
+    return headlines if isinstance(headlines, PackHeadlines) else PackHeadlines.load(headlines)
+
+
+def chapter_key_points(headlines: PackHeadlines | Path | str, chapter: str) -> list[dict[str, str]]:
     """A chapter's key points as it saved them ({'text', 'anchor'} each); empty when it saved none."""
-    points = read_headlines(run_dir, chapter).get("key_points") or []
-    return [p for p in points if isinstance(p, dict) and p.get("text")]
+    return _pack(headlines).key_points(chapter)
 
 
-def key_findings(run_dir: Path | str, chapters: Sequence[str] = FINDING_CHAPTERS) -> list[tuple[str, str]]:
-    """(link to the evidence, sentence) pairs for the home page: each chapter's first key point, in chapter order."""
+def key_findings(headlines: PackHeadlines | Path | str, chapters: Sequence[str] | None = None) -> list[tuple[str, str]]:
+    """(link to the evidence, sentence) pairs for the home page: each chapter's first key point, in the order of
+    `chapters` (notebook stems; by default every chapter of the pack in stem order). The overview's figures head
+    the page already, so it gives no finding."""
+    pack = _pack(headlines)
     out = []
-    for chapter in chapters:
-        points = chapter_key_points(run_dir, chapter)
+    for chapter in sorted(pack.chapters) if chapters is None else chapters:
+        points = pack.key_points(chapter) if chapter != OverviewHeadlines.CHAPTER else []
         if points:
             anchor = points[0].get("anchor")
             out.append((f"{chapter}.html" + (f"#{anchor}" if anchor else ""), points[0]["text"]))

@@ -22,9 +22,9 @@ import yaml
 from csp_evidence import __version__
 from csp_evidence.core.environment import KEY_PACKAGES
 from csp_evidence.core.paths import quarto_config, site_pages_dir
-from csp_evidence.data.sources import OPTIONAL_SOURCES, SOURCES, read_lock, source
+from csp_evidence.data.sources import AREA_SOURCES, OPTIONAL_SOURCES, SOURCES, read_lock, source
 from csp_evidence.report.freshness import read_data_through
-from csp_evidence.report.headlines import read_headlines
+from csp_evidence.report.headlines import OverviewHeadlines, PackHeadlines
 from csp_evidence.report.words import md, number, ordinal
 from csp_evidence.website.key_findings import key_findings
 from csp_evidence.website.summary import (
@@ -85,7 +85,8 @@ def sources_page(run_dir: Path | None = None) -> str:
     lock = read_lock()
     rows = []
     locked_ids = {sid.split("/")[0] for sid in lock}
-    for src in (*SOURCES, *(s for s in OPTIONAL_SOURCES if s.id in locked_ids)):
+    area = tuple(s for s in AREA_SOURCES if s.id in locked_ids and _area_run(run_dir))  # police.uk, any force
+    for src in (*SOURCES, *(s for s in OPTIONAL_SOURCES if s.id in locked_ids), *area):
         if src.monthly:
             rows.append(_monthly_source(src, lock))
             continue
@@ -118,6 +119,16 @@ def sources_page(run_dir: Path | None = None) -> str:
         "them say so beside every figure.\n\n"
     )
     return '---\ntitle: "Sources"\n---\n\n' + intro + "\n".join(rows) + _software_section(run_dir)
+
+
+def _area_run(run_dir: Path | None) -> bool:
+    """True for the run of a CSP outside the MPS boroughs (its manifest's params name an `area`): only its pages
+    list the police.uk files of other forces."""
+    try:
+        params = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))["params"] if run_dir else {}
+    except (OSError, ValueError, KeyError):
+        return False
+    return bool(params.get("area")) and not params.get("borough")
 
 
 def _monthly_source(src, lock: dict) -> str:
@@ -158,10 +169,18 @@ def _software_section(run_dir: Path | None) -> str:
     )
 
 
-def index_page(run_dir: Path, title: str, chapters: list[tuple[str, str]], summary: str | None = None) -> str:
+def index_page(
+    run_dir: Path,
+    title: str,
+    chapters: list[tuple[str, str]],
+    summary: str | None = None,
+    headlines: PackHeadlines | None = None,
+) -> str:
     """The home page: the headline figures of the overview, each chapter's first key point, the board summary
-    (`summary`: the file it is in, PDF or HTML) and links to every chapter of this run."""
-    head = read_headlines(run_dir, "00_overview")
+    (`summary`: the file it is in, PDF or HTML) and links to every chapter of this run. `headlines`: the pack's
+    headline figures when already read (else read from `run_dir`)."""
+    headlines = PackHeadlines.load(run_dir) if headlines is None else headlines
+    head = headlines[OverviewHeadlines.CHAPTER]
     # The title is Markdown to Quarto and smalldocs alike, and a borough's name comes from data: escape it.
     lines = [f"---\ntitle: {yaml.safe_dump(md(title), default_style=chr(34)).strip()}\n---\n"]
     needed = ("headline_year", "borough", "total_offences", "rank", "ranked", "rate_per_1000", "london_rate_per_1000")
@@ -172,7 +191,7 @@ def index_page(run_dir: Path, title: str, chapters: list[tuple[str, str]], summa
             f"boroughs, or {head['rate_per_1000']:.1f} per 1,000 residents against "
             f"{head['london_rate_per_1000']:.1f} for London.\n"
         )
-    findings = key_findings(run_dir)
+    findings = key_findings(headlines, [href.removesuffix(".ipynb") for href, _ in chapters if href.endswith(".ipynb")])
     if findings:
         lines.append("## Key findings\n")
         lines.extend(f"- {md(sentence)} [See the evidence]({page})" for page, sentence in findings)
@@ -259,7 +278,8 @@ def _stage_files(run_dir: Path, stage: Path, title: str) -> None:
     pages = {p.name for p in stage.iterdir() if p.suffix in (".qmd", ".ipynb")} | {"index.qmd"}
     config = _site_config(pages, title)
     chapters = [(i["href"], i["text"]) for i in config["website"]["sidebar"]["contents"] if i["href"] != "index.qmd"]
-    _write(stage / "index.qmd", index_page(run_dir, title, chapters, _board_summary(run_dir, stage, title, chapters)))
+    summary = _board_summary(run_dir, stage, title, chapters)
+    _write(stage / "index.qmd", index_page(run_dir, title, chapters, summary, PackHeadlines.load(run_dir)))
     _write(stage / "_quarto.yml", yaml.safe_dump(config, sort_keys=False))
 
 
