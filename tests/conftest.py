@@ -69,6 +69,10 @@ SLOW = (
     "tests/test_priority_tables.py::test_priority_table_small_number_rule_on_the_real_data",
     "tests/test_hardening.py::test_a_kill_at_any_step_of_publishing",
     "tests/test_batch_orphans.py",
+    "tests/test_priority_tables.py::test_planted_rise_in_domestic_abuse_in_the_second_and_third_lockdowns_is_found",
+    "tests/test_where.py::test_the_planted_hotspot_is_found_and_no_other_ward_is_listed",
+    "tests/test_where.py::test_without_a_hotspot_almost_nothing_is_listed",
+    "tests/test_area_forces.py::test_a_csp_of_two_authorities_against_its_force_area",
 )
 NOTEBOOK_TESTS = ("tests/test_pipeline.py::test_corrupt_source_stops_the_run_and_keeps_the_pack",)
 
