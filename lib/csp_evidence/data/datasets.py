@@ -65,7 +65,7 @@ MAIN_CRIME_SOURCES = (MPS_BOROUGH_HISTORICAL, MPS_BOROUGH_RECENT)
 
 
 # The code that reads, checks and tidies the source files: this module, the readers and what they import.
-CACHE_CODE = ("data/datasets.py", "data/readers", "core/values.py")
+CACHE_CODE = ("data/datasets.py", "data/lsoa_places.py", "data/readers", "core/values.py")
 
 
 @functools.cache
