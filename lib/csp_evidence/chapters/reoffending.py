@@ -30,7 +30,19 @@ from csp_evidence.data.readers import moj
 from csp_evidence.data.sources import Source
 from csp_evidence.report import sentences
 from csp_evidence.report import words as f
+from csp_evidence.report.headlines import ReoffendingHeadlines
 from csp_evidence.report.key_points import KeyPoint, checked, section_id
+from csp_evidence.report.tables import (
+    AS_IS,
+    COUNT,
+    P_VALUE,
+    PCT_CHANGE,
+    RATE_2DP,
+    RATIO,
+    SIGNED_COUNT,
+    Z_SCORE,
+    TableSpec,
+)
 from csp_evidence.report.words import change_sentence, md, number, ordinal, p_value
 
 DRUG_CATEGORIES: tuple[str, ...] = ("Drug Offences",)
@@ -451,3 +463,171 @@ def key_points(
         )
     )
     return checked(points)
+
+
+# --------------------------------------------------------------------------- the chapter's tables and headline figures
+
+_DRIVER_COLUMNS = {
+    "group": "Offences",
+    "financial_year": "Financial year",
+    "count": "Count",
+    "change": "Change",
+    "pct_change": "Change (%)",
+    "p_value": "p-value",
+    "z_score": "Poisson Z",
+    "rank": "Rank of 32",
+    "rate": "Per 1,000 residents",
+    "london_rate": "London per 1,000",
+}
+
+
+def drivers_spec(by_year: pd.DataFrame, borough: str, source: str) -> TableSpec:
+    """Drug offences and acquisitive crime by financial year (``drivers_by_year``), with the change on the year before."""
+    return TableSpec(
+        slug="03-drivers-by-year",
+        data=by_year,
+        columns=_DRIVER_COLUMNS,
+        formats={
+            "count": COUNT,
+            "change": SIGNED_COUNT,
+            "pct_change": PCT_CHANGE,
+            "p_value": P_VALUE,
+            "z_score": Z_SCORE,
+            "rank": AS_IS,
+            "rate": RATE_2DP,
+            "london_rate": RATE_2DP,
+        },
+        caption=(
+            f"Recorded drug offences and acquisitive crime (burglary, robbery, theft, vehicle offences) in {borough} "
+            "by financial year, with change on the previous year."
+        ),
+        source=source,
+        period=f"financial years {by_year['financial_year'].min()} to {by_year['financial_year'].max()}",
+    )
+
+
+SHARE = "{:.1%}"  # a proportion (0-1) as a percentage with one decimal
+POINTS = "{:+.1f}"  # a change in percentage points
+
+
+def proven_spec(rates: pd.DataFrame, borough: str, threshold: int, source: str) -> TableSpec:
+    """Proven reoffending by cohort (``reoffending_table``); cohorts with fewer than `threshold` reoffenders in italics."""
+    return TableSpec(
+        slug="03-proven-reoffending-table",
+        data=rates,
+        columns={
+            "age_group": "Age group",
+            "cohort": "Cohort",
+            "offenders": "Offenders",
+            "reoffenders": "Reoffenders",
+            "rate": "Rate",
+            "ci_low": "95% CI low",
+            "ci_high": "95% CI high",
+            "change_pp": "Change on previous cohort (points)",
+            "p_value": "p-value",
+            "per_reoffender": "Reoffences per reoffender",
+        },
+        formats={
+            "offenders": COUNT,
+            "reoffenders": COUNT,
+            "rate": SHARE,
+            "ci_low": SHARE,
+            "ci_high": SHARE,
+            "change_pp": POINTS,
+            "p_value": P_VALUE,
+            "per_reoffender": RATIO,
+        },
+        caption=(
+            f"Proven reoffending in {borough}: rate with Wilson 95% interval and change on the previous "
+            f"non-overlapping cohort (two-proportion z-test). Rows in italics have fewer than "
+            f"{threshold} reoffenders."
+        ),
+        source=source,
+        period=f"cohorts {rates['cohort'].iloc[0]} to {rates['cohort'].iloc[-1]}",
+        flag=rates["reoffenders"] < threshold,
+    )
+
+
+def covid_cohorts_spec(cohorts: pd.DataFrame | None, borough: str, source: str) -> TableSpec | None:
+    """Each cohort since the last pre-pandemic one against it (``covid_cohort_table``); None when there are none."""
+    if cohorts is None or not len(cohorts):
+        return None
+    return TableSpec(
+        slug="03-proven-reoffending-covid-years",
+        data=cohorts,
+        columns={
+            "geography": "Area",
+            "age_group": "Age group",
+            "cohort": "Cohort",
+            "rate": "Rate",
+            "base_cohort": "Before the pandemic",
+            "base_rate": "Rate then",
+            "change_pp": "Change (points)",
+            "p_value": "p-value",
+        },
+        formats={"rate": SHARE, "base_rate": SHARE, "change_pp": POINTS, "p_value": P_VALUE},
+        caption=(
+            f"Proven reoffending in {borough}, London and England in each 12-month cohort since the last one before "
+            "the pandemic, against that cohort (two-proportion z-test; the same person can be in both cohorts, so "
+            "read the p-value as approximate)."
+        ),
+        source=source,
+        period=f"cohorts {cohorts['base_cohort'].iloc[0]} to {cohorts['cohort'].max()}",
+    )
+
+
+def proven_findings(rates: pd.DataFrame | None, cohorts: pd.DataFrame | None, borough: str, src: Source) -> str:
+    """The proven reoffending section's text: the findings, or which file to add when it is not provided."""
+    if rates is None:
+        return missing_file_note(src)
+    parts = (
+        reoffending_findings(rates, borough),
+        per_reoffender_sentence(rates, borough),
+        covid_cohort_findings(cohorts, borough),
+    )
+    return " ".join(t for t in parts if t)
+
+
+def _latest_rate(rates: pd.DataFrame | None, group: str) -> dict | None:
+    rows = rates[rates["age_group"] == group] if rates is not None else []
+    if len(rows) == 0:
+        return None
+    return rows.iloc[-1][["cohort", "rate", "ci_low", "ci_high", "change_pp", "p_value"]].to_dict()
+
+
+def _group_counts(by_year: pd.DataFrame, group: str) -> dict:
+    return by_year[by_year["group"] == group].set_index("financial_year")["count"].to_dict()
+
+
+def reoffending_headlines(
+    points: Sequence[KeyPoint],
+    by_year: pd.DataFrame,
+    trends: pd.DataFrame,
+    lockdown: dict,
+    rates: pd.DataFrame | None,
+    london_rates: pd.DataFrame,
+    london_source_id: str,
+    borough: str,
+    headline_year: str,
+    source: str,
+) -> ReoffendingHeadlines:
+    """Chapter 03's headline figures: the drivers by year and their trends, the latest cohorts' rates (None without
+    the Ministry of Justice file) and London's rate by year (a secondary source)."""
+    return ReoffendingHeadlines(
+        borough=borough,
+        key_points=tuple(points),
+        headline_year=headline_year,
+        drug_offences=_group_counts(by_year, "Drug offences"),
+        acquisitive_crime=_group_counts(by_year, "Acquisitive crime"),
+        trends={
+            g: {"direction": r.direction, "pct_change_per_year": r.pct_change_per_year, "end": f"{r.end:%Y-%m}"}
+            for g, r in trends.iterrows()
+        },
+        drug_offences_lockdown=lockdown,
+        proven_reoffending_available=rates is not None,
+        london_proven_reoffending=london_rates.iloc[:, 0].to_dict(),
+        london_proven_reoffending_source_id=london_source_id,
+        adult_reoffending=_latest_rate(rates, "Adult"),
+        juvenile_reoffending=_latest_rate(rates, "Juvenile"),
+        source=source,
+    )

@@ -179,3 +179,26 @@ class NeighbourhoodHeadlines(Headlines):
     london_asb_calls: dict
     context_source_ids: list[str]
     source: str
+
+
+@dataclass(frozen=True)
+class ReoffendingHeadlines(Headlines):
+    """Chapter 03's headline figures: drug offences and acquisitive crime by year and their trends, the drug offences
+    of the first lockdown month, the latest cohorts' proven reoffending (None without the Ministry of Justice file)
+    and London's rate by year (a secondary source, named by its source id)."""
+
+    CHAPTER: ClassVar[str] = "03_reoffending"
+
+    borough: str
+    key_points: Sequence[KeyPoint]
+    headline_year: str
+    drug_offences: dict
+    acquisitive_crime: dict
+    trends: dict[str, dict]
+    drug_offences_lockdown: dict
+    proven_reoffending_available: bool
+    london_proven_reoffending: dict
+    london_proven_reoffending_source_id: str
+    adult_reoffending: dict | None
+    juvenile_reoffending: dict | None
+    source: str
