@@ -202,3 +202,25 @@ class ReoffendingHeadlines(Headlines):
     adult_reoffending: dict | None
     juvenile_reoffending: dict | None
     source: str
+
+
+@dataclass(frozen=True)
+class ConfidenceHeadlines(Headlines):
+    """Chapter 05's headline figures: progress to the plan's fair-treatment target, each survey measure's latest
+    value (0-1), the value a year before and the gap to London (points), and the effective sample assumed."""
+
+    CHAPTER: ClassVar[str] = "05_confidence"
+
+    borough: str
+    key_points: Sequence[KeyPoint]
+    latest_quarter: str
+    treat_fairly: dict
+    relied_on_2017_03: float
+    relied_on_2020_09: float
+    latest: dict[str, float]
+    year_before: dict[str, float]
+    gap_to_london_pp: dict[str, float]
+    significant_changes: list[str]
+    measures_below_london: int
+    effective_sample_assumed: int
+    source: str
