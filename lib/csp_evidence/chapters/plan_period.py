@@ -24,7 +24,9 @@ from csp_evidence.data import datasets, geo
 from csp_evidence.data.plan import confidence_target
 from csp_evidence.data.readers.mps_connect import UNKNOWN_BOROUGH
 from csp_evidence.report import words as f
+from csp_evidence.report.headlines import PlanPeriodHeadlines
 from csp_evidence.report.key_points import KeyPoint, checked, section_id
+from csp_evidence.report.tables import COUNT, P_VALUE, PCT_CHANGE, RATIO, SIGNED_COUNT, TableSpec
 
 OVERALL, NEIGHBOURHOOD, HATE, VIOLENCE, CONFIDENCE = (
     "All recorded crime",
@@ -482,3 +484,154 @@ _SHORT = {
     pp.NO_CLEAR: "no clear change",
     "mixed": "mixed",
 }
+
+
+# --------------------------------------------------------------------------- the chapter's tables and headline figures
+
+
+def totals_spec(totals: pd.DataFrame, borough: str, series: Series) -> TableSpec:
+    """Total recorded offences by financial year in one crime series (``total_by_year``)."""
+    return TableSpec(
+        slug="06-total-by-year",
+        data=totals,
+        columns={
+            "financial_year": "Financial year",
+            "count": "Offences",
+            "rank": "Rank of 32",
+            "london": "London (32 boroughs)",
+            "not_in_a_borough": "Not in a borough (airports, unknown)",
+        },
+        formats={"count": COUNT, "london": COUNT, "not_in_a_borough": COUNT},
+        caption=f"Total recorded offences in {borough} by financial year, {series.name} series only.",
+        source=series.citation,
+        period=f"financial years {totals['financial_year'].iloc[0]} to {totals['financial_year'].iloc[-1]}",
+    )
+
+
+_REVISION_COLUMNS = {
+    "month": ("Month", "{:%B %Y}"),
+    "earlier": ("Earlier extract", COUNT),
+    "latest": ("Latest extract", COUNT),
+    "revision": ("Revision", SIGNED_COUNT),
+    "pct_revision": ("Revision (%)", PCT_CHANGE),
+    "earlier_london": ("London, earlier", COUNT),
+    "latest_london": ("London, latest", COUNT),
+    "revision_london": ("London revision", SIGNED_COUNT),
+    "pct_revision_london": ("London revision (%)", PCT_CHANGE),
+}
+
+
+def revisions_spec(revisions: pd.DataFrame | None, borough: str, series: Series) -> TableSpec | None:
+    """How the later CONNECT-era extract revised the months both hold (``revision_table``); None outside CONNECT."""
+    if revisions is None:
+        return None
+    shown = {c: _REVISION_COLUMNS[c] for c in revisions.columns}  # in the table's own order
+    months = pd.to_datetime(revisions["month"])
+    return TableSpec(
+        slug="06-revisions",
+        data=revisions,
+        columns={c: label for c, (label, _) in shown.items()},
+        formats={c: fmt for c, (_, fmt) in shown.items()},
+        caption=(
+            f"Recorded offences in {borough} and London in the months two CONNECT-era extracts hold: the extract to "
+            "February 2025 against the later one to December 2025, which the series uses."
+        ),
+        source=series.citation,
+        period=f"{months.min():%B %Y} to {months.max():%B %Y}" if len(months) else "no month held by both extracts",
+    )
+
+
+def plan_spec(table: pd.DataFrame, years: pp.PlanYears, borough: str, series: Series) -> TableSpec:
+    """Each measure by financial year and its change over the plan against London's (``measure_table``); the CSV
+    is the whole measure table."""
+    shown = display_table(table, years.all, "plan_")
+    held = [y for y in years.all if y in shown.columns]
+    end = table["end"].iloc[0]
+    return TableSpec(
+        slug="06-plan-period",
+        data=shown,
+        columns={"priority": "Priority", "measure": "Measure"}
+        | {y: y for y in held}
+        | {
+            "plan_pct_change": f"Change {years.baseline} to {end}",
+            "plan_p_value": "p-value",
+            "plan_london_pct_change": "London change",
+            "plan_ratio_of_ratios": "Against the rest of London (ratio)",
+            "plan_rel_p_value": "p-value against London",
+            "plan_verdict": "Verdict",
+        },
+        formats={y: COUNT for y in held}
+        | {
+            "plan_pct_change": PCT_CHANGE,
+            "plan_p_value": P_VALUE,
+            "plan_london_pct_change": PCT_CHANGE,
+            "plan_ratio_of_ratios": RATIO,
+            "plan_rel_p_value": P_VALUE,
+        },
+        caption=(
+            f"Recorded offences in {borough} by financial year, and the change from {years.baseline} to {end} against "
+            "London's (exact Poisson test; ratio of the borough's rate ratio to the rest of London's, Wald test of a "
+            f"Poisson interaction). The CSV adds London's counts and the same from {years.pre_pandemic}."
+        ),
+        source=series.citation,
+        period=f"financial years {years.baseline} to {end}",
+        download=table,
+    )
+
+
+def confidence_spec(confidence: pd.DataFrame, borough: str, source: str) -> TableSpec:
+    """Each survey measure over the plan against London (``confidence_table``), its verdict in words."""
+    start, end = confidence["start_quarter"].iloc[0], confidence["end_quarter"].iloc[0]
+    return TableSpec(
+        slug="06-confidence",
+        data=confidence.assign(verdict=confidence["verdict"].map(verdict_words)),
+        columns={
+            "measure": "Measure",
+            "start": f"12 months to {start:%b %Y}",
+            "end": f"12 months to {end:%b %Y}",
+            "change_pp": "Change (points)",
+            "p_value": "p-value",
+            "london_change_pp": "London change (points)",
+            "gap_change_pp": "Borough minus London (points)",
+            "rel_p_value": "p-value against London",
+            "verdict": "Verdict",
+        },
+        formats={
+            "start": "{:.0%}",
+            "end": "{:.0%}",
+            "change_pp": "{:+.0f}",
+            "p_value": P_VALUE,
+            "london_change_pp": "{:+.0f}",
+            "gap_change_pp": "{:+.0f}",
+            "rel_p_value": P_VALUE,
+        },
+        caption=(
+            f"Public Attitude Survey measures for {borough} over the plan, against London; tests assume an effective "
+            "sample of 400 residents a year per borough."
+        ),
+        source=source,
+        period=f"12 months to {start:%B %Y} against 12 months to {end:%B %Y}",
+    )
+
+
+def plan_period_headlines(
+    points: Sequence[KeyPoint],
+    table: pd.DataFrame,
+    verdicts: pd.DataFrame,
+    pre_verdicts: pd.DataFrame,
+    totals: pd.DataFrame,
+    confidence: pd.DataFrame,
+    series: Series,
+    years: pp.PlanYears,
+    borough: str,
+) -> PlanPeriodHeadlines:
+    """Chapter 06's headline figures: ``headline``'s, then the totals by year, the verdicts from the year before the
+    pandemic and each survey measure's verdict."""
+    return PlanPeriodHeadlines(
+        **headline(table, verdicts, series, years),
+        borough=borough,
+        key_points=tuple(points),
+        totals={r.financial_year: r.count for r in totals.itertuples()},
+        pre_pandemic_priorities={r.priority: r.verdict for r in pre_verdicts.itertuples()},
+        confidence={r.measure: r.verdict for r in confidence.itertuples()},
+    )

@@ -224,3 +224,24 @@ class ConfidenceHeadlines(Headlines):
     measures_below_london: int
     effective_sample_assumed: int
     source: str
+
+
+@dataclass(frozen=True)
+class PlanPeriodHeadlines(Headlines):
+    """Chapter 06's headline figures: the crime series used, the plan's years, each priority's and measure's verdict
+    against London over the plan (and from the year before the pandemic), the totals and the survey verdicts."""
+
+    CHAPTER: ClassVar[str] = "06_plan_period"
+
+    series: str
+    source_ids: list[str]
+    last_month: str
+    baseline: str
+    end: str | None
+    priorities: dict[str, str]
+    measures: dict[str, dict]
+    borough: str
+    key_points: Sequence[KeyPoint]
+    totals: dict[str, int]
+    pre_pandemic_priorities: dict[str, str]
+    confidence: dict[str, str]
