@@ -245,3 +245,22 @@ class PlanPeriodHeadlines(Headlines):
     totals: dict[str, int]
     pre_pandemic_priorities: dict[str, str]
     confidence: dict[str, str]
+
+
+@dataclass(frozen=True)
+class HateHeadlines(Headlines):
+    """Chapter 02's headline figures: the year the strands describe, the months the file covers, each strand's
+    count, change, rate and rank, racist and religious hate crime in the pandemic, and the plan's figures."""
+
+    CHAPTER: ClassVar[str] = "02_hate_crime"
+
+    borough: str
+    key_points: Sequence[KeyPoint]
+    headline_year: str
+    strand_year: str
+    data_months: list[str]
+    strands: dict[str, dict]
+    racist_and_religious_covid: dict
+    plan: dict[str, dict]
+    small_number_threshold: int
+    source: str
