@@ -30,7 +30,7 @@ from csp_evidence.core.periods import previous_financial_year
 from csp_evidence.data.plan import drug_operation
 from csp_evidence.report import charts, sentences
 from csp_evidence.report import words as f
-from csp_evidence.report.headlines import NeighbourhoodHeadlines, OverviewHeadlines
+from csp_evidence.report.headlines import NeighbourhoodHeadlines, OverviewHeadlines, ViolenceHeadlines
 from csp_evidence.report.key_points import KeyPoint, checked, section_id
 from csp_evidence.report.tables import (
     COUNT,
@@ -877,10 +877,13 @@ def london_spec(
     rate_format: str = RATE_2DP,
     note: str = "",
     flag: bool = False,
+    rank_format: str | None = None,
+    caption: str = "",
 ) -> TableSpec:
     """The rates against London's with the rank of 32 (``london_columns``) as published, in `year` and the first
-    pandemic year; the population estimates are cited beside `source`."""
+    pandemic year; the population estimates are cited beside `source`. `caption` replaces the standard one."""
     pandemic_year = table["year"].iloc[0]
+    ranks = {} if rank_format is None else {"rank": rank_format, "pandemic_rank": rank_format}
     return TableSpec(
         slug,
         london_columns(table),
@@ -893,9 +896,11 @@ def london_spec(
             "pandemic_london_rate": f"London {pandemic_year}",
             "pandemic_rank": f"Rank {pandemic_year}",
         },
-        formats={c: rate_format for c in ("rate", "london_rate", "pandemic_rate", "pandemic_london_rate")},
+        formats={c: rate_format for c in ("rate", "london_rate", "pandemic_rate", "pandemic_london_rate")} | ranks,
         caption=_with_note(
-            f"Rates per 1,000 residents in {borough} and London, and the borough's rank of 32 (1 = highest rate).", note
+            caption
+            or f"Rates per 1,000 residents in {borough} and London, and the borough's rank of 32 (1 = highest rate).",
+            note,
         ),
         source=f"{source}; {POPULATION_SOURCE}",
         period=f"{year} and {pandemic_year}",
@@ -904,10 +909,18 @@ def london_spec(
 
 
 def covid_spec(
-    table: pd.DataFrame, slug: str, borough: str, covid_start: str, source: str, note: str = "", flag: bool = False
+    table: pd.DataFrame,
+    slug: str,
+    borough: str,
+    covid_start: str,
+    source: str,
+    note: str = "",
+    flag: bool = False,
+    what: str = "Recorded offences",
+    regression: str = "a segmented (interrupted time series) regression",
 ) -> TableSpec:
     """The first pandemic year and first lockdown against the counterfactual, with the ITS level change
-    (``covid_columns``), as published."""
+    (``covid_columns``), as published: `what` the offences are, `regression` how the level change was fitted."""
     pandemic_year = table["year"].iloc[0]
     return TableSpec(
         slug,
@@ -936,10 +949,10 @@ def covid_spec(
             "its_level_ratio": RATIO,
         },
         caption=_with_note(
-            f"Recorded offences in {borough} in {pandemic_year} and in the first lockdown "
+            f"{what} in {borough} in {pandemic_year} and in the first lockdown "
             f"({covid.first_lockdown_label()}) against the counts expected from a seasonal ARIMA fitted to the five "
             "pre-pandemic years, with the 95% prediction interval of the year's total; and the level change at "
-            f"{covid.month_label(covid_start)} from a segmented (interrupted time series) regression.",
+            f"{covid.month_label(covid_start)} from {regression}.",
             note,
         ),
         source=source,
@@ -1097,4 +1110,181 @@ def categories_spec(categories: pd.DataFrame, borough: str, headline_year: str, 
         caption=f"Recorded offences in {borough} by major category, {headline_year} against the previous year.",
         source=source,
         period=f"{previous_financial_year(headline_year)} to {headline_year}",
+    )
+
+
+# --------------------------------------------------------------------------- chapter 04's own tables and figures
+
+
+def violence_small_note(threshold: int) -> str:
+    """What the italic rows of chapter 04's tables mean."""
+    return (
+        f"Rows in italics are safeguarding measures with fewer than {threshold} offences in a "
+        "year: their counts are shown, but they are not tested, modelled or charted."
+    )
+
+
+def lockdowns_spec(periods: pd.DataFrame, borough: str, source: str) -> TableSpec:
+    """Domestic abuse in each Covid period against its expected level (``lockdown_periods``), as published."""
+    return TableSpec(
+        "04-domestic-abuse-lockdowns",
+        periods,
+        columns={
+            "area": "Area",
+            "measure": "Measure",
+            "period": "Period",
+            "months": "Months",
+            "observed": "Observed",
+            "expected": "Expected",
+            "lower": "95% interval low",
+            "upper": "95% interval high",
+            "outside": "Against the interval",
+            "pct_difference": "Difference (%)",
+        },
+        formats={"observed": COUNT, "expected": COUNT, "lower": COUNT, "upper": COUNT, "pct_difference": PCT_CHANGE},
+        caption=(
+            f"Offences flagged as domestic abuse in {borough} (and London as a whole) in each Covid-19 period, against "
+            "the counts expected from a seasonal ARIMA fitted to the five pre-pandemic years, with the 95% prediction "
+            "interval of each period's total."
+        ),
+        source=source,
+        period="the Covid-19 periods from March 2020 and the first pandemic year",
+    )
+
+
+def violence_specs(
+    table: pd.DataFrame, borough: str, headline_year: str, covid_start: str, threshold: int, source: str
+):
+    """Chapter 04's three tables of recorded violence (change, London, Covid), as published, in page order."""
+    note = violence_small_note(threshold)
+    return (
+        change_spec(
+            table,
+            "04-change-on-previous-year",
+            "Violence and exploitation measures",
+            borough,
+            headline_year,
+            source,
+            note=note,
+            flag=True,
+        ),
+        london_spec(
+            table, "04-london-rates", borough, headline_year, source, rate_format="{:.3f}", note=note, flag=True
+        ),
+        covid_spec(table, "04-covid-counterfactual", borough, covid_start, source, note=note, flag=True),
+    )
+
+
+def special_specs(special_table: pd.DataFrame, borough: str, year: str, covid_start: str, threshold: int, source: str):
+    """Chapter 04's three tables of flagged offences (change, London, Covid), as published, in page order."""
+    return (
+        change_spec(
+            special_table,
+            "04-special-change-on-previous-year",
+            "Domestic abuse, knife crime, gun crime and homicide offences",
+            borough,
+            year,
+            source,
+            note=violence_small_note(threshold) + " Homicide and domestic abuse homicide are always counts only.",
+            flag=True,
+        ),
+        london_spec(
+            special_table,
+            "04-special-london-rates",
+            borough,
+            year,
+            source,
+            rate_format="{:.3f}",
+            flag=True,
+            rank_format="{:.0f}",
+            caption=(
+                f"Rates per 1,000 residents in {borough} and London, and the borough's rank of 32 by rate (1 = highest); "
+                "counts-only rows have no rate or rank."
+            ),
+        ),
+        covid_spec(
+            special_table,
+            "04-special-covid-counterfactual",
+            borough,
+            covid_start,
+            source,
+            flag=True,
+            what="Flagged offences",
+            regression="a segmented regression fitted to the months to May 2021",
+        ),
+    )
+
+
+VIOLENCE_FIGURES = (
+    "small",
+    "previous",
+    "count",
+    "pct_change",
+    "p_value",
+    "significant",
+    "rate",
+    "london_rate",
+    "rank",
+    "pandemic_count",
+    "pandemic_pct_change",
+    "pandemic_significant",
+)
+SPECIAL_FIGURES = (
+    "counts_only",
+    "small",
+    "previous",
+    "count",
+    "pct_change",
+    "p_value",
+    "significant",
+    "rate",
+    "london_rate",
+    "rate_rank",
+    "ranked",
+    "pandemic_previous",
+    "pandemic_count",
+    "pandemic_pct_change",
+    "pandemic_significant",
+)
+PLAN_COMPARISON_FIGURES = ["figure_id", "measure", "year", "plan_pct", "pct_change", "p_value"]
+
+
+def violence_headlines(
+    points: Sequence[KeyPoint],
+    table: pd.DataFrame,
+    special_table: pd.DataFrame,
+    periods: pd.DataFrame,
+    plan_changes: pd.DataFrame,
+    special_plan: pd.DataFrame,
+    borough: str,
+    headline_year: str,
+    special_year: str,
+    threshold: int,
+    sources: tuple[str, str],
+) -> ViolenceHeadlines:
+    """Chapter 04's figures: `table` and `special_table` (priority_table's for recorded crime and the flagged
+    offences), domestic abuse by Covid period (`periods`), the plan's changes beside the data
+    (``plan_change_comparisons``), and `sources` (recorded crime's citation, the flagged offences')."""
+    vap = table.set_index("measure").loc["Violence against the person"]
+    return ViolenceHeadlines(
+        borough=borough,
+        key_points=tuple(points),
+        headline_year=headline_year,
+        pandemic_year=table["year"].iloc[0],
+        violence_against_the_person_change={
+            "from_year": previous_financial_year(headline_year),
+            "to_year": headline_year,
+        }
+        | {k: vap[k] for k in ("previous", "count", "pct_change", "p_value", "significant")},
+        plan_comparisons=plan_changes[PLAN_COMPARISON_FIGURES].to_dict("records"),
+        measures=measure_figures(table, VIOLENCE_FIGURES),
+        small_number_threshold=threshold,
+        flagged_small=table.loc[table["small"], "measure"].tolist(),
+        violence_covid=covid_figures(table, "Violence against the person"),
+        special_year=special_year,
+        special_measures=measure_figures(special_table, SPECIAL_FIGURES),
+        domestic_abuse_lockdowns=periods.to_dict("records"),
+        special_plan_comparisons=special_plan[PLAN_COMPARISON_FIGURES].to_dict("records"),
+        special_source=sources[1],
+        source=sources[0],
     )

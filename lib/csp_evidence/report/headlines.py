@@ -264,3 +264,29 @@ class HateHeadlines(Headlines):
     plan: dict[str, dict]
     small_number_threshold: int
     source: str
+
+
+@dataclass(frozen=True)
+class ViolenceHeadlines(Headlines):
+    """Chapter 04's headline figures: violence against the person's change, each measure of recorded violence and
+    of the flagged offences (domestic abuse, knife and gun crime, homicide) with its Covid effect, domestic abuse
+    in each Covid period, and the plan's changes beside the data."""
+
+    CHAPTER: ClassVar[str] = "04_violence_exploitation"
+
+    borough: str
+    key_points: Sequence[KeyPoint]
+    headline_year: str
+    pandemic_year: str
+    violence_against_the_person_change: dict
+    plan_comparisons: list[dict]
+    measures: dict[str, dict]
+    small_number_threshold: int
+    flagged_small: list[str]
+    violence_covid: dict
+    special_year: str
+    special_measures: dict[str, dict]
+    domestic_abuse_lockdowns: list[dict]
+    special_plan_comparisons: list[dict]
+    special_source: str
+    source: str
