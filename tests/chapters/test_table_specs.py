@@ -3,7 +3,8 @@
 import pandas as pd
 import pytest
 
-from csp_evidence.chapters import asb, crime
+from csp_evidence.chapters import asb
+from csp_evidence.report.priority_tables import change_spec
 from csp_evidence.report.tables import P_VALUE
 
 
@@ -28,7 +29,7 @@ def priority_rows() -> pd.DataFrame:
 
 
 def test_the_change_table_is_labelled_by_year_and_blanks_the_tests_of_small_measures():
-    made = crime.change_spec(
+    made = change_spec(
         priority_rows(),
         "04-change",
         "Violence measures",
@@ -51,7 +52,7 @@ def test_the_change_table_is_labelled_by_year_and_blanks_the_tests_of_small_meas
 
 
 def test_without_a_note_or_flag_the_caption_and_rows_are_plain():
-    made = crime.change_spec(priority_rows(), "01-change", "Neighbourhood crime measures", "Hackney", "2019/20", "MPS")
+    made = change_spec(priority_rows(), "01-change", "Neighbourhood crime measures", "Hackney", "2019/20", "MPS")
     assert made.flag is None and "small-number" not in made.html
     assert made.full_caption.endswith("Z-score signal). Source: MPS.")
 

@@ -589,9 +589,9 @@ def proven_findings(rates: pd.DataFrame | None, cohorts: pd.DataFrame | None, bo
 
 
 def _latest_rate(rates: pd.DataFrame | None, group: str) -> dict | None:
-    rows = rates[rates["age_group"] == group] if rates is not None else []
-    if len(rows) == 0:
+    if rates is None or not (rates["age_group"] == group).any():
         return None
+    rows = rates[rates["age_group"] == group]
     return rows.iloc[-1][["cohort", "rate", "ci_low", "ci_high", "change_pp", "p_value"]].to_dict()
 
 

@@ -133,7 +133,7 @@ H = TypeVar("H", bound=Headlines)
 
 
 # --------------------------------------------------------------------------- the chapters' figures
-# Each chapter module builds its class (chapters.crime.overview_headlines, ...) and the website reads them back;
+# Each chapter module builds its class (chapters.overview.overview_headlines, ...) and the website reads them back;
 # they live here, below both, so that reading a pack does not load the chapters' statistics.
 
 
