@@ -39,6 +39,7 @@ from csp_evidence.core.periods import financial_year_months, financial_years, pr
 from csp_evidence.data.readers.ons import CITY_OF_LONDON_POLICE, MET, PFA_ASB_COMPARABLE_FROM
 from csp_evidence.data.readers.policeuk import ASB, asb_monthly
 from csp_evidence.data.sources import Source
+from csp_evidence.report import charts
 from csp_evidence.report import words as f
 from csp_evidence.report.key_points import KeyPoint, section_id
 from csp_evidence.report.tables import COUNT, P_VALUE, PCT_CHANGE, RATE, RATIO, SIGNED_COUNT, Z_SCORE, TableSpec
@@ -755,4 +756,58 @@ def calls_spec(calls: LondonCalls, borough: str, source: str) -> TableSpec:
         ),
         source=source,
         period=f"lockdown months against {surge.baseline_calendar_year}",
+    )
+
+
+# --------------------------------------------------------------------------- the chapter's ASB charts
+
+
+def incidents_chart(section: AsbSection | BoroughAsb, source: str):
+    """The borough's ASB incidents each month, with the expected level where fitted; None without a series."""
+    if section.chart is None:
+        return None
+    return charts.monthly_chart(
+        section.chart,
+        section.title,
+        "Anti-social behaviour incidents per month (police.uk street-level data)",
+        "Incidents per month",
+        source,
+        band=("lower", "upper") if "lower" in section.chart else None,
+    )
+
+
+def side_by_side_chart(section: AsbSection | BoroughAsb, source: str):
+    """ASB and all other street-level crime, each against its pre-pandemic level; None without the street files."""
+    if not isinstance(section, BoroughAsb) or not len(section.side_by_side):
+        return None
+    return charts.monthly_chart(
+        section.side_by_side,
+        section.side_title,
+        "Each series as a percentage of its average in the 12 months before the pandemic (= 100); national lockdowns shaded",
+        "Per cent of the pre-pandemic level",
+        source,
+    )
+
+
+def force_chart(force: ForceAsb, borough: str, source: str):
+    """The force's ASB incidents by financial year, whole force area, with the break in recording marked."""
+    return charts.annual_chart(
+        force.chart,
+        force.title,
+        f"ASB incidents recorded by the {force.force} force, whole force area (not {borough} alone), by financial year",
+        "Incidents per year",
+        source,
+        break_before=PFA_ASB_COMPARABLE_FROM,
+        break_label="Recording changed: earlier years not directly comparable",
+    )
+
+
+def calls_chart(calls: LondonCalls, source: str):
+    """London's ASB calls to the police each month (calls, not incidents), the lockdowns shaded."""
+    return charts.monthly_chart(
+        calls.chart,
+        calls.title,
+        "Calls about ASB received by the Metropolitan Police, all of London, per month (calls, not incidents); national lockdowns shaded",
+        "Calls per month",
+        source,
     )

@@ -27,13 +27,21 @@ from csp_evidence.data.plan import drug_operation
 from csp_evidence.report import words as f
 from csp_evidence.report.headlines import NeighbourhoodHeadlines
 from csp_evidence.report.key_points import KeyPoint, checked
-from csp_evidence.report.priority_tables import change_spec, counterfactual_figure, covid_spec, london_spec
+from csp_evidence.report.priority_tables import (
+    change_spec,
+    counterfactual_figure,
+    counterfactual_panels_chart,
+    covid_spec,
+    london_index_chart,
+    london_spec,
+)
 from csp_evidence.report.priority_words import (
     PRIORITY_SECTIONS,
     change_point,
     covid_point,
     london_point,
     measure_findings,
+    method_sentence,
     outside_sentence,
     panel_title,
     point,
@@ -43,6 +51,9 @@ from csp_evidence.report.priority_words import (
 __all__ = [
     "change_spec",
     "counterfactual_figure",
+    "counterfactual_panels_chart",
+    "london_index_chart",
+    "method_sentence",
     "counterfactual_panel_data",
     "covid_figures",
     "covid_spec",

@@ -29,12 +29,21 @@ from csp_evidence.core.periods import previous_financial_year
 from csp_evidence.report import words as f
 from csp_evidence.report.headlines import ViolenceHeadlines
 from csp_evidence.report.key_points import KeyPoint, checked
-from csp_evidence.report.priority_tables import change_spec, counterfactual_figure, covid_spec, london_spec
+from csp_evidence.report.priority_tables import (
+    change_spec,
+    counterfactual_figure,
+    counterfactual_panels_chart,
+    covid_spec,
+    london_index_chart,
+    london_spec,
+)
 from csp_evidence.report.priority_words import (
     PRIORITY_SECTIONS,
     covid_point,
     london_point,
     measure_findings,
+    method_sentence,
+    not_charted_sentence,
     outside_sentence,
     panel_title,
     period_words,
@@ -44,6 +53,12 @@ from csp_evidence.report.tables import COUNT, PCT_CHANGE, TableSpec
 
 __all__ = [
     "counterfactual_figure",
+    "counterfactual_panels_chart",
+    "findings_with_plan",
+    "london_index_chart",
+    "method_sentence",
+    "not_charted_sentence",
+    "special_intro",
     "counterfactual_panel_data",
     "covid_figures",
     "domestic_abuse_answer",
@@ -452,4 +467,26 @@ def violence_headlines(
         special_plan_comparisons=special_plan[PLAN_COMPARISON_FIGURES].to_dict("records"),
         special_source=sources[1],
         source=sources[0],
+    )
+
+
+def findings_with_plan(comparisons: pd.DataFrame, table: pd.DataFrame, borough: str, year: str) -> str:
+    """The detail of a change section: the plan's figures beside the data (``plan_change_comparisons``), then each
+    measure's findings."""
+    texts = (plan_change_sentences(comparisons), measure_findings(table, borough, year))
+    return "\n\n".join(text for text in texts if text)
+
+
+def special_intro(special_year: str, headline_year: str) -> str:
+    """What the flagged offences are, where they come from, and the year they describe."""
+    return (
+        "Offences the Metropolitan Police flag as domestic abuse, knife crime, gun crime or homicide (one offence can "
+        "carry several flags, so these are never added up), from the MPS hate crime or special crime dashboard data, "
+        "which ends in May 2021. "
+        + (
+            ""
+            if special_year == headline_year
+            else f"The headline year {headline_year} lies past this file, so its figures describe {special_year}. "
+        )
+        + "\n\n"
     )

@@ -10,11 +10,19 @@ import pandas as pd
 
 from csp_evidence.analysis import covid
 from csp_evidence.analysis.priorities import Measure
-from csp_evidence.analysis.priority_table import change_columns, counterfactual_frame, covid_columns, london_columns
+from csp_evidence.analysis.priority_table import (
+    change_columns,
+    counterfactual_frame,
+    counterfactual_panel_data,
+    covid_columns,
+    london_columns,
+    london_index,
+    long_panel_data,
+)
 from csp_evidence.analysis.stats import timeseries as ts
 from csp_evidence.core.periods import previous_financial_year
 from csp_evidence.report import charts
-from csp_evidence.report.priority_words import counterfactual_title
+from csp_evidence.report.priority_words import counterfactual_title, panel_title
 from csp_evidence.report.tables import COUNT, P_VALUE, PCT_CHANGE, RATE_2DP, RATIO, TableSpec
 
 TESTS = "exact Poisson test of the rate ratio; Poisson Z-score signal"
@@ -186,3 +194,42 @@ def counterfactual_figure(
     )
     charts.move_legend(fig)
     return fig, data
+
+
+def london_index_chart(table: pd.DataFrame, borough: str, year: str, what: str, source: str):
+    """The borough's rate on each measure as a percentage of London's, each bar labelled with its rank; `what` names
+    the measures ('violence measures'). Returns the figure and its data (``london_index``)."""
+    index = london_index(table)
+    above = int((index["index"] > 100).sum())
+    fig = charts.index_chart(
+        index["index"],
+        f"{borough} was above the London rate on {above} of {len(index)} {what} in {year}",
+        f"Rate per 1,000 residents as a percentage of London's (London = 100), {year}; labels: rank of 32 (1 = highest rate)",
+        "Borough rate as % of London rate",
+        f"{source}; {POPULATION_SOURCE}",
+        labels=index["rank"].map(lambda r: f"rank {r}"),
+    )
+    return fig, index
+
+
+def counterfactual_panels_chart(
+    crime: pd.DataFrame,
+    borough: str,
+    measures: Sequence[Measure],
+    table: pd.DataFrame,
+    fits: dict[str, ts.Counterfactual],
+    source: str,
+    what: str = "Recorded offences",
+):
+    """Every chartable measure against its expected level, one panel each; `what` the offences are ('Flagged
+    offences'). Returns the figure and its data as one long table (``long_panel_data``)."""
+    panels = counterfactual_panel_data(crime, borough, measures, table, fits)
+    fig = charts.counterfactual_panels(
+        panels,
+        panel_title(table),
+        f"{what} per month (dark blue) against the level expected from the five pre-pandemic years (orange), "
+        "shaded: 95% prediction interval",
+        "Offences per month",
+        source,
+    )
+    return fig, long_panel_data(panels)

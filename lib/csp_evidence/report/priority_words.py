@@ -159,3 +159,21 @@ def covid_point(table: pd.DataFrame, what: str) -> KeyPoint:
             f"{f.number(top['expected'])} expected"
         )
     return point(text + ".", PRIORITY_SECTIONS["covid"])
+
+
+def method_sentence(covid_start: str, year: str, modelled_only: bool = False) -> str:
+    """How the expected counts of the Covid section are made; `modelled_only` when small measures are not modelled."""
+    which = "each measure with enough offences" if modelled_only else "each measure"
+    return (
+        f"For {which}, a seasonal ARIMA model fitted to the five years before {covid_start} "
+        f"gives the count expected in {year} had the pre-pandemic pattern continued, with a 95% prediction "
+        "interval (the method of Langton, Dixon & Farrell 2021). "
+    )
+
+
+def not_charted_sentence(table: pd.DataFrame) -> str:
+    """'Not charted: homicide (counts only: ...).' for the measures too small to chart; empty when all are charted."""
+    left_out = table[~table["chartable"]]
+    if left_out.empty:
+        return ""
+    return "Not charted: " + "; ".join(f"{f.md(r.measure)} ({r.note})" for r in left_out.itertuples()) + "."
