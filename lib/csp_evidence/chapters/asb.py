@@ -37,7 +37,7 @@ from csp_evidence.analysis.covid import (
 )
 from csp_evidence.analysis.stats import timeseries as ts
 from csp_evidence.analysis.stats.change import Relative
-from csp_evidence.core.periods import financial_years, previous_financial_year
+from csp_evidence.core.periods import financial_years
 from csp_evidence.data.readers.ons import CITY_OF_LONDON_POLICE, MET, PFA_ASB_COMPARABLE_FROM
 from csp_evidence.data.sources import Source
 from csp_evidence.report import asb_words, charts
@@ -201,7 +201,6 @@ def shift_table(section: BoroughAsb) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- force-wide: ONS police force area tables
 
-E_AND_W = "ENGLAND AND WALES (exc. BTP)"
 INCIDENTS_LABEL = "ASB incidents recorded by the force"
 
 
@@ -240,71 +239,20 @@ class ForceAsb:
 def force_asb_section(
     pfa: pd.DataFrame, categories: pd.DataFrame | None, borough: str, src: Source, force: str | None = None
 ) -> ForceAsb:
-    """The force's ASB incidents by financial year, said plainly to be force-wide, not the borough's figures."""
+    """The force's ASB incidents by financial year, said plainly to be force-wide, not the borough's figures
+    (``analysis.asb.force_asb_table``; the words of ``report.asb_words.force_text``)."""
     force = force or force_of(borough)
     table = force_asb_table(pfa, force)
     by_year = table.set_index("financial_year")
     since = max(PFA_ASB_COMPARABLE_FROM, table["financial_year"].min())  # the first year on the current basis
     last, first = table.iloc[-1], by_year.loc[since]
-    year = last["financial_year"]
     span_pct = 100 * (last["incidents"] / first["incidents"] - 1)
-    low = by_year.loc[by_year.index >= since, "incidents"].idxmin()
     what = "the Metropolitan Police" if force == MET else f"the {force} Police"
-    area = (
-        "which polices the 32 London boroughs together (the City of London has its own force)"
-        if force == MET
-        else "which polices the City of London alone"
-    )
-    text = (
-        f"**Force-wide figures, not figures for {f.md(borough)}.** These are the ASB incidents recorded by {what}, "
-        f"{area}, from the *{f.md(src.title)}* ({f.md(src.publisher)}). The tables have no borough "
-        f"breakdown, and the latest edition in the data ends in {year}. "
-    )
-    if last["previous"] is not None:
-        text += (
-            f.change_sentence(
-                f"ASB incidents recorded by {what}",
-                last["incidents"],
-                last["previous"],
-                last["pct_change"],
-                bool(last["significant"]),
-                last["p_value"],
-                year,
-                previous_financial_year(year),
-            )
-            + " With counts this large even a small change is beyond chance in a Poisson test, which also ignores "
-            "the extra variation of police counts: read the size of the change. "
-        )
+    text = asb_words.force_text(pfa, categories, table, force, what, borough, since, src)
     direction = "fell" if span_pct < 0 else "rose"
-    text += (
-        f"Since {since}, the first year recorded on the current basis (earlier years are not "
-        f"directly comparable), the force's ASB incidents {direction} from {f.number(first['incidents'])} to "
-        f"{f.number(last['incidents'])} ({f.pct(span_pct)}); the lowest year was {low} "
-        f"({f.number(by_year.at[low, 'incidents'])})."
+    title = (
+        f"ASB incidents recorded by {what} {direction} by {abs(span_pct):.0f}% from {since} to {last['financial_year']}"
     )
-    city = pfa[(pfa["area"] == CITY_OF_LONDON_POLICE) & (pfa["area_type"] == "force") & (pfa["financial_year"] == year)]
-    region = pfa[(pfa["area"] == "London") & (pfa["area_type"] == "region") & (pfa["financial_year"] == year)]
-    if force == MET and len(city) and len(region):
-        text += (
-            f" With the City of London Police's {f.number(city['incidents'].iloc[0])}, London as a whole recorded "
-            f"{f.number(region['incidents'].iloc[0])} in {year}."
-        )
-    ew = pfa[(pfa["area"] == E_AND_W) & (pfa["financial_year"] == year)]
-    if last["rate_per_1000"] == last["rate_per_1000"] and len(ew):
-        text += (
-            f" In {year} that was {last['rate_per_1000']:.1f} incidents per 1,000 residents, against "
-            f"{ew['rate_per_1000'].iloc[0]:.1f} for England and Wales (excluding British Transport Police)."
-        )
-    if categories is not None:
-        shares = categories[(categories["area"] == force) & (categories["area_type"] == "force")]
-        if len(shares):
-            pct = shares.set_index("category")["percent"]
-            text += (
-                f" Of the force's incidents in {shares['financial_year'].iloc[0]}, {pct['Nuisance']:.1f}% were "
-                f"nuisance, {pct['Personal']:.1f}% personal (aimed at a person or group) and "
-                f"{pct['Environmental']:.1f}% environmental."
-            )
-    title = f"ASB incidents recorded by {what} {direction} by {abs(span_pct):.0f}% from {since} to {year}"
     chart = pd.DataFrame({INCIDENTS_LABEL: by_year["incidents"].astype(float)})
     return ForceAsb(force, table, text, title, chart)
 

@@ -12,6 +12,7 @@ import pandas as pd
 from csp_evidence.analysis.asb import BoroughAsbFigures
 from csp_evidence.analysis.covid import first_lockdown_label
 from csp_evidence.core.periods import previous_financial_year
+from csp_evidence.data.readers.ons import CITY_OF_LONDON_POLICE, MET
 from csp_evidence.data.sources import Source
 from csp_evidence.report import words as f
 
@@ -151,3 +152,88 @@ def side_by_side_words(side: pd.DataFrame, borough: str, covid_start: str) -> tu
         f"other crime in the same files at {o:.0f}%.",
         f"In {april:%B %Y} ASB in {borough} was at {a:.0f}% of its pre-pandemic level, other crime at {o:.0f}%",
     )
+
+
+E_AND_W = "ENGLAND AND WALES (exc. BTP)"
+
+
+def force_text(
+    pfa: pd.DataFrame,
+    categories: pd.DataFrame | None,
+    table: pd.DataFrame,
+    force: str,
+    what: str,
+    borough: str,
+    since: str,
+    src: Source,
+) -> str:
+    """The force-wide ASB section's words: whose figures these are (not the borough's), the latest change, the
+    change since recording last changed (`since`), London's and England and Wales's figures beside them, and the
+    kinds of incident. `table` is ``analysis.asb.force_asb_table``'s, `what` names the force ('the Metropolitan
+    Police')."""
+    by_year = table.set_index("financial_year")
+    last, first = table.iloc[-1], by_year.loc[since]
+    year = last["financial_year"]
+    span_pct = 100 * (last["incidents"] / first["incidents"] - 1)
+    low = by_year.loc[by_year.index >= since, "incidents"].idxmin()
+    area = (
+        "which polices the 32 London boroughs together (the City of London has its own force)"
+        if force == MET
+        else "which polices the City of London alone"
+    )
+    text = (
+        f"**Force-wide figures, not figures for {f.md(borough)}.** These are the ASB incidents recorded by {what}, "
+        f"{area}, from the *{f.md(src.title)}* ({f.md(src.publisher)}). The tables have no borough "
+        f"breakdown, and the latest edition in the data ends in {year}. "
+    )
+    if last["previous"] is not None:
+        text += (
+            f.change_sentence(
+                f"ASB incidents recorded by {what}",
+                last["incidents"],
+                last["previous"],
+                last["pct_change"],
+                bool(last["significant"]),
+                last["p_value"],
+                year,
+                previous_financial_year(year),
+            )
+            + " With counts this large even a small change is beyond chance in a Poisson test, which also ignores "
+            "the extra variation of police counts: read the size of the change. "
+        )
+    direction = "fell" if span_pct < 0 else "rose"
+    text += (
+        f"Since {since}, the first year recorded on the current basis (earlier years are not "
+        f"directly comparable), the force's ASB incidents {direction} from {f.number(first['incidents'])} to "
+        f"{f.number(last['incidents'])} ({f.pct(span_pct)}); the lowest year was {low} "
+        f"({f.number(by_year.at[low, 'incidents'])})."
+    )
+    return text + _force_context(pfa, categories, last, force, year)
+
+
+def _force_context(pfa: pd.DataFrame, categories: pd.DataFrame | None, last: pd.Series, force: str, year: str) -> str:
+    """London's total with the City of London Police, the rate against England and Wales, the kinds of incident."""
+    text = ""
+    city = pfa[(pfa["area"] == CITY_OF_LONDON_POLICE) & (pfa["area_type"] == "force") & (pfa["financial_year"] == year)]
+    region = pfa[(pfa["area"] == "London") & (pfa["area_type"] == "region") & (pfa["financial_year"] == year)]
+    if force == MET and len(city) and len(region):
+        text += (
+            f" With the City of London Police's {f.number(city['incidents'].iloc[0])}, London as a whole recorded "
+            f"{f.number(region['incidents'].iloc[0])} in {year}."
+        )
+    ew = pfa[(pfa["area"] == E_AND_W) & (pfa["financial_year"] == year)]
+    if last["rate_per_1000"] == last["rate_per_1000"] and len(ew):
+        text += (
+            f" In {year} that was {last['rate_per_1000']:.1f} incidents per 1,000 residents, against "
+            f"{ew['rate_per_1000'].iloc[0]:.1f} for England and Wales (excluding British Transport Police)."
+        )
+    if categories is not None:
+        shares = categories[(categories["area"] == force) & (categories["area_type"] == "force")]
+        if len(shares):
+            pct = shares.set_index("category")["percent"]
+            text += (
+                f" Of the force's incidents in {shares['financial_year'].iloc[0]}, {pct['Nuisance']:.1f}% were "
+                f"nuisance, {pct['Personal']:.1f}% personal (aimed at a person or group) and "
+                f"{pct['Environmental']:.1f}% environmental."
+            )
+    return text
