@@ -16,11 +16,10 @@ from csp_evidence.chapters.asb import (
     force_of,
     lockdown_table,
     london_calls_section,
-    month_runs,
 )
 from csp_evidence.data.readers.policeuk import ASB, read_street_files
 from csp_evidence.data.sources import source
-from csp_evidence.report.asb_words import coverage_sentence, missing_source_note
+from csp_evidence.report.asb_words import coverage_sentence, missing_source_note, month_runs
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "policeuk"
 SRC = source("policeuk_street_asb")

@@ -281,63 +281,19 @@ class LondonCalls:
         }
 
 
-def month_runs(months: pd.DatetimeIndex) -> str:
-    """Months as runs in words: 'March to June 2020 and November 2020 to March 2021'."""
-    runs: list[list[pd.Timestamp]] = []
-    for m in months.sort_values():
-        if runs and m == runs[-1][-1] + pd.DateOffset(months=1):
-            runs[-1].append(m)
-        else:
-            runs.append([m])
-
-    def words(run: list[pd.Timestamp]) -> str:
-        a, b = run[0], run[-1]
-        if a == b:
-            return f"{a:%B %Y}"
-        return f"{a:%B} to {b:%B %Y}" if a.year == b.year else f"{a:%B %Y} to {b:%B %Y}"
-
-    parts = [words(r) for r in runs]
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-
-
 def london_calls_section(calls: pd.DataFrame, borough: str, covid_start: str, src: Source) -> LondonCalls:
     """London's ASB calls by month with the lockdown surge, said plainly to be London-wide calls (not incidents,
-    not the borough's) from a secondary source."""
+    not the borough's) from a secondary source (the words of ``report.asb_words.calls_text``)."""
     series = calls.set_index("month")["calls"].sort_index()
     surge = lockdown_surge(series, covid_start)
     fy = series.groupby(financial_years(series.index).to_numpy()).agg(["sum", "count"])
     years = fy.loc[fy["count"] == 12, "sum"].astype(int)
-    change = surge.year_change
-    peak = surge.peak
-    months_words = month_runs(pd.DatetimeIndex(surge.months["month"]))
-    secondary = f", a secondary source compiled by the GLA from the {f.md(src.original)}" if src.secondary else ""
-    text = (
-        f"**London-wide calls, not incidents, and not figures for {f.md(borough)}.** These are calls about anti-social "
-        f"behaviour received by the Metropolitan Police across London, from the *{f.md(src.title)}* "
-        f"({f.md(src.publisher)}){secondary}. A call is not a recorded incident (one incident can prompt several "
-        "calls, and some calls record none), so these counts are not comparable with the ONS incident counts "
-        "above, and there is no borough breakdown. "
-        f"London's ASB calls rose from {f.number(change.previous)} in {surge.baseline_year} to "
-        f"{f.number(change.current)} in {surge.year} ({f.pct(change.pct_change)}; rate ratio "
-        f"{change.rate_ratio:.2f}, 95% interval {change.ratio_low:.2f} to {change.ratio_high:.2f}). "
-        f"The surge came in the lockdowns: in the {len(surge.months)} months they touched ({months_words}) there "
-        f"were {f.number(surge.lockdown_total)} calls against {f.number(surge.lockdown_baseline)} in the same "
-        f"months of {surge.baseline_calendar_year} ({f.pct(surge.lockdown_pct_change)}), and in "
-        f"{peak['month']:%B %Y} {f.number(peak['count'])} calls, {peak['rate_ratio']:.1f} times the "
-        f"{f.number(peak['baseline'])} of {peak['baseline_month']:%B %Y}. Reports of breaches of the Covid-19 "
-        f"rules were recorded as ASB, and account for much of the rise. {HALFORD_2022}."
-    )
-    last = years.index[-1]
-    if last != surge.year and surge.baseline_year in years.index:
-        text += (
-            f" By {last} calls were {f.number(years[last])}, "
-            f"{f.change_words(100 * (years[last] / years[surge.baseline_year] - 1), 'than')} in {surge.baseline_year}."
-        )
+    change, peak = surge.year_change, surge.peak
     verb = "more than doubled" if change.rate_ratio > 2 else f"rose by {change.pct_change:.0f}%"
     title = f"London's ASB calls to the police {verb} in {surge.year}, peaking in {peak['month']:%B %Y}"
     chart = pd.DataFrame({CALLS_LABEL: series.astype(float)})
     chart.index.name = "month"
-    return LondonCalls(surge, text, title, chart, years)
+    return LondonCalls(surge, asb_words.calls_text(surge, years, borough, src), title, chart, years)
 
 
 def lockdown_table(surge: LockdownSurge) -> pd.DataFrame:
