@@ -45,13 +45,19 @@ _CHANGE = [
 ]
 
 
+# A measure's change on the year before and its rate against London's, as a chapter's headline figures keep them.
+CHANGE_FIGURES = (
+    "previous",
+    "count",
+    "pct_change",
+    "p_value",
+    "significant",
+    "rate",
+    "london_rate",
+)
+INTERVAL = ["observed", "expected", "lower", "upper", "outside", "pct_difference"]  # a count against its expected level
 _COVID = [
-    "observed",
-    "expected",
-    "lower",
-    "upper",
-    "outside",
-    "pct_difference",
+    *INTERVAL,
     "lockdown_observed",
     "lockdown_expected",
     "lockdown_outside",
@@ -225,12 +231,7 @@ _PERIOD_COLUMNS = [
     "measure",
     "period",
     "months",
-    "observed",
-    "expected",
-    "lower",
-    "upper",
-    "outside",
-    "pct_difference",
+    *INTERVAL,
 ]
 
 

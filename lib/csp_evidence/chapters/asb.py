@@ -44,7 +44,19 @@ from csp_evidence.report import asb_words, charts
 from csp_evidence.report import words as f
 from csp_evidence.report.asb_words import HALFORD_2022, missing_source_note
 from csp_evidence.report.key_points import KeyPoint, section_id
-from csp_evidence.report.tables import COUNT, P_VALUE, PCT_CHANGE, RATE, RATIO, SIGNED_COUNT, Z_SCORE, TableSpec
+from csp_evidence.report.tables import (
+    COUNT,
+    P_VALUE,
+    PCT_CHANGE,
+    RATE,
+    RATE_LABELS,
+    RATIO,
+    SIGNED_COUNT,
+    YEAR_CHANGE_LABELS,
+    Z_SCORE,
+    TableSpec,
+    year_change_formats,
+)
 
 
 @dataclass(frozen=True)
@@ -349,26 +361,11 @@ def years_spec(section: AsbSection | BoroughAsb, source: str) -> TableSpec | Non
     return TableSpec(
         "01-asb-by-year",
         section.years,
-        columns={
-            "financial_year": "Financial year",
-            "count": "ASB incidents",
-            "change": "Change",
-            "pct_change": "Change (%)",
-            "p_value": "p-value",
-            "z_score": "Poisson Z",
-            "rate": "Per 1,000 residents",
-            "london_rate": "London per 1,000",
-            "rank": "Rank of 32 (1 = most)",
-        },
-        formats={
-            "count": COUNT,
-            "change": SIGNED_COUNT,
-            "pct_change": PCT_CHANGE,
-            "p_value": P_VALUE,
-            "z_score": Z_SCORE,
-            "rate": RATE,
-            "london_rate": RATE,
-        },
+        columns={"financial_year": "Financial year", "count": "ASB incidents"}
+        | YEAR_CHANGE_LABELS
+        | RATE_LABELS
+        | {"rank": "Rank of 32 (1 = most)"},
+        formats=year_change_formats(),
         caption=(
             f"ASB incidents recorded in {section.borough} by financial year, with the change on the previous year "
             "(exact Poisson test) and the rate against London's."

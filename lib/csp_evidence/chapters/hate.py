@@ -20,6 +20,7 @@ import pandas as pd
 
 from csp_evidence.analysis import covid
 from csp_evidence.analysis.priorities import HATE_STRANDS, RACIST_AND_RELIGIOUS, Measure, measure_rows
+from csp_evidence.analysis.priority_table import CHANGE_FIGURES
 from csp_evidence.analysis.stats import timeseries as ts
 from csp_evidence.analysis.summaries import complete_financial_years, measure_table, monthly_series, year_in_data
 from csp_evidence.core.periods import previous_financial_year
@@ -463,13 +464,7 @@ def by_year_spec(by_year: pd.DataFrame, borough: str, threshold: int, source: st
 
 
 _STRAND_FIGURES = (
-    "previous",
-    "count",
-    "pct_change",
-    "p_value",
-    "significant",
-    "rate",
-    "london_rate",
+    *CHANGE_FIGURES,
     "rate_rank",
     "ranked",
     "small",

@@ -15,6 +15,7 @@ import pandas as pd
 
 from csp_evidence.analysis.priorities import Measure
 from csp_evidence.analysis.priority_table import (
+    CHANGE_FIGURES,
     counterfactual_panel_data,
     covid_figures,
     london_change,
@@ -175,13 +176,7 @@ def neighbourhood_key_points(
 
 # The figures of each measure that chapter 01's headline JSON keeps.
 NEIGHBOURHOOD_FIGURES = (
-    "previous",
-    "count",
-    "pct_change",
-    "p_value",
-    "significant",
-    "rate",
-    "london_rate",
+    *CHANGE_FIGURES,
     "rank",
     "pandemic_count",
     "pandemic_pct_change",

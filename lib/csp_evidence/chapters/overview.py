@@ -13,7 +13,17 @@ from csp_evidence.report import words as f
 from csp_evidence.report.headlines import OverviewHeadlines
 from csp_evidence.report.key_points import KeyPoint, checked
 from csp_evidence.report.priority_words import point
-from csp_evidence.report.tables import COUNT, P_VALUE, PCT_CHANGE, RATE, RATE_2DP, SIGNED_COUNT, Z_SCORE, TableSpec
+from csp_evidence.report.tables import (
+    COUNT,
+    P_VALUE,
+    PCT_CHANGE,
+    RATE_2DP,
+    RATE_LABELS,
+    SIGNED_COUNT,
+    YEAR_CHANGE_LABELS,
+    TableSpec,
+    year_change_formats,
+)
 
 OVERVIEW_SECTIONS = {
     "totals": "Total recorded crime by financial year",
@@ -107,26 +117,11 @@ def totals_spec(totals: pd.DataFrame, borough: str, source: str) -> TableSpec:
     return TableSpec(
         "00-total-by-year",
         totals,
-        columns={
-            "financial_year": "Financial year",
-            "count": "Offences",
-            "change": "Change",
-            "pct_change": "Change (%)",
-            "p_value": "p-value",
-            "z_score": "Poisson Z",
-            "rank": "Rank of 32",
-            "rate": "Per 1,000 residents",
-            "london_rate": "London per 1,000",
-        },
-        formats={
-            "count": COUNT,
-            "change": SIGNED_COUNT,
-            "pct_change": PCT_CHANGE,
-            "p_value": P_VALUE,
-            "z_score": Z_SCORE,
-            "rate": RATE,
-            "london_rate": RATE,
-        },
+        columns={"financial_year": "Financial year", "count": "Offences"}
+        | YEAR_CHANGE_LABELS
+        | {"rank": "Rank of 32"}
+        | RATE_LABELS,
+        formats=year_change_formats(),
         caption=f"Total recorded offences in {borough} by financial year.",
         source=source,
         period=f"{years.iloc[0]} to {years.iloc[-1]}",

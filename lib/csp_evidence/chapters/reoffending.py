@@ -35,12 +35,12 @@ from csp_evidence.report.tables import (
     AS_IS,
     COUNT,
     P_VALUE,
-    PCT_CHANGE,
     RATE_2DP,
+    RATE_LABELS,
     RATIO,
-    SIGNED_COUNT,
-    Z_SCORE,
+    YEAR_CHANGE_LABELS,
     TableSpec,
+    year_change_formats,
 )
 from csp_evidence.report.words import md
 
@@ -333,18 +333,12 @@ def key_points(
 
 # --------------------------------------------------------------------------- the chapter's tables and headline figures
 
-_DRIVER_COLUMNS = {
-    "group": "Offences",
-    "financial_year": "Financial year",
-    "count": "Count",
-    "change": "Change",
-    "pct_change": "Change (%)",
-    "p_value": "p-value",
-    "z_score": "Poisson Z",
-    "rank": "Rank of 32",
-    "rate": "Per 1,000 residents",
-    "london_rate": "London per 1,000",
-}
+_DRIVER_COLUMNS = (
+    {"group": "Offences", "financial_year": "Financial year", "count": "Count"}
+    | YEAR_CHANGE_LABELS
+    | {"rank": "Rank of 32"}
+    | RATE_LABELS
+)
 
 
 def drivers_spec(by_year: pd.DataFrame, borough: str, source: str) -> TableSpec:
@@ -353,16 +347,7 @@ def drivers_spec(by_year: pd.DataFrame, borough: str, source: str) -> TableSpec:
         slug="03-drivers-by-year",
         data=by_year,
         columns=_DRIVER_COLUMNS,
-        formats={
-            "count": COUNT,
-            "change": SIGNED_COUNT,
-            "pct_change": PCT_CHANGE,
-            "p_value": P_VALUE,
-            "z_score": Z_SCORE,
-            "rank": AS_IS,
-            "rate": RATE_2DP,
-            "london_rate": RATE_2DP,
-        },
+        formats=year_change_formats(RATE_2DP) | {"rank": AS_IS},
         caption=(
             f"Recorded drug offences and acquisitive crime (burglary, robbery, theft, vehicle offences) in {borough} "
             "by financial year, with change on the previous year."

@@ -16,6 +16,7 @@ import pandas as pd
 
 from csp_evidence.analysis.priorities import Measure
 from csp_evidence.analysis.priority_table import (
+    CHANGE_FIGURES,
     counterfactual_panel_data,
     covid_figures,
     lockdown_periods,
@@ -393,13 +394,7 @@ def special_specs(special_table: pd.DataFrame, borough: str, year: str, covid_st
 
 VIOLENCE_FIGURES = (
     "small",
-    "previous",
-    "count",
-    "pct_change",
-    "p_value",
-    "significant",
-    "rate",
-    "london_rate",
+    *CHANGE_FIGURES,
     "rank",
     "pandemic_count",
     "pandemic_pct_change",
@@ -410,13 +405,7 @@ VIOLENCE_FIGURES = (
 SPECIAL_FIGURES = (
     "counts_only",
     "small",
-    "previous",
-    "count",
-    "pct_change",
-    "p_value",
-    "significant",
-    "rate",
-    "london_rate",
+    *CHANGE_FIGURES,
     "rate_rank",
     "ranked",
     "pandemic_previous",
