@@ -15,7 +15,7 @@ from csp_evidence.data.readers.moj import read_proven_reoffending
 from csp_evidence.data.sources import source
 from csp_evidence.report import reoffending_words
 
-FIXTURE = Path(__file__).parent / "fixtures" / "moj" / "PRSQ_Geographic_data_fixture.csv"
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "moj" / "PRSQ_Geographic_data_fixture.csv"
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from csp_evidence.data.readers.policeuk import ASB, read_street_files
 from csp_evidence.data.sources import source
 from csp_evidence.report.asb_words import coverage_sentence, missing_source_note, month_runs
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "policeuk"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "policeuk"
 SRC = source("policeuk_street_asb")
 
 
