@@ -267,6 +267,27 @@ def _trend_words(row: pd.Series | dict, plural: bool = True) -> str:
     )
 
 
+def _reoffending_point(rates: pd.DataFrame | None, london_rate: pd.Series | None, borough: str) -> KeyPoint | None:
+    """The borough's latest cohorts' reoffending, or without them London's rate (GLA, secondary); None without both."""
+    if rates is not None and len(rates):
+        latest = rates[rates["cohort_start"] == rates["cohort_start"].max()]
+        shares = [f"{100 * r.rate:.0f}% of {str(r.age_group).lower()} offenders" for r in latest.itertuples()]
+        return KeyPoint(
+            f"Proven reoffending within a year, latest cohort ({latest['cohort'].iloc[0]}): {f.listing(shares)}.",
+            section_id(SECTIONS["reoffending"]),
+        )
+    if london_rate is not None and len(london_rate) > 1:
+        first, last = london_rate.index.min(), london_rate.index.max()
+        moved = "fell" if london_rate[last] < london_rate[first] else "rose"
+        return KeyPoint(
+            f"No reoffending figures for {borough} are held here; across London reoffending {moved} from "
+            f"{100 * london_rate[first]:.0f}% in {first} to {100 * london_rate[last]:.0f}% in {last} (GLA figures, "
+            "a secondary source).",
+            section_id(SECTIONS["london"]),
+        )
+    return None
+
+
 def key_points(
     trends: pd.DataFrame,
     by_year: pd.DataFrame,
@@ -283,26 +304,9 @@ def key_points(
     (None when the Ministry of Justice file is not provided), `london_rate` London's rate (0-1) by year."""
     drugs = trends.loc["Drug offences"]
     points = [KeyPoint(f"Recorded drug offences in {borough} {_trend_words(drugs)}.", section_id(SECTIONS["drugs"]))]
-    if rates is not None and len(rates):
-        latest = rates[rates["cohort_start"] == rates["cohort_start"].max()]
-        shares = [f"{100 * r.rate:.0f}% of {str(r.age_group).lower()} offenders" for r in latest.itertuples()]
-        points.append(
-            KeyPoint(
-                f"Proven reoffending within a year, latest cohort ({latest['cohort'].iloc[0]}): {f.listing(shares)}.",
-                section_id(SECTIONS["reoffending"]),
-            )
-        )
-    elif london_rate is not None and len(london_rate) > 1:
-        first, last = london_rate.index.min(), london_rate.index.max()
-        moved = "fell" if london_rate[last] < london_rate[first] else "rose"
-        points.append(
-            KeyPoint(
-                f"No reoffending figures for {borough} are held here; across London reoffending {moved} from "
-                f"{100 * london_rate[first]:.0f}% in {first} to {100 * london_rate[last]:.0f}% in {last} (GLA figures, "
-                "a secondary source).",
-                section_id(SECTIONS["london"]),
-            )
-        )
+    reoffending = _reoffending_point(rates, london_rate, borough)
+    if reoffending is not None:
+        points.append(reoffending)
     year = by_year[(by_year["group"] == "Drug offences") & (by_year["financial_year"] == headline_year)]
     if len(year):
         r = year.iloc[0]
