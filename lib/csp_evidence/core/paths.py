@@ -73,3 +73,15 @@ def quarto_config() -> Path:
 def outputs_dir() -> Path:
     """outputs/ (or $CSP_OUTPUTS_DIR): executed notebooks, figures, tables and sites."""
     return Path(os.environ.get("CSP_OUTPUTS_DIR") or project_dir() / "outputs")
+
+
+def output_prefix(stem: str, stems: list[str] | None = None) -> str:
+    """The prefix of a chapter notebook's figure and table files, '<prefix>-*': its number ('01_asb_neighbourhood':
+    '01'); a chapter that shares its number with one sorting before it adds its name's initial ('00_where' after
+    '00_overview': '00w'), so that no two chapters claim each other's files. `stems`: the chapter notebooks (default:
+    those in notebooks/)."""
+    number, _, name = stem.partition("_")
+    if stems is None:
+        stems = sorted(p.stem for p in notebooks_dir().glob("[0-9][0-9]_*.ipynb"))
+    sharing = sorted({s for s in stems if s.partition("_")[0] == number} | {stem})
+    return number if sharing[0] == stem else f"{number}{name[:1]}"

@@ -18,7 +18,19 @@ from csp_evidence import __version__
 from csp_evidence.core.files import atomic_write, sha256_of, source_fingerprint
 from csp_evidence.core.paths import PACKAGE, interim_dir
 from csp_evidence.data.fetch import locked_months, optional_file, verified_file
-from csp_evidence.data.readers import gla, moj, mopac, mps, mps_connect, ons, ons_geography, policeuk
+from csp_evidence.data.readers import (
+    boundaries,
+    gla,
+    imd,
+    moj,
+    mopac,
+    mps,
+    mps_connect,
+    mps_ward,
+    ons,
+    ons_geography,
+    policeuk,
+)
 from csp_evidence.data.readers.mps import CITY_OF_LONDON
 from csp_evidence.data.readers.mps_hate_special import read_hate_special_crime
 from csp_evidence.data.sources import month_entry, source
@@ -220,6 +232,76 @@ def hate_special_crime() -> pd.DataFrame:
         (HATE_SPECIAL_SOURCE, "gla_borough_profiles"),
         lambda p: read_hate_special_crime(p[0], names, policed),
     )
+
+
+# The ward extracts, oldest first in each series: (source id, series). A financial year of ward figures is always
+# taken whole from one extract (``analysis.places``), never pieced together from two.
+WARD_SOURCES = (
+    ("mps_ward_cris_2022_08", "cris"),
+    ("mps_ward_cris_2023_08", "cris"),
+    ("mps_ward_connect_2025_03", "connect"),
+    ("mps_ward_connect_2026_03", "connect"),
+)
+
+
+def _ward_table(paths: list[Path]) -> pd.DataFrame:
+    names, policed = _mps_borough_names()
+    parts = []
+    for (sid, series), path in zip(WARD_SOURCES, paths[:-1], strict=True):
+        part = mps_ward.read_ward_file(path, series, names, policed)
+        part.insert(0, "extract", sid)
+        part.insert(0, "series", series)
+        parts.append(part)
+    table = pd.concat(parts, ignore_index=True)
+    for column in ("series", "extract", "borough", "ward_code", "ward", "major_category", "minor_category"):
+        table[column] = table[column].astype("category")
+    return table
+
+
+@functools.cache
+def ward_crime() -> pd.DataFrame:
+    """MPS recorded crime by ward and month from every ward extract held: series ('cris' or 'connect'), extract (its
+    source id), month, borough, ward_code, ward, major_category, minor_category, count. Extracts overlap and restate
+    months (later CRIS-era extracts in the May 2022 wards): never add two extracts' months together; a stub first
+    month is already dropped. Ward sums fall short of the borough totals (not every offence is placed in a ward)."""
+    ids = tuple(sid for sid, _ in WARD_SOURCES)
+    return _cached("ward_crime", (*ids, "gla_borough_profiles"), _ward_table)
+
+
+WARDS_2018_SOURCES = tuple(f"geo_london_wards_2018_{part}" for part in ("tab", "map", "dat", "id"))
+LSOA21_SOURCES = tuple(f"geo_london_lsoa21_{part}" for part in ("shp", "shx", "dbf"))
+
+
+@functools.cache
+def ward_boundaries_2018() -> pd.DataFrame:
+    """London's wards as at 2018 (GLA, the City's wards merged into one): code, name, parent (local authority code),
+    wkb (British National Grid). The wards before May 2022, and the wards of the boroughs not redrawn then."""
+    return _cached(
+        "ward_boundaries_2018",
+        WARDS_2018_SOURCES,
+        lambda p: boundaries.read_boundaries(p[0], "GSS_CODE", "NAME", "LAGSSCODE", r"E05\d{6}"),
+    )
+
+
+@functools.cache
+def lsoa21_boundaries() -> pd.DataFrame:
+    """London's 2021 LSOAs (ONS, generalised to 20 m): code, name, parent (local authority code), wkb (British
+    National Grid)."""
+    return _cached(
+        "lsoa21_boundaries",
+        LSOA21_SOURCES,
+        lambda p: boundaries.read_boundaries(p[0], "LSOA21CD", "LSOA21NM", "LAD22CD", r"E01\d{6}"),
+    )
+
+
+IMD_SOURCE = "mhclg_imd2019"
+
+
+@functools.cache
+def imd2019() -> pd.DataFrame:
+    """The Index of Multiple Deprivation 2019 by 2011 LSOA, England only: lsoa11, lad19, rank (1 = most deprived of
+    32,844), decile (1 = the most deprived tenth)."""
+    return _cached("imd2019", (IMD_SOURCE,), lambda p: imd.read_imd2019(p[0]))
 
 
 @functools.cache

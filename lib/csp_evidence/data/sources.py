@@ -20,6 +20,9 @@ _DATASTORE_CRIME = "https://data.london.gov.uk/dataset/recorded_crime_summary"
 _DATASTORE_CRIME_DL = "https://data.london.gov.uk/download/recorded_crime_summary"
 _ONS_PFA = "https://www.ons.gov.uk/peoplepopulationandcommunity/crimeandjustice/datasets/policeforceareadatatables"
 _ONS_FILE = "https://www.ons.gov.uk/file?uri=/peoplepopulationandcommunity/crimeandjustice/datasets"
+# the "most recent 24 months" ward file (replaced monthly at the same resource); its extracts share one title
+_WARD_TITLE = "MPS Ward Level Crime (most recent 24 months)"
+_WARD_URL = f"{_DATASTORE_CRIME_DL}/ed658f91-3e68-4016-aec8-1323a67fd426/MPS%20Ward%20Level%20Crime%20%28most%20recent%2024%20months%29.csv"
 _ONS_GEOPORTAL = "https://geoportal.statistics.gov.uk"
 
 # The ONS lookups that place every LSOA in its ward, local authority, CSP, police force area and region
@@ -186,6 +189,103 @@ SOURCES: tuple[Source, ...] = (
         period="2024-01 to 2025-12, monthly",
         notes="The latest extract held: it revises 2024-01 to 2025-02 of the extract before it, and splits stalking "
         "and harassment out of violence without injury.",
+    ),
+    # Ward-level crime (chapter "Where: areas of focus"). Ward sums fall short of the borough totals (not every
+    # offence is placed in a ward); most boroughs' wards were redrawn in May 2022 and later extracts restate earlier
+    # months in the new wards; CRIS-era and CONNECT-era extracts are separate series.
+    Source(
+        id="mps_ward_cris_2022_08",
+        title=_WARD_TITLE,
+        publisher="Metropolitan Police Service (London Datastore)",
+        page=_DATASTORE_CRIME,
+        url=_WARD_URL,
+        licence=OGL,
+        file="mps/mps_ward_crime_recent_202009_202208.csv",
+        period="2020-09 to 2022-08, monthly (CRIS-era extract to August 2022)",
+        notes="Recorded offences by ward (the wards before May 2022), major and minor category (CRIS era).",
+    ),
+    Source(
+        id="mps_ward_cris_2023_08",
+        title=_WARD_TITLE,
+        publisher="Metropolitan Police Service (London Datastore)",
+        page=_DATASTORE_CRIME,
+        url=_WARD_URL,
+        licence=OGL,
+        file="mps/mps_ward_crime_recent_202109_202308.csv",
+        period="2021-09 to 2023-08, monthly (CRIS-era extract to August 2023)",
+        notes="The May 2022 wards for every borough, earlier months restated in them; includes the airports' "
+        "'Aviation Security (SO18)' rows (Heathrow Villages ward), which are not a borough.",
+    ),
+    Source(
+        id="mps_ward_connect_2025_03",
+        title=_WARD_TITLE,
+        publisher="Metropolitan Police Service (London Datastore)",
+        page=_DATASTORE_CRIME,
+        url=_WARD_URL,
+        licence=OGL,
+        file="mps/mps_ward_crime_recent_202304_202503.csv",
+        period="2023-04 to 2025-03, monthly (CONNECT-era extract to March 2025)",
+        notes="CONNECT era (UPPER-CASE categories), May 2022 wards: a separate series from the CRIS-era extracts.",
+    ),
+    Source(
+        id="mps_ward_connect_2026_03",
+        title=_WARD_TITLE,
+        publisher="Metropolitan Police Service (London Datastore)",
+        page=_DATASTORE_CRIME,
+        url=_WARD_URL,
+        licence=OGL,
+        file="mps/mps_ward_crime_recent_202403_202603.csv",
+        period="2024-04 to 2026-03, monthly (CONNECT-era extract to March 2026; its first column, 2024-03, is a "
+        "near-empty stub and is not used)",
+        notes="The latest ward extract held (CONNECT era, May 2022 wards); revises the months it shares with the "
+        "extract before it.",
+    ),
+    # Boundaries for the ward maps (British National Grid). A shapefile or MapInfo table is several files read
+    # together: each is registered and locked on its own.
+    *(
+        Source(
+            id=f"geo_london_lsoa21_{part}",
+            title="Lower layer Super Output Areas (2021) Boundaries EW BGC, London extract (shapefile)",
+            publisher="Office for National Statistics (a London extract kept in the public repository london-data)",
+            page="https://geoportal.statistics.gov.uk/",
+            url="https://github.com/jamesdamillington/london-data",
+            licence=OGL,
+            file=f"geo/london-2021-lsoa-gen20/london-2021-lsoa-gen20.{ext}",
+            period="2021 LSOAs (4,994 in London), generalised to 20 m",
+            notes="The ONS's LSOA (2021) Boundaries EW BGC V3, London's LSOAs only (an extract, geometry unchanged). "
+            "Used to draw the May 2022 wards, approximately, as the union of the 2021 LSOAs best-fitted to each ward. "
+            "Contains OS data (c) Crown copyright and database right 2022.",
+        )
+        for part, ext in (("shp", "shp"), ("shx", "shx"), ("dbf", "dbf"))  # one shapefile: three files
+    ),
+    *(
+        Source(
+            id=f"geo_london_wards_2018_{part}",
+            title="Statistical GIS Boundary Files for London: London wards 2018, City merged (MapInfo table)",
+            publisher="Greater London Authority (London Datastore)",
+            page="https://data.london.gov.uk/dataset/statistical-gis-boundary-files-london",
+            url="https://data.london.gov.uk/dataset/statistical-gis-boundary-files-london",
+            licence=OGL,
+            file=f"geo/London-wards-2018/London-wards-2018_Mapinfo/London_Ward_CityMerged.{ext}",
+            period="London's wards as at 2018 (633, the City's 25 merged into one)",
+            notes="The wards before May 2022, and the wards of the seven boroughs not redrawn in 2022 (Tower Hamlets, "
+            "Croydon, Southwark, Redbridge, Hackney, Kensington and Chelsea, Bexley). Contains OS data (c) Crown "
+            "copyright and database right 2018.",
+        )
+        for part, ext in (("tab", "tab"), ("map", "MAP"), ("dat", "DAT"), ("id", "ID"))  # one table: four files
+    ),
+    Source(
+        id="mhclg_imd2019",
+        title="English indices of deprivation 2019, File 1: Index of Multiple Deprivation",
+        publisher="Ministry of Housing, Communities and Local Government",
+        page="https://www.gov.uk/government/statistics/english-indices-of-deprivation-2019",
+        url="https://assets.publishing.service.gov.uk/government/uploads/system/uploads/attachment_data/file/833970/"
+        "File_1_-_IMD2019_Index_of_Multiple_Deprivation.xlsx",
+        licence=OGL,
+        file="geo/File_1_-_IMD2019_Index_of_Multiple_Deprivation.xlsx",
+        period="2019 (2011 LSOAs, England only)",
+        notes="Sheet IMD2019: each 2011 LSOA's rank (1 = most deprived of 32,844) and decile. A copy re-saved by "
+        "Excel Online; its ranks equal the ONS lookup's.",
     ),
     Source(
         id="ons_population",

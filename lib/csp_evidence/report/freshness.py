@@ -16,6 +16,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from csp_evidence.core.files import atomic_write
+from csp_evidence.core.paths import output_prefix
 from csp_evidence.data import datasets
 from csp_evidence.report.words import md
 
@@ -95,6 +96,9 @@ DATASETS: dict[str, Dataset] = {
     ),
     "proven_reoffending": Dataset("MoJ proven reoffending", ("moj_proven_reoffending",), _cohort),
     "asb_incidents": Dataset("police.uk ASB incidents", ("policeuk_street_asb",), _month(datasets.asb_incidents)),
+    "ward_crime": Dataset(
+        "MPS recorded crime by ward", tuple(sid for sid, _ in datasets.WARD_SOURCES), _month(datasets.ward_crime)
+    ),
 }
 COLUMNS = ["dataset", "title", "last_month", "last_period", "source_ids"]
 
@@ -133,7 +137,7 @@ def data_through(output_dir: str | Path, chapter: str, *keys: str) -> None:
     """Show which data a chapter uses and the last period each reaches, and write them to
     ``tables/<NN>-data-through.csv`` for the home page. Returns nothing (no output beside the line shown)."""
     table = data_through_table(*keys)
-    number = chapter.split("_", 1)[0]
+    number = output_prefix(chapter)
     target = Path(output_dir) / "tables" / f"{number}-data-through.csv"
     atomic_write(target, lambda tmp: table.to_csv(tmp, index=False, encoding="utf-8"))
     display(Markdown(data_through_words(table)))

@@ -290,3 +290,27 @@ class ViolenceHeadlines(Headlines):
     special_plan_comparisons: list[dict]
     special_source: str
     source: str
+
+
+@dataclass(frozen=True)
+class WhereHeadlines(Headlines):
+    """The "Where: areas of focus" chapter's headline figures: the latest ward year, the top wards and their share,
+    concentration, the wards in the top five every year, the wards beyond chance, and how the map was drawn."""
+
+    CHAPTER: ClassVar[str] = "00_where"
+
+    borough: str
+    key_points: Sequence[KeyPoint]
+    ward_year: str
+    wards: int
+    top_wards: list[dict]  # code, name, count, share (per cent of the offences placed in a ward)
+    top5_share: float
+    top10pct_share: float | None
+    top20pct_share: float | None
+    top_five_every_year: list[str]
+    persistence_years: list[str]
+    above_borough_rate: list[str] | None  # None: no ward populations
+    hotspots: list[dict]  # ward, measure, year, since, change_pct
+    wards_redrawn: bool
+    map: str  # 'published', 'lsoa' (approximate) or 'none'
+    source: str

@@ -37,6 +37,7 @@ from csp_evidence.core.paths import (
     PACKAGE,
     lock_path,
     notebooks_dir,
+    output_prefix,
     outputs_dir,
     quarto_config,
     site_pages_dir,
@@ -235,8 +236,8 @@ def _software_json() -> str:
 
 def _outputs_of(folder: Path, stem: str) -> dict[str, str]:
     """The files a notebook wrote, with their sha256: its executed copy, headline JSON, and figures/tables
-    named '<NN>-*'."""
-    number = stem.split("_", 1)[0]
+    named '<NN>-*' (``paths.output_prefix``: '00w-*' for 00_where beside 00_overview)."""
+    number = output_prefix(stem)
     files = [f"notebooks/{stem}.ipynb", f"notebooks/{stem}.json"]
     for sub in ("figures", "tables"):
         files += (

@@ -229,6 +229,13 @@ def london_csv(
     return buffer.getvalue()
 
 
+def _where_link(outputs: Path, pack: BoroughPack) -> str:
+    """A link to the pack's "Where: areas of focus" chapter (its wards), when the pack has it."""
+    if not read_headlines(outputs / pack.name, "00_where"):
+        return ""
+    return f'; <a href="../{_e(pack.name)}/site/00_where.html">wards: areas of focus</a>'
+
+
 def _csv(value: float | None) -> str:
     return "" if value is None else f"{value:.6g}"
 
@@ -265,7 +272,7 @@ def london_page(outputs: Path, packs: Sequence[BoroughPack], theme: bool = False
                 + _cell(v["lockdown"], "{:+.1f}%")
                 + _cell(v["plan"], "{:+.1f}%")
                 + "".join(_cell(v[label], "{:.2f}") for *_, label in INDEX_MEASURES)
-                + f"<td>{_e(verdicts[p.borough])}</td><td>built</td>"
+                + f"<td>{_e(verdicts[p.borough])}</td><td>built{_where_link(outputs, p)}</td>"
             )
         else:
             cells = f'<td colspan="{7 + len(INDEX_MEASURES)}"></td><td>{_e(("failed: " + p.error)[:300])}</td>'

@@ -70,7 +70,8 @@ def _sources() -> tuple[list[str], str]:
     lock = read_lock()
     used = [s for s in (*SOURCES, *OPTIONAL_SOURCES) if s.id in lock]
     dates = sorted(lock[s.id].retrieved for s in used)
-    return [f"{s.title} ({s.publisher})" for s in used], dates[-1] if dates else ""
+    # a file format of several files (a shapefile) is one source: its files share a title, listed once
+    return list(dict.fromkeys(f"{s.title} ({s.publisher})" for s in used)), dates[-1] if dates else ""
 
 
 def summary_html(run_dir: Path | str, title: str, chapters: Sequence[tuple[str, str]]) -> str:
