@@ -42,6 +42,15 @@ LOCKDOWN_MONTHS = {
 }
 BASE_ASB = {"Hackney": 60, "Tower Hamlets": 80, "Camden": 55, "Bromley": 40, "Newham": 70, "Barnet": 45}
 CRIME_TYPES = ("Violence and sexual offences", "Burglary", "Other theft")
+# A real LSOA of each borough (its 001A, the same code in the 2011 and 2021 sets): rows are placed by their code.
+LSOA_CODES = {
+    "Hackney": "E01001808",
+    "Tower Hamlets": "E01004222",
+    "Camden": "E01000907",
+    "Bromley": "E01000779",
+    "Newham": "E01003543",
+    "Barnet": "E01000248",
+}
 NO_LOCATION_ROWS = 3  # a month
 OUTSIDE_ROWS = 2  # a month: LSOAs in Epping Forest and the City of London
 
@@ -90,10 +99,10 @@ def street_csv(month: str, seed: int = 0, drop_borough: str | None = None) -> by
             ]
         )
 
-    for i, borough in enumerate(BOROUGHS):
+    for borough in BOROUGHS:
         if borough == drop_borough:
             continue
-        lsoa = (f"E0100{i:04d}", f"{borough} 0{i:02d}A")
+        lsoa = (LSOA_CODES[borough], f"{borough} 001A")
         for _ in range(rng.poisson(asb_expected(borough, month))):
             row("Anti-social behaviour", *lsoa)
         for crime_type in CRIME_TYPES:
@@ -101,7 +110,7 @@ def street_csv(month: str, seed: int = 0, drop_borough: str | None = None) -> by
                 row(crime_type, *lsoa)
     for _ in range(NO_LOCATION_ROWS):
         row("Other theft", "", "", "No Location")
-    row("Anti-social behaviour", "E01021600", "Epping Forest 001A")
+    row("Anti-social behaviour", "E01021768", "Epping Forest 001A")
     row("Burglary", "E01000001", "City of London 001A")
     return out.getvalue().encode("utf-8")
 

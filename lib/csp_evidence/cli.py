@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -20,11 +21,14 @@ from rich.progress import (
 )
 
 from csp_evidence import __version__
+from csp_evidence.chapters import area as area_chapter
 from csp_evidence.core.params import ParamsError, load_params
-from csp_evidence.data.fetch import FetchError, fetch, fetch_source
+from csp_evidence.data import geography, policeuk_forces
+from csp_evidence.data.fetch import FetchError, fetch, fetch_source, mirror_dir
 from csp_evidence.data.readers.errors import SourceFormatError
 from csp_evidence.data.sources import SOURCES, LockFileError, read_lock
 from csp_evidence.data.street_archive import months_for_params, parse_months
+from csp_evidence.runner import batch
 from csp_evidence.runner.batch import build_many, params_for_batch
 from csp_evidence.runner.pipeline import RunError, notebook_paths, render_published, run
 from csp_evidence.website.render import RenderError
@@ -71,7 +75,41 @@ def _source_months(args: argparse.Namespace) -> list[str] | None:
     return months_for_params(params.financial_years, params.covid_start)
 
 
+def _area_fetch(args: argparse.Namespace) -> int | None:
+    """`csp fetch --source policeuk` for params naming an area outside the MPS boroughs: the street files of the
+    forces policing it and every force's reduced month (``data.policeuk_forces``); None for a borough's params."""
+    if args.source not in ("policeuk", "policeuk_street_asb") or not args.params:
+        return None
+    params = load_params(args.params)
+    if not params.area:
+        return None
+    try:
+        area, _ = geography.params_area(params)
+    except ValueError as exc:
+        raise ParamsError(str(exc)) from None
+    if area.borough is not None:
+        return None
+    forces = policeuk_forces.area_forces(area)
+    months = (
+        parse_months(args.months)
+        if args.months
+        else policeuk_forces.months_for_area(params.headline_period, params.periods)
+        if params.headline_period
+        else months_for_params(params.financial_years, params.covid_start)
+    )
+    console.print(f"{area.name}: forces {', '.join(forces)}; months {months[0]} to {months[-1]} ({len(months)})")
+    got = policeuk_forces.fetch_forces(
+        months, forces, from_path=args.from_path, base_url=args.url, update=args.update, on_step=console.print
+    )
+    actions = sorted({r.action for r in got})
+    console.print(f"policeuk: {len(got)} month(s) in data/raw, locked in data/sources.lock ({', '.join(actions)}).")
+    return 0
+
+
 def cmd_fetch_source(args: argparse.Namespace) -> int:
+    area = _area_fetch(args)
+    if area is not None:
+        return area
     months = _source_months(args) if args.source in ("policeuk", "policeuk_street_asb") else None
     if months:
         console.print(f"Months wanted: {months[0]} to {months[-1]} ({len(months)})")
@@ -164,8 +202,63 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def _area_from_mirror(args: argparse.Namespace) -> None:
+    """`csp pack` for an area outside the MPS boroughs whose police.uk months are not locked: fetch them from the
+    mirror's police.uk folder (the archive's layout) when there is one, as `csp fetch --source policeuk --from`."""
+    params = load_params(args.params)
+    try:
+        if not area_chapter.is_area_pack(params) or not params.headline_period:
+            return
+        area, _ = geography.params_area(params)
+    except ValueError as exc:
+        raise ParamsError(str(exc)) from None
+    months = policeuk_forces.months_for_area(params.headline_period, params.periods)
+    forces = policeuk_forces.area_forces(area)
+    if policeuk_forces.present(months, forces) == months:
+        return
+    mirror = mirror_dir(args.mirror)
+    if mirror is None or not (mirror / "policeuk").is_dir():
+        return  # the run then says which months to fetch
+    console.print(f"{area.name}: police.uk files of {', '.join(forces)} from {mirror / 'policeuk'}")
+    policeuk_forces.fetch_forces(months, forces, from_path=mirror / "policeuk")
+
+
+def _pack_csps(args: argparse.Namespace) -> int:
+    """`csp pack --all-csps --force-area NAME | --region NAME`: a pack for each CSP of the group, from the template
+    params' periods, each run named after its CSP; a failure is reported and the others still build."""
+    if bool(args.force_area) == bool(args.region):
+        raise ParamsError("--all-csps needs one of --force-area NAME or --region NAME")
+    template = load_params(args.params)
+    if not template.headline_period:
+        raise ParamsError(f"{args.params}: --all-csps needs params with headline_period (a police.uk area's params)")
+    try:
+        csps = geography.csps_of(force=args.force_area or None, region=args.region or None)
+    except ValueError as exc:
+        raise ParamsError(str(exc)) from None
+    failed = 0
+    for code, name in csps:
+        params = dataclasses.replace(template, area=code, borough="", title="", name=batch.slug(name))
+        if not (area_pack := _quiet_area_pack(params)):
+            console.print(f"{name}: an MPS borough, built by `csp pack --all-boroughs`; skipped")
+            continue
+        outcome = batch.build_one(area_pack, engine=args.engine, force=args.force)
+        failed += outcome.status != "built"
+        console.print(f"{name}: {outcome.status}{'' if outcome.status == 'built' else ': ' + str(outcome.error)}")
+    console.print(f"Built {len(csps) - failed} of {len(csps)} pack(s) into outputs/")
+    return 1 if failed else 0
+
+
+def _quiet_area_pack(params):
+
+    return params if area_chapter.is_area_pack(params) else None
+
+
 def cmd_pack(args: argparse.Namespace) -> int:
     cmd_fetch(args)
+    if args.all_csps:
+        return _pack_csps(args)
+    if not args.all_boroughs:
+        _area_from_mirror(args)
     if args.all_boroughs or args.scheduler == "dask":
         return _pack_many(args)
     return _run(args, render_site=True)
@@ -264,6 +357,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="build a pack for each of the 32 boroughs from the params file, plus outputs/london/index.html",
     )
+    p.add_argument(
+        "--all-csps",
+        action="store_true",
+        help="build a pack for each CSP of a force area (--force-area) or region (--region) from the params' periods",
+    )
+    p.add_argument("--force-area", help="with --all-csps: the police force area ('Kent', 'devon-and-cornwall')")
+    p.add_argument("--region", help="with --all-csps: the region ('South East', 'Wales')")
     p.add_argument(
         "--scheduler",
         choices=["processes", "dask"],

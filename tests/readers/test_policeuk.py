@@ -52,6 +52,12 @@ def _rewrite(src: Path, dst: Path, edit) -> Path:
     return dst
 
 
+def _geography():
+    from csp_evidence.data import datasets
+
+    return datasets.lsoa_geography()
+
+
 def test_fixture_has_exact_official_layout():
     for path in (APRIL, MAY):
         with path.open(newline="") as f:
@@ -156,27 +162,28 @@ def test_error_is_the_shared_reader_error(tmp_path):
     assert exc.value.path == bad
 
 
-def test_a_name_that_is_not_an_lsoa_name_is_named_never_read_as_no_lsoa(tmp_path):
+def test_a_name_without_a_code_is_named_never_read_as_no_lsoa(tmp_path, fetched):
     def no_code(header, rows):
         i = next(k for k, r in enumerate(rows) if r[header.index("LSOA name")])
-        rows[i][header.index("LSOA name")] = "Tower Hamlets"  # the code is missing: not 'police.uk could not place it'
+        rows[i][header.index("LSOA code")] = ""  # the code is missing: not 'police.uk could not place it'
         return header, rows
 
     bad = _rewrite(APRIL, tmp_path / "2020-04-metropolitan-street.csv", no_code)
     with pytest.raises(PoliceUkFormatError) as exc:
-        read_street_months({"2020-04": bad}, ["Tower Hamlets", "Hackney"])
+        read_street_months({"2020-04": bad}, ["Tower Hamlets", "Hackney"], _geography())
     msg = str(exc.value)
-    assert str(bad) in msg and "'LSOA name'" in msg and "'Tower Hamlets'" in msg and "line " in msg
+    assert str(bad) in msg and "'LSOA code'" in msg and "Hackney" in msg and "line " in msg
 
 
-def test_coverage_counts_rows_outside_the_boroughs_by_area_as_data(tmp_path):
+def test_coverage_counts_rows_outside_the_boroughs_by_area_as_data(tmp_path, fetched):
     def to_bristol(header, rows):
         i = next(k for k, r in enumerate(rows) if r[header.index("LSOA name")].startswith("Hackney"))
-        rows[i][header.index("LSOA name")] = "Bristol, City of 001A"  # an ONS name with a comma in it
+        # placed by its code (a Bristol LSOA, ONS name with a comma in it), whatever its name says
+        rows[i][header.index("LSOA code")] = "E01014521"
         return header, rows
 
     april = _rewrite(APRIL, tmp_path / "2020-04-metropolitan-street.csv", to_bristol)
-    table = read_street_months({"2020-04": april, "2020-05": MAY}, ["Tower Hamlets"])
+    table = read_street_months({"2020-04": april, "2020-05": MAY}, ["Tower Hamlets"], _geography())
     coverage = street_coverage(table).set_index(table["month"].drop_duplicates().dt.strftime("%Y-%m").to_numpy())
     assert coverage.at["2020-04", "outside_areas"] == {"Hackney": 10, "Bristol, City of": 1}
     assert coverage.at["2020-05", "outside_areas"] == {"Hackney": 2}

@@ -19,6 +19,7 @@ import yaml
 from csp_evidence.core.periods import (
     financial_year_months,
     parse_financial_year,
+    period_months,
     previous_financial_year,
 )
 
@@ -31,8 +32,8 @@ class ParamsError(ValueError):
 class Params:
     """What one evidence pack is built for."""
 
-    borough: str
-    headline_year: str  # the financial year the headline figures describe, e.g. '2019/20'
+    borough: str  # a London borough as the MPS files name it; empty when the params name an `area` instead
+    headline_year: str  # the financial year the headline figures describe, e.g. '2019/20' (empty: headline_period)
     financial_years: tuple[str, ...]  # the years shown in year-on-year tables
     covid_start: str = "2020-03"  # first month of the pandemic period (YYYY-MM)
     small_number_threshold: int = 10  # counts below this are flagged and never plotted as trends
@@ -40,12 +41,24 @@ class Params:
     # The recorded-crime series for figures past the CRIS era (the plan-period chapter): 'connect' (the MPS's
     # CONNECT-era extracts, to December 2025) or 'cris' (the CRIS-era extracts the other chapters use, to January 2024).
     latest_series: str = "connect"
+    # The area as data (issue 21): a CSP of England and Wales by name or ONS code, or a London borough; the group it
+    # is compared with (AREA_COMPARISONS; empty: the area's default, London for a borough, else its force area or
+    # region); and, for police.uk areas, periods that need not be financial years (``core.periods.period_months``).
+    area: str = ""
+    comparison: str = ""
+    headline_period: str = ""  # e.g. '12 months to 2025-12', set against the 12 months before
+    periods: tuple[str, ...] = ()  # the periods shown in period-on-period tables
     name: str = field(default="", compare=False)  # the run's name: the params file's stem
 
     def notebook_parameters(self) -> dict:
-        """The values papermill injects into each notebook's parameters cell."""
+        """The values papermill injects into each notebook's parameters cell (the area fields only when set, so a
+        borough's params inject exactly what they did before those fields existed)."""
         values = asdict(self)
         values["financial_years"] = list(self.financial_years)
+        values["periods"] = list(self.periods)
+        for key in AREA_FIELDS:
+            if not values[key]:
+                values.pop(key)
         values.pop("name")
         values["run_name"] = self.name
         values["title"] = self.display_title
@@ -53,7 +66,12 @@ class Params:
 
     @property
     def display_title(self) -> str:
-        return self.title or f"{self.borough} Community Safety Partnership"
+        return self.title or f"{self.borough or self.area} Community Safety Partnership"
+
+    @property
+    def area_name(self) -> str:
+        """What the params name as the area: `area`, else the borough."""
+        return self.area or self.borough
 
 
 _TYPES = {
@@ -64,9 +82,16 @@ _TYPES = {
     "small_number_threshold": int,
     "title": str,
     "latest_series": str,
+    "area": str,
+    "comparison": str,
+    "headline_period": str,
+    "periods": list,
 }
 CRIME_SERIES = ("connect", "cris")  # the values of latest_series
 _REQUIRED = ("borough", "headline_year", "financial_years")
+AREA_FIELDS = ("area", "comparison", "headline_period", "periods")
+# The comparison groups a params file may choose (``data.geography.GROUP_KINDS``).
+AREA_COMPARISONS = ("force", "region", "england_and_wales", "london")
 # Folders of the outputs folder that are not packs: a run must not be named after them.
 FAILED_RUNS = "failed"  # kept failed runs, for debugging
 LONDON_INDEX = "london"  # the London index of a batch
@@ -164,7 +189,7 @@ def load_params(path: Path | str) -> Params:
     unknown = sorted(k if isinstance(k, str) and len(k) <= 60 else _shown(k) for k in raw if k not in _TYPES)
     if unknown:
         raise ParamsError(f"{path}: unknown parameter(s) {', '.join(unknown[:10])}; allowed: {', '.join(_TYPES)}")
-    missing = [k for k in _REQUIRED if k not in raw]
+    missing = [k for k in _required(raw) if k not in raw]
     if missing:
         raise ParamsError(f"{path}: missing required parameter(s) {', '.join(missing)}")
     for key, value in raw.items():
@@ -173,6 +198,8 @@ def load_params(path: Path | str) -> Params:
             raise ParamsError(f"{path}: parameter {key!r} must be {_type_name(want)}, got {_shown(value)}")
         if isinstance(value, str) and len(value) > MAX_TEXT:
             raise ParamsError(f"{path}: parameter {key!r} is {len(value)} characters long; at most {MAX_TEXT}")
+    if any(k in raw for k in AREA_FIELDS):
+        return _area_params(path, raw)
     years = raw["financial_years"]
     if len(years) > MAX_YEARS:
         raise ParamsError(f"{path}: parameter 'financial_years' lists {len(years)} years; at most {MAX_YEARS}")
@@ -214,6 +241,84 @@ def load_params(path: Path | str) -> Params:
     return Params(
         **{k: v for k, v in raw.items() if k != "financial_years"},
         financial_years=tuple(sorted(str(y) for y in years)),
+        name=path.stem,
+    )
+
+
+def _required(raw: dict) -> tuple[str, ...]:
+    """The parameters a file must give: a borough's as before; with `area` (or a borough with a headline period), a
+    headline year or period."""
+    place = () if "area" in raw else ("borough",)
+    if not any(k in raw for k in AREA_FIELDS):
+        return _REQUIRED
+    return place + (() if "headline_period" in raw else ("headline_year", "financial_years"))
+
+
+def _area_params(path: Path, raw: dict) -> Params:
+    """The params of a file giving an area field (types already checked): the area or borough, its comparison group
+    and periods."""
+    if "borough" in raw and "area" in raw:
+        raise ParamsError(
+            f"{path}: give 'area' or 'borough', not both (a London borough may be named by either: 'area: "
+            f"{raw['borough']}')"
+        )
+    if "area" in raw and not raw["area"].strip():
+        raise ParamsError(f"{path}: parameter 'area' is empty; name a CSP (or its ONS code) or a London borough")
+    comparison = raw.get("comparison", "")
+    if comparison and comparison not in AREA_COMPARISONS:
+        raise ParamsError(
+            f"{path}: parameter 'comparison' must be one of {', '.join(AREA_COMPARISONS)} (or left out for the "
+            f"area's default), got {_shown(comparison)}"
+        )
+    periods = raw.get("periods", [])
+    years = raw.get("financial_years", [])
+    for key, items in (("periods", periods), ("financial_years", years)):
+        if len(items) > MAX_YEARS:
+            raise ParamsError(f"{path}: parameter {key!r} lists {len(items)} periods; at most {MAX_YEARS}")
+        for n, item in enumerate(items, 1):
+            if not isinstance(item, str) or len(item) > 30:
+                raise ParamsError(f"{path}: parameter {key!r} item {n} must be a period as text, got {_shown(item)}")
+        repeated = sorted({y for y in items if items.count(y) > 1})
+        if repeated:
+            raise ParamsError(f"{path}: parameter {key!r} lists {', '.join(repeated)} more than once")
+    for fy in [*([raw["headline_year"]] if "headline_year" in raw else []), *years]:
+        try:
+            parse_financial_year(str(fy))
+        except ValueError as exc:
+            raise ParamsError(f"{path}: {exc}") from None
+    if "headline_year" in raw and raw["headline_year"] not in years:
+        raise ParamsError(f"{path}: headline_year {raw['headline_year']!r} must be one of financial_years {years}")
+    headline = raw.get("headline_period", "")
+    for label in [*([headline] if headline else []), *periods]:
+        try:
+            period_months(label)
+        except ValueError as exc:
+            raise ParamsError(
+                f"{path}: parameter {'headline_period' if label == headline else 'periods'}: {exc}"
+            ) from None
+    if headline and periods and headline not in periods:
+        raise ParamsError(f"{path}: headline_period {headline!r} must be one of periods {periods}")
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(raw.get("covid_start", "2020-03"))):
+        raise ParamsError(f"{path}: covid_start must be a month 'YYYY-MM', got {raw.get('covid_start')!r}")
+    if raw.get("latest_series", "connect") not in CRIME_SERIES:
+        raise ParamsError(f"{path}: parameter 'latest_series' must be one of {', '.join(CRIME_SERIES)}")
+    if raw.get("small_number_threshold", 10) < 0:
+        raise ParamsError(f"{path}: small_number_threshold must be zero or more")
+    if reserved_run_name(path.stem):
+        raise ParamsError(f"{path}: the run is named after its file, and {path.stem!r} cannot name a run; rename it")
+    ordered = sorted(periods, key=lambda p: period_months(p)[-1])
+    return Params(
+        borough=raw.get("borough", ""),
+        headline_year=raw.get("headline_year", ""),
+        financial_years=tuple(sorted(str(y) for y in years)),
+        covid_start=raw.get("covid_start", "2020-03"),
+        small_number_threshold=raw.get("small_number_threshold", 10),
+        title=raw.get("title", ""),
+        latest_series=raw.get("latest_series", "connect"),
+        area=raw.get("area", "").strip(),
+        comparison=comparison,
+        headline_period=headline,
+        periods=tuple(ordered or ([headline] if headline else [])),
         name=path.stem,
     )
 

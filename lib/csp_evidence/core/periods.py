@@ -96,3 +96,45 @@ def covid_period(month: pd.Timestamp | str) -> str | None:
         if p.contains(pd.Timestamp(month)):
             return p.name
     return None
+
+
+# --------------------------------------------------------------------------- periods of police.uk areas
+# police.uk files do not always cover whole financial years, so a pack outside the MPS boroughs may describe a
+# calendar year ('2025') or the 12 months to a month ('12 months to 2025-12') as well as a financial year.
+_CALENDAR_YEAR = re.compile(r"^(\d{4})$")
+_TWELVE_MONTHS = re.compile(r"^12 months to (\d{4})-(0[1-9]|1[0-2])$")
+PERIOD_FORMS = "a financial year '2024/25', a calendar year '2025' or '12 months to 2025-12'"
+
+
+def period_months(label: str) -> pd.DatetimeIndex:
+    """The twelve month starts of a period label: a financial year ('2024/25'), a calendar year ('2025') or the
+    12 months to a month ('12 months to 2025-12'); any other label is a ValueError naming the forms."""
+    text = str(label).strip()
+    if m := _CALENDAR_YEAR.match(text):
+        return pd.date_range(f"{m.group(1)}-01-01", periods=12, freq="MS")
+    if m := _TWELVE_MONTHS.match(text):
+        end = pd.Timestamp(f"{m.group(1)}-{m.group(2)}-01")
+        return pd.date_range(end=end, periods=12, freq="MS")
+    if _FY_PATTERN.match(text):
+        return financial_year_months(text)
+    raise ValueError(f"period {label!r} is not {PERIOD_FORMS}")
+
+
+def previous_period(label: str) -> str:
+    """The twelve months before a period, written in the same form ('2025' -> '2024', '12 months to 2025-12' ->
+    '12 months to 2024-12', '2024/25' -> '2023/24')."""
+    text = str(label).strip()
+    if _CALENDAR_YEAR.match(text):
+        return str(int(text) - 1)
+    if m := _TWELVE_MONTHS.match(text):
+        return f"12 months to {int(m.group(1)) - 1}-{m.group(2)}"
+    period_months(text)  # a malformed label raises naming the forms
+    return previous_financial_year(text)
+
+
+def period_title(label: str) -> str:
+    """A period as a sentence writes it: '2025', '2024/25', 'the 12 months to December 2025'."""
+    months = period_months(label)
+    if _TWELVE_MONTHS.match(str(label).strip()):
+        return f"the 12 months to {months[-1]:%B %Y}"
+    return str(label).strip()

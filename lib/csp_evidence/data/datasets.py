@@ -17,6 +17,7 @@ import pandas as pd
 from csp_evidence import __version__
 from csp_evidence.core.files import atomic_write, sha256_of, source_fingerprint
 from csp_evidence.core.paths import PACKAGE, interim_dir
+from csp_evidence.data import policeuk_forces
 from csp_evidence.data.fetch import locked_months, optional_file, verified_file
 from csp_evidence.data.readers import (
     boundaries,
@@ -351,8 +352,10 @@ def _street_table() -> pd.DataFrame | None:
     ids = tuple(month_entry(STREET_SOURCE, m) for m in months)
     return _cached(
         "policeuk_street",
-        (*ids, "gla_borough_profiles"),
-        lambda p: policeuk.read_street_months(dict(zip(months, p[:-1], strict=True)), policed),
+        (*ids, "gla_borough_profiles", *GEOGRAPHY_SOURCES),
+        lambda p: policeuk.read_street_months(
+            dict(zip(months, p[: len(months)], strict=True)), policed, lsoa_geography()
+        ),
     )
 
 
@@ -414,3 +417,28 @@ def london_reoffending_rate() -> pd.DataFrame:
     """London's proven reoffending rate by year, 2013-2023: year, area, rate (proportion). A secondary source (GLA
     State of London dashboard, from MoJ proven reoffending statistics)."""
     return _cached("london_reoffending_rate", ("gla_sol_reoffending",), lambda p: gla.read_sol_london_reoffending(p[0]))
+
+
+@functools.cache
+def area_street() -> pd.DataFrame | None:
+    """police.uk street-level crime and ASB of every force held, month by month, reduced by LSOA and crime type and
+    placed by LSOA code (``readers.policeuk.place_reduced``: ward, authority, CSP, force area, region), with the
+    reporting force; None until `csp fetch --source policeuk --params PARAMS` has locked reduced months."""
+    months = policeuk_forces.locked_reduced_months()
+    if not months:
+        return None
+    ids = tuple(policeuk_forces.reduced_entry(m) for m in months)
+
+    def build(paths: list[Path]) -> pd.DataFrame:
+        reduced = pd.concat([policeuk.read_reduced(p) for p in paths[: len(ids)]], ignore_index=True)
+        return policeuk.place_reduced(reduced, lsoa_geography())
+
+    return _cached("policeuk_area_street", (*ids, *GEOGRAPHY_SOURCES), build)
+
+
+def csp_residents(csp: str) -> int:
+    """Census 2021 usual residents of a CSP: the sum over its 2021 LSOAs."""
+    geography = lsoa_geography()
+    lsoas = geography.loc[(geography["vintage"] == 2021) & (geography["csp"] == csp), "lsoa"]
+    people = lsoa_population().set_index("lsoa")["population"]
+    return int(people.reindex(lsoas).fillna(0).sum())

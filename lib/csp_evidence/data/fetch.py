@@ -127,7 +127,8 @@ def _entry_ids(src: Source, lock: dict[str, LockEntry], update: bool, mirror: Pa
     `update` those found in the mirror, or in data/raw/ when there is no mirror)."""
     if not src.monthly:
         return [src.id]
-    months = set(street_archive.present_months(lock))
+    prefix = f"{src.id}/"  # this source's own months (the Met's, or one force's month of police.uk for any force)
+    months = {entry[len(prefix) :] for entry in lock if entry.startswith(prefix)}
     if update:
         root = mirror or raw_dir()
         for path in root.glob(src.month_file("*")):

@@ -22,30 +22,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from csp_evidence.data import datasets, geo
-from csp_evidence.data.readers.errors import SourceFormatError
+from csp_evidence.data import datasets, geo, lsoa_places
 from csp_evidence.data.readers.ons_geography import UNDECIDED, VINTAGES
 
 ENGLAND_AND_WALES = "K04000001"  # the ONS code of England and Wales together
 LONDON, FORCE, REGION, ENGLAND_WALES = "london", "force", "region", "england_and_wales"
 GROUP_KINDS = (LONDON, FORCE, REGION, ENGLAND_WALES)
 
-# The columns `place_lsoas` adds to a table of LSOA codes.
-PLACE_COLUMNS = (
-    "lsoa_name",
-    "ward",
-    "ward_name",
-    "lad",
-    "lad_name",
-    "csp",
-    "csp_name",
-    "pfa",
-    "pfa_name",
-    "region",
-    "region_name",
-    "country",
-    "country_name",
-)
+PLACE_COLUMNS = lsoa_places.PLACE_COLUMNS  # the columns `place_lsoas` adds to a table of LSOA codes
 
 
 @dataclass(frozen=True)
@@ -210,6 +194,12 @@ def _area(code: str) -> Area:
     )
 
 
+def force_names(csps: Iterable[str]) -> set[str]:
+    """The police force areas (ONS names) of these CSPs."""
+    places = _csp_places()
+    return set(places.loc[places["csp"].isin(list(csps)), "pfa_name"])
+
+
 def area_lsoas(area: Area, vintage: int | None = None) -> pd.DataFrame:
     """The LSOAs placed in the area's CSP (rows of ``datasets.lsoa_geography``), of one vintage or both. LSOAs of a
     shared authority whose CSP is undecided (``area.undecided_lsoas``) are not among them."""
@@ -220,14 +210,11 @@ def area_lsoas(area: Area, vintage: int | None = None) -> pd.DataFrame:
     return rows.reset_index(drop=True)
 
 
-class UnplacedLsoaError(SourceFormatError):
-    """A row's LSOA code is in no ONS lookup of its vintage."""
+UnplacedLsoaError = lsoa_places.UnplacedLsoaError
 
 
 def _vintage(value: object) -> int:
-    if value not in VINTAGES:
-        raise ValueError(f"LSOA vintage {value!r}: the lookups hold the {' and '.join(map(str, VINTAGES))} LSOAs")
-    return int(value)
+    return lsoa_places.check_vintage(value)
 
 
 @functools.cache
@@ -240,16 +227,7 @@ def lsoa_vintage(codes: Iterable[object], path: Path | str) -> int:
     """Which LSOA set a file's codes are from: 2021 if any code is a 2021-only code, 2011 if any is 2011-only; a
     file mixing the two raises naming it. Codes in both sets (most: an unchanged LSOA keeps its code) are placed
     alike by either lookup, so a file of those alone reads as 2021."""
-    found = {c for c in codes if isinstance(c, str) and c}
-    only11 = sorted(found & (_codes(2011) - _codes(2021)))
-    only21 = sorted(found & (_codes(2021) - _codes(2011)))
-    if only11 and only21:
-        raise SourceFormatError(
-            path,
-            f"mixes 2011 LSOA codes ({', '.join(only11[:3])}, ...) and 2021 LSOA codes ({', '.join(only21[:3])}, ...)",
-            column="LSOA code",
-        )
-    return 2011 if only11 else 2021
+    return lsoa_places.vintage_of(codes, path, {v: _codes(v) for v in VINTAGES})
 
 
 def place_lsoas(
@@ -267,27 +245,57 @@ def place_lsoas(
     UnplacedLsoaError naming the row's `file` and `line` and the code. `csp` is empty where the lookups cannot
     decide the CSP (``csp_method`` undecided in ``datasets.lsoa_geography``).
     """
-    for column in (code, file, line, *([vintage] if isinstance(vintage, str) else [])):
-        if column not in rows.columns:
-            raise KeyError(f"place_lsoas: the table has no column {column!r}; its columns: {list(rows.columns)}")
-    vintages = rows[vintage] if isinstance(vintage, str) else pd.Series(_vintage(vintage), index=rows.index)
-    for v in vintages.dropna().unique():
-        _vintage(v)
-    geography = datasets.lsoa_geography().set_index(["lsoa", "vintage"])[list(PLACE_COLUMNS)]
-    codes = rows[code].where(rows[code].notna() & (rows[code].astype(str) != ""))
-    keys = pd.MultiIndex.from_arrays([codes.astype(object), vintages.astype("int64")], names=["lsoa", "vintage"])
-    placed = geography.reindex(keys)
-    unknown = codes.notna().to_numpy() & placed["lad"].isna().to_numpy()
-    if unknown.any():
-        first = rows.index[unknown][0]
-        bad = rows.loc[rows.index[unknown]]
-        in_file = int((bad[file] == rows.at[first, file]).sum())
-        raise UnplacedLsoaError(
-            rows.at[first, file],
-            f"LSOA code {rows.at[first, code]!r} is in no ONS lookup of {int(vintages[first])} LSOAs "
-            f"({in_file} such row(s) in this file, {int(unknown.sum())} in all)",
-            row=int(rows.at[first, line]),
-            column="LSOA code",
+    return lsoa_places.place(rows, vintage, datasets.lsoa_geography(), code=code, file=file, line=line)
+
+
+def params_area(params: object) -> tuple[Area, ComparisonGroup]:
+    """The area a run's params name (`area`, else `borough`) and the comparison group it is set against (the params'
+    `comparison`, else the area's default). A name no CSP or borough has, or a group the area has not (London for a
+    CSP outside the MPS boroughs), raises a ValueError naming the run and the parameter."""
+    run = getattr(params, "name", "") or "params"
+    name = getattr(params, "area", "") or getattr(params, "borough", "")
+    try:
+        area = resolve_area(name)
+    except ValueError as exc:
+        raise ValueError(f"params {run!r}: parameter 'area': {exc}") from None
+    if area.undecided_lsoas:
+        shared = ", ".join(a.name for a in area.shared_authorities)
+        raise ValueError(
+            f"params {run!r}: parameter 'area': {area.name} is one of several CSPs of {shared}, and the ONS lookups "
+            f"held cannot say which of that authority's CSPs {area.undecided_lsoas} of its LSOAs lie in, so its "
+            f"figures cannot be counted; build the pack for the authority's other CSP names together, or add the "
+            f"CSP's own LSOA list"
         )
-    placed.index = rows.index
-    return pd.concat([rows, placed], axis=1)
+    kind = getattr(params, "comparison", "") or area.default_group
+    try:
+        return area, area.group(kind)
+    except KeyError:
+        kinds = ", ".join(g.kind for g in area.groups)
+        raise ValueError(
+            f"params {run!r}: parameter 'comparison' {kind!r} is not a group {area.name} belongs to; its groups: {kinds}"
+        ) from None
+
+
+def csps_of(*, force: str | None = None, region: str | None = None) -> list[tuple[str, str]]:
+    """The CSPs (code, name) of a police force area or a region, named as the ONS writes it or as police.uk does
+    ('Devon & Cornwall', 'devon-and-cornwall'; 'South East', 'Wales'); case ignored. An unknown name raises a
+    ValueError listing the names."""
+    if (force is None) == (region is None):
+        raise ValueError("csps_of: name a force area or a region")
+    places = _csp_places()
+    column, wanted = ("pfa_name", force) if force is not None else ("region_name", region)
+
+    def key(name: object) -> str:
+        return re.sub(r"[^a-z0-9]+", "", _key(str(name)))
+
+    names = sorted(set(places[column]))
+    match = [n for n in names if key(n) == key(wanted)]
+    if not match and force is not None:  # police.uk's identifiers: 'metropolitan', 'city-of-london'
+        slugs = {"metropolitan": "Metropolitan Police", "cityoflondon": "London, City of"}
+        match = [n for n in names if n == slugs.get(key(wanted))]
+    if not match:
+        raise ValueError(
+            f"unknown {'force area' if force is not None else 'region'} {wanted!r}; one of: {', '.join(names)}"
+        )
+    rows = places[places[column] == match[0]].drop_duplicates("csp").sort_values("csp_name")
+    return list(zip(rows["csp"], rows["csp_name"], strict=True))

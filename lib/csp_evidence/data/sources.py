@@ -112,7 +112,8 @@ class Source:
         """The file of one month of a monthly source, under data/raw/ and the mirror."""
         if not self.monthly:
             raise ValueError(f"{self.id} is not a monthly source")
-        return self.file.format(month=month)
+        month, _, force = month.partition("/")  # an entry of one force's month: 'YYYY-MM/<force>'
+        return self.file.format(month=month, force=force or "*")
 
     @property
     def secondary(self) -> bool:
@@ -465,10 +466,46 @@ OPTIONAL_SOURCES: tuple[Source, ...] = (
     ),
 )
 
+# police.uk for any force (issue 21): the street files of the forces that police an area, and every force's month
+# reduced to counts by LSOA, crime type and outcome. Fetched by `csp fetch --source policeuk` for an area outside
+# the MPS boroughs (``data.policeuk_forces``) and listed by the pages of the packs that use them, never by others.
+AREA_SOURCES: tuple[Source, ...] = (
+    Source(
+        id="policeuk_force_street",
+        title="Street-level crime and anti-social behaviour, the forces policing the area (data.police.uk)",
+        publisher="Home Office / police.uk",
+        page="https://data.police.uk/data/",
+        url="https://data.police.uk/data/archive/{month}.zip",
+        licence=OGL,
+        file="policeuk/{month}/{month}-{force}-street.csv",
+        period="monthly files YYYY-MM/YYYY-MM-<force>-street.csv, one a force a month as published",
+        notes="Kept whole for the forces that police the area (from the ONS lookup of CSPs to police force "
+        "areas); locked one entry a force a month, `policeuk_force_street/YYYY-MM/<force>`.",
+        optional=True,
+        monthly=True,
+    ),
+    Source(
+        id="policeuk_reduced",
+        title="Street-level crime and anti-social behaviour of every force, by LSOA, crime type and outcome "
+        "(reduced from data.police.uk's files)",
+        publisher="Home Office / police.uk",
+        page="https://data.police.uk/data/",
+        url="https://data.police.uk/data/archive/{month}.zip",
+        licence=OGL,
+        file="policeuk/reduced/{month}-reduced.csv",
+        period="monthly, every force whose street file the archive (or folder) held",
+        notes="Made by `csp fetch --source policeuk` while it streams each archive: every force's street file of the "
+        "month counted by LSOA code, crime type and outcome group (rows with no LSOA counted per force), without "
+        "keeping the files. A derived table: the forces it covers are in its `force` column.",
+        optional=True,
+        monthly=True,
+    ),
+)
+
 # Short names a user may type for `csp fetch --source`.
 SOURCE_ALIASES = {"policeuk": "policeuk_street_asb", "moj_reoffending": "moj_proven_reoffending"}
 
-_BY_ID = {s.id: s for s in (*SOURCES, *OPTIONAL_SOURCES)}
+_BY_ID = {s.id: s for s in (*SOURCES, *OPTIONAL_SOURCES, *AREA_SOURCES)}
 
 
 def source(source_id: str) -> Source:

@@ -24,6 +24,7 @@ from typing import Any, cast
 import nbformat
 
 from csp_evidence import __version__
+from csp_evidence.chapters import area as area_chapter
 from csp_evidence.core.environment import software
 from csp_evidence.core.files import atomic_write, atomic_write_text, digest_of, sha256_of, source_fingerprint
 from csp_evidence.core.params import (
@@ -103,6 +104,12 @@ def notebook_paths(names: Sequence[str] | None = None) -> list[Path]:
 
 def prepare(params: Params) -> None:
     """Check the params against the data, and build the shared tidy tables once (cached as parquet)."""
+    if area_chapter.is_area_pack(params):  # a CSP outside the MPS boroughs: its police.uk months must be locked
+        try:
+            area_chapter.area_section(params)
+        except (area_chapter.AreaDataMissing, ValueError) as exc:
+            raise RunError(f"run {params.name!r}: {exc}") from None
+        return
     crime = datasets.recorded_crime()
     years = datasets.population()["year"]
     check_against_data(
@@ -343,9 +350,13 @@ def run(
         raise ParamsError(f"run name {params.name!r} is kept for the outputs folder's own use; choose another")
     for name, value in SINGLE_THREADED.items():  # inherited by the kernels papermill starts
         os.environ.setdefault(name, value)
-    paths = notebook_paths(notebooks)
+    try:
+        params = area_chapter.with_borough(params)
+        paths = area_chapter.chapters_for(params, notebook_paths(notebooks))
+        all_paths = area_chapter.chapters_for(params, notebook_paths()) if notebooks is not None else paths
+    except ValueError as exc:  # an area no CSP or borough has
+        raise ParamsError(str(exc)) from None
     selected = {p.stem for p in paths}
-    all_paths = notebook_paths() if notebooks is not None else paths
     root = outputs_dir()
     root.mkdir(parents=True, exist_ok=True)
     target = root / params.name

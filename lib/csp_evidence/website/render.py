@@ -22,7 +22,7 @@ import yaml
 from csp_evidence import __version__
 from csp_evidence.core.environment import KEY_PACKAGES
 from csp_evidence.core.paths import quarto_config, site_pages_dir
-from csp_evidence.data.sources import OPTIONAL_SOURCES, SOURCES, read_lock, source
+from csp_evidence.data.sources import AREA_SOURCES, OPTIONAL_SOURCES, SOURCES, read_lock, source
 from csp_evidence.report.freshness import read_data_through
 from csp_evidence.report.headlines import OverviewHeadlines, PackHeadlines
 from csp_evidence.report.words import md, number, ordinal
@@ -85,7 +85,8 @@ def sources_page(run_dir: Path | None = None) -> str:
     lock = read_lock()
     rows = []
     locked_ids = {sid.split("/")[0] for sid in lock}
-    for src in (*SOURCES, *(s for s in OPTIONAL_SOURCES if s.id in locked_ids)):
+    area = tuple(s for s in AREA_SOURCES if s.id in locked_ids and _area_run(run_dir))  # police.uk, any force
+    for src in (*SOURCES, *(s for s in OPTIONAL_SOURCES if s.id in locked_ids), *area):
         if src.monthly:
             rows.append(_monthly_source(src, lock))
             continue
@@ -118,6 +119,16 @@ def sources_page(run_dir: Path | None = None) -> str:
         "them say so beside every figure.\n\n"
     )
     return '---\ntitle: "Sources"\n---\n\n' + intro + "\n".join(rows) + _software_section(run_dir)
+
+
+def _area_run(run_dir: Path | None) -> bool:
+    """True for the run of a CSP outside the MPS boroughs (its manifest's params name an `area`): only its pages
+    list the police.uk files of other forces."""
+    try:
+        params = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))["params"] if run_dir else {}
+    except (OSError, ValueError, KeyError):
+        return False
+    return bool(params.get("area")) and not params.get("borough")
 
 
 def _monthly_source(src, lock: dict) -> str:

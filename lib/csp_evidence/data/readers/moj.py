@@ -4,14 +4,17 @@ Source: MoJ "Proven reoffending statistics" (https://www.gov.uk/government/colle
 the attachment "CSV format of data tools" of a quarterly release; for the January to March 2022 release the zip
 holds ``PRSQ_Geographic_data_April 2011 to March 2022.csv``. Open Government Licence v3.0.
 
-Layout ASSUMED (the file itself was not available to check; see /work/shared/data/other/SOURCES.md):
+Layouts: the file's columns must be one of the published LAYOUTS (matched without case, spaces or '/'); any
+other is refused, naming the columns found and the layouts known.
 
-* Columns used, matched by exact name: ``Geography``, ``Category`` (e.g. 'UTLA total'), ``Adult / Juvenile``
-  ('Adult' or 'Juvenile'), ``Cohort``, ``offenders``, ``reoffenders``, ``reoffences``. These names are confirmed
-  only partly: public R code that reads this file (and the older ``Geographical_data_tool_Apr09_Mar21.xlsx``,
-  sheet ``Data``) filters on ``Geography``, ``Category``, `` `Adult / Juvenile` == "Adult"``, ``Cohort``, and sums
-  ``offenders`` and ``reoffenders``; ``reoffences`` is taken from the project brief. Any other columns (for
-  example published rates or averages) are ignored; rates are recomputed from the counts.
+* The geographic data tool (the Excel tool's ``Data`` sheet, and its CSV): ``Geography``, ``Category`` (e.g.
+  'UTLA total'), ``Adult / Juvenile`` ('Adult' or 'Juvenile'), ``Cohort``, ``offenders``, ``reoffenders``,
+  ``reoffences``, as public code reading the Excel tool filters and sums them. Other columns (published rates or
+  averages) are ignored; rates are recomputed from the counts.
+* The data tools' CSV form (a real regional file is in shared/data/moj): snake_case ``adult_juv``, ``cohort``,
+  the geography column named after its level (``region``), ``category``, ``subcat1``, ``subcat2``, ``offenders``,
+  ``reoffenders``, ``reoffences``; a category's rows break it down (the age bands of 'Age total') and are summed
+  to the category's total.
 * ``Cohort`` is a label ``'<Mon> <YYYY> to <Mon> <YYYY>'``: 12-month cohorts (``'Apr 2019 to Mar 2020'``) and,
   in the quarterly tool, 3-month cohorts (``'Jan 2020 to Mar 2020'``). Full month names are accepted too.
   ``cohort_start`` is the first day of the first month, ``cohort_end`` the last day of the last month,
@@ -158,21 +161,74 @@ def _schema_error_message(path: Path, err: pa.errors.SchemaErrors, frame: pd.Dat
     )
 
 
+# The layouts the MoJ has published, by the columns that name them (matched without case, spaces or '/'):
+# * the geographic data tool: the Excel tool's `Data` sheet and its CSV, one row per geography, category, age group
+#   and cohort (REQUIRED_COLUMNS);
+# * the data tools' CSV form: snake_case names, the geography column named after its level (`region` in the
+#   overview tool; seen in shared/data/moj), and the breakdown of a category in `subcat1`/`subcat2` (the age bands
+#   of 'Age total'), summed here to the category's total.
+SNAKE_CASE = ("adult_juv", "cohort", "category", "subcat1", "subcat2", "offenders", "reoffenders", "reoffences")
+SNAKE_GEOGRAPHIES = ("region",)  # the geography columns of the snake_case layout seen in published files
+LAYOUTS: dict[str, tuple[str, ...]] = {
+    "the geographic data tool (Excel sheet 'Data', or its CSV)": REQUIRED_COLUMNS,
+    **{f"the data tools' CSV form, by {g}": (*SNAKE_CASE[:2], g, *SNAKE_CASE[2:]) for g in SNAKE_GEOGRAPHIES},
+}
+
+
+def _key(name: object) -> str:
+    return re.sub(r"[\s/]+", "", str(name)).lower()
+
+
 def _canonical_columns(raw: pd.DataFrame, path: Path, sheet: str | None = None) -> pd.DataFrame:
-    """Name the columns as REQUIRED_COLUMNS, matching case and spacing loosely (releases differ: 'Offenders',
-    'Adult/Juvenile'); a missing column is an error naming the file (and sheet) and the columns found."""
+    """Name the columns as REQUIRED_COLUMNS from one of the published LAYOUTS, matching case and spacing loosely
+    (releases differ: 'Offenders', 'Adult/Juvenile'); a file of no known layout is an error naming the file (and
+    sheet), the columns it found and the layouts known."""
+    found = {_key(c): c for c in raw.columns}
+    for columns in LAYOUTS.values():
+        if not all(_key(c) in found for c in columns):
+            continue
+        if columns == REQUIRED_COLUMNS:
+            return raw.rename(columns={found[_key(c)]: c for c in REQUIRED_COLUMNS})
+        return _snake_case_totals(raw.rename(columns={found[_key(c)]: c for c in columns}), columns[2], path, sheet)
+    known = "; ".join(f"{name}: {', '.join(cols)}" for name, cols in LAYOUTS.items())
+    missing = [c for c in REQUIRED_COLUMNS if _key(c) not in found]
+    raise MojFormatError(
+        path,
+        f"not a proven reoffending layout the reader knows: found columns {list(raw.columns)[:12]}; known layouts "
+        f"are {known}",
+        column=missing[0] if missing else None,
+        sheet=sheet,
+    )
 
-    def key(name: object) -> str:
-        return re.sub(r"[\s/]+", "", str(name)).lower()
 
-    wanted = {key(c): c for c in REQUIRED_COLUMNS}
-    raw = raw.rename(columns={c: wanted[key(c)] for c in raw.columns if key(c) in wanted})
-    missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
-    if missing:
+def _snake_case_totals(raw: pd.DataFrame, geography: str, path: Path, sheet: str | None) -> pd.DataFrame:
+    """The snake_case layout in the geographic tool's terms: each category's rows (its `subcat1`/`subcat2`
+    breakdown) summed to one row per geography, category, age group and cohort. Counts are checked whole first, so
+    a bad cell is named by its own line."""
+    counts = whole_counts(path, raw[list(COUNT_COLUMNS)], MojFormatError, thousands=True)
+    keys = [geography, "category", "adult_juv", "cohort"]
+    text = raw[keys].apply(lambda c: c.str.strip())
+    repeated = pd.concat([text, raw[["subcat1", "subcat2"]].apply(lambda c: c.str.strip())], axis=1).duplicated()
+    if repeated.any():
+        first = raw.index[repeated.to_numpy()][0]
         raise MojFormatError(
-            path, f"missing column(s) {missing}; found {list(raw.columns)[:10]}", column=missing[0], sheet=sheet
+            path,
+            f"columns {'/'.join(keys)}/subcat1/subcat2: {tuple(raw.loc[first, [*keys, 'subcat1', 'subcat2']])} is "
+            "repeated",
+            row=file_line(first),
+            sheet=sheet,
         )
-    return raw
+    frame = pd.concat([text, counts], axis=1)
+    first_line = pd.Series(raw.index, index=raw.index)
+    frame["_line"] = first_line
+    totals = frame.groupby(keys, sort=False).agg(**{c: (c, "sum") for c in COUNT_COLUMNS}, _line=("_line", "min"))
+    totals = totals.reset_index().set_index("_line")
+    totals.index.name = None
+    for c in COUNT_COLUMNS:
+        totals[c] = totals[c].astype(str)
+    return totals.rename(
+        columns={geography: "Geography", "category": "Category", "adult_juv": "Adult / Juvenile", "cohort": "Cohort"}
+    )
 
 
 def read_proven_reoffending(path: str | Path) -> pd.DataFrame:
