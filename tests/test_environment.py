@@ -3,7 +3,9 @@ and the environment these tests run in is the locked one (a drifted environment 
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import sys
 import tomllib
 from importlib import metadata
@@ -154,3 +156,40 @@ def test_installed_versions_match_lock():
 )
 def test_pinned_reads_exact_pins_only(spec, version):
     assert _pinned(spec) == version
+
+
+def test_the_recorded_packages_are_those_importlib_reads_from_every_distribution():
+    # the manifest's package list is read from the header lines alone: the same names and versions as
+    # importlib.metadata's full parse of each file
+    from csp_evidence.core.environment import installed_packages
+
+    parsed = {(d.metadata["Name"] or "").lower().replace("_", "-"): d.version for d in metadata.distributions()}
+    parsed.pop("csp-evidence", None)
+    parsed.pop("", None)
+    assert installed_packages() == dict(sorted(parsed.items()))
+
+
+def _dist_info(folder: Path, name: str, version: str) -> None:
+    info = folder / f"{name}-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\nName: not-this\n")
+
+
+def test_a_package_installed_during_the_process_is_recorded(tmp_path, monkeypatch):
+    # read once a process, but read again when a folder of sys.path changes (an install adds a .dist-info)
+    from csp_evidence.core.environment import software
+
+    def changed(n):  # a folder's time moves on with each change (here set, as a clock tick may be coarse)
+        os.utime(tmp_path, ns=(n, n))
+
+    _dist_info(tmp_path, "Planted_Pkg", "1.0")
+    changed(1)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert software()["packages"]["planted-pkg"] == "1.0"
+    assert software() == software()
+    _dist_info(tmp_path, "another_pkg", "2.5")  # another install into the same folder
+    changed(2)
+    assert software()["packages"]["another-pkg"] == "2.5"
+    shutil.rmtree(tmp_path / "Planted_Pkg-1.0.dist-info")  # uninstalled
+    changed(3)
+    assert "planted-pkg" not in software()["packages"]

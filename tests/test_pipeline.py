@@ -121,6 +121,21 @@ def test_unchanged_inputs_reuse_outputs_and_changes_re_execute(project):
     assert run(params, force=True).notebooks == ["00_ok"]
 
 
+def test_a_run_that_changes_nothing_leaves_the_published_pack_as_it_is(project):
+    # nothing to execute and nothing to change: the same version stays published, no new one is written
+    _notebook(project / "notebooks" / "00_a.ipynb", "print('A')")
+    params = project / "params" / "th.yml"
+    run(params)
+    published = os.readlink(project / "outputs" / "th")
+    again = run(params)
+    assert again.reused == ["00_a"] and again.notebooks == []
+    assert os.readlink(project / "outputs" / "th") == published
+    assert sorted(p.name for p in (project / "outputs").iterdir() if not p.name.endswith(".lock")) == [PACKS, "th"]
+    (project / "notebooks" / "00_a.ipynb").unlink()
+    _notebook(project / "notebooks" / "00_a.ipynb", "print('B')")  # a change: a new version is published
+    assert run(params).notebooks == ["00_a"] and os.readlink(project / "outputs" / "th") != published
+
+
 def test_an_output_edited_since_its_run_is_rebuilt_not_reused(project):
     # e.g. a published table opened and saved in a spreadsheet: the next run must not carry it as the notebook's
     nb = project / "notebooks" / "00_ok.ipynb"
@@ -378,6 +393,7 @@ def test_a_manifest_without_digests_is_still_reused(project):
 
 def test_a_site_is_kept_only_while_it_shows_the_published_outputs(project, monkeypatch):
     from csp_evidence.runner import pipeline
+    from csp_evidence.runner.manifest import read_manifest
     from csp_evidence.runner.pipeline import render_published
 
     _notebook(
@@ -401,10 +417,10 @@ def test_a_site_is_kept_only_while_it_shows_the_published_outputs(project, monke
         raise KeyboardInterrupt
 
     monkeypatch.setattr(pipeline, "render", crash)  # the renderer as the pipeline calls it
-    before = pipeline._read_manifest(project / "outputs" / "th")
+    before = read_manifest(project / "outputs" / "th")
     with pytest.raises(KeyboardInterrupt):
         render_published(params, engine="smalldocs")  # stopped mid-render: the pack and its site are unchanged
-    assert pipeline._read_manifest(project / "outputs" / "th") == before and (site / "index.html").is_file()
+    assert read_manifest(project / "outputs" / "th") == before and (site / "index.html").is_file()
     assert not list((project / "outputs").glob(".staging-*"))
 
 
@@ -473,17 +489,3 @@ def test_ctrl_c_stops_running_notebooks_at_once_and_starts_no_more(project):
         and str(project) in open(f"/proc/{pid}/environ", "rb").read().decode(errors="ignore")
     ]
     assert children == []
-
-
-def test_the_plan_settings_are_inputs_of_every_notebook(tmp_path, monkeypatch):
-    # a plan's settings file (its confidence target, say) changes what chapters say: the notebooks run again
-    from csp_evidence.runner.pipeline import inputs_key
-
-    (tmp_path / "data" / "plan").mkdir(parents=True)
-    (tmp_path / "data" / "sources.lock").write_text("{}")
-    settings = tmp_path / "data" / "plan" / "x-plan.yml"
-    settings.write_text("borough: X\nconfidence_target: {uplift_points: 5}\n")
-    monkeypatch.setenv("CSP_PROJECT_DIR", str(tmp_path))
-    before = inputs_key()
-    settings.write_text("borough: X\nconfidence_target: {uplift_points: 10}\n")
-    assert inputs_key() != before

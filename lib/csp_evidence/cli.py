@@ -24,6 +24,7 @@ from csp_evidence import __version__
 from csp_evidence.chapters import area as area_chapter
 from csp_evidence.core.params import ParamsError, load_params
 from csp_evidence.data import geography, policeuk_forces
+from csp_evidence.data.commit import fetching
 from csp_evidence.data.fetch import FetchError, fetch, fetch_source, mirror_dir
 from csp_evidence.data.readers.errors import SourceFormatError
 from csp_evidence.data.sources import SOURCES, LockFileError, read_lock
@@ -145,6 +146,11 @@ def cmd_fetch_source(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
+    with fetching():  # one fetch at a time on a project, whichever path it takes; a killed one's commit put right
+        return _fetch_command(args)
+
+
+def _fetch_command(args: argparse.Namespace) -> int:
     if getattr(args, "source", None):
         return cmd_fetch_source(args)
     with _progress() as progress:

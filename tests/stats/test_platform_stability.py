@@ -23,6 +23,7 @@ from statsmodels.tsa.statespace.sarimax import SARIMAX
 
 from csp_evidence.analysis import priorities
 from csp_evidence.analysis.priorities import measure_rows
+from csp_evidence.analysis.stats import counterfactual, forecast, sarima
 from csp_evidence.analysis.stats import timeseries as ts
 from csp_evidence.analysis.summaries import monthly_series
 
@@ -113,7 +114,9 @@ def test_candidate_estimates_reach_the_same_maximum_from_perturbed_starts(series
     fits = {}
     for label, perturbation in [("plain", {}), ("start", {"start": 1e-4, "seed": 4}), ("tol", {"pgtol": 1e-6})]:
         with perturbed_fits(**perturbation):
-            fits[label] = [ts._polish_fit(ts._fit_sarima(train, o, s, 12, polish=False)) for o, s in ts.DEFAULT_ORDERS]
+            fits[label] = [
+                sarima._polish_fit(sarima._fit_sarima(train, o, s, 12, polish=False)) for o, s in ts.DEFAULT_ORDERS
+            ]
     for plain, *others in zip(*fits.values(), strict=True):
         assert plain.polished
         for other in others:
@@ -126,8 +129,8 @@ def test_polishing_reaches_the_edge_of_invertibility_and_raises_the_likelihood()
     # A series with a fixed seasonal pattern (over-differenced by the seasonal difference): the likelihood is
     # largest with the seasonal MA coefficient at -1, which L-BFGS in transformed parameters only approaches.
     y = np.log1p(draw(np.random.default_rng(21), monthly_mean(growth=0.0), alpha=0.002).iloc[:60])
-    plain = ts._fit_sarima(y, (0, 0, 0), (0, 1, 1), 12, polish=False)
-    polished = ts._polish_fit(plain)
+    plain = sarima._fit_sarima(y, (0, 0, 0), (0, 1, 1), 12, polish=False)
+    polished = sarima._polish_fit(plain)
     assert polished.polished and polished.converged
     assert polished.params[-1] == pytest.approx(-1.0, abs=1e-6)
     assert polished.aic <= plain.aic
@@ -137,16 +140,16 @@ def test_simulated_paths_move_smoothly_with_the_parameters(series):
     # For a given seed, a change of 1e-12 in the parameters (the size of a BLAS rounding difference) must make
     # a change of the same order in the paths, not a new set of draws.
     train = np.log1p(series.loc["2015-03-01":"2020-02-01"])
-    result, _ = ts._select_sarima(train, list(ts.DEFAULT_ORDERS), 12)
-    paths = ts._forecast_paths(result, 24, 500, np.random.default_rng(1))
+    result, _ = sarima._select_sarima(train, list(ts.DEFAULT_ORDERS), 12)
+    paths = forecast._forecast_paths(result, 24, 500, np.random.default_rng(1))
     nudged = result.model.filter(np.asarray(result.params) * (1 + 1e-12))
-    moved = ts._forecast_paths(nudged, 24, 500, np.random.default_rng(1))
+    moved = forecast._forecast_paths(nudged, 24, 500, np.random.default_rng(1))
     assert np.max(np.abs(moved - paths)) < 1e-9
 
 
 def test_forecast_error_cov_diagonal_is_the_forecast_variance(series):
     train = np.log1p(series.loc["2015-03-01":"2020-02-01"])
-    result, _ = ts._select_sarima(train, [((1, 0, 1), (0, 1, 1)), ((0, 0, 0), (1, 1, 0))], 12)
+    result, _ = sarima._select_sarima(train, [((1, 0, 1), (0, 1, 1)), ((0, 0, 0), (1, 1, 0))], 12)
     cov = ts.forecast_error_cov(result, 30)
     np.testing.assert_allclose(np.diag(cov), result.get_forecast(30).var_pred_mean.to_numpy(), rtol=1e-10)
     np.testing.assert_allclose(cov, cov.T)
@@ -177,7 +180,7 @@ def test_counterfactual_figures_are_rounded_and_verdicts_use_the_rounded_limits(
             assert all(ts.significant(v) == v for v in frame[column])
     fy = cf.periods.set_index("period").loc["Financial year 2020/21"]
     assert fy["ratio"] == fy["observed"] / fy["expected"]
-    assert fy["outside"] == ts._outside(fy["observed"], fy["lower"], fy["upper"])
+    assert fy["outside"] == counterfactual._outside(fy["observed"], fy["lower"], fy["upper"])
     raw = ts.covid_counterfactual(series, financial_years=["2020/21"], orders=ts.DEFAULT_ORDERS[:2], figures=None)
     raw_fy = raw.periods.set_index("period").loc["Financial year 2020/21"]
     assert ts.significant(raw_fy["upper"]) == fy["upper"] and raw_fy["upper"] != fy["upper"]

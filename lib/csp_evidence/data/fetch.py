@@ -4,6 +4,10 @@ Every file is checked against the sha256 in data/sources.lock before it is moved
 written atomically (a temporary file in the same folder, then a rename), so data/raw/ never holds a
 partial or unverified file. A mirror is a folder laid out like data/raw/ (CI uses ../shared/data); it
 is given by ``--mirror`` or the environment variable ``CSP_DATA_MIRROR``.
+
+One fetch runs at a time on a project (``commit.fetching``), and new bytes with a new lock are committed all or
+nothing, also across SIGKILL (``commit.commit``); every path from the lock or the registry must resolve inside
+data/raw/ (``archives.confined``).
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from csp_evidence.core.files import atomic_write, move_all_into_place, sha256_of
+from csp_evidence.core.files import atomic_write, sha256_of
 from csp_evidence.core.paths import downloads_dir, raw_dir
-from csp_evidence.data import moj_release, street_archive
+from csp_evidence.data import archives, moj_release, street_archive
+from csp_evidence.data.commit import commit, fetching, recover_if_needed
 from csp_evidence.data.download import ByteProgress, FetchError
 from csp_evidence.data.sources import (
     OPTIONAL_SOURCES,
@@ -91,7 +96,12 @@ def _copy_from_mirror(src: Source, mirror: Path, target: Path, want: str | None,
 
     def copy_verified(tmp: Path) -> None:
         nonlocal got
-        shutil.copyfile(origin, tmp)
+        try:
+            shutil.copyfile(origin, tmp)
+        except OSError as exc:
+            if exc.filename is None:  # a full disk while writing: name the file written and the one read
+                raise OSError(exc.errno, exc.strerror, str(target), None, str(origin)) from None
+            raise
         got = sha256_of(tmp)
         if want is not None and got != want:
             raise _mismatch(src, f"the mirror ({origin})", got, want, file)
@@ -154,6 +164,16 @@ def fetch(
     the mirror (or, without one, data/raw/) holds them. Without a mirror, a locked optional file that is
     missing is fetched again from its publisher by `fetch_source`'s code.
     """
+    with fetching():  # one fetch at a time; what a killed one left is put right first
+        return _fetch(source_ids, mirror, update, on_progress)
+
+
+def _fetch(
+    source_ids: Iterable[str] | None,
+    mirror: str | Path | None,
+    update: bool,
+    on_progress: Callable[[FetchResult], None] | None,
+) -> list[FetchResult]:
     lock = read_lock()
     if source_ids is not None:
         wanted = [source(sid) for sid in source_ids]
@@ -182,8 +202,8 @@ def fetch(
                     raise FetchError(f"{entry_id} is registered but not in data/sources.lock; run `csp fetch --update`")
                 want = None if update or entry is None else entry.sha256
                 file = locked_file(entry_id, entry)
-                target = raw_dir() / file
-                dest = target if staging is None else staging / file  # where new bytes go first
+                target = archives.confined(raw_dir(), file, entry_id)
+                dest = target if staging is None else archives.confined(staging, file, entry_id)  # new bytes go first
                 try:
                     if target.is_file() and not update:
                         got = sha256_of(target)
@@ -222,7 +242,7 @@ def fetch(
                     moves.append((dest, target))
                 done(FetchResult(entry_id, target, action, got))
         if update and not missing:  # data/raw/ and the lock change together or not at all
-            move_all_into_place(moves, then=lambda: write_lock(lock))
+            commit(moves, lock, write_lock)  # all or nothing, also after SIGKILL (``data.commit``)
     finally:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
@@ -284,6 +304,19 @@ def fetch_source(
     replaces the registry's page, or gives the zip itself), or from `from_path` (a zip, a CSV, or the older
     Excel data tool).
     """
+    with fetching():  # one fetch at a time; what a killed one left is put right first
+        return _fetch_source(name, from_path, url, months, update, on_bytes, on_step)
+
+
+def _fetch_source(
+    name: str,
+    from_path: str | Path | None,
+    url: str | None,
+    months: Sequence[str] | None,
+    update: bool,
+    on_bytes: Callable[[str], ByteProgress] | None,
+    on_step: Callable[[str], None] | None,
+) -> list[FetchResult]:
     src = source(name)
     if src.id == street_archive.SOURCE_ID:
         months_list = [m for m in (months or []) if m] or None
@@ -304,9 +337,10 @@ def verified_file(source_id: str) -> tuple[Path, str]:
     """The local path and sha256 of a source's file (or of one month's: 'policeuk_street_asb/2020-04'), checked
     against the lock; fetched first when absent."""
     src = source(source_id)
+    recover_if_needed()  # a fetch killed in its commit is finished (or undone) before any file is read
     entry = read_lock().get(source_id)
     file = locked_file(source_id, entry)
-    target = raw_dir() / file
+    target = archives.confined(raw_dir(), file, source_id)
     if not target.is_file():
         fetch([src.id])
         entry = read_lock().get(source_id)

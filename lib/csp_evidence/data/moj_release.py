@@ -15,16 +15,16 @@ import datetime as dt
 import html
 import re
 import shutil
-import zipfile
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
-from csp_evidence.core.files import move_all_into_place, sha256_of
+from csp_evidence.core.files import sha256_of
 from csp_evidence.core.paths import raw_dir
-from csp_evidence.data.download import ByteProgress, FetchError, download, work_folders
+from csp_evidence.data import archives
+from csp_evidence.data.commit import commit
+from csp_evidence.data.download import ByteProgress, FetchError, TooLarge, download, work_folders
 from csp_evidence.data.readers import moj
 from csp_evidence.data.sources import LockEntry, locked_file, read_lock, source, write_lock
 
@@ -33,7 +33,9 @@ TOOL_SOURCE = "moj_proven_reoffending_tool"
 SOURCE_IDS = (CSV_SOURCE, TOOL_SOURCE)
 CSV_MEMBER = re.compile(r"(?:^|/)(PRSQ_Geographic_data_[^/]*\.csv)$", re.IGNORECASE)
 TOOL_MEMBER = re.compile(r"(?:^|/)(Geographical_data_tool[^/]*\.xlsx)$", re.IGNORECASE)
-_ZIP_LINK = re.compile(r"""<a\b[^>]*\bhref\s*=\s*["']([^"']+\.zip)["'][^>]*>(.*?)</a>""", re.IGNORECASE | re.DOTALL)
+_MEMBERS = {CSV_SOURCE: CSV_MEMBER, TOOL_SOURCE: TOOL_MEMBER}
+PAGE_BYTES = 8 * 2**20  # a release page is about 100 kB; a page past this is not one
+ZIP_BYTES = 1 << 30  # the 'CSV format of data tools' zip is a few MB
 
 
 @dataclass(frozen=True)
@@ -46,13 +48,41 @@ class MojFile:
     sha256: str
 
 
+# An anchor's opening tag, up to the next '<' or '>' and at most 2,000 characters: each character of a page is
+# looked at by one attempt only, so a page of unclosed or malformed tags is read in time in proportion to its size.
+_ANCHOR = re.compile(r"<a\s([^<>]{0,2000})>", re.IGNORECASE)
+_HREF = re.compile(r"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE)
+_TAG = re.compile(r"<[^<>]{0,2000}>")
+_TEXT = 2000  # characters of an anchor's text looked at for its closing tag
+
+
+def _zip_links(page: str) -> list[tuple[str, str]]:
+    """The (href, text) of each link on `page` to a .zip file, in order."""
+    links = []
+    for m in _ANCHOR.finditer(page):
+        href = _HREF.search(m.group(1))
+        if not href:
+            continue
+        url = html.unescape(next(g for g in href.groups() if g is not None)).strip()
+        if not url.split("?")[0].split("#")[0].lower().endswith(".zip"):
+            continue
+        close = _find_close(page, m.end())
+        text = _TAG.sub(" ", page[m.end() : close])
+        links.append((url, html.unescape(text)))
+    return links
+
+
+def _find_close(page: str, start: int) -> int:
+    """Where the anchor's text ends: its closing tag, the next anchor, or _TEXT characters on."""
+    window = page[start : start + _TEXT]
+    ends = [i for i in (window.lower().find("</a"), window.lower().find("<a ")) if i >= 0]
+    return start + (min(ends) if ends else len(window))
+
+
 def zip_link(page: str, page_url: str) -> str:
     """The URL of the 'CSV format of data tools' zip on a release page: the first .zip link whose text or name
     mentions CSV, else the only .zip link; an error naming the page when there is none or the choice is unclear."""
-    links = [
-        (urljoin(page_url, html.unescape(href)), re.sub(r"<[^>]+>", " ", text))
-        for href, text in _ZIP_LINK.findall(page)
-    ]
+    links = [(urljoin(page_url, href), text) for href, text in _zip_links(page)]
     csv_links = [url for url, text in links if "csv" in (url + " " + text).lower()]
     if csv_links:
         return csv_links[0]
@@ -67,37 +97,57 @@ def zip_link(page: str, page_url: str) -> str:
 
 def _is_zip(path: Path) -> bool:
     with open(path, "rb") as fh:
-        return fh.read(4) == b"PK\x03\x04"
+        return fh.read(4) in (b"PK\x03\x04", b"PK\x05\x06")
 
 
 def _from_release(url: str, work: Path, on_bytes: Callable[[str], ByteProgress] | None) -> Path:
     """Download the release page (or the zip itself) at `url`; return the zip's local path."""
     for stale in (work / "release", work / "release.part"):  # a page is small: never resumed from another URL
         stale.unlink(missing_ok=True)
-    first = download(url, work / "release", on_bytes("MoJ release page") if on_bytes else None)
+    zip_url = urlsplit(url).path.lower().endswith(".zip")  # the zip itself; else a page, which is small
+    try:
+        first = download(
+            url,
+            work / "release",
+            on_bytes("MoJ release page") if on_bytes else None,
+            max_bytes=ZIP_BYTES if zip_url else PAGE_BYTES,
+            same_host=True,
+        )
+    except TooLarge:
+        if not zip_url:
+            raise FetchError(
+                f"{url}: more than {PAGE_BYTES:,} bytes: not a release page (those are about 100 kB). If it is the "
+                "zip itself, pass a URL ending in .zip, or download it and use --from"
+            ) from None
+        raise
     if _is_zip(first):
         return first
     page = first.read_text(encoding="utf-8", errors="replace")
     link = zip_link(page, url)
-    return download(link, work / Path(link.split("?")[0]).name, on_bytes(Path(link).name) if on_bytes else None)
+    name = Path(link.split("?")[0].split("#")[0]).name
+    if archives.unsafe_name(name) or name.startswith("."):
+        raise FetchError(f"{url}: the zip link {link} has no usable file name")
+    return download(link, work / name, on_bytes(name) if on_bytes else None, max_bytes=ZIP_BYTES)
 
 
 def _extract(archive: Path, staging: Path) -> list[tuple[str, Path]]:
     """The data files of an MoJ zip, extracted into `staging`: (source id, path) for each."""
     out = []
-    try:
-        with zipfile.ZipFile(archive) as zf:
-            names = zf.namelist()
-            for name in names:
-                m = CSV_MEMBER.search(name) or TOOL_MEMBER.search(name)
-                if not m:
-                    continue
+    with archives.open_archive(archive) as zf:  # names checked: none unsafe, none twice
+        names = zf.namelist()
+        wanted = {sid: [n for n in names if pattern.search(n)] for sid, pattern in _MEMBERS.items()}
+        for sid, members in wanted.items():
+            if len(members) > 1:  # two releases' files, or a copy: which one is meant is unclear
+                raise FetchError(
+                    f"{archive}: holds {len(members)} data files of one kind ({', '.join(members[:4])}): which "
+                    "release is meant is unclear. Extract the one you want and pass it with --from"
+                )
+            for name in members:
+                m = _MEMBERS[sid].search(name)
+                assert m is not None
                 target = staging / m.group(1)
-                with zf.open(name) as src, open(target, "wb") as dst:
-                    shutil.copyfileobj(src, dst, 1 << 20)
-                out.append((CSV_SOURCE if CSV_MEMBER.search(name) else TOOL_SOURCE, target))
-    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-        raise FetchError(f"{archive}: not a whole zip archive ({exc}): the download is corrupt or truncated") from exc
+                archives.extract_member(zf, zf.getinfo(name), target, archive, text=sid == CSV_SOURCE)
+                out.append((sid, target))
     if not out:
         raise FetchError(
             f"{archive}: holds no PRSQ_Geographic_data_*.csv or Geographical_data_tool_*.xlsx (members: "
@@ -107,15 +157,17 @@ def _extract(archive: Path, staging: Path) -> list[tuple[str, Path]]:
 
 
 def _user_file(path: Path, staging: Path) -> list[tuple[str, Path]]:
-    if not path.is_file():
+    if not path.exists():
         raise FetchError(f"{path}: no such file (--from)")
+    archives.regular_file(path)  # never a FIFO or a device
     if path.suffix.lower() == ".zip":
         return _extract(path, staging)
     target = staging / path.name
-    shutil.copyfile(path, target)
     if path.suffix.lower() == ".csv":
+        archives.copy_file(path, target)
         return [(CSV_SOURCE, target)]
     if path.suffix.lower() in (".xlsx", ".xlsm"):
+        archives.copy_file(path, target, text=False)
         return [(TOOL_SOURCE, target)]
     raise FetchError(f"{path}: expected the MoJ zip, a PRSQ_Geographic_data_*.csv or a Geographical_data_tool_*.xlsx")
 
@@ -161,9 +213,9 @@ def fetch_moj(
         results = _commit(files, update)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        (work / "release").unlink(missing_ok=True)  # a page is never resumed: fetched afresh each time
     for path in downloaded:
         path.unlink(missing_ok=True)
-    (work / "release").unlink(missing_ok=True)
     return results
 
 
@@ -183,15 +235,15 @@ def _commit(files: list[tuple[str, Path]], update: bool) -> list[MojFile]:
                 f"{path.name} ({sid}): sha256 {got} does not match the lock ({entry.sha256}): a different release "
                 "or a revised file. Run with --update to accept it and rewrite data/sources.lock. Nothing was kept"
             )
-        target = raw_dir() / file
+        target = archives.confined(raw_dir(), file, sid)
         moves.append((path, target))
         old_file = locked_file(sid, entry)
         if entry is not None and old_file != file:  # a newer release under another name replaces the old file
-            stale.append(raw_dir() / old_file)
+            stale.append(archives.confined(raw_dir(), old_file, f"{sid} in data/sources.lock"))
         if entry is None or entry.sha256 != got or old_file != file:
             lock[sid] = LockEntry(got, path.stat().st_size, today, "" if file == source(sid).file else file)
             results.append(MojFile(sid, target, "updated" if entry else "downloaded", got))
         else:
             results.append(MojFile(sid, target, "present", got))
-    move_all_into_place(moves, remove=stale, then=lambda: write_lock(lock))
+    commit(moves, lock, write_lock, remove=stale)  # all or nothing, also after SIGKILL (``data.commit``)
     return results

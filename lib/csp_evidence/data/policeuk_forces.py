@@ -28,10 +28,12 @@ from typing import Protocol
 
 import pandas as pd
 
-from csp_evidence.core.files import atomic_write, move_all_into_place, sha256_of
+from csp_evidence.core.files import atomic_write, sha256_of
 from csp_evidence.core.paths import raw_dir
 from csp_evidence.core.periods import period_months, previous_period
+from csp_evidence.data import archives as checked
 from csp_evidence.data import street_archive
+from csp_evidence.data.commit import commit
 from csp_evidence.data.download import ByteProgress, FetchError, download, work_folders
 from csp_evidence.data.readers import policeuk
 from csp_evidence.data.sources import LockEntry, locked_file, month_entry, read_lock, source, write_lock
@@ -112,7 +114,7 @@ def _read_zip(
 ) -> None:
     """Every force's street member of the wanted months of `archive`: kept (the forces asked for) and reduced."""
     try:
-        with zipfile.ZipFile(archive) as zf:
+        with checked.open_archive(archive) as zf:  # names checked: none unsafe, none twice
             for info in zf.infolist():
                 named = _member(info.filename)
                 if named is None or info.is_dir():
@@ -126,14 +128,13 @@ def _read_zip(
                         on_step(f"extracting {info.filename}")
                     target = staging / month / f"{month}-{force}-street.csv"
                     target.parent.mkdir(parents=True, exist_ok=True)
-                    with zf.open(info) as src, open(target, "wb") as dst:
-                        shutil.copyfileobj(src, dst, 1 << 20)  # zipfile checks the CRC at the end of the member
+                    checked.extract_member(zf, info, target, archive)  # bounded, CRC- and text-checked
                     found[month].kept[force] = target
                     found[month].reduced[force] = policeuk.reduce_street_file(target, month, force)
                 else:
                     if on_step:
                         on_step(f"reducing {info.filename}")
-                    with zf.open(info) as src:
+                    with checked.open_member(zf, info, archive) as src:  # bounded and text-checked as it streams
                         found[month].reduced[force] = policeuk.reduce_street_stream(src, origin, month, force)
     except (zipfile.BadZipFile, zlib.error, EOFError, zipfile.LargeZipFile) as exc:
         raise FetchError(
@@ -168,9 +169,12 @@ def _read_files(
             if force in forces:
                 target = staging / month / path.name
                 target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(path, target)
+                checked.copy_file(path, target)  # a regular file, bounded and text-checked
                 found[month].kept[force] = target
-            found[month].reduced[force] = policeuk.reduce_street_file(path, month, force)
+                found[month].reduced[force] = policeuk.reduce_street_file(target, month, force)
+            else:
+                with checked.open_file(path) as src:
+                    found[month].reduced[force] = policeuk.reduce_street_stream(src, str(path), month, force)
         except policeuk.PoliceUkFormatError as exc:
             raise FetchError(f"{exc}. Nothing was kept") from exc
 
@@ -178,9 +182,13 @@ def _read_files(
 def _user_files(from_path: Path) -> list[Path]:
     if not from_path.exists():
         raise FetchError(f"{from_path}: no such file or folder (--from)")
-    if from_path.is_dir():
-        return [p for p in from_path.rglob("*") if p.is_file() and (p.suffix.lower() == ".zip" or _member(p.name))]
-    return [from_path]
+    if from_path.is_dir():  # walked without following links; a link out of the folder is refused
+        named = [p for p in checked.walk_files(from_path) if p.suffix.lower() == ".zip" or _member(p.name)]
+    else:
+        named = [from_path]
+    for path in named:
+        checked.regular_file(path)  # never a FIFO or a device, which could hang or never end
+    return named
 
 
 def _write_reduced(month: str, parts: dict[str, pd.DataFrame], staging: Path) -> Path:
@@ -206,7 +214,7 @@ def present(months: Sequence[str], forces: Sequence[str], lock: dict[str, LockEn
 
 def _intact(entry_id: str, lock: dict[str, LockEntry]) -> bool:
     entry = lock.get(entry_id)
-    target = raw_dir() / locked_file(entry_id, entry)
+    target = checked.confined(raw_dir(), locked_file(entry_id, entry), entry_id)
     return entry is not None and target.is_file() and sha256_of(target) == entry.sha256
 
 
@@ -315,14 +323,14 @@ def _commit(
                     "republishes months when forces revise them: run with --update to accept the new bytes and "
                     "rewrite data/sources.lock. Nothing was kept"
                 )
-            moves.append((path, raw_dir() / file))
+            moves.append((path, checked.confined(raw_dir(), file, entry_id)))
             if entry is None or entry.sha256 != got:
                 lock[entry_id] = LockEntry(got, path.stat().st_size, today, file)
                 changed = changed or entry is not None
         results.append(
             ForceMonth(month, tuple(forces), tuple(sorted(found[month].reduced)), "updated" if changed else action)
         )
-    move_all_into_place(moves, then=lambda: write_lock(lock))
+    commit(moves, lock, write_lock)  # all or nothing, also after SIGKILL (``data.commit``)
     return results
 
 
@@ -339,7 +347,7 @@ def verified(entry_id: str) -> tuple[Path, str]:
     entry = lock.get(entry_id)
     if entry is None:
         raise FetchError(f"{entry_id} is not in data/sources.lock: run `csp fetch --source policeuk --params ...`")
-    target = raw_dir() / locked_file(entry_id, entry)
+    target = checked.confined(raw_dir(), locked_file(entry_id, entry), entry_id)
     if not target.is_file():
         raise FetchError(f"{target} ({entry_id}) is locked but missing: run `csp fetch --source policeuk` again")
     got = sha256_of(target)

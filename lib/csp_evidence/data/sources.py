@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from csp_evidence.core.files import atomic_write_text
 from csp_evidence.core.paths import lock_path
+from csp_evidence.data.archives import unsafe_name
 
 OGL = "Open Government Licence v3.0"
 _DATASTORE_CRIME = "https://data.london.gov.uk/dataset/recorded_crime_summary"
@@ -568,6 +569,12 @@ def read_lock(path: Path | None = None) -> dict[str, LockEntry]:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise LockFileError(f"{path}: entry {sid!r} needs sha256, bytes and retrieved ({exc})") from exc
+        why = unsafe_name(entries[sid].file) if entries[sid].file else None
+        if why:  # every path the lock names stays inside data/raw/: it is written, replaced and removed there
+            raise LockFileError(
+                f"{path}: entry {sid!r} names the file {entries[sid].file[:200]!r}, refused ({why}): a locked file "
+                "is a path inside data/raw/"
+            )
     return entries
 
 

@@ -6,10 +6,10 @@ data.police.uk publishes an archive each month, ``https://data.police.uk/data/ar
 ``-outcomes`` and ``-stop-and-search`` files beside them). An archive is over a gigabyte. `fetch_policeuk`
 downloads the fewest archives that hold the months asked for (streamed to disk and resumable,
 ``download.download``), reads only the ``metropolitan-street`` members out of each, checks every month's file
-(the official header, the month in its rows), and only when every month asked for is there and whole moves
-them into ``data/raw/policeuk/YYYY-MM/YYYY-MM-metropolitan-street.csv`` and locks each month's sha256 in
-``data/sources.lock`` (entry ``policeuk_street_asb/YYYY-MM``). A corrupt or truncated archive or a missing month
-is an error naming it, and leaves data/raw/ and the lock as they were.
+(bounded and text-checked by ``archives``; the official header, the month in every row), and only when every
+month asked for is there and whole moves them into ``data/raw/policeuk/YYYY-MM/YYYY-MM-metropolitan-street.csv``
+and locks each month's sha256 in ``data/sources.lock`` (entry ``policeuk_street_asb/YYYY-MM``). A corrupt or
+truncated archive or a missing month is an error naming it, and leaves data/raw/ and the lock as they were.
 
 A user who has downloaded an archive, a custom download from data.police.uk, or monthly files already passes
 them as ``from_path`` (a zip, a folder, or one CSV); a mirror holds them in the archive's own layout under
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import re
 import shutil
 import zipfile
@@ -31,15 +30,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from csp_evidence.core.files import move_all_into_place, sha256_of
+from csp_evidence.core.files import sha256_of
 from csp_evidence.core.paths import raw_dir
 from csp_evidence.core.periods import financial_year_months
+from csp_evidence.data import archives
+from csp_evidence.data.commit import commit
 from csp_evidence.data.download import ByteProgress, FetchError, download, work_folders
 from csp_evidence.data.readers.policeuk import EXPECTED_COLUMNS
 from csp_evidence.data.sources import LockEntry, month_entry, read_lock, source, write_lock
 
 SOURCE_ID = "policeuk_street_asb"
 FORCE = "metropolitan"
+FIRST_MONTH = "2010-12"  # the first month of street-level data on data.police.uk
 ARCHIVE_MONTHS = 36  # months in one police.uk archive, ending with the archive's own month
 PRE_PANDEMIC_YEARS = 5  # the Covid counterfactual's fitting period
 _MONTH = r"\d{4}-(?:0[1-9]|1[0-2])"
@@ -60,20 +62,34 @@ class MonthFile:
 # --------------------------------------------------------------------------- months and archives
 
 
+MAX_MONTHS = 600  # fifty years: more months than any pack asks for
+
+
 def month_range(first: str, last: str) -> list[str]:
-    """Every month from `first` to `last` ('YYYY-MM'), in order; an error when `last` is before `first`."""
+    """Every month from `first` to `last` ('YYYY-MM'), in order; an error when `last` is before `first` or the range
+    is longer than MAX_MONTHS."""
     for m in (first, last):
-        if not re.fullmatch(_MONTH, str(m)):
-            raise ValueError(f"month {m!r} is not of the form YYYY-MM")
+        if not re.fullmatch(_MONTH, str(m), re.ASCII):
+            raise ValueError(f"month {str(m)[:40]!r} is not of the form YYYY-MM")
     if last < first:
         raise ValueError(f"the months {first} to {last} run backwards")
-    return [f"{m:%Y-%m}" for m in pd.date_range(f"{first}-01", f"{last}-01", freq="MS")]
+    start, end = int(first[:4]) * 12 + int(first[5:]) - 1, int(last[:4]) * 12 + int(last[5:]) - 1
+    if end - start + 1 > MAX_MONTHS:
+        raise ValueError(f"{first} to {last} is {end - start + 1:,} months, more than the {MAX_MONTHS} allowed")
+    return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(start, end + 1)]
 
 
 def parse_months(text: str) -> list[str]:
-    """A month range as a user types it: '2017-04:2022-03', or one month '2020-04'."""
+    """A month range as a user types it: '2017-04:2022-03', or one month '2020-04'; only months police.uk can hold
+    (from FIRST_MONTH to this month)."""
     first, _, last = str(text).partition(":")
-    return month_range(first.strip(), (last or first).strip())
+    months = month_range(first.strip(), (last or first).strip())
+    this_month = f"{dt.date.today():%Y-%m}"
+    if months[0] < FIRST_MONTH or months[-1] > this_month:
+        raise ValueError(
+            f"data.police.uk holds months from {FIRST_MONTH} to the latest published, not {months[0]} to {months[-1]}"
+        )
+    return months
 
 
 def months_for_params(financial_years: Sequence[str], covid_start: str) -> list[str]:
@@ -123,30 +139,28 @@ def member_month(name: str) -> str | None:
 
 
 def check_street_file(path: Path, month: str, origin: str) -> None:
-    """Check a month's file before it is kept: the official header, and the month in its first rows.
+    """Check a month's file before it is kept: the official header, and the month in every row (a file with one row
+    of another month is never locked: the reader, ``readers.policeuk``, would refuse it at every pack).
 
-    The reader (``readers.policeuk``) validates every row when the file is used; this catches a wrong, empty or
-    mislabelled file at fetch time, naming `origin` (the archive member or file it came from).
+    The text itself (UTF-8, no NUL byte, no overlong line) was checked as it was copied (``archives``); this catches
+    a wrong, empty or mislabelled file at fetch time, naming `origin` (the archive member or file it came from).
     """
     with open(path, encoding="utf-8-sig", newline="") as fh:
-        head = list(_first_rows(fh, 50))
-    if not head:
-        raise FetchError(f"{origin}: the street file for {month} is empty")
-    if tuple(c.strip() for c in head[0]) != EXPECTED_COLUMNS:
-        raise FetchError(
-            f"{origin}: not a data.police.uk street file: the header is {head[0][:6]}..., expected "
-            f"{list(EXPECTED_COLUMNS)}"
-        )
-    months = {row[1] for row in head[1:] if len(row) > 1}
-    if months - {month}:
-        raise FetchError(f"{origin}: the file for {month} holds rows of month(s) {sorted(months - {month})}")
-
-
-def _first_rows(fh: io.TextIOBase, n: int):
-    for i, row in enumerate(csv.reader(fh)):
-        if i >= n:
-            return
-        yield row
+        rows = csv.reader(fh)
+        header = next(rows, None)
+        if header is None:
+            raise FetchError(f"{origin}: the street file for {month} is empty")
+        if tuple(c.strip() for c in header) != EXPECTED_COLUMNS:
+            raise FetchError(
+                f"{origin}: not a data.police.uk street file: the header is {header[:6]}..., expected "
+                f"{list(EXPECTED_COLUMNS)}"
+            )
+        for row in rows:
+            if len(row) > 1 and row[1] != month:
+                raise FetchError(
+                    f"{origin}: line {rows.line_num}: a row of month {row[1][:20]!r} in the file for {month}: "
+                    "refused, nothing kept"
+                )
 
 
 # --------------------------------------------------------------------------- reading months out of archives and folders
@@ -156,7 +170,7 @@ def _extract_members(archive: Path, wanted: set[str], staging: Path, on_step: St
     """Copy the wanted months' Metropolitan street members of `archive` into `staging` (streamed, CRC-checked)."""
     found: dict[str, Path] = {}
     try:
-        with zipfile.ZipFile(archive) as zf:
+        with archives.open_archive(archive) as zf:  # names checked: none unsafe, none twice
             for info in zf.infolist():
                 month = member_month(info.filename)
                 if month is None or month not in wanted or month in found:
@@ -164,8 +178,7 @@ def _extract_members(archive: Path, wanted: set[str], staging: Path, on_step: St
                 if on_step:
                     on_step(f"extracting {info.filename}")
                 target = staging / f"{month}-{FORCE}-street.csv"
-                with zf.open(info) as src, open(target, "wb") as dst:
-                    shutil.copyfileobj(src, dst, 1 << 20)  # zipfile checks the CRC at the end of the member
+                archives.extract_member(zf, info, target, archive)  # bounded, CRC- and text-checked as it streams
                 check_street_file(target, month, f"{archive.name}: {info.filename}")
                 found[month] = target
     except (zipfile.BadZipFile, zlib.error, EOFError, zipfile.LargeZipFile) as exc:
@@ -191,26 +204,27 @@ def _from_files(paths: Iterable[Path], wanted: set[str] | None, staging: Path, o
         if on_step:
             on_step(f"copying {path}")
         target = staging / path.name
-        shutil.copyfile(path, target)
+        archives.copy_file(path, target)  # a regular file, bounded and text-checked
         check_street_file(target, month, str(path))
         found[month] = target
     return found
 
 
 def _zip_months(path: Path) -> set[str]:
-    try:
-        with zipfile.ZipFile(path) as zf:
-            return {m for m in (member_month(n) for n in zf.namelist()) if m}
-    except zipfile.BadZipFile as exc:
-        raise FetchError(f"{path}: not a whole zip archive ({exc}): the file is corrupt or truncated") from exc
+    with archives.open_archive(path) as zf:
+        return {m for m in (member_month(n) for n in zf.namelist()) if m}
 
 
 def _user_files(from_path: Path) -> list[Path]:
     if not from_path.exists():
         raise FetchError(f"{from_path}: no such file or folder (--from)")
-    if from_path.is_dir():
-        return [p for p in from_path.rglob("*") if p.is_file() and (p.suffix.lower() == ".zip" or member_month(p.name))]
+    if from_path.is_dir():  # walked without following links; a link out of the folder is refused
+        named = [p for p in archives.walk_files(from_path) if p.suffix.lower() == ".zip" or member_month(p.name)]
+        for path in named:
+            archives.regular_file(path)  # never a FIFO or a device, which could hang or never end
+        return named
     if from_path.suffix.lower() == ".zip" or member_month(from_path.name):
+        archives.regular_file(from_path)
         return [from_path]
     raise FetchError(
         f"{from_path}: expected a police.uk archive or download (.zip), a folder, or a file named "
@@ -334,12 +348,12 @@ def _commit(
                 "police.uk republishes months when forces revise them: run with --update to accept the new bytes "
                 "and rewrite data/sources.lock. Nothing was kept"
             )
-        target = raw_dir() / src.month_file(month)
+        target = archives.confined(raw_dir(), src.month_file(month), entry_id)
         moves.append((path, target))
         if entry is None or entry.sha256 != got:
             lock[entry_id] = LockEntry(got, path.stat().st_size, today)
             results.append(MonthFile(month, target, "updated" if entry else action, got))
         else:
             results.append(MonthFile(month, target, action, got))
-    move_all_into_place(moves, then=lambda: write_lock(lock))
+    commit(moves, lock, write_lock)  # all or nothing, also after SIGKILL (``data.commit``)
     return results

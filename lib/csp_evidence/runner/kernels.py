@@ -28,10 +28,19 @@ from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from jupyter_client.asynchronous import AsyncKernelClient
-from jupyter_client.manager import AsyncKernelManager
-from jupyter_core.utils import run_sync
+if TYPE_CHECKING:  # imported where a kernel is started: a run that executes nothing does not need them
+    from jupyter_client.asynchronous import AsyncKernelClient
+    from jupyter_client.manager import AsyncKernelManager
+
+
+def run_sync(coroutine_function):
+    """jupyter_core's run_sync, imported when first used."""
+    from jupyter_core.utils import run_sync as wrap
+
+    return wrap(coroutine_function)
+
 
 ENGINE = "csp-warm-kernel"
 START_TIMEOUT = 60
@@ -134,6 +143,8 @@ class WarmKernel:
         # IPC sockets in a private folder, not TCP on localhost: nothing listens on a port, and the kernel has no
         # 'running over TCP without encryption' warning to print into every run
         self._sockets = tempfile.mkdtemp(prefix="csp-kernel-")
+        from jupyter_client.manager import AsyncKernelManager
+
         km = AsyncKernelManager(kernel_name=self.kernel_name, transport="ipc", ip=os.path.join(self._sockets, "k"))
         self.km, self.starts = km, self.starts + 1
         try:

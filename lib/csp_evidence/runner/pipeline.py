@@ -11,22 +11,16 @@ reset to a fresh session before each, instead of a kernel started and imports re
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import shutil
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
-import nbformat
-
-from csp_evidence import __version__
 from csp_evidence.chapters import area as area_chapter
-from csp_evidence.core.environment import software
-from csp_evidence.core.files import atomic_write, atomic_write_text, digest_of, sha256_of, source_fingerprint
+from csp_evidence.core.files import atomic_write
 from csp_evidence.core.params import (
     Params,
     ParamsError,
@@ -34,18 +28,21 @@ from csp_evidence.core.params import (
     load_params,
     reserved_run_name,
 )
-from csp_evidence.core.paths import (
-    PACKAGE,
-    lock_path,
-    notebooks_dir,
-    output_prefix,
-    outputs_dir,
-    quarto_config,
-    site_pages_dir,
-)
+from csp_evidence.core.paths import notebooks_dir, outputs_dir, quarto_config
 from csp_evidence.data import datasets, geo
-from csp_evidence.data.plan import plan_files
 from csp_evidence.runner.kernels import KernelPool
+from csp_evidence.runner.manifest import (
+    Carried,
+    carry_over,
+    inputs_key,
+    link_or_copy,
+    new_manifest,
+    notebook_key,
+    outputs_of,
+    read_manifest,
+    site_key,
+    write_manifest,
+)
 from csp_evidence.runner.publish import (
     RunError,
     keep_failed,
@@ -61,8 +58,6 @@ from csp_evidence.website.render import RenderError, declared_chapters, executed
 # Kernels run side by side, one per core: numerical libraries must not start a thread per core each, or
 # their busy-waiting threads oversubscribe the machine (a chapter measured 12x slower that way).
 SINGLE_THREADED = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-
-MANIFEST = "manifest.json"  # per run: each notebook's input key and output files, and the site's key
 
 
 @dataclass
@@ -154,6 +149,8 @@ def _as_published(executed: Path, stage: Path, target: Path, notebook: Path) -> 
     folder relative to notebooks/, papermill's input and output paths are relative to the project, and the
     injected cell has a fixed id, so the notebook holds no machine path and two builds of the same inputs give the
     same notebook (timings aside)."""
+    import nbformat  # here, not at the top: its validator costs seconds of start-up a run that executes nothing
+
     nb = nbformat.read(executed, as_version=4)
     output_dir = Path(os.path.relpath(target, notebook.parent)).as_posix()
     for cell in nb.cells:
@@ -174,6 +171,8 @@ def _stopped_at(executed: Path) -> str:
     """' at cell N of M (`its first line`)': the cell an executed notebook had reached when it stopped without a
     cell error (a dead kernel, a timeout), counting every cell of the executed copy (markdown and the injected
     parameters included; such a cell has no execution count); '' when there is no partly executed copy."""
+    import nbformat
+
     try:
         cells = nbformat.read(executed, as_version=4).cells
     except Exception:  # nothing was written, or not a notebook: the error says the rest
@@ -186,92 +185,6 @@ def _stopped_at(executed: Path) -> str:
         (line.strip() for line in source.splitlines() if line.strip() and not line.strip().startswith("#")), ""
     )
     return f" at cell {started[-1]} of {len(cells)} (`{first[:60]}`)"
-
-
-def _link_or_copy(src: str, dst: str) -> None:
-    """Hard-link an unchanged output into the new run (outputs are replaced, never edited, so links are safe)."""
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copy2(src, dst)
-
-
-def library_fingerprint() -> str:
-    """sha256 over the library's source files and version: a change to the code re-executes the notebooks."""
-    return hashlib.sha256(f"{__version__}|{source_fingerprint(PACKAGE, ('.',))}".encode()).hexdigest()
-
-
-def _inputs_digest(*parts: bytes | str) -> str:
-    return digest_of(parts)
-
-
-def inputs_key() -> str:
-    """What every notebook depends on besides itself and its params: the locked data, the plan tables, the library
-    and the software environment (a package upgraded, say numpy, can move a figure: the notebooks run again).
-
-    A warm kernel is reused only while this is unchanged, so it never serves new inputs from old in-memory tables.
-    """
-    plans = b"".join(p.name.encode() + p.read_bytes() for p in plan_files())
-    return _inputs_digest(lock_path().read_bytes(), plans, library_fingerprint(), _software_json())
-
-
-def notebook_key(notebook: Path, params: Params, inputs: str) -> str:
-    """What a notebook's outputs depend on: the notebook, the params, and `inputs` (the run's `inputs_key()`:
-    locked data, plan tables, library)."""
-    return _inputs_digest(notebook.read_bytes(), json.dumps(params.notebook_parameters(), sort_keys=True), inputs)
-
-
-def site_key(outputs: dict[str, dict[str, str]], title: str, engine: str) -> str:
-    """What the site depends on: the sha256 of every file each notebook wrote (`outputs`, as in the manifest),
-    the title, the site's pages and configuration, the renderer, the library that drives it and the software
-    environment (which the sources page lists)."""
-    pages = b"".join(p.read_bytes() for p in sorted(site_pages_dir().glob("*")))
-    return _inputs_digest(
-        json.dumps(outputs, sort_keys=True),
-        title,
-        quarto_config().read_bytes(),
-        pages,
-        engine,
-        library_fingerprint(),
-        _software_json(),
-    )
-
-
-def _software_json() -> str:
-    return json.dumps(software(), sort_keys=True)
-
-
-def _outputs_of(folder: Path, stem: str) -> dict[str, str]:
-    """The files a notebook wrote, with their sha256: its executed copy, headline JSON, and figures/tables
-    named '<NN>-*' (``paths.output_prefix``: '00w-*' for 00_where beside 00_overview)."""
-    number = output_prefix(stem)
-    files = [f"notebooks/{stem}.ipynb", f"notebooks/{stem}.json"]
-    for sub in ("figures", "tables"):
-        files += (
-            [f"{sub}/{p.name}" for p in sorted((folder / sub).glob(f"{number}-*"))] if (folder / sub).is_dir() else []
-        )
-    return {f: sha256_of(folder / f) for f in files if (folder / f).is_file()}
-
-
-def _read_manifest(folder: Path) -> dict:
-    try:
-        return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-
-
-def _reuse(previous: Path, stage: Path, files: dict[str, str] | list[str]) -> bool:
-    """Link a notebook's outputs from the last good run into the stage, if every one is there as written (a
-    file edited or lost since, e.g. a table opened and saved in a spreadsheet, means the notebook runs again).
-    A manifest from before digests were kept lists only the files: those are trusted if present, as then."""
-    if not files or not all((previous / f).is_file() for f in files):
-        return False
-    if isinstance(files, dict) and not all(sha256_of(previous / f) == digest for f, digest in files.items()):
-        return False
-    for f in files:
-        (stage / f).parent.mkdir(parents=True, exist_ok=True)
-        _link_or_copy(str(previous / f), str(stage / f))
-    return True
 
 
 def _engine(engine: str) -> str:
@@ -300,16 +213,16 @@ def render_published(params: Params | str | Path, engine: str = "auto") -> Path:
                 ignore=lambda folder, names: [
                     n for n in names if n.startswith(".") or folder == str(target) and n == "site"
                 ],
-                copy_function=_link_or_copy,
+                copy_function=link_or_copy,
                 dirs_exist_ok=True,
             )
-            manifest = _read_manifest(stage)
+            manifest = read_manifest(stage)
             manifest.pop("site_key", None)
             render(stage, params.display_title, engine=engine)
             if manifest.get("notebooks"):
-                shown = {stem: _outputs_of(stage, stem) for stem in manifest["notebooks"]}  # as the site shows them
+                shown = {stem: outputs_of(stage, stem) for stem in manifest["notebooks"]}  # as the site shows them
                 manifest["site_key"] = site_key(shown, params.display_title, engine)
-            _write_manifest(stage, manifest)
+            write_manifest(stage, manifest)
             publish(stage, target)
         except BaseException:
             shutil.rmtree(stage, ignore_errors=True)
@@ -319,9 +232,118 @@ def render_published(params: Params | str | Path, engine: str = "auto") -> Path:
         release_lock(lock, target)
 
 
-def _write_manifest(folder: Path, manifest: dict) -> None:
-    """Replace `folder`'s manifest atomically."""
-    atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=2))
+def _execute_all(
+    to_run: Sequence[Path],
+    stage: Path,
+    params: Params,
+    inputs: str,
+    jobs: int,
+    kernels: KernelPool | None,
+    done: Callable[[str], None],
+) -> None:
+    """Execute `to_run` into `stage`, `jobs` at a time, on `kernels` (or on kernels started for these notebooks
+    and shut down after them); `done(stem)` as each finishes, in order. On a failure or Ctrl-C queued notebooks
+    never start and running ones stop at once."""
+    own_kernels = kernels is None and bool(to_run)
+    pool_of_kernels = KernelPool(min(max(1, jobs), len(to_run))) if own_kernels else kernels
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    try:
+        futures = {
+            pool.submit(_execute, nb, stage, params, cast(KernelPool, pool_of_kernels), inputs): nb for nb in to_run
+        }
+        for future, nb in futures.items():
+            future.result()
+            done(nb.stem)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        if pool_of_kernels is not None:
+            pool_of_kernels.interrupt()
+        raise
+    finally:
+        pool.shutdown(wait=True)
+        if own_kernels and pool_of_kernels is not None:
+            pool_of_kernels.shutdown()
+
+
+def _finish_site(
+    manifest: dict,
+    published: dict,
+    target: Path,
+    stage: Path,
+    params: Params,
+    engine: str,
+    render_site: bool,
+    force: bool,
+) -> Path | None:
+    """Keep the published site when it shows these very outputs (by `csp run` too), else build it when asked,
+    else publish none (and no site key); write the manifest. The site's place, or None."""
+    site = None
+    if not force and published.get("site_key") == manifest["site_key"] and (target / "site" / "index.html").is_file():
+        shutil.copytree(target / "site", stage / "site", copy_function=link_or_copy)
+        site = target / "site"
+    elif render_site:
+        write_manifest(stage, manifest)  # the sources page shows the software it records
+        render(stage, params.display_title, engine=engine)
+        site = target / "site"
+    else:
+        del manifest["site_key"]
+    write_manifest(stage, manifest)
+    return site
+
+
+def _build(
+    params: Params,
+    paths: list[Path],
+    all_paths: list[Path],
+    stage: Path,
+    target: Path,
+    options: dict,
+    kernels: KernelPool | None,
+    on_notebook_done: Callable[[str, str], None] | None,
+) -> RunResult:
+    """Build the run in `stage`: carry over unchanged outputs, execute the rest, keep or build the site."""
+    selected = {p.stem for p in paths}
+    engine = _engine(options["engine"])
+    published = read_manifest(target) if target.is_dir() else {}  # read once: notebooks and site key
+    inputs = inputs_key()  # once per run: the lock, plan tables and library source are read once
+    keys = {p.stem: notebook_key(p, params, inputs) for p in all_paths}
+    result = RunResult(params, target)
+
+    def progress(stem: str, how: str) -> None:
+        if on_notebook_done and stem in selected:  # progress counts the notebooks asked for
+            on_notebook_done(stem, how)
+
+    carried: Carried = carry_over(
+        all_paths,
+        selected,
+        keys,
+        published,
+        target,
+        stage,
+        force=options["force"],
+        on_reused=lambda stem: progress(stem, "reused"),
+    )
+    result.reused = carried.reused
+    if carried.to_run:  # unchanged notebooks were run on these same params and data, which were checked then
+        prepare(params)
+
+    def executed(stem: str) -> None:
+        result.notebooks.append(stem)
+        progress(stem, "executed")
+
+    _execute_all(carried.to_run, stage, params, inputs, options["jobs"], kernels, executed)
+    manifest = new_manifest(params, keys, carried, stage, engine)
+    result.site = _finish_site(
+        manifest, published, target, stage, params, engine, options["render_site"], options["force"]
+    )
+    return result
+
+
+def _as_published_already(stage: Path, target: Path, result: RunResult) -> bool:
+    """Whether the staged run is the published pack again: nothing executed, and its manifest (every notebook's
+    key and the digests its files were just checked against, and the site's key) is the published one. Then the
+    published pack is left as it is, not published again file by file."""
+    return not result.notebooks and target.is_symlink() and read_manifest(stage) == read_manifest(target)
 
 
 def run(
@@ -356,96 +378,27 @@ def run(
         all_paths = area_chapter.chapters_for(params, notebook_paths()) if notebooks is not None else paths
     except ValueError as exc:  # an area no CSP or borough has
         raise ParamsError(str(exc)) from None
-    selected = {p.stem for p in paths}
     root = outputs_dir()
     root.mkdir(parents=True, exist_ok=True)
     target = root / params.name
+    options = {"engine": engine, "jobs": jobs, "force": force, "render_site": render_site}
     lock = run_lock(target)
     try:
         recover(target)  # what an interrupted run of this name left
         tidy_outputs(root, params.name)  # and runs of other names that nobody runs now
-        engine = _engine(engine)
-        published = _read_manifest(target) if target.is_dir() else {}  # read once: notebooks and site key
-        previous = published.get("notebooks", {})
-        inputs = inputs_key()  # once per run: the lock, plan tables and library source are read once
-        keys = {p.stem: notebook_key(p, params, inputs) for p in all_paths}
         stage = new_stage(root, params.name)
         (stage / "notebooks").mkdir()
-        result = RunResult(params, target)
         try:
-            to_run, reused_keys, reused_files = [], {}, {}
-            for nb in all_paths:
-                old = previous.get(nb.stem, {})
-                unchanged = old.get("key") == keys[nb.stem] and not force
-                keep_old = nb.stem not in selected or unchanged
-                if keep_old and _reuse(target, stage, old.get("files", [])):
-                    result.reused.append(nb.stem)
-                    reused_keys[nb.stem] = old["key"]  # outputs of those inputs, even if the inputs changed since
-                    if isinstance(old["files"], dict):
-                        reused_files[nb.stem] = old["files"]  # checked against these digests just now
-                    if on_notebook_done and nb.stem in selected:
-                        on_notebook_done(nb.stem, "reused")
-                elif nb.stem in selected or (target / "notebooks" / f"{nb.stem}.ipynb").is_file():
-                    to_run.append(nb)  # a chapter of the published pack whose outputs cannot be reused (edited,
-                    # lost, or no manifest) runs again rather than leave the pack without it
-            if to_run:  # unchanged notebooks were run on these same params and data, which were checked then
-                prepare(params)
-            own_kernels = kernels is None and bool(to_run)
-            pool_of_kernels = KernelPool(min(max(1, jobs), len(to_run))) if own_kernels else kernels
-            pool = ThreadPoolExecutor(max_workers=max(1, jobs))
-            try:
-                futures = {
-                    pool.submit(_execute, nb, stage, params, cast(KernelPool, pool_of_kernels), inputs): nb
-                    for nb in to_run
-                }
-                for future, nb in futures.items():
-                    future.result()
-                    result.notebooks.append(nb.stem)
-                    if on_notebook_done and nb.stem in selected:  # progress counts the notebooks asked for
-                        on_notebook_done(nb.stem, "executed")
-            except BaseException:  # a failure or Ctrl-C: queued notebooks never start, running ones stop now
-                pool.shutdown(wait=False, cancel_futures=True)
-                if pool_of_kernels is not None:
-                    pool_of_kernels.interrupt()
-                raise
-            finally:
-                pool.shutdown(wait=True)
-                if own_kernels and pool_of_kernels is not None:
-                    pool_of_kernels.shutdown()
-            manifest: dict[str, Any] = {
-                "params": params.notebook_parameters(),
-                "library": __version__,
-                "software": software(),
-                "notebooks": {
-                    stem: {
-                        "key": reused_keys.get(stem, keys[stem]),
-                        "files": reused_files[stem] if stem in reused_files else _outputs_of(stage, stem),
-                    }
-                    for stem in keys
-                    if (stage / "notebooks" / f"{stem}.ipynb").is_file()
-                },
-            }
-            manifest["site_key"] = site_key(
-                {k: v["files"] for k, v in manifest["notebooks"].items()}, params.display_title, engine
-            )
-            site_current = published.get("site_key") == manifest["site_key"]
-            if not force and site_current and (target / "site" / "index.html").is_file():
-                # the site of these very notebooks: kept, by `csp run` too
-                shutil.copytree(target / "site", stage / "site", copy_function=_link_or_copy)
-                result.site = target / "site"
-            elif render_site:
-                _write_manifest(stage, manifest)  # the sources page shows the software it records
-                render(stage, params.display_title, engine=engine)
-                result.site = target / "site"
-            else:
-                del manifest["site_key"]
-            _write_manifest(stage, manifest)
+            result = _build(params, paths, all_paths, stage, target, options, kernels, on_notebook_done)
         except BaseException as exc:  # includes KeyboardInterrupt: nothing half-written is published
             if isinstance(exc, RunError):
                 kept = keep_failed(stage, root, params.name)
                 raise RunError(f"{exc}\nThe partly executed run is kept in {kept}; {target} is unchanged.") from exc
             shutil.rmtree(stage, ignore_errors=True)
             raise
+        if _as_published_already(stage, target, result):
+            shutil.rmtree(stage, ignore_errors=True)
+            return result
         try:
             publish(stage, target)
         except BaseException:  # the old pack is still published; the run is back in the stage
