@@ -13,7 +13,7 @@ PIP_VERSION = 26.3
 UV_VERSION = 0.13.9
 LOCK_ARGS ?=
 
-.PHONY: pack test check reproducible lock fetch run render lab clean
+.PHONY: pack test test-fast check reproducible lock fetch run render lab clean
 
 $(BIN)/.installed: $(LOCK) pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "$(LOCK) is for Python 3.11; this is Python %d.%d: run make with PYTHON=python3.11" % sys.version_info[:2])'
@@ -45,8 +45,17 @@ check: $(BIN)/.installed
 	$(BIN)/nbstripout --keep-id --keep-count --verify notebooks/*.ipynb
 	$(BIN)/python tools/check_notebooks.py notebooks/*.ipynb
 
+# `make test` runs every test: the notebooks executed (nbval), whole packs built, the browser tests. It ends with
+# the tests skipped, by reason. PYTEST_ARGS adds options (.ci/run: --durations=30, the slowest tests in its log).
+PYTEST_ARGS ?=
 test: check
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# `make test-fast`: the everyday lane (and pre-commit's, at push), no notebook executed, no pack built and none
+# of the slowest model fits (tests/conftest.py's SLOW): the library, readers, statistics, params, publishing
+# and the page builders, in under two minutes.
+test-fast: $(BIN)/.installed
+	$(BIN)/pytest -q tests -m "not e2e and not notebooks and not slow" $(PYTEST_ARGS)
 
 # What README's "reproducible" promises, checked: the environment matches the lock, and two builds of the
 # default pack give the same bytes (and the manifest records the locked versions).

@@ -2,65 +2,39 @@
 link, figure and CSV download resolves, search finds the hate-crime chapter, and axe-core finds no serious or
 critical accessibility violation.
 
-Needs Debian's `chromium` and the npm package `axe-core` in tests/.node (`.ci/run` installs both). Where either
-is missing the tests are skipped with a message saying what to install; with CSP_REQUIRE_BROWSER=1 (set by CI)
-they fail instead, so a CI run never passes them silently.
+Needs Debian's `chromium` (`.ci/run` installs it) and axe-core, which the pinned Python package
+axe-playwright-python ships (no npm): see browser_env. Where either is missing the tests are skipped with a
+message saying what to install; with CSP_REQUIRE_BROWSER=1 (set by CI) they fail instead, so a CI run never
+passes them silently.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-import shutil
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
 import pytest
+from browser_env import AXE, CHROMIUM, FLAGS, need_browser
 from conftest import ROOT
+from published_scan import pdf_links, published_problems
 
 from csp_evidence.runner.pipeline import run
 
 pytestmark = [pytest.mark.e2e, pytest.mark.realdata]
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-AXE = Path(os.environ.get("CSP_AXE_JS", ROOT / "tests" / ".node" / "node_modules" / "axe-core" / "axe.min.js"))
-# The flags that keep a headless Chromium on a machine with no internet from reaching out (and failing noisily).
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _missing() -> str | None:
-    if CHROMIUM is None:
-        return "no Chromium on PATH: `apt-get install chromium` (Debian) to run the browser tests"
-    if not AXE.is_file():
-        return f"no axe-core at {AXE}: `npm install --prefix tests/.node axe-core@4.14.1` to run the browser tests"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the playwright package is not installed (it is in the test extra of pyproject.toml)"
-    return None
-
 
 @pytest.fixture(scope="module")
 def browser():
-    why = _missing()
-    if why:
-        if os.environ.get("CSP_REQUIRE_BROWSER") == "1":
-            pytest.fail(why)
-        pytest.skip(why)
+    need_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        # with its scroll bars shown (Playwright hides them in headless mode), to see what a reader sees
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, ignore_default_args=["--hide-scrollbars"])
         yield chromium
         chromium.close()
 
@@ -158,3 +132,82 @@ def test_axe_finds_no_serious_or_critical_accessibility_violation(browser, site)
             found[name] = violations
         page.close()
     assert found == {}
+
+
+def test_no_published_file_holds_a_machine_path(site):
+    # `strings` of the board summary PDF found file:///…/outputs/.staging-<run>-XXXX/.site-build-YYYY/ links
+    folder, _ = site
+    assert (folder / "board-summary.pdf").is_file()
+    assert published_problems(folder) == []
+    assert pdf_links(folder / "board-summary.pdf"), "the board summary links no chapter"
+    assert all("://" not in link or link.startswith("https://") for link in pdf_links(folder / "board-summary.pdf"))
+
+
+# Every table, figure, image, chart and code block that is wider than the content column (or the window) and not
+# inside a region that scrolls sideways with its scroll bar shown and a keyboard can reach; the page scrolling
+# sideways. Chapter 01's change table and the audit table were cut off at 1280 px, their p-value and verdict
+# columns unreadable, and the board summary's charts ran past a phone's edge.
+OVERFLOWS = """() => {
+  const width = document.documentElement.clientWidth;
+  const column = document.querySelector('main') || document.body;
+  const limit = Math.min(width, column.getBoundingClientRect().right);
+  const scroller = (el) => {
+    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+      const x = getComputedStyle(p).overflowX;
+      if (x === 'auto' || x === 'scroll') return p;
+    }
+    return null;
+  };
+  const named = (el) => el.tagName.toLowerCase() + (el.caption ? ` "${el.caption.textContent.slice(0, 60)}"` : '');
+  const out = [];
+  for (const el of document.querySelectorAll('main table, main figure, main img, main svg, main pre')) {
+    const box = el.getBoundingClientRect();
+    if (!box.width || el.closest('nav, header, footer')) continue;
+    const region = scroller(el);
+    if (region === null) {
+      if (box.right > limit + 1 || box.left < -1) out.push(`${named(el)}: ${Math.round(box.right)} px wide, past ${Math.round(limit)} px`);
+      continue;
+    }
+    const edge = region.getBoundingClientRect().right;
+    if (edge > limit + 1) out.push(`${named(el)}: its scroll region runs past ${Math.round(limit)} px`);
+    if (region.scrollWidth > region.clientWidth + 1) {
+      if (region.offsetHeight - region.clientHeight < 1) out.push(`${named(el)}: scrolls with no scroll bar shown`);
+      if (region.tabIndex < 0) out.push(`${named(el)}: scrolls in a region the keyboard cannot reach`);
+    }
+  }
+  if (document.documentElement.scrollWidth > width + 1) out.push(`the page scrolls sideways (${document.documentElement.scrollWidth} px)`);
+  return out;
+}"""
+FITS = """(caption) => [...document.querySelectorAll('main table')]
+  .filter(t => (t.caption ? t.caption.textContent : '').startsWith(caption))
+  .map(t => { const r = t.closest('.csp-table-scroll') || t.parentElement; return [r.scrollWidth, r.clientWidth]; })"""
+
+
+@pytest.mark.parametrize("width, height", [(1280, 900), (390, 844)], ids=["1280px", "390px"])
+def test_no_table_or_figure_overflows_without_a_scroll_bar(browser, site, width, height):
+    folder, base = site
+    found = {}
+    for name in _pages(folder):
+        page = browser.new_page(viewport={"width": width, "height": height})
+        page.goto(base + name, wait_until="networkidle")
+        overflows = page.evaluate(OVERFLOWS)
+        if overflows:
+            found[name] = overflows
+        page.close()
+    assert found == {}
+
+
+@pytest.mark.parametrize(
+    "chapter, caption",
+    [
+        ("01_asb_neighbourhood.html", "Neighbourhood crime measures in"),
+        ("99_plan_audit.html", "The figures the CSP plan"),
+    ],
+)
+def test_the_change_and_audit_tables_fit_whole_at_1280px(browser, site, chapter, caption):
+    _, base = site
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(base + chapter, wait_until="networkidle")
+    widths = page.evaluate(FITS, caption)
+    page.close()
+    assert widths and all(needed <= shown for needed, shown in widths), widths

@@ -5,7 +5,7 @@ import csv
 import io
 
 import pytest
-from test_browser import AXE, CHROMIUM, FLAGS
+from browser_env import AXE, CHROMIUM, FLAGS, need_browser
 
 from csp_evidence.data.geo import LONDON_SQUARES
 from csp_evidence.report.headlines import write_headlines
@@ -66,12 +66,9 @@ def test_the_page_has_the_map_the_table_and_the_csv_behind_them(london):
 
 @pytest.fixture(scope="module")
 def chromium():
-    if CHROMIUM is None:
-        pytest.skip("no Chromium on PATH: `apt-get install chromium` (Debian) to open the London page")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("the playwright package is not installed (it is in the test extra of pyproject.toml)")
+    need_browser()
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         yield browser
@@ -108,11 +105,10 @@ def test_choosing_a_measure_recolours_the_map_and_headings_sort_the_table(london
     assert page.evaluate(first) == "Westminster"
     assert page.get_attribute("#boroughs thead th:nth-child(4)", "aria-sort") == "descending"
     assert problems == []  # before axe, whose own requests for the styles fail on file:// pages
-    if AXE.is_file():
-        page.add_script_tag(path=str(AXE))
-        serious = page.evaluate(
-            "async () => (await axe.run()).violations.filter(v => ['serious', 'critical'].includes(v.impact))"
-            ".map(v => v.id)"
-        )
-        assert serious == []
+    page.add_script_tag(path=str(AXE))
+    serious = page.evaluate(
+        "async () => (await axe.run()).violations.filter(v => ['serious', 'critical'].includes(v.impact))"
+        ".map(v => v.id)"
+    )
+    assert serious == []
     page.screenshot(path=str(london.parent / "screenshot.png"), full_page=True)

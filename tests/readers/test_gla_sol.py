@@ -150,3 +150,19 @@ def test_not_a_database_names_the_file(tmp_path):
         read_sol_asb_calls(path)
     with pytest.raises(SourceFormatError, match=r"file is missing or empty"):
         read_sol_asb_calls(tmp_path / "absent.db")
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("big", ["9223372036854775807", "1000000001"])
+def test_calls_too_large_for_a_sum_are_refused(fetched, tmp_path, big):
+    # the largest int64 was read as a count of calls: any sum with it wrapped round to a negative total
+    path = _damaged(
+        fetched,
+        tmp_path,
+        SOL_V4,
+        f"UPDATE ind_dat SET yval = {big} WHERE dataset = 'sol_asb' AND xvardt = '2020-04-01'",
+    )
+    with pytest.raises(SourceFormatError) as err:
+        read_sol_asb_calls(path)
+    _starts(err, path, f"table 'ind_dat', column 'yval': value {big} for xvardt '2020-04-01' is not a whole")
+    assert "up to 1,000,000,000" in str(err.value)

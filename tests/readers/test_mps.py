@@ -153,7 +153,11 @@ def test_a_count_out_of_range_or_not_a_plain_whole_number_is_refused_with_line_a
     assert str(path) in str(err.value) and "(Hackney, Other theft)" in str(err.value)
 
 
-def test_the_largest_int64_count_is_read_exactly(tmp_path):
-    path = _write(tmp_path, [HEADER, "Theft,Other theft,Hackney,5,9223372036854775807,007"])
-    tidy = read_borough_file(path, known_boroughs=["Hackney"])
-    assert tidy["count"].tolist() == [5, 9223372036854775807, 7]
+def test_the_largest_count_is_read_exactly_and_one_more_is_refused(tmp_path):
+    path = _write(tmp_path, [HEADER, "Theft,Other theft,Hackney,5,1000000000,007"])
+    assert read_borough_file(path, known_boroughs=["Hackney"])["count"].tolist() == [5, 1_000_000_000, 7]
+    # 9223372036854775807 was read: one such count and any other made a sum that wrapped round to a negative total
+    for value in ("1000000001", "9223372036854775807", "0009223372036854775807"):
+        path = _write(tmp_path, [HEADER, f"Theft,Other theft,Hackney,5,{value},7"])
+        with pytest.raises(SourceFormatError, match=r"is not a non-negative whole number up to 1,000,000,000"):
+            read_borough_file(path, known_boroughs=["Hackney"])

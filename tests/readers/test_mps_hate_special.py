@@ -227,3 +227,15 @@ def test_city_of_london_and_airports_are_not_boroughs():
 
     counts = pd.Series({"Hackney": 5, "Camden": 7, AVIATION_SECURITY: 100})
     assert london_total(counts) == 12
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("big", ["9223372036854775807", "9223372036854775808", "1000000001"])
+def test_damaged_count_too_large_for_a_sum_is_refused(fetched, tmp_path, names, big):
+    # the largest int64 was read (and one more was a traceback): a sum with it wrapped round to a negative total
+    path = _copy(fetched, tmp_path, lambda lines: _set_cell(lines, 5, "201511", big))
+    with pytest.raises(SourceFormatError) as err:
+        read_hate_special_crime(path, *names)
+    message = str(err.value)
+    assert str(path) in message and "(Bexley, Anti-Semitic)" in message
+    assert f"line 5, column '201511': count {big!r} is not a non-negative whole number up to 1,000,000,000" in message

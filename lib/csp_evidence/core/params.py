@@ -102,6 +102,9 @@ MAX_PARAMS_BYTES = 64 * 1024  # a params file is a few lines
 MAX_TEXT = 200  # characters in a text parameter
 MAX_YEARS = 50  # financial years in one pack
 MAX_RUN_NAME = 100  # characters in a run's name: it names files and folders with prefixes and suffixes
+MAX_DEPTH = 10  # how deep a params file nests: a mapping of lists is two; 30,000 would exhaust Python's stack
+MAX_SMALL_NUMBER = 1000  # small_number_threshold: counts below it are flagged; above this every count would be
+_SURROGATE = re.compile("[\ud800-\udfff]")  # a lone UTF-16 half (YAML's "\ud800"): no text can be written with it
 
 
 class _Refused(yaml.YAMLError):
@@ -112,14 +115,23 @@ class _ParamsLoader(yaml.SafeLoader):
     """YAML's safe loader, refusing aliases (expanded, a few nested ones make a file of gigabytes) and keys given
     twice (YAML would keep the last silently)."""
 
+    _depth = 0
+
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if self._depth >= MAX_DEPTH:
+            mark = self.peek_event().start_mark
+            raise _Refused(f"line {mark.line + 1}: values nested more than {MAX_DEPTH} deep; params are flat")
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise _Refused(
                 f"line {event.start_mark.line + 1}: a YAML alias (*{str(event.anchor)[:40]}); params files write each "
                 "value out in full"
             )
-        return super().compose_node(parent, index)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         seen: dict[object, int] = {}
@@ -136,6 +148,7 @@ class _ParamsLoader(yaml.SafeLoader):
 def _shown(value: object) -> str:
     """A value as an error message may quote it: short text and numbers as written, else what it is."""
     if isinstance(value, str):
+        value = _SURROGATE.sub("\N{REPLACEMENT CHARACTER}", value)
         return repr(value) if len(value) <= 60 else f"{value[:40]!r}... ({len(value)} characters)"
     if isinstance(value, bool | int | float) or value is None:
         text = repr(value)
@@ -186,7 +199,11 @@ def load_params(path: Path | str) -> Params:
         raise ParamsError(f"{path}: not valid YAML ({str(exc)[:500]})") from None
     if not isinstance(raw, dict):
         raise ParamsError(f"{path}: expected a mapping of parameters, got {type(raw).__name__}")
-    unknown = sorted(k if isinstance(k, str) and len(k) <= 60 else _shown(k) for k in raw if k not in _TYPES)
+    unknown = sorted(
+        k if isinstance(k, str) and len(k) <= 60 and not _SURROGATE.search(k) else _shown(k)
+        for k in raw
+        if k not in _TYPES
+    )
     if unknown:
         raise ParamsError(f"{path}: unknown parameter(s) {', '.join(unknown[:10])}; allowed: {', '.join(_TYPES)}")
     missing = [k for k in _required(raw) if k not in raw]
@@ -198,6 +215,14 @@ def load_params(path: Path | str) -> Params:
             raise ParamsError(f"{path}: parameter {key!r} must be {_type_name(want)}, got {_shown(value)}")
         if isinstance(value, str) and len(value) > MAX_TEXT:
             raise ParamsError(f"{path}: parameter {key!r} is {len(value)} characters long; at most {MAX_TEXT}")
+        for n, text in enumerate(value if isinstance(value, list) else [value], 1):
+            if isinstance(text, str) and _SURROGATE.search(text):
+                where = f"item {n} of parameter {key!r}" if isinstance(value, list) else f"parameter {key!r}"
+                raise ParamsError(
+                    f"{path}: {where} holds a lone surrogate (an escape like \\ud800 that is half of a character); "
+                    "write the character itself"
+                )
+    _check_name_and_threshold(path, raw)
     if any(k in raw for k in AREA_FIELDS):
         return _area_params(path, raw)
     years = raw["financial_years"]
@@ -236,8 +261,6 @@ def load_params(path: Path | str) -> Params:
             f"{path}: parameter 'latest_series' must be one of {', '.join(CRIME_SERIES)} (the MPS's CONNECT-era or "
             f"CRIS-era recorded-crime series), got {_shown(raw['latest_series'])}"
         )
-    if raw.get("small_number_threshold", 10) < 0:
-        raise ParamsError(f"{path}: small_number_threshold must be zero or more")
     return Params(
         **{k: v for k, v in raw.items() if k != "financial_years"},
         financial_years=tuple(sorted(str(y) for y in years)),
@@ -252,6 +275,20 @@ def _required(raw: dict) -> tuple[str, ...]:
     if not any(k in raw for k in AREA_FIELDS):
         return _REQUIRED
     return place + (() if "headline_period" in raw else ("headline_year", "financial_years"))
+
+
+def _check_name_and_threshold(path: Path, raw: dict) -> None:
+    """Checks of every params file, by borough or by area: a file name that is UTF-8, a threshold in range."""
+    if _SURROGATE.search(path.stem):
+        raise ParamsError(
+            f"{_SURROGATE.sub('?', str(path))}: the run is named after its file, and this file name is not UTF-8 "
+            "text; rename the file"
+        )
+    if not 0 <= raw.get("small_number_threshold", 10) <= MAX_SMALL_NUMBER:
+        raise ParamsError(
+            f"{path}: small_number_threshold must be from 0 to {MAX_SMALL_NUMBER} (counts below it are flagged as "
+            f"too small for a trend; the usual value is 10), got {_shown(raw['small_number_threshold'])}"
+        )
 
 
 def _area_params(path: Path, raw: dict) -> Params:

@@ -2,13 +2,24 @@
 
 One failing borough never stops the others: its error is collected, its partly executed run is kept under
 outputs/failed/, and a summary is returned. A London index page links every borough's pack.
+
+A worker process dies with the batch: killed (even by SIGKILL, which runs no clean-up), the parent takes its
+workers with it, so none goes on building and publishing packs nobody asked for, or waits for work forever holding
+its memory. On Linux the kernel sends each worker SIGKILL when its parent dies (``prctl(PR_SET_PDEATHSIG)``);
+everywhere a watchdog thread in each worker checks its parent every ``WATCH_PARENT`` seconds. A worker's notebook
+kernels watch the worker in turn (ipykernel's parent poller) and exit after it.
 """
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
+import os
 import re
 import signal
+import sys
+import threading
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -66,8 +77,40 @@ def _on_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def _worker_start() -> None:
+WATCH_PARENT = 0.5  # seconds between a worker's checks that the batch that started it is alive
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with_parent(parent: int) -> None:
+    """Make this process end when `parent` (the process that started it) does: a parent-death signal on Linux, and
+    a watchdog thread everywhere; if the parent is already gone, end now."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (AttributeError, OSError):  # a C library without prctl: the watchdog alone
+            pass
+    if os.getppid() != parent:  # died before the signal was asked for
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), name="csp-watch-parent", daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(WATCH_PARENT)
+    os.kill(os.getpid(), signal.SIGKILL)  # no clean-up to wait for: the batch that wanted the work is gone
+
+
+def _worker_start(parent: int) -> None:
+    die_with_parent(parent)
     signal.signal(signal.SIGINT, _on_interrupt)
+
+
+def worker_pool(jobs: int) -> ProcessPoolExecutor:
+    """The batch's pool of `jobs` worker processes (spawned: no state inherited from the parent), each of which
+    dies with this process."""
+    return ProcessPoolExecutor(
+        max_workers=max(1, jobs), mp_context=get_context("spawn"), initializer=_worker_start, initargs=(os.getpid(),)
+    )
 
 
 def build_one(params: Params, engine: str = "auto", force: bool = False) -> BoroughOutcome:
@@ -117,9 +160,7 @@ def build_many(
     prepare(params_list[0])  # the tidy parquet caches are built once here, before the workers start
     result = BatchResult()
     if scheduler == "processes":
-        with ProcessPoolExecutor(
-            max_workers=max(1, jobs), mp_context=get_context("spawn"), initializer=_worker_start
-        ) as pool:
+        with worker_pool(jobs) as pool:
             futures = [pool.submit(build_one, p, engine, force) for p in params_list]
             # on Ctrl-C the boroughs not yet started are cancelled; the pool then waits for the running ones
             _collect(as_completed(futures), lambda: [f.cancel() for f in futures], result, on_done)

@@ -11,6 +11,7 @@ reset to a fresh session before each, instead of a kernel started and imports re
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Callable, Sequence
@@ -30,6 +31,7 @@ from csp_evidence.core.params import (
 )
 from csp_evidence.core.paths import notebooks_dir, outputs_dir, quarto_config
 from csp_evidence.data import datasets, geo
+from csp_evidence.report.published import negative_figures
 from csp_evidence.runner.kernels import KernelPool
 from csp_evidence.runner.manifest import (
     Carried,
@@ -265,6 +267,23 @@ def _execute_all(
             pool_of_kernels.shutdown()
 
 
+def _check_figures(stage: Path, params: Params) -> None:
+    """Refuse a run whose headline figures hold a count, rate, rank or p-value below zero (report.published)."""
+    for path in sorted((stage / "notebooks").glob("*.json")):
+        try:
+            figures = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise RunError(
+                f"run {params.name!r}: notebook {path.stem} wrote headline figures that cannot be read ({exc})"
+            ) from None
+        bad = list(negative_figures(figures))
+        if bad:
+            raise RunError(
+                f"run {params.name!r}: notebook {path.stem} gives {len(bad)} figure(s) that cannot be negative "
+                f"({'; '.join(bad[:5])}): a fault in the data or the code, so the run is not published"
+            )
+
+
 def _finish_site(
     manifest: dict,
     published: dict,
@@ -332,6 +351,7 @@ def _build(
         progress(stem, "executed")
 
     _execute_all(carried.to_run, stage, params, inputs, options["jobs"], kernels, executed)
+    _check_figures(stage, params)
     manifest = new_manifest(params, keys, carried, stage, engine)
     result.site = _finish_site(
         manifest, published, target, stage, params, engine, options["render_site"], options["force"]
@@ -393,7 +413,8 @@ def run(
         except BaseException as exc:  # includes KeyboardInterrupt: nothing half-written is published
             if isinstance(exc, RunError):
                 kept = keep_failed(stage, root, params.name)
-                raise RunError(f"{exc}\nThe partly executed run is kept in {kept}; {target} is unchanged.") from exc
+                state = f"{target} is unchanged" if target.is_dir() else f"nothing is published at {target} yet"
+                raise RunError(f"{exc}\nThe partly executed run is kept in {kept}; {state}.") from exc
             shutil.rmtree(stage, ignore_errors=True)
             raise
         if _as_published_already(stage, target, result):

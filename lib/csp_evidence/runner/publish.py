@@ -44,13 +44,14 @@ KEEP_FAILED = 5  # failed runs kept under outputs/failed/ for each run name, the
 LOCK_WAIT = 2.0  # seconds a run waits for its lock: long enough for another run's tidying, short for a refusal
 
 _STAMP = r"\d{8}T\d{12}Z?"  # UTC (Z); packs of earlier versions have no Z
+# A run name is any file name (a newline included: re.DOTALL), so every leftover of every run is found.
 _LEFTOVER = (  # what interrupted runs leave in the outputs folder, by the run name they belong to
-    re.compile(r"\.staging-(?P<name>.+)-[a-z0-9_]{8}"),  # a staging folder (tempfile.mkdtemp)
-    re.compile(r"\.old-(?P<name>.+?)-\.staging-(?P=name)-[a-z0-9_]{8}"),  # the previous layout's swap
-    re.compile(r"\.(?P<name>.+)\.link-[0-9a-f]{8}"),  # a new link not yet renamed onto the published name
-    re.compile(r"\.(?P<name>.+)\.lock"),  # a run's lock file
+    re.compile(r"\.staging-(?P<name>.+)-[a-z0-9_]{8}", re.DOTALL),  # a staging folder (tempfile.mkdtemp)
+    re.compile(r"\.old-(?P<name>.+?)-\.staging-(?P=name)-[a-z0-9_]{8}", re.DOTALL),  # the previous layout's swap
+    re.compile(r"\.(?P<name>.+)\.link-[0-9a-f]{8}", re.DOTALL),  # a new link not yet renamed onto the published name
+    re.compile(r"\.(?P<name>.+)\.lock", re.DOTALL),  # a run's lock file
 )
-_VERSION = re.compile(rf"(?P<name>.+)-{_STAMP}")
+_VERSION = re.compile(rf"(?P<name>.+)-{_STAMP}", re.DOTALL)
 
 
 class RunError(RuntimeError):
@@ -111,16 +112,62 @@ def versions(root: Path, name: str) -> list[Path]:
     packs = root / PACKS
     if not packs.is_dir():
         return []
-    pattern = re.compile(rf"{re.escape(name)}-{_STAMP}")
+    pattern = re.compile(rf"{re.escape(name)}-{_STAMP}", re.DOTALL)
     return sorted(p for p in packs.iterdir() if pattern.fullmatch(p.name))
 
 
-def current_version(target: Path) -> Path | None:
-    """The version folder `target` links to, or None when it is not a link into the packs folder."""
+def _points_into_packs(target: Path) -> Path | None:
+    """The entry of the packs folder (as `root/.packs/<entry>`) that the link `target` names, however the link
+    is written (`.packs/x`, `../outputs/.packs/x`, an absolute path), whether or not the entry exists; None when
+    `target` is no link or names anything outside the packs folder."""
     if not target.is_symlink():
         return None
-    points_to = target.parent / os.readlink(target)
-    return points_to if points_to.parent == target.parent / PACKS else None
+    packs = target.parent / PACKS
+    named = Path(os.path.normpath(target.parent / os.readlink(target)))
+    if named.parent == Path(os.path.normpath(packs)):
+        return packs / named.name
+    try:  # the same folder reached another way: through a link to the outputs folder, say
+        same = named.parent.resolve(strict=True) == packs.resolve(strict=True)
+    except OSError:
+        return None
+    return packs / named.name if same else None
+
+
+def current_version(target: Path) -> Path | None:
+    """The version folder `target` links to, or None when it is not a link to a real folder of the packs folder."""
+    version = _points_into_packs(target)
+    return version if version is not None and version.is_dir() and not version.is_symlink() else None
+
+
+def check_outputs(target: Path) -> None:
+    """Refuse, changing nothing, an outputs folder that a run would write through into somewhere else: a packs
+    folder that is a link, or `outputs/<run>` a link to anything but a pack folder in the packs folder (another
+    folder, a file, a packs entry that is itself a link). A dangling link into the packs folder is what an
+    interrupted run leaves, and `recover` points it at the last good pack."""
+    packs = target.parent / PACKS
+    if packs.is_symlink() or (packs.exists() and not packs.is_dir()):
+        raise RunError(
+            f"{packs} is {_what(packs)}, not the folder of published packs: a run will not write through it; "
+            "move it aside (nothing was changed)"
+        )
+    if not target.is_symlink():
+        if target.exists() and not target.is_dir():
+            raise RunError(
+                f"{target} is a file, not a pack: a run will not replace it; move it aside (nothing was changed)"
+            )
+        return
+    entry = _points_into_packs(target)
+    if entry is None or entry.is_symlink() or (entry.exists() and not entry.is_dir()):
+        shown = entry if entry is not None else os.readlink(target)
+        raise RunError(
+            f"{target} is a link to {shown}, {'a link' if entry is not None and entry.is_symlink() else 'not a pack'}"
+            f" in {packs}: a run will not replace or write through it; remove the link (`rm {target}` removes the "
+            "link only) and run again (nothing was changed; earlier packs are kept in the packs folder)"
+        )
+
+
+def _what(path: Path) -> str:
+    return f"a link to {os.readlink(path)}" if path.is_symlink() else "a file"
 
 
 def _new_version(root: Path, name: str) -> Path:
@@ -184,6 +231,7 @@ def publish(stage: Path, target: Path) -> Path:
     the swap is held until it is done; on an error before the swap the old pack stays published and the run is
     put back in `stage`. Returns the new version's folder."""
     with interrupt_deferred():
+        check_outputs(target)
         if target.is_dir() and not target.is_symlink():
             _migrate(target, target)
         give_normal_modes(stage)
@@ -211,6 +259,7 @@ def recover(target: Path) -> None:
     previous layout had renamed aside; a real folder from that layout is moved into the packs folder; versions
     that are not published, staging folders, temporary links and `.old-*` folders are removed.
     """
+    check_outputs(target)
     root, name = target.parent, target.name
     leftovers = [p for p in root.iterdir() if any((m := r.fullmatch(p.name)) and m["name"] == name for r in _LEFTOVER)]
     olds = sorted(p for p in leftovers if p.name.startswith(".old-") and p.is_dir() and not p.is_symlink())
@@ -247,6 +296,8 @@ def tidy_outputs(root: Path, own: str) -> None:
             continue  # a live run: its files are its own
         try:
             recover(root / name)
+        except RunError:
+            continue  # another run's folder that is not as runs leave it: its own run says so, and nothing changes
         finally:
             release_lock(lock, root / name)
 
@@ -261,6 +312,8 @@ def keep_failed(stage: Path, root: Path, name: str) -> Path:
             shutil.copy2(path, copy)
             os.replace(copy, path)
     folder = root / FAILED_RUNS
+    if folder.is_symlink():
+        raise RunError(f"{folder} is {_what(folder)}: a failed run is not written through it; move it aside")
     folder.mkdir(parents=True, exist_ok=True)
     stamp = f"{name}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}"
     failed, n = folder / stamp, 1

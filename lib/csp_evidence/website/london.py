@@ -12,9 +12,12 @@ and the table its borough order). Every value comes from the packs' headline JSO
 from __future__ import annotations
 
 import csv
+import dataclasses
 import html
 import io
 import math
+import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +67,22 @@ MAP_MEASURES = (
     MapMeasure("plan", "Recorded offences over the plan's years against the rest of London", True, 1, "%"),
 )
 PLAN_CHAPTER = "06_plan_period"
+
+
+# An absolute path in an error's text: a slash not inside a word, a relative path or a URL's host, then names.
+_ABSOLUTE = re.compile(r"(?<![\w.~/-])/(?:[^\s/'\"():;,]+/)*[^\s/'\"():;,]+")
+
+
+def public_error(error: str, outputs: Path) -> str:
+    """A failed borough's error as the London page (outputs/london/) shows it: no machine path. A path inside the
+    outputs folder becomes relative to the page (`../failed/<run>-<stamp>`); any other absolute path is shown by
+    its last name only (`…/hackney.yml`)."""
+    error = re.sub(r"file://(?=/)", "", error, flags=re.IGNORECASE)
+    for root in sorted(
+        {os.fspath(outputs), os.path.realpath(outputs), os.path.abspath(outputs)}, key=len, reverse=True
+    ):
+        error = error.replace(root + os.sep, "../").replace(root, "..")
+    return _ABSOLUTE.sub(lambda m: "…/" + m.group(0).rsplit("/", 1)[-1], error)
 
 
 def _e(text: object) -> str:
@@ -246,6 +265,7 @@ def _cell(value: float | None, fmt: str) -> str:
 
 def london_page(outputs: Path, packs: Sequence[BoroughPack], theme: bool = False) -> tuple[str, str]:
     """The London page's HTML and the CSV behind it; `theme`: link the packs' theme (theme.css beside the page)."""
+    packs = [dataclasses.replace(p, error=public_error(p.error, outputs)) for p in packs]
     values = {p.borough: borough_values(outputs, p) for p in packs}
     verdicts = {p.borough: plan_verdicts(outputs, p) for p in packs}
     svg, breaks = tile_map_svg(packs, values)

@@ -4,6 +4,11 @@ Built from a run's outputs only (no number is computed here): each chapter's key
 (the first chart of the chapter, which answers its first key point), the plan audit's verdicts, the sources and
 their retrieval dates. The HTML page is printed to PDF by headless Chromium (tagged, with a document outline);
 where no Chromium is installed the PDF is skipped and ``pdf_unavailable_reason`` says why and what to install.
+
+Chromium writes every link of the PDF as the absolute address it resolved, a ``file://`` path into the build
+folder: dead once the pack is published, and a machine path in a published file. ``relative_links`` rewrites them
+(with pypdf) to the chapter's name relative to the PDF, or to the published site's address where ``_quarto.yml``
+gives one (``website: site-url:``); a ``file://`` link to anything outside the site is made inert, its text kept.
 """
 
 from __future__ import annotations
@@ -18,8 +23,14 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import yaml
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import DictionaryObject, NameObject, TextStringObject
 
 from csp_evidence import __version__
+from csp_evidence.core.paths import quarto_config
 from csp_evidence.data.sources import OPTIONAL_SOURCES, SOURCES, read_lock
 from csp_evidence.report.headlines import read_headlines
 from csp_evidence.report.words import number, ordinal
@@ -154,6 +165,10 @@ table.verdicts { border-collapse: collapse; margin: .3rem 0; }
 table.verdicts caption { text-align: left; font-weight: bold; }
 table.verdicts th, table.verdicts td { padding: .1rem .6rem .1rem 0; text-align: left; border-bottom: 1px solid #b1b4b6; }
 .sources { break-inside: avoid; font-size: 8.5pt; }
+@media screen and (max-width: 700px) {  /* a phone: the chart below its points, never past the window's edge */
+  .chapter.with-chart { display: block; }
+  figure img { max-height: none; }
+}
 .sources ul { padding-left: 1.1rem; margin: 0 0 .3rem; }
 """
 
@@ -215,5 +230,58 @@ def print_pdf(page: Path, pdf: Path) -> Path:
                 f"Chromium ({browser}) could not print the board summary (exit {done.returncode}): "
                 f"{done.stderr.strip()[-1500:]}"
             )
+        try:
+            relative_links(partial, page.parent, site_url())
+        except Exception as exc:  # pypdf's errors for a PDF it cannot read have no common base
+            partial.unlink(missing_ok=True)
+            raise SummaryError(f"the board summary Chromium printed could not be read back ({exc})") from None
         partial.replace(pdf)
     return pdf
+
+
+def site_url() -> str | None:
+    """The published site's address (``website: site-url:`` in _quarto.yml, as Quarto reads it), or None."""
+    try:
+        config = yaml.safe_load(quarto_config().read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return None
+    url = (config.get("website") or {}).get("site-url") if isinstance(config, dict) else None
+    return url.rstrip("/") + "/" if isinstance(url, str) and urlparse(url).scheme in ("http", "https") else None
+
+
+def relative_links(pdf: Path, site: Path, base_url: str | None = None) -> int:
+    """Rewrite, in place, each ``file://`` link of `pdf` to a file under `site` as a path relative to the PDF (which
+    sits in `site`), or as `base_url` + that path; make any other ``file://`` link inert. Returns the links changed."""
+    reader = PdfReader(pdf)
+    writer = PdfWriter(clone_from=reader)
+    root = Path(os.path.realpath(site))
+    changed = 0
+    for page in writer.pages:
+        annotations = page.get("/Annots")
+        if annotations is None:
+            continue
+        for ref in annotations.get_object():
+            annotation = ref.get_object()
+            action = annotation.get("/A")
+            action = action.get_object() if action is not None else None
+            uri = action.get("/URI") if isinstance(action, DictionaryObject) else None
+            if (
+                not isinstance(action, DictionaryObject)
+                or not isinstance(uri, str)
+                or not uri.lower().startswith("file:")
+            ):
+                continue
+            changed += 1
+            parsed = urlparse(uri)
+            target = Path(os.path.realpath(unquote(parsed.path)))
+            if not target.is_relative_to(root):  # a link out of the site: no address to give it once published
+                del annotation[NameObject("/A")]  # the annotation stays (the tagged structure refers to it), inert
+                continue
+            relative = target.relative_to(root).as_posix() + (f"#{parsed.fragment}" if parsed.fragment else "")
+            action[NameObject("/URI")] = TextStringObject((base_url or "") + relative)
+    if changed:
+        tmp = pdf.with_name(f".{pdf.name}.links")
+        with tmp.open("wb") as out:
+            writer.write(out)
+        tmp.replace(pdf)
+    return changed

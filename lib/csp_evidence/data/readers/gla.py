@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from csp_evidence.data.readers.errors import SourceFormatError, validation_summary
+from csp_evidence.data.readers.errors import MAX_COUNT, SourceFormatError, validation_summary
 
 COLUMNS = {"Code": "code", "Area_name": "name", "Inner/_Outer_London": "inner_outer"}
 
@@ -110,7 +110,7 @@ def _query(path: Path, table: str, columns: tuple[str, ...], dataset: str) -> pd
 def _is_number(value: object, whole: bool) -> bool:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
         return False
-    return not whole or (value >= 0 and value == int(value))
+    return not whole or (0 <= value <= MAX_COUNT and value == int(value))  # a sum of such counts cannot wrap
 
 
 def _numbers(path: Path, table: str, rows: pd.DataFrame, column: str, key: str, whole: bool) -> pd.Series:
@@ -119,7 +119,7 @@ def _numbers(path: Path, table: str, rows: pd.DataFrame, column: str, key: str, 
     ok = values.map(lambda v: _is_number(v, whole))
     if not ok.all():
         i = (~ok).idxmax()
-        what = "a whole non-negative number" if whole else "a number"
+        what = f"a whole non-negative number up to {MAX_COUNT:,}" if whole else "a number"
         raise SourceFormatError(
             path, f"value {values[i]!r} for {key} {rows.at[i, key]!r} is not {what}", table=table, column=column
         )

@@ -25,7 +25,13 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from csp_evidence.data.readers.errors import SourceFormatError, file_line, read_csv_text, schema_failures
+from csp_evidence.data.readers.errors import (
+    SourceFormatError,
+    file_line,
+    read_csv_text,
+    schema_failures,
+    whole_counts,
+)
 from csp_evidence.data.readers.mps import TIDY_SCHEMA, check_boroughs, long_table, month_columns
 
 ID_COLUMNS = {"Borough": "borough", "MajorText": "major_category", "MinorText": "minor_category"}
@@ -114,7 +120,7 @@ def read_hate_special_crime(
     months = month_columns(path, wide, ID_COLUMNS)
     _validate_wide(path, wide, months)
     _check_boroughs(path, wide, known_boroughs, required_boroughs)
-    counts = wide[months].apply(lambda col: col.str.strip().astype("int64"))
+    counts = whole_counts(path, wide[months], context=lambda i: f"{wide.at[i, 'Borough']}, {wide.at[i, 'MinorText']}")
     long = long_table(wide, counts, months, ID_COLUMNS)
     try:
         return TIDY_SCHEMA.validate(long)
