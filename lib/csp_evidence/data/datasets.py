@@ -40,7 +40,7 @@ MAIN_CRIME_SOURCES = ("mps_borough_historical", "mps_borough_recent")
 
 
 # The code that reads, checks and tidies the source files: this module, the readers and what they import.
-CACHE_CODE = ("data/datasets.py", "data/readers")
+CACHE_CODE = ("data/datasets.py", "data/lsoa_places.py", "data/readers")
 
 
 @functools.cache
