@@ -35,13 +35,15 @@ pack: $(BIN)/.installed
 	$(BIN)/csp pack --params $(PARAMS)
 
 # The checks CI runs before the tests: lint and format (library, tests, notebooks), types, the layers contract,
-# and notebooks committed without outputs (but those of the nbval-checked cells, marked keep_output).
+# notebooks committed without outputs (but those of the nbval-checked cells, marked keep_output), and thin
+# notebooks (none over 120 code lines, no block of six lines shared by two: tools/check_notebooks.py).
 check: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/nbstripout --keep-id --keep-count --verify notebooks/*.ipynb
+	$(BIN)/python tools/check_notebooks.py notebooks/*.ipynb
 
 # `make test` runs every test: the notebooks executed (nbval), whole packs built, the browser tests. It ends with
 # the tests skipped, by reason. PYTEST_ARGS adds options (.ci/run: --durations=30, the slowest tests in its log).

@@ -3,6 +3,7 @@
 import ast
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import grimp
@@ -76,3 +77,13 @@ def test_the_cycle_finder_finds_a_planted_cycle():
     for a, b in (("p.a", "p.b"), ("p.b", "p.c"), ("p.c", "p.a"), ("p.c", "p.d")):
         graph.add_import(importer=a, imported=b)
     assert _cycle(graph) == ["p.a", "p.b", "p.c", "p.a"]
+
+
+def test_the_chapters_contract_lists_every_chapter_module():
+    # a chapter module left out of "Chapters never import each other" could import another chapter unnoticed
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    contract = next(
+        c for c in config["tool"]["importlinter"]["contracts"] if c["name"] == "Chapters never import each other"
+    )
+    modules = {f"csp_evidence.chapters.{p.stem}" for p in (PACKAGE / "chapters").glob("*.py") if p.stem != "__init__"}
+    assert set(contract["modules"]) == modules

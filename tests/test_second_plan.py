@@ -17,7 +17,7 @@ import pytest
 
 from csp_evidence.analysis import priorities
 from csp_evidence.chapters import attitudes, audit, hate
-from csp_evidence.chapters import crime as pt
+from csp_evidence.chapters import violence as pt
 from csp_evidence.core.paths import LOCK_NAME
 from csp_evidence.data import datasets
 from csp_evidence.data.plan import PlanFileError, plan_figures

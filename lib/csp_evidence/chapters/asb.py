@@ -18,36 +18,45 @@ crime dashboard), with the lockdown surge of ``covid.lockdown_surge``.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from csp_evidence.analysis import summaries
+from csp_evidence.analysis.asb import (
+    PRE_YEARS,
+    asb_series,
+    borough_asb_figures,
+    force_asb_table,
+)
 from csp_evidence.analysis.covid import (
     CovidShift,
     LockdownSurge,
-    covid_shift,
-    first_lockdown_label,
     first_pandemic_year,
     lockdown_surge,
     period_figures,
 )
 from csp_evidence.analysis.stats import timeseries as ts
-from csp_evidence.analysis.stats.change import Relative, relative_change, year_on_year
-from csp_evidence.core.periods import financial_year_months, financial_years, previous_financial_year
+from csp_evidence.analysis.stats.change import Relative
+from csp_evidence.core.periods import financial_years
 from csp_evidence.core.values import is_missing
 from csp_evidence.data.readers.ons import CITY_OF_LONDON_POLICE, MET, PFA_ASB_COMPARABLE_FROM
-from csp_evidence.data.readers.policeuk import ASB, asb_monthly
 from csp_evidence.data.sources import Source
+from csp_evidence.report import asb_words, charts
 from csp_evidence.report import words as f
+from csp_evidence.report.asb_words import HALFORD_2022, missing_source_note
 from csp_evidence.report.key_points import KeyPoint, section_id
-from csp_evidence.report.tables import COUNT, P_VALUE, PCT_CHANGE, RATE, RATIO, SIGNED_COUNT, Z_SCORE, TableSpec
-
-PRE_YEARS = 5
-HALFORD_2022 = (
-    "Halford, Dixon & Farrell (2022, *Crime Science* 11) found that police-recorded ASB in England and "
-    "Wales rose to more than double its expected level early in the pandemic"
+from csp_evidence.report.tables import (
+    COUNT,
+    P_VALUE,
+    PCT_CHANGE,
+    RATE,
+    RATE_LABELS,
+    RATIO,
+    SIGNED_COUNT,
+    YEAR_CHANGE_LABELS,
+    Z_SCORE,
+    TableSpec,
+    year_change_formats,
 )
 
 
@@ -70,34 +79,6 @@ class AsbSection:
         """Plain figures for the chapter's headline JSON."""
         months = None if self.chart is None else [f"{self.chart.index.min():%Y-%m}", f"{self.chart.index.max():%Y-%m}"]
         return {"available": self.available, "months": months, "first_pandemic_year": self.effect or None}
-
-
-def missing_source_note(src: Source) -> str:
-    """Markdown saying that no ASB source is in the data, naming the official files that would fill the gap."""
-    return (
-        f"**The borough's own anti-social behaviour incidents are not shown: no borough-level ASB source is in "
-        "the data mirror.** The MPS "
-        "recorded-crime files count crimes only, and ASB incidents are not crimes. The official open source "
-        f"is *{f.md(src.title)}* ({f.md(src.publisher)}, {f.md(src.licence)}), from <{src.page}>: {src.notes} "
-        f"The files are kept as `data/raw/{src.month_file('YYYY-MM')}` ({f.md(src.period)}); "
-        "`csp fetch --source policeuk` then `csp pack` builds this section. With them, this section "
-        "shows the borough's monthly ASB incidents against the level expected from the five pre-pandemic years, "
-        f"with its 95% prediction interval: {HALFORD_2022}. The rest of this chapter does not depend on it; the "
-        "force-wide and London-wide ASB figures below are context, not the borough's own."
-    )
-
-
-def asb_series(tidy: pd.DataFrame, borough: str) -> pd.Series:
-    """Monthly ASB incidents for a borough from the tidy police.uk table; months must be contiguous."""
-    series = asb_monthly(tidy, borough)
-    full = pd.date_range(series.index.min(), series.index.max(), freq="MS")
-    missing = full.difference(series.index)
-    if len(missing):
-        raise ValueError(
-            f"police.uk street data for {borough} lack {len(missing)} month(s), first "
-            f"{missing[0]:%Y-%m}: add those monthly files (a missing month is unknown, not zero)"
-        )
-    return series
 
 
 def asb_section(
@@ -143,8 +124,6 @@ def asb_section(
 
 
 # --------------------------------------------------------------------------- the borough's own ASB, in full
-
-SIDE_BY_SIDE = ("Anti-social behaviour", "All other crime (police.uk)")
 
 
 @dataclass(frozen=True)
@@ -193,42 +172,6 @@ class BoroughAsb:
         }
 
 
-def coverage_sentence(coverage: pd.DataFrame) -> str:
-    """What the street files hold and what no borough's figures include: rows with no LSOA, and rows in LSOAs
-    outside the 32 boroughs (named), each counted."""
-    months = pd.DatetimeIndex(coverage["month"])
-    rows, placed = int(coverage["rows"].sum()), int(coverage["placed"].sum())
-    no_lsoa, outside = int(coverage["no_lsoa"].sum()), int(coverage["outside"].sum())
-    areas: Counter[str] = Counter()
-    for month_areas in coverage["outside_areas"]:
-        areas.update(month_areas)
-    top = sorted(areas.items(), key=lambda kv: -kv[1])[:3]
-    where = f" (most in {', '.join(f'{f.md(a)} ({f.number(n)})' for a, n in top)})" if top else ""
-    return (
-        f"The police.uk street files hold {len(months)} months, {months.min():%B %Y} to {months.max():%B %Y}, "
-        f"with {f.number(rows)} rows of crime and ASB recorded by the Metropolitan Police. {f.number(placed)} "
-        f"({100 * placed / rows:.1f}%) were placed in one of the 32 boroughs by the name of their LSOA; "
-        f"{f.number(no_lsoa)} had no LSOA (police.uk could not place them) and {f.number(outside)} were in LSOAs "
-        f"outside the 32 boroughs{where}. Those are counted here and left out of every borough's figures."
-    )
-
-
-def _london_series(tidy: pd.DataFrame, crime_type: str = ASB) -> pd.Series:
-    rows = tidy[tidy["crime_type"] == crime_type]
-    months = pd.DatetimeIndex(sorted(tidy["month"].unique()), name="month")
-    return rows.groupby("month")["count"].sum().reindex(months, fill_value=0).astype("int64")
-
-
-def _as_crime_table(tidy: pd.DataFrame) -> pd.DataFrame:
-    """The police.uk table in the recorded-crime layout the summaries take (crime type as the category)."""
-    return tidy.rename(columns={"crime_type": "major_category"}).assign(minor_category=lambda d: d["major_category"])
-
-
-def _fy_total(series: pd.Series, year: str) -> int | None:
-    months = financial_year_months(year)
-    return int(series[months].sum()) if months.isin(series.index).all() else None
-
-
 def borough_asb_section(
     tidy: pd.DataFrame,
     coverage: pd.DataFrame,
@@ -237,140 +180,30 @@ def borough_asb_section(
     years: list[str] | tuple[str, ...],
     since: str = "2017-04-01",
 ) -> BoroughAsb:
-    """The borough's ASB section from the police.uk street table (``datasets.asb_incidents``) and its coverage.
-
-    A month missing inside the files' span is an error naming it (never read as zero). The Covid-era figures need
-    the whole first pandemic financial year; the counterfactual method follows the pre-pandemic months available.
-    """
-    series = asb_series(tidy, borough)
-    london = _london_series(tidy)
-    crime = _as_crime_table(tidy)
-    complete = summaries.complete_financial_years(crime)
-    in_files = [fy for fy in years if fy in complete]
-    table = summaries.totals_by_year(crime, borough, in_files, categories=[ASB]) if in_files else pd.DataFrame()
-    year = first_pandemic_year(covid_start)
-    has_year = financial_year_months(year).isin(series.index).all()
-    shift = covid_shift(series, covid_start) if has_year else None
-    london_shift = covid_shift(london, covid_start) if has_year else None
-    before = previous_financial_year(year)
-    counts = [_fy_total(s, y) for s in (series, london - series) for y in (before, year)]
-    relative = relative_change(*counts) if None not in counts else None  # type: ignore[arg-type]
-
+    """The borough's ASB section from the police.uk street table (``datasets.asb_incidents``) and its coverage:
+    the figures of ``analysis.asb.borough_asb_figures`` and the words of ``report.asb_words``."""
+    figures = borough_asb_figures(tidy, borough, covid_start, years, since)
+    series = figures.series
     span = f"{series.index.min():%B %Y} to {series.index.max():%B %Y}"
+    side_text, side_title = asb_words.side_by_side_words(figures.side, borough, covid_start)
     parts = [
-        f"The police.uk street files record {f.number(series.sum())} ASB incidents in {f.md(borough)} from {span}."
+        f"The police.uk street files record {f.number(series.sum())} ASB incidents in {f.md(borough)} from {span}.",
+        *asb_words.years_sentences(figures.table),
+        *asb_words.pandemic_sentences(figures, borough),
+        side_text,
     ]
-    if len(table):
-        last = table.iloc[-1]
-        if "previous" in table and not is_missing(last["previous"]):
-            parts.append(
-                f.change_sentence(
-                    "ASB incidents",
-                    last["count"],
-                    last["previous"],
-                    last["pct_change"],
-                    bool(last["significant"]),
-                    last["p_value"],
-                    last["financial_year"],
-                    previous_financial_year(last["financial_year"]),
-                )
-            )
-        parts.append(
-            f"In {last['financial_year']} that was {last['rate']:.1f} incidents per 1,000 residents against "
-            f"{last['london_rate']:.1f} for London, the "
-            f"{'' if int(last['rank']) == 1 else f.ordinal(int(last['rank'])) + ' '}highest count of "
-            f"{int(last['ranked'])} boroughs."
-        )
-    chart = pd.DataFrame({"Observed": series.loc[since:].astype(float)})
-    periods = pd.DataFrame()
-    title = f"Anti-social behaviour incidents in {borough}"
-    if shift is not None and london_shift is not None:
-        fy = shift.fy
-        peak = shift.monthly["ratio"].idxmax()
-        parts.append(
-            f"In {year}, {f.number(fy['observed'])} ASB incidents were recorded against {f.number(fy['expected'])} "
-            f"expected without the pandemic (95% interval {f.number(fy['lower'])} to {f.number(fy['upper'])}), "
-            f"{f.pct(fy['pct_difference'])}, {fy['outside']} the interval. "
-            f"The expected level comes from {shift.method}. "
-            f"The largest monthly excess was in {peak:%B %Y}, {shift.monthly.loc[peak, 'ratio']:.1f} times the "
-            f"expected level{'; ' if shift.monthly['ratio'].max() > 2 else ' (never more than double; '}"
-            + (
-                f"{HALFORD_2022}, and {f.md(borough)} saw the same."
-                if shift.monthly["ratio"].max() > 2
-                else f"{HALFORD_2022})."
-            )
-        )
-        lfy = london_shift.fy
-        parts.append(
-            f"London as a whole (the 32 boroughs) recorded {f.pct(lfy['pct_difference'])} against its expected level "
-            f"in {year} ({f.number(lfy['observed'])} against {f.number(lfy['expected'])}, 95% interval "
-            f"{f.number(lfy['lower'])} to {f.number(lfy['upper'])})."
-        )
-        if relative is not None:
-            beyond = "beyond" if relative.p_value < 0.05 else "within"
-            parts.append(
-                f"From {before} to {year} the borough's ASB changed by a factor of {relative.borough_ratio:.2f} and the "
-                f"rest of London's by {relative.rest_ratio:.2f}: the borough's shift was {relative.ratio_of_ratios:.2f} times "
-                f"London's (95% interval {relative.low:.2f} to {relative.high:.2f}), a difference {beyond} what "
-                f"chance alone would produce ({f.p_value(relative.p_value)}; counts treated as Poisson, which "
-                "understates the variation of police counts)."
-            )
-        periods = shift.periods.merge(
-            london_shift.periods[["period", "pct_difference"]].rename(
-                columns={"pct_difference": "london_pct_difference"}
-            ),
-            on="period",
-            how="left",
-        )
-        lockdown = periods[periods["period"] == "First lockdown"]
-        if len(lockdown):
-            r = lockdown.iloc[0]
-            parts.append(
-                f"In the first lockdown ({first_lockdown_label()}) the excess was {f.number(r['excess'])} incidents "
-                f"({r['ratio']:.1f} times the expected {f.number(r['expected'])}); lockdown-breach reports were "
-                "recorded as ASB, which explains much of it."
-            )
-        chart = chart.join(
-            shift.monthly[["expected", "lower", "upper"]].rename(columns={"expected": "Expected without the pandemic"})
-        )
-        verb = f.interval_words(fy["outside"], "moved")
-        title = f"ASB incidents in {borough} {verb} the expected level in {year}"
-    # ASB and the rest of street-level crime, each against its own level before the pandemic
-    start = pd.Timestamp(f"{covid_start}-01")
-    other = tidy[(tidy["borough"] == borough) & (tidy["crime_type"] != ASB)].groupby("month")["count"].sum()
-    other = other.reindex(series.index, fill_value=0)
-    base = series.index[(series.index < start)][-12:]
-    side = pd.DataFrame()
-    side_title = f"ASB and other crime in {borough}"
-    if len(base) == 12:
-        side = pd.DataFrame(
-            {
-                SIDE_BY_SIDE[0]: 100 * series / series[base].mean(),
-                SIDE_BY_SIDE[1]: 100 * other / other[base].mean(),
-            }
-        ).loc[since:]
-        april = pd.Timestamp(f"{start.year}-04-01")
-        if april in side.index:
-            a, o = side.loc[april]
-            parts.append(
-                f"In {april:%B %Y} ASB stood at {a:.0f}% of its level in the 12 months before the pandemic, and all "
-                f"other crime in the same files at {o:.0f}%."
-            )
-            side_title = (
-                f"In {april:%B %Y} ASB in {borough} was at {a:.0f}% of its pre-pandemic level, other crime at {o:.0f}%"
-            )
     return BoroughAsb(
         borough,
-        " ".join(parts),
-        coverage_sentence(coverage),
-        title,
-        chart,
-        table,
-        shift,
-        london_shift,
-        relative,
-        periods,
-        side,
+        " ".join(p for p in parts if p),
+        asb_words.coverage_sentence(coverage),
+        asb_words.borough_title(figures, borough),
+        figures.chart,
+        figures.table,
+        figures.shift,
+        figures.london_shift,
+        figures.relative,
+        figures.periods,
+        figures.side,
         side_title,
     )
 
@@ -384,7 +217,6 @@ def shift_table(section: BoroughAsb) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- force-wide: ONS police force area tables
 
-E_AND_W = "ENGLAND AND WALES (exc. BTP)"
 INCIDENTS_LABEL = "ASB incidents recorded by the force"
 
 
@@ -420,94 +252,23 @@ class ForceAsb:
         }
 
 
-def force_asb_table(pfa: pd.DataFrame, force: str = MET) -> pd.DataFrame:
-    """One force's ASB incidents by financial year with the change on the year before (exact Poisson test); a
-    change across the recording change of PFA_ASB_COMPARABLE_FROM is left out (comparable False)."""
-    rows = pfa[(pfa["area"] == force) & (pfa["area_type"] == "force")]
-    if rows.empty:
-        forces = sorted(pfa.loc[pfa["area_type"] == "force", "area"].unique())
-        raise ValueError(f"no ASB incidents for force {force!r}; forces: {', '.join(forces)}")
-    totals = rows.rename(columns={"incidents": "count"})[["area", "financial_year", "count"]]
-    changes = year_on_year(totals, by=("area",)).drop(columns=["area", "count"])
-    table = (
-        rows[["financial_year", "incidents", "rate_per_1000"]]
-        .merge(changes, on="financial_year", how="left")
-        .sort_values("financial_year", ignore_index=True)
-    )
-    table["comparable"] = table["financial_year"] != PFA_ASB_COMPARABLE_FROM
-    stats = [c for c in changes.columns if c != "financial_year"]
-    table[stats] = table[stats].astype(object).where(table["comparable"] & table["previous"].notna(), None)
-    return table
-
-
 def force_asb_section(
     pfa: pd.DataFrame, categories: pd.DataFrame | None, borough: str, src: Source, force: str | None = None
 ) -> ForceAsb:
-    """The force's ASB incidents by financial year, said plainly to be force-wide, not the borough's figures."""
+    """The force's ASB incidents by financial year, said plainly to be force-wide, not the borough's figures
+    (``analysis.asb.force_asb_table``; the words of ``report.asb_words.force_text``)."""
     force = force or force_of(borough)
     table = force_asb_table(pfa, force)
     by_year = table.set_index("financial_year")
     since = max(PFA_ASB_COMPARABLE_FROM, table["financial_year"].min())  # the first year on the current basis
     last, first = table.iloc[-1], by_year.loc[since]
-    year = last["financial_year"]
     span_pct = 100 * (last["incidents"] / first["incidents"] - 1)
-    low = by_year.loc[by_year.index >= since, "incidents"].idxmin()
     what = "the Metropolitan Police" if force == MET else f"the {force} Police"
-    area = (
-        "which polices the 32 London boroughs together (the City of London has its own force)"
-        if force == MET
-        else "which polices the City of London alone"
-    )
-    text = (
-        f"**Force-wide figures, not figures for {f.md(borough)}.** These are the ASB incidents recorded by {what}, "
-        f"{area}, from the *{f.md(src.title)}* ({f.md(src.publisher)}). The tables have no borough "
-        f"breakdown, and the latest edition in the data ends in {year}. "
-    )
-    if last["previous"] is not None:
-        text += (
-            f.change_sentence(
-                f"ASB incidents recorded by {what}",
-                last["incidents"],
-                last["previous"],
-                last["pct_change"],
-                bool(last["significant"]),
-                last["p_value"],
-                year,
-                previous_financial_year(year),
-            )
-            + " With counts this large even a small change is beyond chance in a Poisson test, which also ignores "
-            "the extra variation of police counts: read the size of the change. "
-        )
+    text = asb_words.force_text(pfa, categories, table, force, what, borough, since, src)
     direction = "fell" if span_pct < 0 else "rose"
-    text += (
-        f"Since {since}, the first year recorded on the current basis (earlier years are not "
-        f"directly comparable), the force's ASB incidents {direction} from {f.number(first['incidents'])} to "
-        f"{f.number(last['incidents'])} ({f.pct(span_pct)}); the lowest year was {low} "
-        f"({f.number(by_year.at[low, 'incidents'])})."
+    title = (
+        f"ASB incidents recorded by {what} {direction} by {abs(span_pct):.0f}% from {since} to {last['financial_year']}"
     )
-    city = pfa[(pfa["area"] == CITY_OF_LONDON_POLICE) & (pfa["area_type"] == "force") & (pfa["financial_year"] == year)]
-    region = pfa[(pfa["area"] == "London") & (pfa["area_type"] == "region") & (pfa["financial_year"] == year)]
-    if force == MET and len(city) and len(region):
-        text += (
-            f" With the City of London Police's {f.number(city['incidents'].iloc[0])}, London as a whole recorded "
-            f"{f.number(region['incidents'].iloc[0])} in {year}."
-        )
-    ew = pfa[(pfa["area"] == E_AND_W) & (pfa["financial_year"] == year)]
-    if not is_missing(last["rate_per_1000"]) and len(ew):
-        text += (
-            f" In {year} that was {last['rate_per_1000']:.1f} incidents per 1,000 residents, against "
-            f"{ew['rate_per_1000'].iloc[0]:.1f} for England and Wales (excluding British Transport Police)."
-        )
-    if categories is not None:
-        shares = categories[(categories["area"] == force) & (categories["area_type"] == "force")]
-        if len(shares):
-            pct = shares.set_index("category")["percent"]
-            text += (
-                f" Of the force's incidents in {shares['financial_year'].iloc[0]}, {pct['Nuisance']:.1f}% were "
-                f"nuisance, {pct['Personal']:.1f}% personal (aimed at a person or group) and "
-                f"{pct['Environmental']:.1f}% environmental."
-            )
-    title = f"ASB incidents recorded by {what} {direction} by {abs(span_pct):.0f}% from {since} to {year}"
     chart = pd.DataFrame({INCIDENTS_LABEL: by_year["incidents"].astype(float)})
     return ForceAsb(force, table, text, title, chart)
 
@@ -536,63 +297,19 @@ class LondonCalls:
         }
 
 
-def month_runs(months: pd.DatetimeIndex) -> str:
-    """Months as runs in words: 'March to June 2020 and November 2020 to March 2021'."""
-    runs: list[list[pd.Timestamp]] = []
-    for m in months.sort_values():
-        if runs and m == runs[-1][-1] + pd.DateOffset(months=1):
-            runs[-1].append(m)
-        else:
-            runs.append([m])
-
-    def words(run: list[pd.Timestamp]) -> str:
-        a, b = run[0], run[-1]
-        if a == b:
-            return f"{a:%B %Y}"
-        return f"{a:%B} to {b:%B %Y}" if a.year == b.year else f"{a:%B %Y} to {b:%B %Y}"
-
-    parts = [words(r) for r in runs]
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-
-
 def london_calls_section(calls: pd.DataFrame, borough: str, covid_start: str, src: Source) -> LondonCalls:
     """London's ASB calls by month with the lockdown surge, said plainly to be London-wide calls (not incidents,
-    not the borough's) from a secondary source."""
+    not the borough's) from a secondary source (the words of ``report.asb_words.calls_text``)."""
     series = calls.set_index("month")["calls"].sort_index()
     surge = lockdown_surge(series, covid_start)
     fy = series.groupby(financial_years(series.index).to_numpy()).agg(["sum", "count"])
     years = fy.loc[fy["count"] == 12, "sum"].astype(int)
-    change = surge.year_change
-    peak = surge.peak
-    months_words = month_runs(pd.DatetimeIndex(surge.months["month"]))
-    secondary = f", a secondary source compiled by the GLA from the {f.md(src.original)}" if src.secondary else ""
-    text = (
-        f"**London-wide calls, not incidents, and not figures for {f.md(borough)}.** These are calls about anti-social "
-        f"behaviour received by the Metropolitan Police across London, from the *{f.md(src.title)}* "
-        f"({f.md(src.publisher)}){secondary}. A call is not a recorded incident (one incident can prompt several "
-        "calls, and some calls record none), so these counts are not comparable with the ONS incident counts "
-        "above, and there is no borough breakdown. "
-        f"London's ASB calls rose from {f.number(change.previous)} in {surge.baseline_year} to "
-        f"{f.number(change.current)} in {surge.year} ({f.pct(change.pct_change)}; rate ratio "
-        f"{change.rate_ratio:.2f}, 95% interval {change.ratio_low:.2f} to {change.ratio_high:.2f}). "
-        f"The surge came in the lockdowns: in the {len(surge.months)} months they touched ({months_words}) there "
-        f"were {f.number(surge.lockdown_total)} calls against {f.number(surge.lockdown_baseline)} in the same "
-        f"months of {surge.baseline_calendar_year} ({f.pct(surge.lockdown_pct_change)}), and in "
-        f"{peak['month']:%B %Y} {f.number(peak['count'])} calls, {peak['rate_ratio']:.1f} times the "
-        f"{f.number(peak['baseline'])} of {peak['baseline_month']:%B %Y}. Reports of breaches of the Covid-19 "
-        f"rules were recorded as ASB, and account for much of the rise. {HALFORD_2022}."
-    )
-    last = years.index[-1]
-    if last != surge.year and surge.baseline_year in years.index:
-        text += (
-            f" By {last} calls were {f.number(years[last])}, "
-            f"{f.change_words(100 * (years[last] / years[surge.baseline_year] - 1), 'than')} in {surge.baseline_year}."
-        )
+    change, peak = surge.year_change, surge.peak
     verb = "more than doubled" if change.rate_ratio > 2 else f"rose by {change.pct_change:.0f}%"
     title = f"London's ASB calls to the police {verb} in {surge.year}, peaking in {peak['month']:%B %Y}"
     chart = pd.DataFrame({CALLS_LABEL: series.astype(float)})
     chart.index.name = "month"
-    return LondonCalls(surge, text, title, chart, years)
+    return LondonCalls(surge, asb_words.calls_text(surge, years, borough, src), title, chart, years)
 
 
 def lockdown_table(surge: LockdownSurge) -> pd.DataFrame:
@@ -648,26 +365,11 @@ def years_spec(section: AsbSection | BoroughAsb, source: str) -> TableSpec | Non
     return TableSpec(
         "01-asb-by-year",
         section.years,
-        columns={
-            "financial_year": "Financial year",
-            "count": "ASB incidents",
-            "change": "Change",
-            "pct_change": "Change (%)",
-            "p_value": "p-value",
-            "z_score": "Poisson Z",
-            "rate": "Per 1,000 residents",
-            "london_rate": "London per 1,000",
-            "rank": "Rank of 32 (1 = most)",
-        },
-        formats={
-            "count": COUNT,
-            "change": SIGNED_COUNT,
-            "pct_change": PCT_CHANGE,
-            "p_value": P_VALUE,
-            "z_score": Z_SCORE,
-            "rate": RATE,
-            "london_rate": RATE,
-        },
+        columns={"financial_year": "Financial year", "count": "ASB incidents"}
+        | YEAR_CHANGE_LABELS
+        | RATE_LABELS
+        | {"rank": "Rank of 32 (1 = most)"},
+        formats=year_change_formats(),
         caption=(
             f"ASB incidents recorded in {section.borough} by financial year, with the change on the previous year "
             "(exact Poisson test) and the rate against London's."
@@ -759,4 +461,58 @@ def calls_spec(calls: LondonCalls, borough: str, source: str) -> TableSpec:
         ),
         source=source,
         period=f"lockdown months against {surge.baseline_calendar_year}",
+    )
+
+
+# --------------------------------------------------------------------------- the chapter's ASB charts
+
+
+def incidents_chart(section: AsbSection | BoroughAsb, source: str):
+    """The borough's ASB incidents each month, with the expected level where fitted; None without a series."""
+    if section.chart is None:
+        return None
+    return charts.monthly_chart(
+        section.chart,
+        section.title,
+        "Anti-social behaviour incidents per month (police.uk street-level data)",
+        "Incidents per month",
+        source,
+        band=("lower", "upper") if "lower" in section.chart else None,
+    )
+
+
+def side_by_side_chart(section: AsbSection | BoroughAsb, source: str):
+    """ASB and all other street-level crime, each against its pre-pandemic level; None without the street files."""
+    if not isinstance(section, BoroughAsb) or not len(section.side_by_side):
+        return None
+    return charts.monthly_chart(
+        section.side_by_side,
+        section.side_title,
+        "Each series as a percentage of its average in the 12 months before the pandemic (= 100); national lockdowns shaded",
+        "Per cent of the pre-pandemic level",
+        source,
+    )
+
+
+def force_chart(force: ForceAsb, borough: str, source: str):
+    """The force's ASB incidents by financial year, whole force area, with the break in recording marked."""
+    return charts.annual_chart(
+        force.chart,
+        force.title,
+        f"ASB incidents recorded by the {force.force} force, whole force area (not {borough} alone), by financial year",
+        "Incidents per year",
+        source,
+        break_before=PFA_ASB_COMPARABLE_FROM,
+        break_label="Recording changed: earlier years not directly comparable",
+    )
+
+
+def calls_chart(calls: LondonCalls, source: str):
+    """London's ASB calls to the police each month (calls, not incidents), the lockdowns shaded."""
+    return charts.monthly_chart(
+        calls.chart,
+        calls.title,
+        "Calls about ASB received by the Metropolitan Police, all of London, per month (calls, not incidents); national lockdowns shaded",
+        "Calls per month",
+        source,
     )

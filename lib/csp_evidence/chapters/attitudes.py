@@ -15,6 +15,7 @@ of Newcombe 1998) built from the two Wilson intervals; the p-value is the pooled
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -33,7 +34,9 @@ from csp_evidence.analysis.survey import (
 )
 from csp_evidence.core.values import is_missing
 from csp_evidence.data.plan import confidence_target
+from csp_evidence.report.headlines import ConfidenceHeadlines
 from csp_evidence.report.key_points import KeyPoint, checked, section_id
+from csp_evidence.report.tables import P_VALUE, TableSpec
 from csp_evidence.report.words import listing, md, p_value
 
 KEY_MEASURES: tuple[str, ...] = ("Treat everyone fairly", "Relied on to be there", "Trust MPS", '"Good Job" local')
@@ -334,3 +337,95 @@ def key_points(latest: pd.DataFrame, progress: TargetProgress, borough: str) -> 
         text = "No measure changed on a year earlier by more than the normal variation of a survey sample."
     points.append(KeyPoint(text, section_id(SECTIONS["change"])))
     return checked(points)
+
+
+# --------------------------------------------------------------------------- the chapter's tables and headline figures
+
+
+def reading_note(trends: pd.DataFrame, quarter: pd.Timestamp) -> str:
+    """How to read the survey figures: rolling 12 months, changes four quarters apart, the assumed sample."""
+    return (
+        f"Each value is the share of residents agreeing with a statement over the 12 months to the quarter shown "
+        f"(MOPAC's rolling 12-month figures, about {EFFECTIVE_SAMPLE} interviews per borough a year). "
+        "Neighbouring quarters share most of their interviews, so changes here are always measured against the "
+        f"value {LAG_QUARTERS} quarters earlier, whose interviews do not overlap. Confidence intervals and "
+        f"tests assume an effective sample of {EFFECTIVE_SAMPLE} respondents per 12 months: this is an "
+        "approximation, as the survey is weighted and its effective sample is smaller, so the true uncertainty is "
+        f"somewhat wider. The survey data run from {trends['quarter_end'].min():%B %Y} to {quarter:%B %Y}."
+    )
+
+
+SHARE = "{:.0%}"  # a proportion (0-1) as a whole percentage
+SHARE_1DP = "{:.1%}"
+POINTS = "{:+.0f}"  # a change in percentage points
+POINTS_1DP = "{:+.1f}"
+
+
+def latest_spec(latest: pd.DataFrame, borough: str, source: str) -> TableSpec:
+    """The latest 12 months of each measure against the 12 months a year before and London (``year_on_year``)."""
+    quarter = latest["quarter_end"].iloc[0]
+    before = latest["year_before_quarter"].iloc[0]
+    return TableSpec(
+        slug="05-latest-vs-year-before",
+        data=latest,
+        columns={
+            "measure": "Measure",
+            "value": f"12 months to {quarter:%b %Y}",
+            "ci_low": "95% CI low",
+            "ci_high": "95% CI high",
+            "year_before": f"12 months to {before:%b %Y}",
+            "change_pp": "Change (points)",
+            "change_low_pp": "Change CI low",
+            "change_high_pp": "Change CI high",
+            "p_value": "p-value",
+            "london": "London",
+            "gap_pp": "Gap to London (points)",
+        },
+        formats={
+            "value": SHARE,
+            "ci_low": SHARE_1DP,
+            "ci_high": SHARE_1DP,
+            "year_before": SHARE,
+            "change_pp": POINTS,
+            "change_low_pp": POINTS_1DP,
+            "change_high_pp": POINTS_1DP,
+            "p_value": P_VALUE,
+            "london": SHARE,
+            "gap_pp": POINTS,
+        },
+        caption=(
+            f"Public Attitude Survey measures for {borough}: the latest 12 months against the 12 months a year "
+            f"before. Intervals (Wilson; Newcombe for the change) and p-values (two-proportion z-test) assume "
+            f"{EFFECTIVE_SAMPLE} respondents per 12 months, an approximation for a weighted survey."
+        ),
+        source=source,
+        period=f"12 months to {quarter:%B %Y} against 12 months to {before:%B %Y}",
+    )
+
+
+def confidence_headlines(
+    points: Sequence[KeyPoint],
+    pas: pd.DataFrame,
+    latest: pd.DataFrame,
+    progress: TargetProgress,
+    borough: str,
+    source: str,
+) -> ConfidenceHeadlines:
+    """Chapter 05's headline figures: the fair-treatment target, each measure's latest value, the year before and
+    the gap to London, the measures changed beyond chance and the sample the tests assume."""
+    relied = "Relied on to be there"
+    return ConfidenceHeadlines(
+        borough=borough,
+        key_points=tuple(points),
+        latest_quarter=f"{latest['quarter_end'].iloc[0]:%Y-%m-%d}",
+        treat_fairly=progress.as_dict(),
+        relied_on_2017_03=value_at(pas, borough, relied, "2017-03-31"),
+        relied_on_2020_09=value_at(pas, borough, relied, "2020-09-30"),
+        latest={r.measure: r.value for r in latest.itertuples()},
+        year_before={r.measure: r.year_before for r in latest.itertuples()},
+        gap_to_london_pp={r.measure: r.gap_pp for r in latest.itertuples()},
+        significant_changes=latest.loc[latest["significant"], "measure"].tolist(),
+        measures_below_london=int((latest["gap_pp"] < 0).sum()),
+        effective_sample_assumed=EFFECTIVE_SAMPLE,
+        source=source,
+    )

@@ -20,6 +20,7 @@ import pandas as pd
 
 from csp_evidence.analysis import covid, plan_audit
 from csp_evidence.analysis.priorities import HATE_STRANDS, RACIST_AND_RELIGIOUS, Measure, measure_rows
+from csp_evidence.analysis.priority_table import CHANGE_FIGURES
 from csp_evidence.analysis.stats import timeseries as ts
 from csp_evidence.analysis.summaries import complete_financial_years, measure_table, monthly_series, year_in_data
 from csp_evidence.core.periods import previous_financial_year
@@ -27,7 +28,9 @@ from csp_evidence.core.values import is_missing
 from csp_evidence.data.sources import MPS_HATE_SPECIAL
 from csp_evidence.report import plan_words
 from csp_evidence.report import words as f
+from csp_evidence.report.headlines import HateHeadlines
 from csp_evidence.report.key_points import KeyPoint, checked, section_id
+from csp_evidence.report.tables import COUNT, P_VALUE, PCT_CHANGE, SIGNED_COUNT, TableSpec
 
 STRANDS: tuple[Measure, ...] = HATE_STRANDS
 MONTHLY_STRANDS = ("Islamophobic hate crime", "Antisemitic hate crime")
@@ -375,3 +378,129 @@ def key_points(by_year: pd.DataFrame, borough: str, year: str, summer: pd.Series
         )
     points.append(KeyPoint(text, section_id(SECTIONS["covid"])))
     return checked(points)
+
+
+# --------------------------------------------------------------------------- the chapter's tables and headline figures
+
+RATE_3DP = "{:.3f}"  # per 1,000 residents: hate crime rates are small
+RANK = "{:.0f}"
+
+
+def small_note(threshold: int) -> str:
+    """What the italic rows of the strand tables mean."""
+    return (
+        f"Rows in italics have fewer than {threshold} offences in the year or the year before: counts "
+        "only, with no change test, rate or ranking."
+    )
+
+
+def strands_spec(strands: pd.DataFrame, borough: str, year: str, threshold: int, source: str) -> TableSpec:
+    """Each strand in `year` against the year before, with its rate and rank (``year_rows``)."""
+    return TableSpec(
+        slug="02-strands",
+        data=strands,
+        columns={
+            "strand": "Strand",
+            "previous": previous_financial_year(year),
+            "count": year,
+            "pct_change": "Change (%)",
+            "p_value": "p-value",
+            "signal": "Signal (|Z| > 3)",
+            "rate": "Per 1,000 residents",
+            "london_rate": "London per 1,000",
+            "rate_rank": "Rank of 32 by rate",
+        },
+        formats={
+            "previous": COUNT,
+            "count": COUNT,
+            "pct_change": PCT_CHANGE,
+            "p_value": P_VALUE,
+            "rate": RATE_3DP,
+            "london_rate": RATE_3DP,
+            "rate_rank": RANK,
+        },
+        caption=(
+            f"Offences flagged with each hate crime strand in {borough}, {year} against the year before (exact Poisson "
+            "test of the rate ratio; Poisson Z-score signal), rate per 1,000 residents and rank of the 32 boroughs by "
+            f"rate (1 = highest). The strands overlap and are never added up. {small_note(threshold)}"
+        ),
+        source=f"{source}; ONS mid-year population estimates",
+        period=f"financial year {year} against {previous_financial_year(year)}",
+        flag=strands["small"].astype(bool),
+    )
+
+
+def by_year_spec(by_year: pd.DataFrame, borough: str, threshold: int, source: str) -> TableSpec:
+    """Each strand by financial year (``strands_by_year``); the CSV is the whole table."""
+    years = by_year["financial_year"]
+    return TableSpec(
+        slug="02-strands-by-year",
+        data=by_year,
+        columns={
+            "strand": "Strand",
+            "financial_year": "Financial year",
+            "count": "Offences",
+            "change": "Change",
+            "pct_change": "Change (%)",
+            "p_value": "p-value",
+            "rate": "Per 1,000 residents",
+            "rate_rank": "Rank of 32 by rate",
+            "status": "Note",
+        },
+        formats={
+            "count": COUNT,
+            "change": SIGNED_COUNT,
+            "pct_change": PCT_CHANGE,
+            "p_value": P_VALUE,
+            "rate": RATE_3DP,
+            "rate_rank": RANK,
+        },
+        caption=(
+            f"Offences flagged with each hate crime strand in {borough} by financial year (April to March), each against "
+            f"the year before. Years the file does not cover are marked, never counted as zero. {small_note(threshold)} "
+            "The CSV adds London's rate, the rank by count, the Z-score and the test."
+        ),
+        source=source,
+        period=f"financial years {years.min()} to {years.max()}",
+        flag=by_year["small"].fillna(False).astype(bool),
+        download=by_year,
+    )
+
+
+_STRAND_FIGURES = (
+    *CHANGE_FIGURES,
+    "rate_rank",
+    "ranked",
+    "small",
+)
+
+
+def hate_headlines(
+    points: Sequence[KeyPoint],
+    special: pd.DataFrame,
+    strands: pd.DataFrame,
+    pandemic: dict,
+    plan: Sequence[dict],
+    borough: str,
+    headline_year: str,
+    year: str,
+    threshold: int,
+    source: str,
+) -> HateHeadlines:
+    """Chapter 02's headline figures: each strand in `year`, racist and religious hate crime in the pandemic
+    (``covid_figures``) and the plan's figures beside the data (rows with figure_id, plan_value, recomputed, verdict)."""
+    return HateHeadlines(
+        borough=borough,
+        key_points=tuple(points),
+        headline_year=headline_year,
+        strand_year=year,
+        data_months=[f"{m:%Y-%m}" for m in data_months(special)],
+        strands={r["strand"]: {k: r[k] for k in _STRAND_FIGURES} for _, r in strands.iterrows()},
+        racist_and_religious_covid=pandemic,
+        plan={
+            r["figure_id"]: {"plan": r["plan_value"], "recomputed": r["recomputed"], "verdict": r["verdict"]}
+            for r in plan
+        },
+        small_number_threshold=threshold,
+        source=source,
+    )

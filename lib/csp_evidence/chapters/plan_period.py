@@ -24,7 +24,10 @@ from csp_evidence.data import datasets, geo
 from csp_evidence.data.plan import confidence_target
 from csp_evidence.data.readers.mps_connect import UNKNOWN_BOROUGH
 from csp_evidence.report import words as f
+from csp_evidence.report.headlines import PlanPeriodHeadlines
 from csp_evidence.report.key_points import KeyPoint, checked, section_id
+from csp_evidence.report.plan_period_words import against_london, verdict_words
+from csp_evidence.report.tables import COUNT, P_VALUE, PCT_CHANGE, RATIO, SIGNED_COUNT, TableSpec
 
 OVERALL, NEIGHBOURHOOD, HATE, VIOLENCE, CONFIDENCE = (
     "All recorded crime",
@@ -168,89 +171,6 @@ def series_sentence(series: Series, borough: str, totals: pd.DataFrame, pre_pand
     return text
 
 
-def revision_sentence(revisions: pd.DataFrame, borough: str) -> str:
-    """How much the latest extract revised the months two CONNECT-era extracts hold."""
-    if revisions.empty:
-        return ""
-    first, last = revisions["month"].min(), revisions["month"].max()
-    return (
-        "Each month comes from the latest extract that holds it. Two extracts hold "
-        f"{first:%B %Y} to {last:%B %Y}; the later one revised {f.md(borough)}'s monthly totals by "
-        f"{f.number(revisions['revision'].min())} to {f.number(revisions['revision'].max())} offences "
-        f"({f.pct(revisions['pct_revision'].min())} to {f.pct(revisions['pct_revision'].max())}), and London's by "
-        f"{f.pct(revisions['pct_revision_london'].min())} to {f.pct(revisions['pct_revision_london'].max())}: "
-        "recent months grow as more offences are recorded. The later extract also moves stalking and harassment out "
-        "of violence without injury; the measures count them where the earlier extracts did."
-    )
-
-
-_WORDS = {
-    pp.IMPROVED: "improved relative to London",
-    pp.WORSENED: "worsened relative to London",
-    pp.NO_CLEAR: "no clear change relative to London",
-    pp.NOT_TESTED: "not tested (too few offences)",
-    pp.NOT_JUDGED: "not judged (found mostly by police activity)",
-    "mixed": "mixed relative to London",
-}
-
-
-def verdict_words(verdict: str) -> str:
-    """A verdict as the page says it: 'improved relative to London', 'no clear change relative to London'..."""
-    return _WORDS[verdict]
-
-
-def measure_sentence(row: pd.Series, borough: str, prefix: str = "plan_") -> str:
-    """One measure's change from the start to the end year beside London's, and the verdict relative to London."""
-    start, end = row[f"{prefix}start"], row[f"{prefix}end"]
-    name = f.md(row["measure"])
-    if row[f"{prefix}verdict"] == pp.NOT_TESTED:
-        return (
-            f"**{name}**: {f.number(row[f'{prefix}count_start'])} in {start} and "
-            f"{f.number(row[f'{prefix}count_end'])} in {end}; too few offences to test."
-        )
-    own = "beyond chance" if row[f"{prefix}significant"] else "within chance"
-    relative = (
-        f"{'lower' if row[f'{prefix}ratio_of_ratios'] < 1 else 'higher'} than the rest of London's by "
-        f"{f.pct(abs(100 * (row[f'{prefix}ratio_of_ratios'] - 1)), signed=False)} "
-        f"({'beyond' if row[f'{prefix}rel_significant'] else 'within'} chance, {f.p_value(row[f'{prefix}rel_p_value'])})"
-    )
-    if row[f"{prefix}verdict"] == pp.NOT_JUDGED:
-        return (
-            f"**{name}**: {f.number(row[f'{prefix}count_start'])} in {start}, {f.number(row[f'{prefix}count_end'])} "
-            f"in {end} ({f.pct(row[f'{prefix}pct_change'])}, {own}); London {f.pct(row[f'{prefix}london_pct_change'])}. "
-            f"{f.md(borough)}'s rate ratio was {relative}. These offences are found mostly by police activity, so the "
-            "change measures enforcement as much as crime: not judged better or worse."
-        )
-    return (
-        f"**{name}**: {verdict_words(row[f'{prefix}verdict'])}. {f.number(row[f'{prefix}count_start'])} in {start}, "
-        f"{f.number(row[f'{prefix}count_end'])} in {end} ({f.pct(row[f'{prefix}pct_change'])}, {own}); London "
-        f"{f.pct(row[f'{prefix}london_pct_change'])}. {f.md(borough)}'s rate ratio was {relative}."
-    )
-
-
-def findings(table: pd.DataFrame, priorities_table: pd.DataFrame, borough: str, prefix: str = "plan_") -> str:
-    """Markdown: each priority's verdict, then a bullet per measure."""
-    out = []
-    for row in priorities_table.to_dict("records"):
-        others = [
-            f"{row[key]} {words}"
-            for key, words in (
-                (pp.NOT_TESTED, "too few to test"),
-                (pp.NOT_JUDGED, "found by police activity, not judged"),
-            )
-            if row.get(key)
-        ]
-        out.append(
-            f"**{f.md(row['priority'])}: {verdict_words(row['verdict'])}** ({row[pp.IMPROVED]} of {row['measures']} "
-            f"measures improved and {row[pp.WORSENED]} worsened relative to London; {row[pp.NO_CLEAR]} showed no "
-            f"clear change{''.join(f'; {o}' for o in others)})."
-        )
-        for _, m in table[table["priority"] == row["priority"]].iterrows():
-            out.append(f"- {measure_sentence(m, borough, prefix)}")
-        out.append("")
-    return "\n".join(out)
-
-
 def display_table(table: pd.DataFrame, years: Sequence[str], prefix: str = "plan_") -> pd.DataFrame:
     """The measure table for the page: counts by year, the change and London's, the ratio against the rest of London
     with its p-value, and the verdict."""
@@ -269,12 +189,6 @@ def display_table(table: pd.DataFrame, years: Sequence[str], prefix: str = "plan
     out = table[columns].copy()
     out[f"{prefix}verdict"] = out[f"{prefix}verdict"].map(verdict_words)
     return out
-
-
-def not_measured_sentence(missing: pd.DataFrame) -> str:
-    """What the chapter cannot measure for the plan's years, and why."""
-    items = [f"{f.md(r.measure)} ({f.md(r.priority)}): {f.md(r.why)}" for r in missing.itertuples()]
-    return "Not measured here: " + "; ".join(items) + "." if items else ""
 
 
 # --------------------------------------------------------------------------- public confidence
@@ -357,20 +271,6 @@ def _whose_target(plan_borough: str, borough: str) -> str:
     )
 
 
-def confidence_findings(table: pd.DataFrame, borough: str) -> str:
-    """A bullet per survey measure: its change over the plan, London's, and the verdict relative to London."""
-    out = []
-    for r in table.itertuples():
-        out.append(
-            f"- **{f.md(r.measure)}**: {verdict_words(r.verdict)}. {r.start:.0%} in the 12 "
-            f"months to {r.start_quarter:%B %Y}, {r.end:.0%} to {r.end_quarter:%B %Y} "
-            f"({r.change_pp:+.0f} points, {'beyond' if r.significant else 'within'} chance); London "
-            f"{r.london_change_pp:+.0f} points; the difference, {r.gap_change_pp:+.0f} points, is "
-            f"{'beyond' if r.rel_significant else 'within'} chance ({f.p_value(r.rel_p_value)})."
-        )
-    return "\n".join(out)
-
-
 def headline(table: pd.DataFrame, priority_verdicts: pd.DataFrame, series: Series, years: pp.PlanYears) -> dict:
     """The chapter's figures for the headline JSON and the London index."""
     return {
@@ -404,22 +304,6 @@ SECTIONS = {
     "pre": "Against the year before the pandemic",
     "target": "Public confidence and the plan's target",
 }
-
-
-def against_london(pct: float, london_pct: float, verdict: str) -> str:
-    """How a borough's change compares with London's, in words that say which way each moved: 'a smaller rise than
-    London's', 'a larger fall than London's', 'a fall while London rose', 'no clearer change than London's'...
-    `verdict` is the test of the borough against the rest of London (improved, worsened or no clear change)."""
-    if verdict not in (pp.IMPROVED, pp.WORSENED):
-        return "no clear difference from London's"
-    better = verdict == pp.IMPROVED
-    if pct >= 0 and london_pct >= 0:
-        return "a smaller rise than London's" if better else "a larger rise than London's"
-    if pct < 0 and london_pct < 0:
-        return "a larger fall than London's" if better else "a smaller fall than London's"
-    if pct < 0:
-        return "a fall while London rose" if better else "a worse change than London's"
-    return "a rise while London fell" if not better else "a better change than London's"
 
 
 def _overall(table: pd.DataFrame, prefix: str) -> str | None:
@@ -482,3 +366,154 @@ _SHORT = {
     pp.NO_CLEAR: "no clear change",
     "mixed": "mixed",
 }
+
+
+# --------------------------------------------------------------------------- the chapter's tables and headline figures
+
+
+def totals_spec(totals: pd.DataFrame, borough: str, series: Series) -> TableSpec:
+    """Total recorded offences by financial year in one crime series (``total_by_year``)."""
+    return TableSpec(
+        slug="06-total-by-year",
+        data=totals,
+        columns={
+            "financial_year": "Financial year",
+            "count": "Offences",
+            "rank": "Rank of 32",
+            "london": "London (32 boroughs)",
+            "not_in_a_borough": "Not in a borough (airports, unknown)",
+        },
+        formats={"count": COUNT, "london": COUNT, "not_in_a_borough": COUNT},
+        caption=f"Total recorded offences in {borough} by financial year, {series.name} series only.",
+        source=series.citation,
+        period=f"financial years {totals['financial_year'].iloc[0]} to {totals['financial_year'].iloc[-1]}",
+    )
+
+
+_REVISION_COLUMNS = {
+    "month": ("Month", "{:%B %Y}"),
+    "earlier": ("Earlier extract", COUNT),
+    "latest": ("Latest extract", COUNT),
+    "revision": ("Revision", SIGNED_COUNT),
+    "pct_revision": ("Revision (%)", PCT_CHANGE),
+    "earlier_london": ("London, earlier", COUNT),
+    "latest_london": ("London, latest", COUNT),
+    "revision_london": ("London revision", SIGNED_COUNT),
+    "pct_revision_london": ("London revision (%)", PCT_CHANGE),
+}
+
+
+def revisions_spec(revisions: pd.DataFrame | None, borough: str, series: Series) -> TableSpec | None:
+    """How the later CONNECT-era extract revised the months both hold (``revision_table``); None outside CONNECT."""
+    if revisions is None:
+        return None
+    shown = {c: _REVISION_COLUMNS[c] for c in revisions.columns}  # in the table's own order
+    months = pd.to_datetime(revisions["month"])
+    return TableSpec(
+        slug="06-revisions",
+        data=revisions,
+        columns={c: label for c, (label, _) in shown.items()},
+        formats={c: fmt for c, (_, fmt) in shown.items()},
+        caption=(
+            f"Recorded offences in {borough} and London in the months two CONNECT-era extracts hold: the extract to "
+            "February 2025 against the later one to December 2025, which the series uses."
+        ),
+        source=series.citation,
+        period=f"{months.min():%B %Y} to {months.max():%B %Y}" if len(months) else "no month held by both extracts",
+    )
+
+
+def plan_spec(table: pd.DataFrame, years: pp.PlanYears, borough: str, series: Series) -> TableSpec:
+    """Each measure by financial year and its change over the plan against London's (``measure_table``); the CSV
+    is the whole measure table."""
+    shown = display_table(table, years.all, "plan_")
+    held = [y for y in years.all if y in shown.columns]
+    end = table["end"].iloc[0]
+    return TableSpec(
+        slug="06-plan-period",
+        data=shown,
+        columns={"priority": "Priority", "measure": "Measure"}
+        | {y: y for y in held}
+        | {
+            "plan_pct_change": f"Change {years.baseline} to {end}",
+            "plan_p_value": "p-value",
+            "plan_london_pct_change": "London change",
+            "plan_ratio_of_ratios": "Against the rest of London (ratio)",
+            "plan_rel_p_value": "p-value against London",
+            "plan_verdict": "Verdict",
+        },
+        formats={y: COUNT for y in held}
+        | {
+            "plan_pct_change": PCT_CHANGE,
+            "plan_p_value": P_VALUE,
+            "plan_london_pct_change": PCT_CHANGE,
+            "plan_ratio_of_ratios": RATIO,
+            "plan_rel_p_value": P_VALUE,
+        },
+        caption=(
+            f"Recorded offences in {borough} by financial year, and the change from {years.baseline} to {end} against "
+            "London's (exact Poisson test; ratio of the borough's rate ratio to the rest of London's, Wald test of a "
+            f"Poisson interaction). The CSV adds London's counts and the same from {years.pre_pandemic}."
+        ),
+        source=series.citation,
+        period=f"financial years {years.baseline} to {end}",
+        download=table,
+    )
+
+
+def confidence_spec(confidence: pd.DataFrame, borough: str, source: str) -> TableSpec:
+    """Each survey measure over the plan against London (``confidence_table``), its verdict in words."""
+    start, end = confidence["start_quarter"].iloc[0], confidence["end_quarter"].iloc[0]
+    return TableSpec(
+        slug="06-confidence",
+        data=confidence.assign(verdict=confidence["verdict"].map(verdict_words)),
+        columns={
+            "measure": "Measure",
+            "start": f"12 months to {start:%b %Y}",
+            "end": f"12 months to {end:%b %Y}",
+            "change_pp": "Change (points)",
+            "p_value": "p-value",
+            "london_change_pp": "London change (points)",
+            "gap_change_pp": "Borough minus London (points)",
+            "rel_p_value": "p-value against London",
+            "verdict": "Verdict",
+        },
+        formats={
+            "start": "{:.0%}",
+            "end": "{:.0%}",
+            "change_pp": "{:+.0f}",
+            "p_value": P_VALUE,
+            "london_change_pp": "{:+.0f}",
+            "gap_change_pp": "{:+.0f}",
+            "rel_p_value": P_VALUE,
+        },
+        caption=(
+            f"Public Attitude Survey measures for {borough} over the plan, against London; tests assume an effective "
+            "sample of 400 residents a year per borough."
+        ),
+        source=source,
+        period=f"12 months to {start:%B %Y} against 12 months to {end:%B %Y}",
+    )
+
+
+def plan_period_headlines(
+    points: Sequence[KeyPoint],
+    table: pd.DataFrame,
+    verdicts: pd.DataFrame,
+    pre_verdicts: pd.DataFrame,
+    totals: pd.DataFrame,
+    confidence: pd.DataFrame,
+    series: Series,
+    years: pp.PlanYears,
+    borough: str,
+) -> PlanPeriodHeadlines:
+    """Chapter 06's headline figures: ``headline``'s, then the totals by year, the verdicts from the year before the
+    pandemic and each survey measure's verdict."""
+    return PlanPeriodHeadlines(
+        **headline(table, verdicts, series, years),
+        borough=borough,
+        key_points=tuple(points),
+        totals={r.financial_year: r.count for r in totals.itertuples()},
+        pre_pandemic_priorities={r.priority: r.verdict for r in pre_verdicts.itertuples()},
+        confidence={r.measure: r.verdict for r in confidence.itertuples()},
+    )

@@ -25,14 +25,24 @@ import pandas as pd
 from csp_evidence.analysis import plan_audit, summaries
 from csp_evidence.analysis.reoffending import change_since, reoffending_rates
 from csp_evidence.analysis.stats.timeseries import decompose, recent_trend
-from csp_evidence.core.periods import previous_financial_year
-from csp_evidence.core.values import is_missing
 from csp_evidence.data.readers import moj
 from csp_evidence.data.sources import MOJ_PROVEN_REOFFENDING, Source
 from csp_evidence.report import plan_words, sentences
 from csp_evidence.report import words as f
+from csp_evidence.report.headlines import ReoffendingHeadlines
 from csp_evidence.report.key_points import KeyPoint, checked, section_id
-from csp_evidence.report.words import change_sentence, md, number, ordinal, p_value
+from csp_evidence.report.tables import (
+    AS_IS,
+    COUNT,
+    P_VALUE,
+    RATE_2DP,
+    RATE_LABELS,
+    RATIO,
+    YEAR_CHANGE_LABELS,
+    TableSpec,
+    year_change_formats,
+)
+from csp_evidence.report.words import md
 
 DRUG_CATEGORIES: tuple[str, ...] = ("Drug Offences",)
 ACQUISITIVE_CATEGORIES: tuple[str, ...] = ("Burglary", "Robbery", "Theft", "Vehicle Offences")
@@ -117,38 +127,6 @@ def drivers_by_year(
     return table[["group", *[c for c in table.columns if c != "group"]]]
 
 
-def trend_sentence(row: pd.Series | dict, borough: str) -> str:
-    """'Over the 24 months to January 2024, drug offences in X were falling by 12.3% a year (net of seasonality) ...'"""
-    r = dict(row)
-    label = str(r["group"]).lower()
-    label = label if label.endswith("offences") else label.removesuffix(" crime") + " offences"
-    what = f"the number of {md(label)} recorded in {md(borough)}"
-    span = f"Over the {r['months']} months to {pd.Timestamp(r['end']):%B %Y}"
-    level = f"an average of {r['mean_level']:,.0f} a month"
-    if r["direction"] == "no clear change":
-        return (
-            f"{span}, {what} showed no clear trend once the seasons are allowed for "
-            f"({level}; the 95% interval of the slope, {r['ci_low']:+.1f} to {r['ci_high']:+.1f} offences a month, "
-            "includes zero)."
-        )
-    return (
-        f"{span}, {what} was {r['direction']} by about {abs(r['pct_change_per_year']):.0f}% a year "
-        f"net of seasonality ({level}; slope {r['slope_per_month']:+.1f} offences a month, 95% interval "
-        f"{r['ci_low']:+.1f} to {r['ci_high']:+.1f})."
-    )
-
-
-def trend_title(row: pd.Series | dict, borough: str) -> str:
-    """A chart title stating the recent trend: 'Drug offences in Hackney have been falling over the last 24 months'."""
-    r = dict(row)
-    plural = str(r["group"]).lower().endswith("offences")
-    has, shows = ("have", "show") if plural else ("has", "shows")
-    state = {"rising": f"{has} been rising", "falling": f"{has} been falling"}.get(
-        r["direction"], f"{shows} no clear trend"
-    )
-    return f"{r['group']} in {borough} {state} over the last {r['months']} months"
-
-
 def lockdown_sentence(
     crime: pd.DataFrame,
     borough: str,
@@ -165,46 +143,7 @@ def lockdown_sentence(
     return figures, sentence
 
 
-def year_sentence(table: pd.DataFrame, group: str, year: str) -> str:
-    """A group's count in a financial year against the previous year, its rate, rank and London's rate."""
-    rows = table[(table["group"] == group) & (table["financial_year"] == year)]
-    if rows.empty:
-        raise ValueError(
-            f"no row for group {group!r} in {year}; years present: {sorted(table['financial_year'].unique())}"
-        )
-    r = rows.iloc[0]
-    text = ""
-    if "previous" in r and not is_missing(r["previous"]):
-        text = (
-            change_sentence(
-                group,
-                r["count"],
-                r["previous"],
-                r["pct_change"],
-                bool(r["significant"]),
-                r["p_value"],
-                year,
-                previous_financial_year(year),
-            )
-            + " "
-        )
-    return text + (
-        f"That is {r['rate']:.2f} per 1,000 residents against {r['london_rate']:.2f} for London, "
-        f"and by count the {ordinal(int(r['rank']))} highest of {int(r['ranked'])} boroughs ({number(r['count'])} offences)."
-    )
-
-
 # --------------------------------------------------------------------------- proven reoffending (MoJ)
-
-
-def missing_file_note(src: Source) -> str:
-    """Markdown telling the reader which file to add, where it comes from, and where to put it."""
-    return (
-        f"**Proven reoffending is not shown: its source file is not in the data mirror.** To add it, run "
-        f"`csp fetch --source moj_reoffending`, which downloads *{md(src.title)}* ({md(src.publisher)}, "
-        f"{md(src.licence)}) from the release page <{src.url}> (collection: <{src.page}>). {src.notes} The file "
-        f"is kept as `data/raw/{src.file}` (period: {md(src.period)}). The rest of this chapter does not depend on it."
-    )
 
 
 def reoffending_table(
@@ -243,30 +182,6 @@ def reoffending_table(
     return table.sort_values(["cohort_start", "age_group"], ignore_index=True)
 
 
-def reoffending_findings(table: pd.DataFrame, borough: str) -> str:
-    """For each age group: the latest cohort's rate with its Wilson interval, and the change on the previous cohort."""
-    parts = []
-    for group, rows in table.groupby("age_group", sort=True):
-        r = rows.sort_values("cohort_start").iloc[-1]
-        text = (
-            f"In {md(borough)}, of the {number(r['offenders'])} {group.lower()} offenders in the {md(r['cohort'])} cohort, "
-            f"{number(r['reoffenders'])} ({100 * r['rate']:.1f}%, 95% interval {100 * r['ci_low']:.1f}% to "
-            f"{100 * r['ci_high']:.1f}%) committed a proven reoffence"
-        )
-        if not is_missing(r["previous_cohort"]) and not is_missing(r["p_value"]):
-            beyond = "beyond" if r["p_value"] < 0.05 else "within"
-            if r["change_pp"] == 0:
-                text += f", unchanged on the {md(r['previous_cohort'])} cohort"
-            else:
-                text += (
-                    f", {abs(r['change_pp']):.1f} points {'higher' if r['change_pp'] > 0 else 'lower'} than the "
-                    f"{md(r['previous_cohort'])} cohort ({100 * r['previous_rate']:.1f}%), a change {beyond} what "
-                    f"chance alone would produce ({p_value(r['p_value'])})"
-                )
-        parts.append(text + ".")
-    return " ".join(parts)
-
-
 PRE_PANDEMIC_COHORT = "Apr 2019 to Mar 2020"  # the last 12-month cohort wholly before the pandemic's first month
 COMPARATORS: tuple[str, ...] = ("London", "England", "England and Wales")
 
@@ -289,44 +204,6 @@ def covid_cohort_table(
             if base_cohort in set(rates["cohort"]):
                 frames.append(change_since(rates, base_cohort))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-
-def covid_cohort_findings(table: pd.DataFrame, borough: str) -> str:
-    """The latest cohort against the last pre-pandemic one, for the borough's adults and juveniles, beside London's
-    and England's change where held."""
-    if table.empty:
-        return ""
-    parts = []
-    for group, rows in table[table["geography"] == borough].groupby("age_group", sort=True):
-        r = rows.iloc[-1]
-        beyond = "beyond" if r["p_value"] < 0.05 else "within"
-        text = (
-            f"Through the Covid years, the {group.lower()} reoffending rate in {md(borough)} went from "
-            f"{100 * r['base_rate']:.1f}% ({md(r['base_cohort'])} cohort) to {100 * r['rate']:.1f}% ({md(r['cohort'])}), "
-            f"{r['change_pp']:+.1f} points, a change {beyond} what chance alone would produce ({p_value(r['p_value'])})"
-        )
-        others = table[
-            (table["geography"] != borough) & (table["age_group"] == group) & (table["cohort"] == r["cohort"])
-        ]
-        if len(others):
-            text += "; " + ", ".join(
-                f"{md(o['geography'])} {100 * o['base_rate']:.1f}% to {100 * o['rate']:.1f}% ({o['change_pp']:+.1f} points)"
-                for _, o in others.iterrows()
-            )
-        parts.append(text + ".")
-    return " ".join(parts)
-
-
-def per_reoffender_sentence(table: pd.DataFrame, borough: str) -> str:
-    """Reoffences per reoffender in the latest cohort of each age group."""
-    parts = []
-    for group, rows in table.groupby("age_group", sort=True):
-        r = rows.sort_values("cohort_start").iloc[-1]
-        if not is_missing(r["per_reoffender"]):
-            parts.append(f"{r['per_reoffender']:.2f} proven reoffences each ({group.lower()}s)")
-    if not parts:
-        return ""
-    return f"In the latest cohort in {md(borough)}, reoffenders committed on average " + " and ".join(parts) + "."
 
 
 # --------------------------------------------------------------------------- London context (GLA, secondary)
@@ -390,6 +267,27 @@ def _trend_words(row: pd.Series | dict, plural: bool = True) -> str:
     )
 
 
+def _reoffending_point(rates: pd.DataFrame | None, london_rate: pd.Series | None, borough: str) -> KeyPoint | None:
+    """The borough's latest cohorts' reoffending, or without them London's rate (GLA, secondary); None without both."""
+    if rates is not None and len(rates):
+        latest = rates[rates["cohort_start"] == rates["cohort_start"].max()]
+        shares = [f"{100 * r.rate:.0f}% of {str(r.age_group).lower()} offenders" for r in latest.itertuples()]
+        return KeyPoint(
+            f"Proven reoffending within a year, latest cohort ({latest['cohort'].iloc[0]}): {f.listing(shares)}.",
+            section_id(SECTIONS["reoffending"]),
+        )
+    if london_rate is not None and len(london_rate) > 1:
+        first, last = london_rate.index.min(), london_rate.index.max()
+        moved = "fell" if london_rate[last] < london_rate[first] else "rose"
+        return KeyPoint(
+            f"No reoffending figures for {borough} are held here; across London reoffending {moved} from "
+            f"{100 * london_rate[first]:.0f}% in {first} to {100 * london_rate[last]:.0f}% in {last} (GLA figures, "
+            "a secondary source).",
+            section_id(SECTIONS["london"]),
+        )
+    return None
+
+
 def key_points(
     trends: pd.DataFrame,
     by_year: pd.DataFrame,
@@ -406,26 +304,9 @@ def key_points(
     (None when the Ministry of Justice file is not provided), `london_rate` London's rate (0-1) by year."""
     drugs = trends.loc["Drug offences"]
     points = [KeyPoint(f"Recorded drug offences in {borough} {_trend_words(drugs)}.", section_id(SECTIONS["drugs"]))]
-    if rates is not None and len(rates):
-        latest = rates[rates["cohort_start"] == rates["cohort_start"].max()]
-        shares = [f"{100 * r.rate:.0f}% of {str(r.age_group).lower()} offenders" for r in latest.itertuples()]
-        points.append(
-            KeyPoint(
-                f"Proven reoffending within a year, latest cohort ({latest['cohort'].iloc[0]}): {f.listing(shares)}.",
-                section_id(SECTIONS["reoffending"]),
-            )
-        )
-    elif london_rate is not None and len(london_rate) > 1:
-        first, last = london_rate.index.min(), london_rate.index.max()
-        moved = "fell" if london_rate[last] < london_rate[first] else "rose"
-        points.append(
-            KeyPoint(
-                f"No reoffending figures for {borough} are held here; across London reoffending {moved} from "
-                f"{100 * london_rate[first]:.0f}% in {first} to {100 * london_rate[last]:.0f}% in {last} (GLA figures, "
-                "a secondary source).",
-                section_id(SECTIONS["london"]),
-            )
-        )
+    reoffending = _reoffending_point(rates, london_rate, borough)
+    if reoffending is not None:
+        points.append(reoffending)
     year = by_year[(by_year["group"] == "Drug offences") & (by_year["financial_year"] == headline_year)]
     if len(year):
         r = year.iloc[0]
@@ -452,6 +333,147 @@ def key_points(
         )
     )
     return checked(points)
+
+
+# --------------------------------------------------------------------------- the chapter's tables and headline figures
+
+_DRIVER_COLUMNS = (
+    {"group": "Offences", "financial_year": "Financial year", "count": "Count"}
+    | YEAR_CHANGE_LABELS
+    | {"rank": "Rank of 32"}
+    | RATE_LABELS
+)
+
+
+def drivers_spec(by_year: pd.DataFrame, borough: str, source: str) -> TableSpec:
+    """Drug offences and acquisitive crime by financial year (``drivers_by_year``), with the change on the year before."""
+    return TableSpec(
+        slug="03-drivers-by-year",
+        data=by_year,
+        columns=_DRIVER_COLUMNS,
+        formats=year_change_formats(RATE_2DP) | {"rank": AS_IS},
+        caption=(
+            f"Recorded drug offences and acquisitive crime (burglary, robbery, theft, vehicle offences) in {borough} "
+            "by financial year, with change on the previous year."
+        ),
+        source=source,
+        period=f"financial years {by_year['financial_year'].min()} to {by_year['financial_year'].max()}",
+    )
+
+
+SHARE = "{:.1%}"  # a proportion (0-1) as a percentage with one decimal
+POINTS = "{:+.1f}"  # a change in percentage points
+
+
+def proven_spec(rates: pd.DataFrame, borough: str, threshold: int, source: str) -> TableSpec:
+    """Proven reoffending by cohort (``reoffending_table``); cohorts with fewer than `threshold` reoffenders in italics."""
+    return TableSpec(
+        slug="03-proven-reoffending-table",
+        data=rates,
+        columns={
+            "age_group": "Age group",
+            "cohort": "Cohort",
+            "offenders": "Offenders",
+            "reoffenders": "Reoffenders",
+            "rate": "Rate",
+            "ci_low": "95% CI low",
+            "ci_high": "95% CI high",
+            "change_pp": "Change on previous cohort (points)",
+            "p_value": "p-value",
+            "per_reoffender": "Reoffences per reoffender",
+        },
+        formats={
+            "offenders": COUNT,
+            "reoffenders": COUNT,
+            "rate": SHARE,
+            "ci_low": SHARE,
+            "ci_high": SHARE,
+            "change_pp": POINTS,
+            "p_value": P_VALUE,
+            "per_reoffender": RATIO,
+        },
+        caption=(
+            f"Proven reoffending in {borough}: rate with Wilson 95% interval and change on the previous "
+            f"non-overlapping cohort (two-proportion z-test). Rows in italics have fewer than "
+            f"{threshold} reoffenders."
+        ),
+        source=source,
+        period=f"cohorts {rates['cohort'].iloc[0]} to {rates['cohort'].iloc[-1]}",
+        flag=rates["reoffenders"] < threshold,
+    )
+
+
+def covid_cohorts_spec(cohorts: pd.DataFrame | None, borough: str, source: str) -> TableSpec | None:
+    """Each cohort since the last pre-pandemic one against it (``covid_cohort_table``); None when there are none."""
+    if cohorts is None or not len(cohorts):
+        return None
+    return TableSpec(
+        slug="03-proven-reoffending-covid-years",
+        data=cohorts,
+        columns={
+            "geography": "Area",
+            "age_group": "Age group",
+            "cohort": "Cohort",
+            "rate": "Rate",
+            "base_cohort": "Before the pandemic",
+            "base_rate": "Rate then",
+            "change_pp": "Change (points)",
+            "p_value": "p-value",
+        },
+        formats={"rate": SHARE, "base_rate": SHARE, "change_pp": POINTS, "p_value": P_VALUE},
+        caption=(
+            f"Proven reoffending in {borough}, London and England in each 12-month cohort since the last one before "
+            "the pandemic, against that cohort (two-proportion z-test; the same person can be in both cohorts, so "
+            "read the p-value as approximate)."
+        ),
+        source=source,
+        period=f"cohorts {cohorts['base_cohort'].iloc[0]} to {cohorts['cohort'].max()}",
+    )
+
+
+def _latest_rate(rates: pd.DataFrame | None, group: str) -> dict | None:
+    if rates is None or not (rates["age_group"] == group).any():
+        return None
+    rows = rates[rates["age_group"] == group]
+    return rows.iloc[-1][["cohort", "rate", "ci_low", "ci_high", "change_pp", "p_value"]].to_dict()
+
+
+def _group_counts(by_year: pd.DataFrame, group: str) -> dict:
+    return by_year[by_year["group"] == group].set_index("financial_year")["count"].to_dict()
+
+
+def reoffending_headlines(
+    points: Sequence[KeyPoint],
+    by_year: pd.DataFrame,
+    trends: pd.DataFrame,
+    lockdown: dict,
+    rates: pd.DataFrame | None,
+    london_rates: pd.DataFrame,
+    london_source_id: str,
+    borough: str,
+    headline_year: str,
+    source: str,
+) -> ReoffendingHeadlines:
+    """Chapter 03's headline figures: the drivers by year and their trends, the latest cohorts' rates (None without
+    the Ministry of Justice file) and London's rate by year (a secondary source)."""
+    return ReoffendingHeadlines(
+        borough=borough,
+        key_points=tuple(points),
+        headline_year=headline_year,
+        drug_offences=_group_counts(by_year, "Drug offences"),
+        acquisitive_crime=_group_counts(by_year, "Acquisitive crime"),
+        trends={
+            g: {"direction": r.direction, "pct_change_per_year": r.pct_change_per_year, "end": f"{r.end:%Y-%m}"}
+            for g, r in trends.iterrows()
+        },
+        drug_offences_lockdown=lockdown,
+        proven_reoffending_available=rates is not None,
+        london_proven_reoffending=london_rates.iloc[:, 0].to_dict(),
+        london_proven_reoffending_source_id=london_source_id,
+        adult_reoffending=_latest_rate(rates, "Adult"),
+        juvenile_reoffending=_latest_rate(rates, "Juvenile"),
+        source=source,
+    )
 
 
 # --------------------------------------------------------------------------- the plan's figures

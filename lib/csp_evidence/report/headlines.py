@@ -133,7 +133,7 @@ H = TypeVar("H", bound=Headlines)
 
 
 # --------------------------------------------------------------------------- the chapters' figures
-# Each chapter module builds its class (chapters.crime.overview_headlines, ...) and the website reads them back;
+# Each chapter module builds its class (chapters.overview.overview_headlines, ...) and the website reads them back;
 # they live here, below both, so that reading a pack does not load the chapters' statistics.
 
 
@@ -178,6 +178,117 @@ class NeighbourhoodHeadlines(Headlines):
     force_asb_incidents: dict
     london_asb_calls: dict
     context_source_ids: list[str]
+    source: str
+
+
+@dataclass(frozen=True)
+class ReoffendingHeadlines(Headlines):
+    """Chapter 03's headline figures: drug offences and acquisitive crime by year and their trends, the drug offences
+    of the first lockdown month, the latest cohorts' proven reoffending (None without the Ministry of Justice file)
+    and London's rate by year (a secondary source, named by its source id)."""
+
+    CHAPTER: ClassVar[str] = "03_reoffending"
+
+    borough: str
+    key_points: Sequence[KeyPoint]
+    headline_year: str
+    drug_offences: dict
+    acquisitive_crime: dict
+    trends: dict[str, dict]
+    drug_offences_lockdown: dict
+    proven_reoffending_available: bool
+    london_proven_reoffending: dict
+    london_proven_reoffending_source_id: str
+    adult_reoffending: dict | None
+    juvenile_reoffending: dict | None
+    source: str
+
+
+@dataclass(frozen=True)
+class ConfidenceHeadlines(Headlines):
+    """Chapter 05's headline figures: progress to the plan's fair-treatment target, each survey measure's latest
+    value (0-1), the value a year before and the gap to London (points), and the effective sample assumed."""
+
+    CHAPTER: ClassVar[str] = "05_confidence"
+
+    borough: str
+    key_points: Sequence[KeyPoint]
+    latest_quarter: str
+    treat_fairly: dict
+    relied_on_2017_03: float
+    relied_on_2020_09: float
+    latest: dict[str, float]
+    year_before: dict[str, float]
+    gap_to_london_pp: dict[str, float]
+    significant_changes: list[str]
+    measures_below_london: int
+    effective_sample_assumed: int
+    source: str
+
+
+@dataclass(frozen=True)
+class PlanPeriodHeadlines(Headlines):
+    """Chapter 06's headline figures: the crime series used, the plan's years, each priority's and measure's verdict
+    against London over the plan (and from the year before the pandemic), the totals and the survey verdicts."""
+
+    CHAPTER: ClassVar[str] = "06_plan_period"
+
+    series: str
+    source_ids: list[str]
+    last_month: str
+    baseline: str
+    end: str | None
+    priorities: dict[str, str]
+    measures: dict[str, dict]
+    borough: str
+    key_points: Sequence[KeyPoint]
+    totals: dict[str, int]
+    pre_pandemic_priorities: dict[str, str]
+    confidence: dict[str, str]
+
+
+@dataclass(frozen=True)
+class HateHeadlines(Headlines):
+    """Chapter 02's headline figures: the year the strands describe, the months the file covers, each strand's
+    count, change, rate and rank, racist and religious hate crime in the pandemic, and the plan's figures."""
+
+    CHAPTER: ClassVar[str] = "02_hate_crime"
+
+    borough: str
+    key_points: Sequence[KeyPoint]
+    headline_year: str
+    strand_year: str
+    data_months: list[str]
+    strands: dict[str, dict]
+    racist_and_religious_covid: dict
+    plan: dict[str, dict]
+    small_number_threshold: int
+    source: str
+
+
+@dataclass(frozen=True)
+class ViolenceHeadlines(Headlines):
+    """Chapter 04's headline figures: violence against the person's change, each measure of recorded violence and
+    of the flagged offences (domestic abuse, knife and gun crime, homicide) with its Covid effect, domestic abuse
+    in each Covid period, and the plan's changes beside the data."""
+
+    CHAPTER: ClassVar[str] = "04_violence_exploitation"
+
+    borough: str
+    key_points: Sequence[KeyPoint]
+    headline_year: str
+    pandemic_year: str
+    violence_against_the_person_change: dict
+    plan_comparisons: list[dict]
+    measures: dict[str, dict]
+    small_number_threshold: int
+    flagged_small: list[str]
+    violence_covid: dict
+    special_year: str
+    special_measures: dict[str, dict]
+    domestic_abuse_lockdowns: list[dict]
+    special_plan_comparisons: list[dict]
+    special_source: str
     source: str
 
 

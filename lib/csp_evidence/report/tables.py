@@ -43,6 +43,25 @@ RATE = "{:.1f}"  # per 1,000 residents, one decimal
 RATE_2DP = "{:.2f}"  # per 1,000 residents for a measure, two decimals
 RATIO = "{:.2f}"
 
+# A count by financial year with its change on the year before, its Poisson Z and its rate against London's
+# (``summaries.totals_by_year``, ``stats.change.year_on_year``): the labels and formats its tables share.
+YEAR_CHANGE_LABELS = {"change": "Change", "pct_change": "Change (%)", "p_value": "p-value", "z_score": "Poisson Z"}
+RATE_LABELS = {"rate": "Per 1,000 residents", "london_rate": "London per 1,000"}
+
+
+def year_change_formats(rate: str = RATE) -> dict[str, str]:
+    """The formats of a count by financial year with its change, Z-score and rate (`rate`) against London's."""
+    return {
+        "count": COUNT,
+        "change": SIGNED_COUNT,
+        "pct_change": PCT_CHANGE,
+        "p_value": P_VALUE,
+        "z_score": Z_SCORE,
+        "rate": rate,
+        "london_rate": rate,
+    }
+
+
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 

@@ -13,8 +13,9 @@ from hand_stats import wilson_by_hand, ztest_by_hand  # noqa: E402
 from csp_evidence.chapters import reoffending as r
 from csp_evidence.data.readers.moj import read_proven_reoffending
 from csp_evidence.data.sources import source
+from csp_evidence.report import reoffending_words
 
-FIXTURE = Path(__file__).parent / "fixtures" / "moj" / "PRSQ_Geographic_data_fixture.csv"
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "moj" / "PRSQ_Geographic_data_fixture.csv"
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +28,7 @@ def tidy() -> pd.DataFrame:
 
 def test_missing_file_note_names_the_file_and_where_it_comes_from():
     src = source("moj_proven_reoffending")
-    note = r.missing_file_note(src)
+    note = reoffending_words.missing_file_note(src)
     assert f"data/raw/{src.file}" in note
     assert f"<{src.url}>" in note and f"<{src.page}>" in note
     assert "Ministry of Justice" in note and "CSV format of data tools" in note
@@ -70,7 +71,7 @@ def test_reoffending_table_unknown_borough_names_it(tidy):
 
 
 def test_reoffending_findings_by_hand(tidy):
-    text = r.reoffending_findings(r.reoffending_table(tidy, "Hackney"), "Hackney")
+    text = reoffending_words.reoffending_findings(r.reoffending_table(tidy, "Hackney"), "Hackney")
     low, high = wilson_by_hand(26, 100)
     assert (f"26 (26.0%, 95% interval {100 * low:.1f}% to {100 * high:.1f}%)") in text
     # juvenile 26/100 against 40/100: -14 points, pooled z-test p = 0.035, beyond chance
@@ -117,13 +118,13 @@ def test_trend_table_recovers_a_planted_trend(fetched):
     drugs = t.loc["Drug offences"]
     assert drugs["direction"] == "rising" and drugs["ci_low"] < 2 < drugs["ci_high"]
     assert t.loc["Theft", "direction"] == "no clear change"
-    assert "was rising by about" in r.trend_sentence(
+    assert "was rising by about" in reoffending_words.trend_sentence(
         drugs.rename(None).to_dict() | {"group": "Drug offences"}, "Tower Hamlets"
     )
-    assert r.trend_title(drugs.rename(None).to_dict() | {"group": "Drug offences"}, "Tower Hamlets") == (
-        "Drug offences in Tower Hamlets have been rising over the last 24 months"
-    )
-    assert r.trend_title(t.loc["Theft"].to_dict() | {"group": "Theft"}, "X").endswith(
+    assert reoffending_words.trend_title(
+        drugs.rename(None).to_dict() | {"group": "Drug offences"}, "Tower Hamlets"
+    ) == ("Drug offences in Tower Hamlets have been rising over the last 24 months")
+    assert reoffending_words.trend_title(t.loc["Theft"].to_dict() | {"group": "Theft"}, "X").endswith(
         "shows no clear trend over the last 24 months"
     )
     monthly = r.driver_monthly(crime, "Tower Hamlets", ("Drug Offences",), "Drug offences", start="2020-01-01")

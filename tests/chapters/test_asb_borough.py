@@ -24,12 +24,14 @@ from synthetic_sources import (
 )
 
 from csp_evidence.analysis import covid
+from csp_evidence.analysis.asb import SIDE_BY_SIDE
 from csp_evidence.analysis.covid import covid_shift
 from csp_evidence.analysis.stats.change import relative_change
 from csp_evidence.chapters import asb, audit
 from csp_evidence.data import datasets
 from csp_evidence.data.fetch import fetch_source
 from csp_evidence.data.sources import source
+from csp_evidence.report.asb_words import coverage_sentence
 
 MONTHS = months("2017-04", "2022-03")
 YEARS = ["2018/19", "2019/20", "2020/21", "2021/22"]
@@ -53,7 +55,7 @@ def test_the_lock_names_each_month_and_the_tables_cover_them(street):
     assert len(coverage) == len(MONTHS)
     assert (coverage["no_lsoa"] == NO_LOCATION_ROWS).all() and (coverage["outside"] == OUTSIDE_ROWS).all()
     assert (coverage["rows"] == coverage["placed"] + coverage["no_lsoa"] + coverage["outside"]).all()
-    text = asb.coverage_sentence(coverage)
+    text = coverage_sentence(coverage)
     assert "60 months, April 2017 to March 2022" in text
     assert "180 had no LSOA" in text and "120 were in LSOAs outside the 32 boroughs" in text
     assert "City of London (60)" in text and "Epping Forest (60)" in text
@@ -80,7 +82,7 @@ def test_the_planted_lockdown_surge_is_recovered_in_its_borough(street):
     assert {"Observed", "Expected without the pandemic", "lower", "upper"} <= set(section.chart.columns)
     # the side by side chart: ASB surged, other crime did not
     april = section.side_by_side.loc["2020-04-01"]
-    assert april[asb.SIDE_BY_SIDE[0]] > 180 and 80 < april[asb.SIDE_BY_SIDE[1]] < 120
+    assert april[SIDE_BY_SIDE[0]] > 180 and 80 < april[SIDE_BY_SIDE[1]] < 120
     # financial years with change, rate and rank
     years = section.years.set_index("financial_year")
     assert list(years.index) == YEARS

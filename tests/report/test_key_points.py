@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from csp_evidence.chapters import attitudes, audit, hate, reoffending
-from csp_evidence.chapters import crime as pt
+from csp_evidence.chapters.violence import violence_key_points
 from csp_evidence.report.key_points import (
     KeyPoint,
     KeyPointError,
@@ -16,6 +16,7 @@ from csp_evidence.report.key_points import (
     section_id,
     word_count,
 )
+from csp_evidence.report.priority_words import change_point, covid_point
 
 
 def test_section_ids_are_the_ones_the_renderers_give_headings():
@@ -92,7 +93,7 @@ def test_violence_key_points_from_a_planted_table():
         {"measure": ["Knife crime"], "small": [False], "pct_change": [-5.4], "significant": [False], "count": [629]}
     )
     table = _priority_table().replace({"Theft": "Violence against the person"})
-    points = pt.violence_key_points(table, special, _periods("within", "above"), "Borough", "2019/20", "2019/20")
+    points = violence_key_points(table, special, _periods("within", "above"), "Borough", "2019/20", "2019/20")
     texts = [p.text for p in points]
     assert texts[0] == (
         "Recorded domestic abuse rose above the level expected without the pandemic in the second and third "
@@ -117,7 +118,7 @@ def test_violence_key_points_from_a_planted_table():
         "the-covid-19-pandemic-observed-against-expected",
         "domestic-abuse-knife-crime-gun-crime-and-homicide",
     ]
-    calm = pt.violence_key_points(table, special, _periods("within", "below"), "Borough", "2019/20", "2019/20")
+    calm = violence_key_points(table, special, _periods("within", "below"), "Borough", "2019/20", "2019/20")
     assert calm[0].text.startswith("Recorded domestic abuse did not rise above the level expected")
     assert "1,235 offences in the first lockdown against 1,268 expected" in calm[0].text
 
@@ -126,10 +127,10 @@ def test_no_change_beyond_chance_and_no_measure_above_expected_are_said_plainly(
     table = _priority_table()
     table["significant"] = False
     table["outside"] = ["below", "within", None]
-    assert pt._change_point(table, "2019/20", "measures").text == (
+    assert change_point(table, "2019/20", "measures").text == (
         "None of the 2 measures changed by more than normal year-to-year variation in 2019/20."
     )
-    assert pt._covid_point(table, "measures").text == (
+    assert covid_point(table, "measures").text == (
         "In 2020/21, the first pandemic year, 1 of 2 measures were below the level expected without the pandemic "
         "and none above it."
     )

@@ -1,4 +1,6 @@
-"""The tables and sentences of the priority chapters: small-number rule, plan comparisons, Covid verdicts."""
+"""The priority chapters (01 and 04) and what they share: the priority table (analysis.priority_table), its sentences
+and published tables (report.priority_words, report.priority_tables), and chapter 04's plan comparisons and domestic
+abuse in the lockdowns (chapters.violence): small-number rule, plan comparisons, Covid verdicts."""
 
 from __future__ import annotations
 
@@ -8,9 +10,25 @@ import pandas as pd
 import pytest
 
 from csp_evidence.analysis import priorities
-from csp_evidence.chapters import crime as pt
+from csp_evidence.analysis.priority_table import (
+    COUNTS_ONLY_NOTE,
+    change_columns,
+    counterfactual_panel_data,
+    covid_figures,
+    lockdown_periods,
+    long_panel_data,
+    priority_table,
+)
+from csp_evidence.chapters.neighbourhood import drug_enforcement_sentence
+from csp_evidence.chapters.violence import (
+    domestic_abuse_answer,
+    plan_change_comparisons,
+    plan_change_sentences,
+)
 from csp_evidence.data import plan
 from csp_evidence.report import charts
+from csp_evidence.report.priority_tables import counterfactual_figure
+from csp_evidence.report.priority_words import counterfactual_title, measure_findings, outside_sentence, panel_title
 
 
 def _table(**over) -> pd.DataFrame:
@@ -43,32 +61,32 @@ def _table(**over) -> pd.DataFrame:
 
 
 def test_outside_sentence_states_counts_and_interval():
-    text = pt.outside_sentence(_table(), "Theft")
+    text = outside_sentence(_table(), "Theft")
     assert text == (
         "Theft in 2020/21 was outside the counterfactual interval: 6,589 offences were recorded against "
         "9,605 expected, below the 95% interval of 8,649 to 10,684."
     )
-    within = pt.outside_sentence(_table(outside=["within", np.nan]), "Theft")
+    within = outside_sentence(_table(outside=["within", np.nan]), "Theft")
     assert "was not outside" in within and "inside the 95% interval" in within
-    assert "not modelled" in pt.outside_sentence(_table(), "Homicide")
+    assert "not modelled" in outside_sentence(_table(), "Homicide")
 
 
 def test_covid_figures_are_plain_with_none_for_unmodelled():
-    assert pt.covid_figures(_table(), "Theft")["observed"] == 6589
-    homicide = pt.covid_figures(_table(), "Homicide")
+    assert covid_figures(_table(), "Theft")["observed"] == 6589
+    homicide = covid_figures(_table(), "Homicide")
     assert homicide["observed"] is None and homicide["note"].startswith("not modelled")
 
 
 def test_counterfactual_and_panel_titles():
     assert (
-        pt.counterfactual_title(_table(), "Theft")
+        counterfactual_title(_table(), "Theft")
         == "Theft in 2020/21 was 31% below the level expected without the pandemic"
     )
-    assert pt.panel_title(_table()) == "1 of 1 measures in 2020/21 lay outside the range expected without the pandemic"
+    assert panel_title(_table()) == "1 of 1 measures in 2020/21 lay outside the range expected without the pandemic"
 
 
 def test_change_columns_blank_the_tests_of_small_measures():
-    out = pt.change_columns(_table())
+    out = change_columns(_table())
     assert out.loc[1, "count"] == 5 and out.loc[1, "previous"] == 7  # counts shown, flagged by the table
     assert all(pd.isna(out.loc[1, c]) for c in ("pct_change", "p_value", "signal", "pandemic_p_value"))
     assert out.loc[0, "p_value"] == pytest.approx(0.0017)
@@ -97,17 +115,17 @@ def test_plan_change_sentences_by_hand():
             }
         ]
     )
-    text = pt.plan_change_sentences(comparisons)
+    text = plan_change_sentences(comparisons)
     assert "reports a decrease of 3 per cent in violence against the person" in text
     assert "read here as 2019/20" in text and "8,799 in 2018/19 and 8,560 in 2019/20, -2.7%" in text
     assert "the same at the precision the plan quotes" in text and "p = 0.071" in text
     assert "may describe that year" not in text  # the reading matches: the other is not offered
-    assert pt.plan_change_sentences(comparisons.iloc[:0]) == ""
+    assert plan_change_sentences(comparisons.iloc[:0]) == ""
     # the plan audit's verdict, not a rule of its own: a 4-point gap differs, and the reading that fits is named
     differs = comparisons.assign(
         plan_pct=-7.0, verdict="differs", alternative_pct=-6.6, alternative_verdict="matches", stated=True
     )
-    text = pt.plan_change_sentences(differs)
+    text = plan_change_sentences(differs)
     assert "a difference larger than the revisions between extracts" in text
     assert "Read as 2020/21 on 2019/20, the data give -6.6% (the same at the precision" in text
 
@@ -129,23 +147,23 @@ def test_index_chart_and_counterfactual_panels_draw():
     visible = [ax for ax in fig.axes if ax.get_visible()]
     assert len(visible) == 4 and [ax.get_title(loc="left") for ax in visible] == ["One", "Two", "Three", "Four"]
     plt.close(fig)
-    long = pt.long_panel_data({"One": frame, "Two": frame})
+    long = long_panel_data({"One": frame, "Two": frame})
     assert long.index.names == ["measure", "month"] and len(long) == 48
 
 
 @pytest.mark.realdata
 def test_violence_plan_comparison_on_the_real_data(crime):
-    comparisons = pt.plan_change_comparisons(
+    comparisons = plan_change_comparisons(
         crime, "Tower Hamlets", priorities.VIOLENCE, plan.plan_figures("Tower Hamlets")
     )
     vap = comparisons.set_index("figure_id").loc["violence_change"]
     assert (vap["year"], vap["previous"], vap["count"]) == ("2019/20", 8799, 8560)
     assert vap["pct_change"] == pytest.approx(-2.716, abs=0.001)
-    assert "decrease of 3 per cent" in pt.plan_change_sentences(comparisons)
+    assert "decrease of 3 per cent" in plan_change_sentences(comparisons)
     # a borough without a plan table gets no comparisons, so no sentence
     assert (
-        pt.plan_change_sentences(
-            pt.plan_change_comparisons(crime, "Hackney", priorities.VIOLENCE, plan.plan_figures("Hackney"))
+        plan_change_sentences(
+            plan_change_comparisons(crime, "Hackney", priorities.VIOLENCE, plan.plan_figures("Hackney"))
         )
         == ""
     )
@@ -155,7 +173,7 @@ def test_violence_plan_comparison_on_the_real_data(crime):
 def test_priority_table_small_number_rule_on_the_real_data(crime):
     by_name = {m.name: m for m in priorities.VIOLENCE + priorities.NEIGHBOURHOOD}
     measures = [by_name["Drug trafficking"], by_name["Homicide"]]
-    table, fits = pt.priority_table(crime, "Tower Hamlets", measures, "2019/20", "2020-03", threshold=10)
+    table, fits = priority_table(crime, "Tower Hamlets", measures, "2019/20", "2020-03", threshold=10)
     rows = table.set_index("measure")
     assert list(fits) == ["Drug trafficking"]  # the small safeguarding measure is never fitted
     assert rows.loc["Homicide", "small"] and not rows.loc["Homicide", "chartable"]
@@ -163,10 +181,10 @@ def test_priority_table_small_number_rule_on_the_real_data(crime):
     dt = rows.loc["Drug trafficking"]
     assert (dt["count"], dt["pandemic_count"], dt["observed"]) == (153, 473, 473)
     assert dt["outside"] == "above" and dt["chartable"]
-    assert set(pt.counterfactual_panel_data(crime, "Tower Hamlets", measures, table, fits)) == {"Drug trafficking"}
-    text = pt.drug_enforcement_sentence(crime, table, "Tower Hamlets", measures, "2019/20")
+    assert set(counterfactual_panel_data(crime, "Tower Hamlets", measures, table, fits)) == {"Drug trafficking"}
+    text = drug_enforcement_sentence(crime, table, "Tower Hamlets", measures, "2019/20")
     assert "Operation Continuum" in text and "153 to 473" in text
-    fig, data = pt.counterfactual_figure(crime, "Tower Hamlets", measures, table, fits, "Homicide", "src")
+    fig, data = counterfactual_figure(crime, "Tower Hamlets", measures, table, fits, "Homicide", "src")
     assert fig is None and data is None
 
 
@@ -202,23 +220,23 @@ def test_planted_rise_in_domestic_abuse_in_the_second_and_third_lockdowns_is_fou
     table = _special_table(geo.mps_boroughs(), {("Hackney", "Domestic Abuse"): lambda m: abuse}, months)
     by_name = {m.name: m for m in priorities.SPECIAL}
     measures = [by_name["Domestic abuse"], by_name["Domestic abuse homicide"]]
-    result, fits = pt.priority_table(table, "Hackney", measures, "2019/20", "2020-03", threshold=10)
+    result, fits = priority_table(table, "Hackney", measures, "2019/20", "2020-03", threshold=10)
     rows = result.set_index("measure")
     assert list(fits) == ["Domestic abuse"]
     homicide = rows.loc["Domestic abuse homicide"]  # 40 a month here, but counts only whatever its size
-    assert homicide["counts_only"] and homicide["small"] and homicide["note"] == pt.COUNTS_ONLY_NOTE
+    assert homicide["counts_only"] and homicide["small"] and homicide["note"] == COUNTS_ONLY_NOTE
     assert not homicide["chartable"]
-    periods = pt.lockdown_periods(fits, ["Domestic abuse"], "Hackney").set_index("period")
+    periods = lockdown_periods(fits, ["Domestic abuse"], "Hackney").set_index("period")
     second = periods.loc["Second and third lockdowns"]
     assert second["months"] == "November 2020 to March 2021"
     assert second["observed"] == abuse[(months >= "2020-11-01") & (months <= "2021-03-01")].sum()
     assert second["outside"] == "above" and 1.3 < second["observed"] / second["expected"] < 1.7
     assert periods.loc["First lockdown", "outside"] == "within"
-    answer = pt.domestic_abuse_answer(periods.reset_index(), result, "Hackney")
+    answer = domestic_abuse_answer(periods.reset_index(), result, "Hackney")
     assert answer.startswith("**Did domestic abuse rise during the lockdowns?** Yes")
     assert "in the second and third lockdowns" in answer and "floor on what happened" in answer
-    bullets = pt.measure_findings(result, "Hackney", "2019/20")
-    assert "**Domestic abuse homicide**: 480, 480 and 480" in bullets and pt.COUNTS_ONLY_NOTE in bullets
+    bullets = measure_findings(result, "Hackney", "2019/20")
+    assert "**Domestic abuse homicide**: 480, 480 and 480" in bullets and COUNTS_ONLY_NOTE in bullets
 
 
 def test_domestic_abuse_answer_by_hand():
@@ -261,7 +279,7 @@ def test_domestic_abuse_answer_by_hand():
             "pandemic_p_value": [1e-6],
         }
     )
-    text = pt.domestic_abuse_answer(periods, table, "Tower Hamlets")
+    text = domestic_abuse_answer(periods, table, "Tower Hamlets")
     assert "Not beyond what the pre-pandemic pattern predicts" in text
     assert (
         "in the first lockdown (March to June 2020), 1,235 recorded against 1,268 expected (95% interval 1,129 to 1,414"
@@ -277,11 +295,11 @@ def test_knife_and_gun_crime_on_the_real_file(fetched):
     from csp_evidence.data import datasets
 
     special = datasets.hate_special_crime()
-    table, fits = pt.priority_table(special, "Tower Hamlets", priorities.SPECIAL[3:6], "2019/20", "2020-03", 10)
+    table, fits = priority_table(special, "Tower Hamlets", priorities.SPECIAL[3:6], "2019/20", "2020-03", 10)
     knife = table.set_index("measure").loc["Knife crime"]
     assert (knife["previous"], knife["count"], knife["pandemic_count"]) == (665, 629, 473)
     assert knife["pct_change"] == pytest.approx(-5.41, abs=0.01)
-    comparisons = pt.plan_change_comparisons(
+    comparisons = plan_change_comparisons(
         special, "Tower Hamlets", priorities.SPECIAL, plan.plan_figures("Tower Hamlets")
     ).set_index("figure_id")
     assert comparisons.loc["knife_crime_change", "plan_pct"] == -6
@@ -334,7 +352,7 @@ def test_domestic_abuse_answer_says_no_when_below_and_one_change_when_the_years_
             "pandemic_p_value": [0.82],
         }
     )
-    text = pt.domestic_abuse_answer(periods, table, "Kingston")
+    text = domestic_abuse_answer(periods, table, "Kingston")
     assert (
         "No: recorded domestic abuse did not rise beyond" in text and "below its expected range in the second" in text
     )
@@ -342,6 +360,6 @@ def test_domestic_abuse_answer_says_no_when_below_and_one_change_when_the_years_
     counts_only["rate"], counts_only["london_rate"], counts_only["rate_rank"], counts_only["ranked"] = 1.0, 2.0, 5, 32
     counts_only["significant"], counts_only["pandemic_significant"] = True, True
     counts_only["pandemic_previous"] = counts_only["previous"]
-    bullets = pt.measure_findings(counts_only, "Kingston", "2019/20")
+    bullets = measure_findings(counts_only, "Kingston", "2019/20")
     assert bullets.count("against 9,232 in 2018/19") == 1  # the headline year is the pandemic year: one change
     assert "**Homicide**: 7 and 5 in 2018/19 and 2019/20; counts only" in bullets

@@ -13,6 +13,7 @@ from synthetic_sources import RELEASE_PAGE, Server, mirrored_project, moj_csv, m
 from csp_evidence.chapters import audit, reoffending
 from csp_evidence.data import datasets
 from csp_evidence.data.fetch import fetch_source
+from csp_evidence.report import reoffending_words
 
 
 @contextmanager
@@ -63,9 +64,9 @@ def test_cohorts_with_intervals_per_reoffender_and_the_covid_years(proven):
     assert set(covid["geography"]) == {"Tower Hamlets", "London", "England"}
     th = covid[(covid["geography"] == "Tower Hamlets") & (covid["age_group"] == "Adult")].iloc[-1]
     assert th["change_pp"] == pytest.approx(2.6) and th["base_cohort"] == "Apr 2019 to Mar 2020"
-    text = reoffending.covid_cohort_findings(covid, "Tower Hamlets")
+    text = reoffending_words.covid_cohort_findings(covid, "Tower Hamlets")
     assert "23.4% (Apr 2019 to Mar 2020 cohort) to 26.0%" in text and "London 24.0% to 23.0%" in text
-    assert "3.50 proven reoffences each (adults)" in reoffending.per_reoffender_sentence(table, "Tower Hamlets")
+    assert "3.50 proven reoffences each (adults)" in reoffending_words.per_reoffender_sentence(table, "Tower Hamlets")
 
 
 def test_chapter_03_sets_the_plans_reoffending_figures_beside_the_data_as_the_audit_does(proven):

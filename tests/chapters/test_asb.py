@@ -8,23 +8,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from csp_evidence.analysis.asb import asb_series, force_asb_table
 from csp_evidence.chapters.asb import (
     AsbSection,
     asb_section,
-    asb_series,
-    coverage_sentence,
     force_asb_section,
-    force_asb_table,
     force_of,
     lockdown_table,
     london_calls_section,
-    missing_source_note,
-    month_runs,
 )
 from csp_evidence.data.readers.policeuk import ASB, read_street_files
 from csp_evidence.data.sources import source
+from csp_evidence.report.asb_words import coverage_sentence, missing_source_note, month_runs
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "policeuk"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "policeuk"
 SRC = source("policeuk_street_asb")
 
 
