@@ -1,4 +1,5 @@
-"""Tests for the plan audit: the verdict rule on hand examples, and the recomputed figures on the real data."""
+"""Tests for the plan audit page: the committed plan table, and the recomputed figures on the real data (the verdict
+rule's own tests are in test_plan_audit.py, with the comparator)."""
 
 from __future__ import annotations
 
@@ -6,82 +7,13 @@ import math
 import re
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
+from csp_evidence.analysis import plan_audit
 from csp_evidence.chapters import audit
-from csp_evidence.data.plan import plan_figures
+from csp_evidence.data.plan import PlanFileError, plan_figures
 
 PLAN_TEXT = Path(__file__).resolve().parents[2] / "shared" / "plan" / "tower-hamlets-csp-plan-2021-2024.txt"
-
-
-# --------------------------------------------------------------------------- the verdict rule, by hand
-
-
-@pytest.mark.parametrize("value, decimals", [(-3.0, 0), (-1.4, 1), (-0.13, 2), (34657.0, 0), (14.5, 1)])
-def test_quoted_decimals(value, decimals):
-    assert audit.quoted_decimals(value) == decimals
-
-
-@pytest.mark.parametrize(
-    "plan, value, unit, expected",
-    [
-        (-3, -2.7, "per cent change", "matches"),  # -2.7 rounds to -3, the plan's precision
-        (-3, -3.49, "per cent change", "matches"),
-        (-3, -3.6, "per cent change", "within revision"),  # rounds to -4: 0.6 points, inside 1 point
-        (-3, -4.1, "per cent change", "differs"),  # 1.1 points, no counts given: tolerance 1 point
-        (-0.13, -0.134, "per cent change", "matches"),  # quoted to 2 dp: within 0.005
-        (-0.13, 0.09, "per cent change", "within revision"),
-        (83, 83.4, "per cent", "matches"),
-        (83, 84.0, "per cent", "within revision"),
-        (83, 84.6, "per cent", "differs"),
-        (7, 7, "rank", "matches"),
-        (7, 8, "rank", "within revision"),
-        (7, 9, "rank", "differs"),
-        (34657, 34657, "offences", "matches"),
-        (34657, 34693, "offences", "within revision"),  # 36 offences, under 1% (346.57)
-        (34657, 35100, "offences", "differs"),  # 443 offences, over 1%
-        (100, 109, "offences", "within revision"),  # small counts: 10 offences allowed
-        (100, 111, "offences", "differs"),
-        (331620, 306780, "residents", "differs"),
-        (331620, 330000, "residents", "within revision"),
-    ],
-)
-def test_verdict_by_hand(plan, value, unit, expected):
-    assert audit.verdict(plan, value, unit) == expected
-
-
-def test_percentage_change_tolerance_grows_for_small_counts():
-    # 97 against 130: revising 97 by the 10-offence allowance moves the change by 100 * 10 / 130 = 7.69 points
-    assert audit.tolerance(-24, "per cent change", (130, 97)) == pytest.approx(100 * 10 / 130)
-    assert audit.verdict(-24, -25.38, "per cent change", counts=(130, 97)) == "within revision"
-    assert audit.verdict(-24, -25.38, "per cent change") == "differs"
-    # large counts: 1% of 34,693 over 34,663 is about 1 point, no less than the 1-point floor
-    assert audit.tolerance(-0.13, "per cent change", (34663, 34693)) == pytest.approx(100 * 346.93 / 34663)
-
-
-def test_first_published_value_can_make_a_difference_a_revision():
-    assert audit.verdict(34657, 36000, "offences") == "differs"
-    assert audit.verdict(34657, 36000, "offences", first_published=34661) == "within revision"
-    assert audit.verdict(7, 9, "rank", first_published=7) == "within revision"
-
-
-def test_missing_data_no_plan_value_and_bad_unit():
-    assert audit.verdict(26, None, "per cent", missing="MoJ file") == "cannot be checked: MoJ file"
-    assert audit.verdict(-1.4, -0.5, "per cent change", missing="strand file") == "cannot be checked: strand file"
-    assert audit.verdict(None, 5.0, "per cent change") == "no plan value"
-    assert audit.verdict(math.nan, 5.0, "per cent change") == "no plan value"
-    assert audit.verdict(5.0, math.nan, "per cent change").startswith("cannot be checked")
-    with pytest.raises(ValueError, match="units: offences"):
-        audit.verdict(1, 1, "furlongs")
-
-
-def test_figure_ids_unique_and_known():
-    ids = [fig.figure_id for fig in audit.FIGURES]
-    assert len(ids) == len(set(ids))
-    assert all(fig.unit in audit.UNITS for fig in audit.FIGURES)
-    with pytest.raises(KeyError, match="figures: total_offences_2019_20"):
-        audit.figure("no_such_figure")
 
 
 # --------------------------------------------------------------------------- the committed plan table
@@ -90,7 +22,7 @@ def test_figure_ids_unique_and_known():
 def test_every_plan_figure_has_a_recompute_function():
     plan = plan_figures("Tower Hamlets")
     assert len(plan) >= 12
-    assert set(plan.index) <= {fig.figure_id for fig in audit.FIGURES}
+    assert set(plan["kind"]) <= set(plan_audit.RECOMPUTE)
 
 
 @pytest.mark.skipif(not PLAN_TEXT.is_file(), reason=f"the plan text {PLAN_TEXT} is absent")
@@ -101,7 +33,7 @@ def test_plan_quotes_are_the_plans_words_and_values():
         quote = re.sub(r"\s+", " ", row["plan_quote"])
         assert quote in text, f"{figure_id}: quote not in the plan text"
         value = row["plan_value"]
-        shown = f"{abs(value):,.{audit.quoted_decimals(value)}f}"
+        shown = f"{abs(value):,.{plan_audit.quoted_decimals(value)}f}"
         assert (
             shown in quote
             or shown.replace(",", "") in quote
@@ -166,7 +98,7 @@ def test_hackney_has_no_plan_values_but_recomputed_values(crime):
     table = audit.audit_table("Hackney").set_index("figure_id")
     assert table["plan_value"].isna().all()
     assert table["difference"].isna().all()
-    checkable = [fig.figure_id for fig in audit.FIGURES if not fig.missing]
+    checkable = [fig.figure_id for fig in plan_audit.figures("Hackney") if not fig.missing]
     assert table.loc[checkable, "recomputed"].notna().all()
     assert (table.loc[checkable, "verdict"] == "no plan value").all()
     assert table.loc["total_offences_2019_20", "recomputed"] > 10000
@@ -180,17 +112,34 @@ def test_audit_figure_matches_the_table_row(crime):
     assert math.isnan(audit.audit_figure("Hackney", "rank_2019_20")["plan_value"])
 
 
-def test_audit_table_with_an_unknown_plan_figure(monkeypatch):
-    plan = pd.DataFrame(
-        {
-            "description": ["Something else"],
-            "plan_value": [5.0],
-            "unit": ["per cent"],
-            "period": ["2019/20"],
-            "plan_section": ["Somewhere"],
-        },
-        index=pd.Index(["unknown_figure"], name="figure_id"),
+def test_a_plan_row_of_an_unknown_kind_is_refused(tmp_path, monkeypatch):
+    # Before plans were data, an unknown figure came out "cannot be checked: no recompute function"; now the row
+    # says what it measures, and a kind the comparator does not know is refused on reading, naming file and line.
+    table = tmp_path / "data" / "plan" / "somewhere-plan.csv"
+    table.parent.mkdir(parents=True)
+    (tmp_path / "data" / "sources.lock").write_text("{}", encoding="utf-8")
+    table.write_text(
+        "borough,figure_id,description,plan_value,unit,period,plan_section,plan_quote,measure,kind,reading,source\n"
+        "Hackney,unknown_figure,Something else,5,per cent,2019/20,Somewhere,5 per cent,,furlongs,2019/20,"
+        "mps_borough_historical\n",
+        encoding="utf-8",
     )
-    monkeypatch.setattr(audit, "FIGURES", ())
-    table = audit.audit_table("Tower Hamlets", plan)
-    assert table["verdict"].tolist() == ["cannot be checked: no recompute function in audit.py"]
+    monkeypatch.setenv("CSP_PROJECT_DIR", str(tmp_path))
+    with pytest.raises(PlanFileError, match=r"somewhere-plan.csv, line 2 \(unknown_figure\): kind 'furlongs'"):
+        audit.audit_table("Hackney")
+
+
+def test_every_reading_is_in_the_reviewed_log_beside_the_plan():
+    from csp_evidence.data.plan import confidence_target
+
+    table = audit.assumptions_table("Tower Hamlets").set_index("id")
+    plan = plan_figures("Tower Hamlets")
+    # every assumption a row names is in the log, and the log lists that row among its figures
+    for figure_id, ids in plan["assumptions"].items():
+        for aid in filter(None, (part.strip() for part in ids.split(";"))):
+            assert figure_id in table.loc[aid, "figures"], f"{aid} does not list {figure_id}"
+    assert set(table["quality"]) <= {"green", "amber", "red"} and set(table["impact"]) <= {"green", "amber", "red"}
+    # the audit's notes are the log's, not strings in the code
+    assert plan.loc["violence_change", "note"] == table.loc["A2", "note"]
+    assert confidence_target("Tower Hamlets").note == table.loc["A10", "note"]
+    assert audit.assumptions_log("Hackney") == "data/plan/tower-hamlets-csp-plan-2021-2024-assumptions.md"

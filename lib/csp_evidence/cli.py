@@ -26,7 +26,7 @@ from csp_evidence.data import geography, policeuk_forces
 from csp_evidence.data.commit import fetching
 from csp_evidence.data.fetch import FetchError, fetch, fetch_source, mirror_dir
 from csp_evidence.data.readers.errors import SourceFormatError
-from csp_evidence.data.sources import SOURCES, LockFileError, read_lock
+from csp_evidence.data.sources import MOJ_PROVEN_REOFFENDING, POLICEUK_STREET_ASB, SOURCES, LockFileError, read_lock
 from csp_evidence.data.street_archive import months_for_params, parse_months
 from csp_evidence.runner import area_packs, batch
 from csp_evidence.runner.batch import build_many, params_for_batch
@@ -78,7 +78,7 @@ def _source_months(args: argparse.Namespace) -> list[str] | None:
 def _area_fetch(args: argparse.Namespace) -> int | None:
     """`csp fetch --source policeuk` for params naming an area outside the MPS boroughs: the street files of the
     forces policing it and every force's reduced month (``data.policeuk_forces``); None for a borough's params."""
-    if args.source not in ("policeuk", "policeuk_street_asb") or not args.params:
+    if args.source not in ("policeuk", POLICEUK_STREET_ASB) or not args.params:
         return None
     params = load_params(args.params)
     if not params.area:
@@ -110,7 +110,7 @@ def cmd_fetch_source(args: argparse.Namespace) -> int:
     area = _area_fetch(args)
     if area is not None:
         return area
-    months = _source_months(args) if args.source in ("policeuk", "policeuk_street_asb") else None
+    months = _source_months(args) if args.source in ("policeuk", POLICEUK_STREET_ASB) else None
     if months:
         console.print(f"Months wanted: {months[0]} to {months[-1]} ({len(months)})")
     with _download_progress() as progress:
@@ -348,7 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
     with_fetch(p)
     p.add_argument(
         "--source",
-        choices=["policeuk", "moj_reoffending", "policeuk_street_asb", "moj_proven_reoffending"],
+        choices=["policeuk", "moj_reoffending", POLICEUK_STREET_ASB, MOJ_PROVEN_REOFFENDING],
         help="fetch one source the mirror lacks from its publisher and lock it: police.uk street files "
         "(the months the params need) or the MoJ proven reoffending geographic data",
     )

@@ -188,6 +188,9 @@ def test_plan_quotes_sets_plan_beside_data(pas):
             "period": ["June 2020"],
             "plan_section": ["Confidence"],
             "measure": ["Treat everyone fairly"],  # the plan table names the survey measure a figure quotes
+            "kind": ["survey share"],  # ... and what kind of figure it is, read for which quarter, from where
+            "reading": ["2020-06"],
+            "source": ["mopac_pas"],
         },
         index=pd.Index(["treat_fairly_2020_06"], name="figure_id"),
     )

@@ -21,7 +21,6 @@ from csp_evidence.analysis.priority_table import (
 )
 from csp_evidence.chapters.neighbourhood import drug_enforcement_sentence
 from csp_evidence.chapters.violence import (
-    _plan_year,
     domestic_abuse_answer,
     plan_change_comparisons,
     plan_change_sentences,
@@ -93,19 +92,6 @@ def test_change_columns_blank_the_tests_of_small_measures():
     assert out.loc[0, "p_value"] == pytest.approx(0.0017)
 
 
-@pytest.mark.parametrize(
-    "period, expected",
-    [
-        ("2020/21 on 2019/20", ("2020/21", True)),
-        ("previous year (not stated; read as 2019/20 on 2018/19)", ("2019/20", False)),
-        ("previous year (not stated)", (None, False)),
-        ("2020/21 on 2018/19", (None, False)),  # not consecutive years
-    ],
-)
-def test_plan_year(period, expected):
-    assert _plan_year(period) == expected
-
-
 def test_plan_change_sentences_by_hand():
     comparisons = pd.DataFrame(
         [
@@ -120,7 +106,10 @@ def test_plan_change_sentences_by_hand():
                 "pct_change": -2.716,
                 "p_value": 0.0709,
                 "significant": False,
-                "year_before_pct": 9.97,
+                "verdict": "matches",
+                "alternative": "2020/21",
+                "alternative_pct": 9.97,
+                "alternative_verdict": "differs",
                 "plan_section": "Violence",
                 "plan_quote": "3 per cent",
             }
@@ -129,8 +118,16 @@ def test_plan_change_sentences_by_hand():
     text = plan_change_sentences(comparisons)
     assert "reports a decrease of 3 per cent in violence against the person" in text
     assert "read here as 2019/20" in text and "8,799 in 2018/19 and 8,560 in 2019/20, -2.7%" in text
-    assert "within a percentage point" in text and "p = 0.071" in text
+    assert "the same at the precision the plan quotes" in text and "p = 0.071" in text
+    assert "may describe that year" not in text  # the reading matches: the other is not offered
     assert plan_change_sentences(comparisons.iloc[:0]) == ""
+    # the plan audit's verdict, not a rule of its own: a 4-point gap differs, and the reading that fits is named
+    differs = comparisons.assign(
+        plan_pct=-7.0, verdict="differs", alternative_pct=-6.6, alternative_verdict="matches", stated=True
+    )
+    text = plan_change_sentences(differs)
+    assert "a difference larger than the revisions between extracts" in text
+    assert "Read as 2020/21 on 2019/20, the data give -6.6% (the same at the precision" in text
 
 
 def test_index_chart_and_counterfactual_panels_draw():

@@ -67,3 +67,13 @@ def test_cohorts_with_intervals_per_reoffender_and_the_covid_years(proven):
     text = reoffending_words.covid_cohort_findings(covid, "Tower Hamlets")
     assert "23.4% (Apr 2019 to Mar 2020 cohort) to 26.0%" in text and "London 24.0% to 23.0%" in text
     assert "3.50 proven reoffences each (adults)" in reoffending_words.per_reoffender_sentence(table, "Tower Hamlets")
+
+
+def test_chapter_03_sets_the_plans_reoffending_figures_beside_the_data_as_the_audit_does(proven):
+    rows = {r["figure_id"]: r for r in reoffending.plan_rows("Tower Hamlets")}
+    assert list(rows) == ["adult_reoffending_rate", "adult_reoffending_change"]
+    for figure_id, row in rows.items():
+        assert row == audit.audit_figure("Tower Hamlets", figure_id)
+    text = reoffending.plan_sentences(list(rows.values()))
+    assert "quotes 26%; the data give 26% for cohort Apr 2020 to Mar 2021: the same at the precision" in text
+    assert reoffending.plan_rows("Hackney") == []  # no plan table: nothing to set beside the data

@@ -22,6 +22,7 @@ from csp_evidence.core.periods import financial_years, previous_financial_year
 from csp_evidence.data import datasets, geo
 from csp_evidence.data.readers.mps import AIRPORTS
 from csp_evidence.data.readers.mps_hate_special import AVIATION_SECURITY
+from csp_evidence.data.sources import MPS_BOROUGH_EXTRACT_2020_07
 
 AIRPORT_UNITS = (AIRPORTS, AVIATION_SECURITY)  # the MPS airports unit, as each family of files names it
 
@@ -236,7 +237,7 @@ def first_published(borough: str, year: str) -> dict | None:
     rank, ranked = rank_of(year_totals.reindex(geo.mps_boroughs(), fill_value=0), borough)
     return {
         "extract": "July 2020",
-        "source_id": "mps_borough_extract_2020_07",
+        "source_id": MPS_BOROUGH_EXTRACT_2020_07,
         "count": int(year_totals.get(borough, 0)),
         "rank": rank,
         "ranked": ranked,

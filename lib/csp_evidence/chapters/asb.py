@@ -38,6 +38,7 @@ from csp_evidence.analysis.covid import (
 from csp_evidence.analysis.stats import timeseries as ts
 from csp_evidence.analysis.stats.change import Relative
 from csp_evidence.core.periods import financial_years
+from csp_evidence.core.values import is_missing
 from csp_evidence.data.readers.ons import CITY_OF_LONDON_POLICE, MET, PFA_ASB_COMPARABLE_FROM
 from csp_evidence.data.sources import Source
 from csp_evidence.report import asb_words, charts
@@ -111,15 +112,14 @@ def asb_section(
     chart = pd.DataFrame({"Observed": series.loc[since:].astype(float)}).join(
         cf.monthly[["expected", "lower", "upper"]].rename(columns={"expected": "Expected without the pandemic"})
     )
-    where = {"above": "above the 95% interval", "below": "below the 95% interval", "within": "within the 95% interval"}
     text = (
         f"The police.uk street files record {f.number(effect['observed'])} ASB incidents in {f.md(borough)} in "
         f"{year}, against {f.number(effect['expected'])} expected from the pre-pandemic pattern (95% interval "
         f"{f.number(effect['lower'])} to {f.number(effect['upper'])}), {f.pct(effect['pct_difference'])}, "
-        f"{where[effect['outside']]}. The largest monthly excess was in {peak:%B %Y}, "
+        f"{f.interval_words(effect['outside'], 'interval')}. The largest monthly excess was in {peak:%B %Y}, "
         f"{cf.monthly.loc[peak, 'ratio']:.1f} times the expected level. For comparison, {HALFORD_2022}."
     )
-    verb = {"above": "rose above", "below": "fell below", "within": "stayed within"}[effect["outside"]]
+    verb = f.interval_words(effect["outside"], "moved")
     return AsbSection(True, text, f"ASB incidents in {borough} {verb} the expected level in {year}", chart, effect)
 
 
@@ -159,7 +159,11 @@ class BoroughAsb:
             "available": True,
             "months": [f"{self.chart.index.min():%Y-%m}", f"{self.chart.index.max():%Y-%m}"],
             "by_financial_year": {
-                fy: {k: r[k] for k in ("count", "pct_change", "p_value", "rate", "rank") if k in r and r[k] == r[k]}
+                fy: {
+                    k: r[k]
+                    for k in ("count", "pct_change", "p_value", "rate", "rank")
+                    if k in r and not is_missing(r[k])
+                }
                 for fy, r in years.iterrows()
             },
             "first_pandemic_year": None if self.shift is None else self.shift.headline(),

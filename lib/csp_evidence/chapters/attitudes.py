@@ -20,6 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from csp_evidence.analysis import plan_audit
 from csp_evidence.analysis.stats.proportions import two_proportion_test, wilson_interval
 from csp_evidence.analysis.survey import (
     EFFECTIVE_SAMPLE,
@@ -29,8 +30,9 @@ from csp_evidence.analysis.survey import (
     change_interval,
     parse_quarter,
     successes,
-    value_at,
+    value_at,  # noqa: F401  (chapter 05 reads the survey value through this module)
 )
+from csp_evidence.core.values import is_missing
 from csp_evidence.data.plan import confidence_target
 from csp_evidence.report.headlines import ConfidenceHeadlines
 from csp_evidence.report.key_points import KeyPoint, checked, section_id
@@ -160,7 +162,7 @@ def target_sentence(progress: TargetProgress) -> str:
             f"{_points(pr.change_pp)} {'above' if pr.change_pp > 0 else 'below'} the baseline "
             f"(95% interval of the change {pr.change_low_pp:+.0f} to {pr.change_high_pp:+.0f} points"
         )
-        move += f"; {p_value(pr.p_value)})" if pr.p_value == pr.p_value else ")"
+        move += f"; {p_value(pr.p_value)})" if not is_missing(pr.p_value) else ")"
     verdict = {
         "met": "The target has been met.",
         "on track": (
@@ -235,50 +237,52 @@ def change_findings(table: pd.DataFrame, borough: str) -> str:
 
 
 def plan_quotes(pas: pd.DataFrame, borough: str, figures: pd.DataFrame) -> pd.DataFrame:
-    """PAS figures the CSP plan quotes (per cent, by 'Month YYYY') beside the survey value for that quarter.
+    """PAS figures the CSP plan quotes (its rows of kind 'survey share') beside the survey value for the quarter
+    the row reads them as, judged by the plan audit's rule (``analysis.plan_audit``).
 
     `figures` is `plan.plan_figures(borough)`. Columns: figure_id, measure, period, quarter_end, plan_value, data_value
-    (both in per cent), plan_section. Empty when the plan quotes none.
+    (both in per cent), plan_section, verdict. Empty when the plan quotes none.
     """
     rows = []
-    for figure_id, fig in figures.iterrows():
-        measure = fig.get("measure", "")
-        if measure not in MEASURE_WORDING:  # a figure of another kind (crime, population): not a survey measure
+    for figure_id, quoted in figures.iterrows():
+        fig = plan_audit.as_figure(str(figure_id), quoted)
+        if fig.kind != "survey share":  # a figure of another kind (crime, population): not a survey measure
             continue
-        quarter = pd.Timestamp(pd.to_datetime(fig["period"], format="%B %Y")) + pd.offsets.MonthEnd(0)
-        data_value = value_at(pas, borough, measure, quarter)
+        c = plan_audit.compare(fig, borough, pas)
         rows.append(
             {
-                "figure_id": figure_id,
-                "measure": measure,
-                "period": fig["period"],
-                "quarter_end": quarter,
-                "plan_value": float(fig["plan_value"]),
-                "data_value": round(100 * data_value, 6),
-                "plan_section": fig["plan_section"],
+                "figure_id": fig.figure_id,
+                "measure": fig.measure,
+                "period": fig.period,
+                "quarter_end": pd.Timestamp(f"{fig.reading}-01") + pd.offsets.MonthEnd(0),
+                "plan_value": fig.plan_value,
+                "data_value": c.value,
+                "plan_section": fig.plan_section,
+                "verdict": c.verdict,
             }
         )
-    cols = ["figure_id", "measure", "period", "quarter_end", "plan_value", "data_value", "plan_section"]
+    cols = ["figure_id", "measure", "period", "quarter_end", "plan_value", "data_value", "plan_section", "verdict"]
     return pd.DataFrame(rows, columns=cols).sort_values("quarter_end", ignore_index=True)
 
 
 def plan_quote_sentence(quotes: pd.DataFrame) -> str:
-    """'The CSP plan quotes 83% (March 2017) and 65% (September 2020) for ...; the survey file gives 83% and 65%.'"""
+    """'The CSP plan quotes 83% (March 2017) and 65% (September 2020) for ...; the survey file gives 83% and 65%.'
+
+    Whether they are the same is the plan audit's verdict (`plan_quotes`' verdict column)."""
     if quotes.empty:
         return ""
     parts = []
     for measure, group in quotes.groupby("measure", sort=False):
         plan = " and ".join(f"{r.plan_value:.0f}% ({r.period})" for r in group.itertuples())
         data = " and ".join(f"{r.data_value:.0f}%" for r in group.itertuples())
-        same = (group["plan_value"].round() == group["data_value"].round()).all()
-        parts.append(
-            f"for '{md(measure)}' the CSP plan quotes {plan}; the survey file gives {data}"
-            + (
-                ", the same figures."
-                if same
-                else ", which differ from the plan's figures (a revision or a different cut of the survey)."
-            )
-        )
+        kinds = {plan_audit.verdict_kind(v) for v in group["verdict"]}
+        if kinds == {plan_audit.MATCHES}:
+            verdict = ", the same figures."
+        elif plan_audit.DIFFERS not in kinds:
+            verdict = ", within the plan audit's tolerance of a point of the plan's figures."
+        else:
+            verdict = ", which differ from the plan's figures (a revision or a different cut of the survey)."
+        parts.append(f"for '{md(measure)}' the CSP plan quotes {plan}; the survey file gives {data}{verdict}")
     text = "; ".join(parts)
     return text[0].upper() + text[1:]
 

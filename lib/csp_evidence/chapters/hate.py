@@ -18,12 +18,15 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from csp_evidence.analysis import covid
+from csp_evidence.analysis import covid, plan_audit
 from csp_evidence.analysis.priorities import HATE_STRANDS, RACIST_AND_RELIGIOUS, Measure, measure_rows
 from csp_evidence.analysis.priority_table import CHANGE_FIGURES
 from csp_evidence.analysis.stats import timeseries as ts
 from csp_evidence.analysis.summaries import complete_financial_years, measure_table, monthly_series, year_in_data
 from csp_evidence.core.periods import previous_financial_year
+from csp_evidence.core.values import is_missing
+from csp_evidence.data.sources import MPS_HATE_SPECIAL
+from csp_evidence.report import plan_words
 from csp_evidence.report import words as f
 from csp_evidence.report.headlines import HateHeadlines
 from csp_evidence.report.key_points import KeyPoint, checked, section_id
@@ -38,7 +41,6 @@ HOME_OFFICE_2020 = (
     "July, and judged the rise likely to be related to the Black Lives Matter protests and far-right "
     "counter-protests that followed the death of George Floyd"
 )
-PLAN_FIGURES = ("hate_crime_change", "faith_hate_change", "homophobic_hate_change")  # audit figures of this chapter
 # Columns a small-number row does not show: no test, no rate, no ranking.
 _TESTED = ["pct_change", "p_value", "significant", "z_score", "signal", "rate", "rate_rank", "rank"]
 BY_YEAR_COLUMNS = [
@@ -196,23 +198,18 @@ def summer_sentence(effect: pd.Series, fit: ts.Counterfactual | None, summer: pd
     if fit is None or summer is None:
         note = effect.get("note") or "the counterfactual does not cover summer 2020"
         return f"Racist and religious hate crime in {f.md(borough)} is not modelled: {note}."
-    where = {
-        "above": "above the 95% interval: more than the pre-pandemic pattern predicts",
-        "below": "below the 95% interval: fewer than the pre-pandemic pattern predicts",
-        "within": "within the 95% interval the pre-pandemic pattern predicts",
-    }
     months = fit.monthly.loc[SUMMER_2020]
     peak = months["ratio"].idxmax()
     year = (
         f" Over {effect['year']} as a whole, {f.number(effect['observed'])} were recorded against "
         f"{f.number(effect['expected'])} expected (95% interval {f.number(effect['lower'])} to "
-        f"{f.number(effect['upper'])}), {f.pct(effect['pct_difference'])}, {where[effect['outside']].split(':')[0]}."
+        f"{f.number(effect['upper'])}), {f.pct(effect['pct_difference'])}, {f.interval_words(effect['outside'], 'interval predicts').split(':')[0]}."
     )
     return (
         f"In summer 2020 (June to August), as the first lockdown eased, {f.md(borough)} recorded "
         f"{f.number(summer['observed'])} racist and religious hate crimes against {f.number(summer['expected'])} "
         f"expected from the five pre-pandemic years (95% interval {f.number(summer['lower'])} to "
-        f"{f.number(summer['upper'])}), {f.pct(summer['pct_difference'])}, {where[summer['outside']]}; the same months "
+        f"{f.number(summer['upper'])}), {f.pct(summer['pct_difference'])}, {f.interval_words(summer['outside'], 'interval predicts')}; the same months "
         f"of 2017 to 2019 averaged {f.number(summer['same_months_2017_2019'])}. The highest "
         f"month was {peak:%B %Y}, {months.loc[peak, 'ratio']:.1f} times its expected level."
         + year
@@ -224,7 +221,7 @@ def summer_title(summer: pd.Series | None, borough: str) -> str:
     """A chart title stating the summer 2020 finding."""
     if summer is None:
         return f"Racist and religious hate crime in {borough} by month"
-    word = {"above": "rose above", "below": "fell below", "within": "stayed within"}[summer["outside"]]
+    word = f.interval_words(summer["outside"], "moved")
     return f"Racist and religious hate crime in {borough} {word} the expected range in summer 2020"
 
 
@@ -300,14 +297,21 @@ def monthly_sentence(frame: pd.DataFrame, area: str) -> str:
 # --------------------------------------------------------------------------- the plan's figures
 
 
+def plan_rows(borough: str) -> list[dict]:
+    """The hate crime strand changes the borough's plan quotes, beside the data, as the plan audit reads and judges
+    them (rows of ``report.plan_words.row``); empty when the borough has no plan table."""
+    strands = tuple(m.name for m in STRANDS)
+    return [plan_words.row(c) for c in plan_audit.comparisons(borough, "change", (MPS_HATE_SPECIAL,), strands)]
+
+
 def plan_sentences(rows: Sequence[dict]) -> str:
-    """The plan's hate crime figures beside the data, from rows of `audit.audit_figure` (those with a plan value)."""
+    """The plan's hate crime figures beside the data, from `plan_rows` (those with a plan value)."""
     out = []
     for r in rows:
-        if r["plan_value"] != r["plan_value"]:
+        if is_missing(r["plan_value"]):
             continue
         verb = "a fall" if r["plan_value"] < 0 else "a rise"
-        data = "" if r["recomputed"] != r["recomputed"] else f" The data give {f.pct(r['recomputed'])}"
+        data = "" if is_missing(r["recomputed"]) else f" The data give {f.pct(r['recomputed'])}"
         out.append(
             f"- **{f.md(r['figure'])}**: the plan ({f.md(r['plan_section'])}) reports {verb} of "
             f"{abs(r['plan_value']):g}%.{data} over {f.md(r['period'])}: **{f.md(r['verdict'])}**. {f.md(r['note'])}"
@@ -367,9 +371,9 @@ def key_points(by_year: pd.DataFrame, borough: str, year: str, summer: pd.Series
     if summer is None:
         text = f"Racist and religious hate crime in {borough} is too small a count to set against its expected level."
     else:
-        word = {"above": "rose above the level", "below": "fell below the level", "within": "stayed within the range"}
         text = (
-            f"In summer 2020, as the first lockdown eased, racist and religious hate crime {word[summer['outside']]} expected "
+            f"In summer 2020, as the first lockdown eased, racist and religious hate crime "
+            f"{f.interval_words(summer['outside'], 'level')} expected "
             f"without the pandemic: {f.number(summer['observed'])} offences against {f.number(summer['expected'])} expected."
         )
     points.append(KeyPoint(text, section_id(SECTIONS["covid"])))

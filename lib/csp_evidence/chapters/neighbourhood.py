@@ -99,7 +99,7 @@ def drug_enforcement_sentence(
             f"{'beyond' if beyond else 'within'} chance) while London's {verb_of(london['pct_change'])} "
             f"{f.pct(abs(london['pct_change']), signed=False)}, ranking {f.ordinal(int(row['pandemic_rate_rank']))} of "
             f"{int(row['pandemic_ranked'])} boroughs per resident; the year was "
-            + {"above": "above", "below": "below", "within": "within"}.get(row.get("outside"), "not compared with")
+            + (f.interval_words(row["outside"]) if row.get("outside") in f.INTERVAL_SIDES else "not compared with")
             + " its counterfactual interval"
         )
         if change > london["pct_change"] and beyond and row.get("outside") == "above":

@@ -22,12 +22,12 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from csp_evidence.analysis import summaries
+from csp_evidence.analysis import plan_audit, summaries
 from csp_evidence.analysis.reoffending import change_since, reoffending_rates
 from csp_evidence.analysis.stats.timeseries import decompose, recent_trend
 from csp_evidence.data.readers import moj
-from csp_evidence.data.sources import Source
-from csp_evidence.report import sentences
+from csp_evidence.data.sources import MOJ_PROVEN_REOFFENDING, Source
+from csp_evidence.report import plan_words, sentences
 from csp_evidence.report import words as f
 from csp_evidence.report.headlines import ReoffendingHeadlines
 from csp_evidence.report.key_points import KeyPoint, checked, section_id
@@ -474,3 +474,23 @@ def reoffending_headlines(
         juvenile_reoffending=_latest_rate(rates, "Juvenile"),
         source=source,
     )
+
+
+# --------------------------------------------------------------------------- the plan's figures
+
+
+def plan_rows(borough: str) -> list[dict]:
+    """The proven reoffending figures the borough's plan quotes (rate and rate change rows of its plan table), beside
+    the data as the plan audit reads and judges them (rows of ``report.plan_words.row``); empty without a plan."""
+    found = [
+        c for kind in ("rate", "rate change") for c in plan_audit.comparisons(borough, kind, (MOJ_PROVEN_REOFFENDING,))
+    ]
+    return [plan_words.row(c) for c in found]
+
+
+def plan_sentences(rows: list[dict]) -> str:
+    """The plan's reoffending figures beside the data, a Markdown bullet each (`plan_rows`); empty when none."""
+    if not rows:
+        return ""
+    bullets = "\n".join(plan_words.sentence(r) for r in rows)
+    return f"The CSP plan's reoffending figures beside the data, as the plan audit reads and judges them:\n\n{bullets}"

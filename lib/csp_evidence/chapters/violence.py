@@ -9,11 +9,11 @@ notebook imports one chapter module.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import pandas as pd
 
+from csp_evidence.analysis import plan_audit
 from csp_evidence.analysis.priorities import Measure
 from csp_evidence.analysis.priority_table import (
     CHANGE_FIGURES,
@@ -25,8 +25,8 @@ from csp_evidence.analysis.priority_table import (
     measure_figures,
     priority_table,
 )
-from csp_evidence.analysis.summaries import measure_table
 from csp_evidence.core.periods import previous_financial_year
+from csp_evidence.report import plan_words
 from csp_evidence.report import words as f
 from csp_evidence.report.headlines import ViolenceHeadlines
 from csp_evidence.report.key_points import KeyPoint, checked
@@ -85,105 +85,17 @@ SECTIONS = PRIORITY_SECTIONS | {
 }
 
 
-def _plan_year(period: str) -> tuple[str | None, bool]:
-    """The year a plan figure's period names ('2019/20 on 2018/19', or '... read as 2019/20 on 2018/19'), and whether
-    the plan states it (False when the period is a reading of an undated figure)."""
-    match = re.search(r"(\d{4}/\d{2}) on (\d{4}/\d{2})", str(period))
-    if not match or previous_financial_year(match.group(1)) != match.group(2):
-        return None, False
-    return match.group(1), bool(re.fullmatch(r"\s*\d{4}/\d{2} on \d{4}/\d{2}\s*", str(period)))
-
-
 def plan_change_comparisons(
     crime: pd.DataFrame, borough: str, measures: Sequence[Measure], plan: pd.DataFrame, threshold: int = 0
 ) -> pd.DataFrame:
-    """Each change a borough's plan quotes for a measure, beside the change recomputed from the data.
-
-    `plan` is ``plan.plan_figures(borough)``; only per-cent figures whose `measure` is one of
-    `measures` and whose period names 'YYYY/YY on YYYY/YY'
-    are compared. Columns: figure_id, measure, year, stated (the plan states the year), plan_pct, previous, count,
-    pct_change, p_value, significant, year_before_pct (the data's change a year earlier), plan_section,
-    plan_quote (no rows when the plan quotes none).
-    """
-    by_name = {m.name: m for m in measures}
-    rows = []
-    for figure_id, quoted in plan.iterrows():
-        name = quoted.get("measure", "")
-        if quoted["unit"] != "per cent" or name not in by_name:
-            continue
-        year, stated = _plan_year(quoted["period"])
-        if year is None:
-            continue
-        data = measure_table(crime, borough, year, [by_name[name]], threshold).iloc[0]
-        earlier = measure_table(crime, borough, previous_financial_year(year), [by_name[name]], threshold).iloc[0]
-        rows.append(
-            {
-                "figure_id": figure_id,
-                "measure": name,
-                "year": year,
-                "stated": stated,
-                "plan_pct": float(quoted["plan_value"]),
-                "previous": int(data["previous"]),
-                "count": int(data["count"]),
-                "pct_change": float(data["pct_change"]),
-                "p_value": float(data["p_value"]),
-                "significant": bool(data["significant"]),
-                "year_before_pct": float(earlier["pct_change"]),
-                "plan_section": quoted["plan_section"],
-                "plan_quote": quoted["plan_quote"],
-            }
-        )
-    columns = [
-        "figure_id",
-        "measure",
-        "year",
-        "stated",
-        "plan_pct",
-        "previous",
-        "count",
-        "pct_change",
-        "p_value",
-        "significant",
-        "year_before_pct",
-        "plan_section",
-        "plan_quote",
-    ]
-    return pd.DataFrame(rows, columns=columns)
-
-
-def _agreement(plan_pct: float, data_pct: float) -> str:
-    same = (plan_pct < 0) == (data_pct < 0)
-    if same and abs(plan_pct - data_pct) <= 1:
-        return "agreeing with it to within a percentage point"
-    return "in the same direction" if same else "in the opposite direction"
+    """Each change the borough's plan quotes for one of `measures`, beside the change recomputed from `crime`, as the
+    plan audit reads and judges it (``analysis.plan_audit.change_comparisons``; `threshold` does not change it)."""
+    return plan_audit.change_comparisons(crime, borough, measures, plan)
 
 
 def plan_change_sentences(comparisons: pd.DataFrame) -> str:
-    """'The plan reports a decrease of 3 per cent in violence ...; the data give 8,799 to 8,560, -2.7% (...)' per figure."""
-    out = []
-    for r in comparisons.itertuples():
-        plan_dir = "a decrease" if r.plan_pct < 0 else "an increase"
-        when = (
-            f"in {r.year} on the year before"
-            if r.stated
-            else f"on the previous year (the plan does not say which; read here as {r.year})"
-        )
-        text = (
-            f"The CSP plan ({f.md(r.plan_section)}) reports {plan_dir} of {abs(r.plan_pct):g} per cent in "
-            f"{f.md(r.measure).lower()} {when}; the data give {f.number(r.previous)} in "
-            f"{previous_financial_year(r.year)} and {f.number(r.count)} in {r.year}, {f.pct(r.pct_change)}, "
-            f"{_agreement(r.plan_pct, r.pct_change)} (a change {'beyond' if r.significant else 'within'} chance, "
-            f"{f.p_value(r.p_value)})."
-        )
-        if abs(r.plan_pct - r.pct_change) > 1 and abs(r.plan_pct - r.year_before_pct) <= 1:
-            text += (
-                f" The data's change a year earlier, {previous_financial_year(r.year)} on the year before "
-                f"({f.pct(r.year_before_pct)}), is close to the plan's figure, which may describe that year."
-            )
-        out.append(text)
-    if out:
-        out.append("The plan's figures came from an earlier extract of the data, which later extracts revise.")
-    return " ".join(out)
+    """A sentence per plan figure of `plan_change_comparisons`, with the audit's verdict (``plan_words``)."""
+    return plan_words.change_sentences(comparisons)
 
 
 def domestic_abuse_answer(

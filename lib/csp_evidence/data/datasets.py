@@ -34,13 +34,38 @@ from csp_evidence.data.readers import (
 )
 from csp_evidence.data.readers.mps import CITY_OF_LONDON
 from csp_evidence.data.readers.mps_hate_special import read_hate_special_crime
-from csp_evidence.data.sources import month_entry, source
+from csp_evidence.data.sources import (
+    GLA_BOROUGH_PROFILES,
+    GLA_SOL_ASB_CALLS,
+    GLA_SOL_REOFFENDING,
+    MHCLG_IMD2019,
+    MOJ_PROVEN_REOFFENDING,
+    MOJ_PROVEN_REOFFENDING_TOOL,
+    MOPAC_PAS,
+    MPS_BOROUGH_CONNECT_HISTORICAL,
+    MPS_BOROUGH_CONNECT_RECENT_2025_02,
+    MPS_BOROUGH_CONNECT_RECENT_2025_12,
+    MPS_BOROUGH_EXTRACT_2020_07,
+    MPS_BOROUGH_HISTORICAL,
+    MPS_BOROUGH_RECENT,
+    MPS_HATE_SPECIAL,
+    MPS_WARD_CONNECT_2025_03,
+    MPS_WARD_CONNECT_2026_03,
+    MPS_WARD_CRIS_2022_08,
+    MPS_WARD_CRIS_2023_08,
+    ONS_CENSUS2021_LSOA_POPULATION,
+    ONS_PFA_ASB,
+    ONS_POPULATION,
+    POLICEUK_STREET_ASB,
+    month_entry,
+    source,
+)
 
-MAIN_CRIME_SOURCES = ("mps_borough_historical", "mps_borough_recent")
+MAIN_CRIME_SOURCES = (MPS_BOROUGH_HISTORICAL, MPS_BOROUGH_RECENT)
 
 
 # The code that reads, checks and tidies the source files: this module, the readers and what they import.
-CACHE_CODE = ("data/datasets.py", "data/lsoa_places.py", "data/readers")
+CACHE_CODE = ("data/datasets.py", "data/lsoa_places.py", "data/readers", "core/values.py")
 
 
 @functools.cache
@@ -69,13 +94,13 @@ def _cached(name: str, source_ids: tuple[str, ...], build: Callable[[list[Path]]
 @functools.cache
 def borough_lookup() -> pd.DataFrame:
     """London local authorities: code, name, inner_outer (GLA borough profiles)."""
-    return _cached("borough_lookup", ("gla_borough_profiles",), lambda p: gla.read_borough_lookup(p[0]))
+    return _cached("borough_lookup", (GLA_BOROUGH_PROFILES,), lambda p: gla.read_borough_lookup(p[0]))
 
 
 @functools.cache
 def population() -> pd.DataFrame:
     """ONS mid-year population by local authority: code, name, geography, year, population."""
-    return _cached("population", ("ons_population",), lambda p: ons.read_population(p[0]))
+    return _cached("population", (ONS_POPULATION,), lambda p: ons.read_population(p[0]))
 
 
 # The ONS lookups behind `lsoa_geography`, in the order `readers.ons_geography.build_lsoa_geography` takes them.
@@ -138,7 +163,7 @@ def lsoa_population() -> pd.DataFrame:
     """Census 2021 usual residents of each 2021 LSOA: lsoa, lsoa_name, population."""
     return _cached(
         "lsoa_population",
-        ("ons_census2021_lsoa_population",),
+        (ONS_CENSUS2021_LSOA_POPULATION,),
         lambda p: ons_geography.read_census_lsoa_population(p[0]),
     )
 
@@ -155,7 +180,7 @@ def recorded_crime() -> pd.DataFrame:
     names, policed = _mps_borough_names()  # from the GLA file: its bytes are part of the key
     return _cached(
         "recorded_crime",
-        (*MAIN_CRIME_SOURCES, "gla_borough_profiles"),
+        (*MAIN_CRIME_SOURCES, GLA_BOROUGH_PROFILES),
         lambda p: mps.read_borough_crime(p[:-1], names, policed),
     )
 
@@ -166,16 +191,16 @@ def recorded_crime_extract_2020() -> pd.DataFrame:
     names, policed = _mps_borough_names()
     return _cached(
         "recorded_crime_2020_07",
-        ("mps_borough_extract_2020_07", "gla_borough_profiles"),
+        (MPS_BOROUGH_EXTRACT_2020_07, GLA_BOROUGH_PROFILES),
         lambda p: mps.read_borough_crime(p[:-1], names, policed),
     )
 
 
 # The CONNECT-era extracts, oldest first: each month is taken from the latest extract that holds it.
 CONNECT_CRIME_SOURCES = (
-    "mps_borough_connect_historical",
-    "mps_borough_connect_recent_2025_02",
-    "mps_borough_connect_recent_2025_12",
+    MPS_BOROUGH_CONNECT_HISTORICAL,
+    MPS_BOROUGH_CONNECT_RECENT_2025_02,
+    MPS_BOROUGH_CONNECT_RECENT_2025_12,
 )
 
 
@@ -203,24 +228,24 @@ def recorded_crime_connect() -> pd.DataFrame:
     long table of `recorded_crime`'s columns, each month from the latest extract that holds it. A separate series
     from `recorded_crime` (CRIS era): never mix the two in one table, chart or change. Its boroughs include
     'Unknown' and the airports, which are not ranked."""
-    return _cached("recorded_crime_connect", (*CONNECT_CRIME_SOURCES, "gla_borough_profiles"), _connect(0))
+    return _cached("recorded_crime_connect", (*CONNECT_CRIME_SOURCES, GLA_BOROUGH_PROFILES), _connect(0))
 
 
 @functools.cache
 def connect_revisions() -> pd.DataFrame:
     """The CONNECT-era months held by two extracts: month, borough, earlier_extract, earlier, latest_extract, latest,
     revision (all categories together)."""
-    return _cached("recorded_crime_connect_revisions", (*CONNECT_CRIME_SOURCES, "gla_borough_profiles"), _connect(1))
+    return _cached("recorded_crime_connect_revisions", (*CONNECT_CRIME_SOURCES, GLA_BOROUGH_PROFILES), _connect(1))
 
 
 @functools.cache
 def connect_vintages() -> pd.DataFrame:
     """Which CONNECT-era extract each month of `recorded_crime_connect` comes from: month, extract (file name),
     source_id."""
-    return _cached("recorded_crime_connect_vintages", (*CONNECT_CRIME_SOURCES, "gla_borough_profiles"), _connect(2))
+    return _cached("recorded_crime_connect_vintages", (*CONNECT_CRIME_SOURCES, GLA_BOROUGH_PROFILES), _connect(2))
 
 
-HATE_SPECIAL_SOURCE = "mps_hate_special"
+HATE_SPECIAL_SOURCE = MPS_HATE_SPECIAL
 
 
 @functools.cache
@@ -230,7 +255,7 @@ def hate_special_crime() -> pd.DataFrame:
     names, policed = _mps_borough_names()
     return _cached(
         "hate_special_crime",
-        (HATE_SPECIAL_SOURCE, "gla_borough_profiles"),
+        (HATE_SPECIAL_SOURCE, GLA_BOROUGH_PROFILES),
         lambda p: read_hate_special_crime(p[0], names, policed),
     )
 
@@ -238,10 +263,10 @@ def hate_special_crime() -> pd.DataFrame:
 # The ward extracts, oldest first in each series: (source id, series). A financial year of ward figures is always
 # taken whole from one extract (``analysis.places``), never pieced together from two.
 WARD_SOURCES = (
-    ("mps_ward_cris_2022_08", "cris"),
-    ("mps_ward_cris_2023_08", "cris"),
-    ("mps_ward_connect_2025_03", "connect"),
-    ("mps_ward_connect_2026_03", "connect"),
+    (MPS_WARD_CRIS_2022_08, "cris"),
+    (MPS_WARD_CRIS_2023_08, "cris"),
+    (MPS_WARD_CONNECT_2025_03, "connect"),
+    (MPS_WARD_CONNECT_2026_03, "connect"),
 )
 
 
@@ -266,7 +291,7 @@ def ward_crime() -> pd.DataFrame:
     months (later CRIS-era extracts in the May 2022 wards): never add two extracts' months together; a stub first
     month is already dropped. Ward sums fall short of the borough totals (not every offence is placed in a ward)."""
     ids = tuple(sid for sid, _ in WARD_SOURCES)
-    return _cached("ward_crime", (*ids, "gla_borough_profiles"), _ward_table)
+    return _cached("ward_crime", (*ids, GLA_BOROUGH_PROFILES), _ward_table)
 
 
 WARDS_2018_SOURCES = tuple(f"geo_london_wards_2018_{part}" for part in ("tab", "map", "dat", "id"))
@@ -295,7 +320,7 @@ def lsoa21_boundaries() -> pd.DataFrame:
     )
 
 
-IMD_SOURCE = "mhclg_imd2019"
+IMD_SOURCE = MHCLG_IMD2019
 
 
 @functools.cache
@@ -308,7 +333,7 @@ def imd2019() -> pd.DataFrame:
 @functools.cache
 def public_attitudes() -> pd.DataFrame:
     """MOPAC Public Attitude Survey by borough and quarter: quarter_end, borough, measure, proportion, london."""
-    return _cached("public_attitudes", ("mopac_pas",), lambda p: mopac.read_pas(p[0]))
+    return _cached("public_attitudes", (MOPAC_PAS,), lambda p: mopac.read_pas(p[0]))
 
 
 @functools.cache
@@ -317,21 +342,15 @@ def proven_reoffending() -> pd.DataFrame | None:
 
     The CSV of a release (``moj_proven_reoffending``) and, when added, an earlier release's Excel data tool
     (``moj_proven_reoffending_tool``) for cohorts the CSV does not hold."""
-    have = [sid for sid in ("moj_proven_reoffending", "moj_proven_reoffending_tool") if optional_file(sid) is not None]
+    have = [sid for sid in (MOJ_PROVEN_REOFFENDING, MOJ_PROVEN_REOFFENDING_TOOL) if optional_file(sid) is not None]
     if not have:
         return None
 
     def build(paths: list[Path]) -> pd.DataFrame:
         tables = dict(zip(have, paths, strict=True))
-        csv = (
-            moj.read_proven_reoffending(tables["moj_proven_reoffending"])
-            if "moj_proven_reoffending" in tables
-            else None
-        )
+        csv = moj.read_proven_reoffending(tables[MOJ_PROVEN_REOFFENDING]) if MOJ_PROVEN_REOFFENDING in tables else None
         tool = (
-            moj.read_data_tool(tables["moj_proven_reoffending_tool"])
-            if "moj_proven_reoffending_tool" in tables
-            else None
+            moj.read_data_tool(tables[MOJ_PROVEN_REOFFENDING_TOOL]) if MOJ_PROVEN_REOFFENDING_TOOL in tables else None
         )
         if csv is None or tool is None:
             return csv if csv is not None else tool
@@ -340,7 +359,7 @@ def proven_reoffending() -> pd.DataFrame | None:
     return _cached("proven_reoffending", tuple(have), build)
 
 
-STREET_SOURCE = "policeuk_street_asb"
+STREET_SOURCE = POLICEUK_STREET_ASB
 
 
 @functools.cache
@@ -352,7 +371,7 @@ def _street_table() -> pd.DataFrame | None:
     ids = tuple(month_entry(STREET_SOURCE, m) for m in months)
     return _cached(
         "policeuk_street",
-        (*ids, "gla_borough_profiles", *GEOGRAPHY_SOURCES),
+        (*ids, GLA_BOROUGH_PROFILES, *GEOGRAPHY_SOURCES),
         lambda p: policeuk.read_street_months(
             dict(zip(months, p[: len(months)], strict=True)), policed, lsoa_geography()
         ),
@@ -395,28 +414,28 @@ CRIME_CITATION_IDS = MAIN_CRIME_SOURCES
 def pfa_asb_incidents() -> pd.DataFrame:
     """ASB incidents by police force area and financial year 2007/08-2018/19 (ONS PFA tables, Table P7):
     area, area_type, financial_year, incidents, rate_per_1000. Force-wide: no borough breakdown."""
-    return _cached("pfa_asb_incidents", ("ons_pfa_asb",), lambda p: ons.read_pfa_asb_incidents(p[0]))
+    return _cached("pfa_asb_incidents", (ONS_PFA_ASB,), lambda p: ons.read_pfa_asb_incidents(p[0]))
 
 
 @functools.cache
 def pfa_asb_categories() -> pd.DataFrame:
     """ASB incidents by category (personal, nuisance, environmental) and police force area, 2018/19, in per cent
     (ONS PFA tables, Table P8): area, area_type, financial_year, category, percent."""
-    return _cached("pfa_asb_categories", ("ons_pfa_asb",), lambda p: ons.read_pfa_asb_categories(p[0]))
+    return _cached("pfa_asb_categories", (ONS_PFA_ASB,), lambda p: ons.read_pfa_asb_categories(p[0]))
 
 
 @functools.cache
 def london_asb_calls() -> pd.DataFrame:
     """London-wide ASB calls to the MPS by month, 2019-01 to 2024-03: month, calls. A secondary source (GLA State
     of London, from the MOPAC crime dashboard): calls, not incidents."""
-    return _cached("london_asb_calls", ("gla_sol_asb_calls",), lambda p: gla.read_sol_asb_calls(p[0]))
+    return _cached("london_asb_calls", (GLA_SOL_ASB_CALLS,), lambda p: gla.read_sol_asb_calls(p[0]))
 
 
 @functools.cache
 def london_reoffending_rate() -> pd.DataFrame:
     """London's proven reoffending rate by year, 2013-2023: year, area, rate (proportion). A secondary source (GLA
     State of London dashboard, from MoJ proven reoffending statistics)."""
-    return _cached("london_reoffending_rate", ("gla_sol_reoffending",), lambda p: gla.read_sol_london_reoffending(p[0]))
+    return _cached("london_reoffending_rate", (GLA_SOL_REOFFENDING,), lambda p: gla.read_sol_london_reoffending(p[0]))
 
 
 @functools.cache

@@ -26,10 +26,18 @@ from csp_evidence.data import archives
 from csp_evidence.data.commit import commit
 from csp_evidence.data.download import ByteProgress, FetchError, TooLarge, download, work_folders
 from csp_evidence.data.readers import moj
-from csp_evidence.data.sources import LockEntry, locked_file, read_lock, source, write_lock
+from csp_evidence.data.sources import (
+    MOJ_PROVEN_REOFFENDING,
+    MOJ_PROVEN_REOFFENDING_TOOL,
+    LockEntry,
+    locked_file,
+    read_lock,
+    source,
+    write_lock,
+)
 
-CSV_SOURCE = "moj_proven_reoffending"
-TOOL_SOURCE = "moj_proven_reoffending_tool"
+CSV_SOURCE = MOJ_PROVEN_REOFFENDING
+TOOL_SOURCE = MOJ_PROVEN_REOFFENDING_TOOL
 SOURCE_IDS = (CSV_SOURCE, TOOL_SOURCE)
 CSV_MEMBER = re.compile(r"(?:^|/)(PRSQ_Geographic_data_[^/]*\.csv)$", re.IGNORECASE)
 TOOL_MEMBER = re.compile(r"(?:^|/)(Geographical_data_tool[^/]*\.xlsx)$", re.IGNORECASE)

@@ -86,6 +86,32 @@ _ONS_LOOKUPS: tuple[tuple[str, str, str, str, str], ...] = (
     ),
 )
 
+# The id of every registered source, as a name: code refers to a source by these, never by a typed string.
+MPS_BOROUGH_HISTORICAL = "mps_borough_historical"
+MPS_BOROUGH_RECENT = "mps_borough_recent"
+MPS_BOROUGH_EXTRACT_2020_07 = "mps_borough_extract_2020_07"
+MPS_BOROUGH_CONNECT_HISTORICAL = "mps_borough_connect_historical"
+MPS_BOROUGH_CONNECT_RECENT_2025_02 = "mps_borough_connect_recent_2025_02"
+MPS_BOROUGH_CONNECT_RECENT_2025_12 = "mps_borough_connect_recent_2025_12"
+ONS_POPULATION = "ons_population"
+GLA_BOROUGH_PROFILES = "gla_borough_profiles"
+MOPAC_PAS = "mopac_pas"
+ONS_PFA_ASB = "ons_pfa_asb"
+GLA_SOL_ASB_CALLS = "gla_sol_asb_calls"
+GLA_SOL_REOFFENDING = "gla_sol_reoffending"
+MPS_HATE_SPECIAL = "mps_hate_special"
+MOJ_PROVEN_REOFFENDING = "moj_proven_reoffending"
+MOJ_PROVEN_REOFFENDING_TOOL = "moj_proven_reoffending_tool"
+POLICEUK_STREET_ASB = "policeuk_street_asb"
+MPS_WARD_CRIS_2022_08 = "mps_ward_cris_2022_08"
+MPS_WARD_CRIS_2023_08 = "mps_ward_cris_2023_08"
+MPS_WARD_CONNECT_2025_03 = "mps_ward_connect_2025_03"
+MPS_WARD_CONNECT_2026_03 = "mps_ward_connect_2026_03"
+MHCLG_IMD2019 = "mhclg_imd2019"
+ONS_CENSUS2021_LSOA_POPULATION = "ons_census2021_lsoa_population"
+POLICEUK_FORCE_STREET = "policeuk_force_street"
+POLICEUK_REDUCED = "policeuk_reduced"
+
 
 @dataclass(frozen=True)
 class Source:
@@ -124,7 +150,7 @@ class Source:
 
 SOURCES: tuple[Source, ...] = (
     Source(
-        id="mps_borough_historical",
+        id=MPS_BOROUGH_HISTORICAL,
         title="MPS Borough Level Crime (Historical), CRIS-era extract",
         publisher="Metropolitan Police Service (London Datastore)",
         page=_DATASTORE_CRIME,
@@ -135,7 +161,7 @@ SOURCES: tuple[Source, ...] = (
         notes="Recorded offences by borough, major and minor category. Borough is the borough managing the case (CRIS).",
     ),
     Source(
-        id="mps_borough_recent",
+        id=MPS_BOROUGH_RECENT,
         title="MPS Borough Level Crime (most recent 24 months), CRIS-era extract",
         publisher="Metropolitan Police Service (London Datastore)",
         page=_DATASTORE_CRIME,
@@ -146,7 +172,7 @@ SOURCES: tuple[Source, ...] = (
         notes="Continues the historical file with no gap or overlap: together one monthly series 2010-04 to 2024-01.",
     ),
     Source(
-        id="mps_borough_extract_2020_07",
+        id=MPS_BOROUGH_EXTRACT_2020_07,
         title="MPS Borough Level Crime (most recent 24 months), as published in July 2020",
         publisher="Metropolitan Police Service (London Datastore)",
         page=_DATASTORE_CRIME,
@@ -157,7 +183,7 @@ SOURCES: tuple[Source, ...] = (
         notes="The extract nearest in date to the CSP Plan 2021-24; used to show how the plan's figures were revised.",
     ),
     Source(
-        id="mps_borough_connect_historical",
+        id=MPS_BOROUGH_CONNECT_HISTORICAL,
         title="MPS Borough Level Crime (Historical), CONNECT-era re-extract",
         publisher="Metropolitan Police Service (London Datastore)",
         page=_DATASTORE_CRIME,
@@ -170,7 +196,7 @@ SOURCES: tuple[Source, ...] = (
         "an 'Unknown' borough. A separate series from the CRIS-era files, never mixed with them.",
     ),
     Source(
-        id="mps_borough_connect_recent_2025_02",
+        id=MPS_BOROUGH_CONNECT_RECENT_2025_02,
         title="MPS Borough Level Crime (most recent 24 months), CONNECT-era extract to February 2025",
         publisher="Metropolitan Police Service (London Datastore)",
         page=_DATASTORE_CRIME,
@@ -181,7 +207,7 @@ SOURCES: tuple[Source, ...] = (
         notes="Continues the CONNECT-era historical file; its months from 2024-01 are superseded by the later extract.",
     ),
     Source(
-        id="mps_borough_connect_recent_2025_12",
+        id=MPS_BOROUGH_CONNECT_RECENT_2025_12,
         title="MPS Borough Level Crime (most recent 24 months), CONNECT-era extract to December 2025",
         publisher="Metropolitan Police Service (London Datastore)",
         page=_DATASTORE_CRIME,
@@ -196,7 +222,7 @@ SOURCES: tuple[Source, ...] = (
     # offence is placed in a ward); most boroughs' wards were redrawn in May 2022 and later extracts restate earlier
     # months in the new wards; CRIS-era and CONNECT-era extracts are separate series.
     Source(
-        id="mps_ward_cris_2022_08",
+        id=MPS_WARD_CRIS_2022_08,
         title=_WARD_TITLE,
         publisher="Metropolitan Police Service (London Datastore)",
         page=_DATASTORE_CRIME,
@@ -207,7 +233,7 @@ SOURCES: tuple[Source, ...] = (
         notes="Recorded offences by ward (the wards before May 2022), major and minor category (CRIS era).",
     ),
     Source(
-        id="mps_ward_cris_2023_08",
+        id=MPS_WARD_CRIS_2023_08,
         title=_WARD_TITLE,
         publisher="Metropolitan Police Service (London Datastore)",
         page=_DATASTORE_CRIME,
@@ -219,7 +245,7 @@ SOURCES: tuple[Source, ...] = (
         "'Aviation Security (SO18)' rows (Heathrow Villages ward), which are not a borough.",
     ),
     Source(
-        id="mps_ward_connect_2025_03",
+        id=MPS_WARD_CONNECT_2025_03,
         title=_WARD_TITLE,
         publisher="Metropolitan Police Service (London Datastore)",
         page=_DATASTORE_CRIME,
@@ -230,7 +256,7 @@ SOURCES: tuple[Source, ...] = (
         notes="CONNECT era (UPPER-CASE categories), May 2022 wards: a separate series from the CRIS-era extracts.",
     ),
     Source(
-        id="mps_ward_connect_2026_03",
+        id=MPS_WARD_CONNECT_2026_03,
         title=_WARD_TITLE,
         publisher="Metropolitan Police Service (London Datastore)",
         page=_DATASTORE_CRIME,
@@ -277,7 +303,7 @@ SOURCES: tuple[Source, ...] = (
         for part, ext in (("tab", "tab"), ("map", "MAP"), ("dat", "DAT"), ("id", "ID"))  # one table: four files
     ),
     Source(
-        id="mhclg_imd2019",
+        id=MHCLG_IMD2019,
         title="English indices of deprivation 2019, File 1: Index of Multiple Deprivation",
         publisher="Ministry of Housing, Communities and Local Government",
         page="https://www.gov.uk/government/statistics/english-indices-of-deprivation-2019",
@@ -290,7 +316,7 @@ SOURCES: tuple[Source, ...] = (
         "Excel Online; its ranks equal the ONS lookup's.",
     ),
     Source(
-        id="ons_population",
+        id=ONS_POPULATION,
         title="Estimates of the population for England and Wales, mid-2011 to mid-2023 (2023 local authority boundaries)",
         publisher="Office for National Statistics",
         page="https://www.ons.gov.uk/peoplepopulationandcommunity/populationandmigration/populationestimates/datasets/estimatesofthepopulationforenglandandwales",
@@ -315,7 +341,7 @@ SOURCES: tuple[Source, ...] = (
         for sid, title, file, period, notes in _ONS_LOOKUPS
     ),
     Source(
-        id="ons_census2021_lsoa_population",
+        id=ONS_CENSUS2021_LSOA_POPULATION,
         title="Census 2021 TS007A: age by five-year age bands, lower layer super output areas (bulk download)",
         publisher="Office for National Statistics (Nomis)",
         page="https://www.nomisweb.co.uk/sources/census_2021_bulk",
@@ -327,7 +353,7 @@ SOURCES: tuple[Source, ...] = (
         "and Wales. LSOA cells are perturbed, so they add up to an authority's published total only roughly.",
     ),
     Source(
-        id="gla_borough_profiles",
+        id=GLA_BOROUGH_PROFILES,
         title="London Borough Profiles (2017 release)",
         publisher="Greater London Authority",
         page="https://data.london.gov.uk/dataset/london-borough-profiles",
@@ -338,7 +364,7 @@ SOURCES: tuple[Source, ...] = (
         notes="Used as the borough lookup: name, ONS code, inner or outer London.",
     ),
     Source(
-        id="mopac_pas",
+        id=MOPAC_PAS,
         title="MOPAC Public Attitude Survey dashboard, Borough sheet (CSV export)",
         publisher="Mayor's Office for Policing And Crime (London Datastore)",
         page="https://data.london.gov.uk/dataset/mopac-surveys",
@@ -349,7 +375,7 @@ SOURCES: tuple[Source, ...] = (
         notes="A CSV export of the Borough sheet of the official workbook (decimal commas); the mirror holds this export.",
     ),
     Source(
-        id="ons_pfa_asb",
+        id=ONS_PFA_ASB,
         title="Crime in England and Wales: Police Force Area data tables, year ending March 2019 "
         "(Tables P7 and P8: anti-social behaviour incidents)",
         publisher="Office for National Statistics (Home Office police-recorded incident data)",
@@ -364,7 +390,7 @@ SOURCES: tuple[Source, ...] = (
         "which this pack does not use.",
     ),
     Source(
-        id="gla_sol_asb_calls",
+        id=GLA_SOL_ASB_CALLS,
         title="State of London chart database, June 2024 edition (dataset sol_asb: anti-social behaviour calls "
         "to the Metropolitan Police, London, monthly)",
         publisher="Greater London Authority, City Intelligence (State of London)",
@@ -382,7 +408,7 @@ SOURCES: tuple[Source, ...] = (
         original_page="https://www.london.gov.uk/what-we-do/mayors-office-policing-and-crime-mopac/data-and-statistics/crime-dashboard",
     ),
     Source(
-        id="gla_sol_reoffending",
+        id=GLA_SOL_REOFFENDING,
         title="State of London dashboard database, June 2025 (dataset proven_reoffending: London's proven "
         "reoffending rate)",
         publisher="Greater London Authority, City Intelligence (State of London)",
@@ -399,7 +425,7 @@ SOURCES: tuple[Source, ...] = (
         original_page="https://www.gov.uk/government/collections/proven-reoffending-statistics",
     ),
     Source(
-        id="mps_hate_special",
+        id=MPS_HATE_SPECIAL,
         title="MPS hate crime or special crime dashboard data: Monthly Crime Other Crime Borough Level Off Type, "
         "CRIS-era extract",
         publisher="Metropolitan Police Service (London Datastore)",
@@ -420,7 +446,7 @@ _MOJ_COLLECTION = "https://www.gov.uk/government/collections/proven-reoffending-
 
 OPTIONAL_SOURCES: tuple[Source, ...] = (
     Source(
-        id="moj_proven_reoffending",
+        id=MOJ_PROVEN_REOFFENDING,
         title="Proven reoffending statistics: geographical data tool (CSV format of data tools), April 2011 to March 2022",
         publisher="Ministry of Justice",
         page=_MOJ_COLLECTION,
@@ -435,7 +461,7 @@ OPTIONAL_SOURCES: tuple[Source, ...] = (
         optional=True,
     ),
     Source(
-        id="moj_proven_reoffending_tool",
+        id=MOJ_PROVEN_REOFFENDING_TOOL,
         title="Proven reoffending statistics: geographical data tool (Excel), an earlier release",
         publisher="Ministry of Justice",
         page=_MOJ_COLLECTION,
@@ -449,7 +475,7 @@ OPTIONAL_SOURCES: tuple[Source, ...] = (
         optional=True,
     ),
     Source(
-        id="policeuk_street_asb",
+        id=POLICEUK_STREET_ASB,
         title="Street-level crime and anti-social behaviour, Metropolitan Police (data.police.uk)",
         publisher="Home Office / police.uk",
         page="https://data.police.uk/data/",
@@ -472,7 +498,7 @@ OPTIONAL_SOURCES: tuple[Source, ...] = (
 # the MPS boroughs (``data.policeuk_forces``) and listed by the pages of the packs that use them, never by others.
 AREA_SOURCES: tuple[Source, ...] = (
     Source(
-        id="policeuk_force_street",
+        id=POLICEUK_FORCE_STREET,
         title="Street-level crime and anti-social behaviour, the forces policing the area (data.police.uk)",
         publisher="Home Office / police.uk",
         page="https://data.police.uk/data/",
@@ -486,7 +512,7 @@ AREA_SOURCES: tuple[Source, ...] = (
         monthly=True,
     ),
     Source(
-        id="policeuk_reduced",
+        id=POLICEUK_REDUCED,
         title="Street-level crime and anti-social behaviour of every force, by LSOA, crime type and outcome "
         "(reduced from data.police.uk's files)",
         publisher="Home Office / police.uk",
@@ -504,7 +530,7 @@ AREA_SOURCES: tuple[Source, ...] = (
 )
 
 # Short names a user may type for `csp fetch --source`.
-SOURCE_ALIASES = {"policeuk": "policeuk_street_asb", "moj_reoffending": "moj_proven_reoffending"}
+SOURCE_ALIASES = {"policeuk": POLICEUK_STREET_ASB, "moj_reoffending": MOJ_PROVEN_REOFFENDING}
 
 _BY_ID = {s.id: s for s in (*SOURCES, *OPTIONAL_SOURCES, *AREA_SOURCES)}
 

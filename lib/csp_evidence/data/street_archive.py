@@ -37,9 +37,9 @@ from csp_evidence.data import archives
 from csp_evidence.data.commit import commit
 from csp_evidence.data.download import ByteProgress, FetchError, download, work_folders
 from csp_evidence.data.readers.policeuk import EXPECTED_COLUMNS
-from csp_evidence.data.sources import LockEntry, month_entry, read_lock, source, write_lock
+from csp_evidence.data.sources import POLICEUK_STREET_ASB, LockEntry, month_entry, read_lock, source, write_lock
 
-SOURCE_ID = "policeuk_street_asb"
+SOURCE_ID = POLICEUK_STREET_ASB
 FORCE = "metropolitan"
 FIRST_MONTH = "2010-12"  # the first month of street-level data on data.police.uk
 ARCHIVE_MONTHS = 36  # months in one police.uk archive, ending with the archive's own month

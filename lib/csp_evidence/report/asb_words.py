@@ -12,6 +12,7 @@ import pandas as pd
 from csp_evidence.analysis.asb import BoroughAsbFigures
 from csp_evidence.analysis.covid import LockdownSurge, first_lockdown_label
 from csp_evidence.core.periods import previous_financial_year
+from csp_evidence.core.values import is_missing
 from csp_evidence.data.readers.ons import CITY_OF_LONDON_POLICE, MET
 from csp_evidence.data.sources import Source
 from csp_evidence.report import words as f
@@ -20,7 +21,6 @@ HALFORD_2022 = (
     "Halford, Dixon & Farrell (2022, *Crime Science* 11) found that police-recorded ASB in England and "
     "Wales rose to more than double its expected level early in the pandemic"
 )
-_VERBS = {"above": "rose above", "below": "fell below", "within": "stayed within"}
 
 
 def missing_source_note(src: Source) -> str:
@@ -63,7 +63,7 @@ def years_sentences(table: pd.DataFrame) -> list[str]:
     if not len(table):
         return []
     last, parts = table.iloc[-1], []
-    if "previous" in table and last["previous"] == last["previous"]:
+    if "previous" in table and not is_missing(last["previous"]):
         parts.append(
             f.change_sentence(
                 "ASB incidents",
@@ -137,7 +137,7 @@ def borough_title(figures: BoroughAsbFigures, borough: str) -> str:
     """The incidents chart's title: how the first pandemic year stood against the expected level, when fitted."""
     if figures.shift is None or figures.london_shift is None:
         return f"Anti-social behaviour incidents in {borough}"
-    return f"ASB incidents in {borough} {_VERBS[figures.shift.fy['outside']]} the expected level in {figures.year}"
+    return f"ASB incidents in {borough} {f.interval_words(figures.shift.fy['outside'], 'moved')} the expected level in {figures.year}"
 
 
 def side_by_side_words(side: pd.DataFrame, borough: str, covid_start: str) -> tuple[str, str]:
@@ -222,7 +222,7 @@ def _force_context(pfa: pd.DataFrame, categories: pd.DataFrame | None, last: pd.
             f"{f.number(region['incidents'].iloc[0])} in {year}."
         )
     ew = pfa[(pfa["area"] == E_AND_W) & (pfa["financial_year"] == year)]
-    if last["rate_per_1000"] == last["rate_per_1000"] and len(ew):
+    if not is_missing(last["rate_per_1000"]) and len(ew):
         text += (
             f" In {year} that was {last['rate_per_1000']:.1f} incidents per 1,000 residents, against "
             f"{ew['rate_per_1000'].iloc[0]:.1f} for England and Wales (excluding British Transport Police)."

@@ -18,6 +18,16 @@ from IPython.display import Markdown, display
 from csp_evidence.core.files import atomic_write
 from csp_evidence.core.paths import output_prefix
 from csp_evidence.data import datasets
+from csp_evidence.data.sources import (
+    GLA_SOL_ASB_CALLS,
+    GLA_SOL_REOFFENDING,
+    MOJ_PROVEN_REOFFENDING,
+    MOPAC_PAS,
+    MPS_BOROUGH_EXTRACT_2020_07,
+    ONS_PFA_ASB,
+    ONS_POPULATION,
+    POLICEUK_STREET_ASB,
+)
 from csp_evidence.report.words import md
 
 
@@ -73,7 +83,7 @@ DATASETS: dict[str, Dataset] = {
     ),
     "crime_2020": Dataset(
         "MPS recorded crime as published in July 2020",
-        ("mps_borough_extract_2020_07",),
+        (MPS_BOROUGH_EXTRACT_2020_07,),
         _month(datasets.recorded_crime_extract_2020),
     ),
     "hate_special": Dataset(
@@ -81,21 +91,21 @@ DATASETS: dict[str, Dataset] = {
     ),
     "attitudes": Dataset(
         "MOPAC Public Attitude Survey",
-        ("mopac_pas",),
+        (MOPAC_PAS,),
         _month(datasets.public_attitudes, "quarter_end", "the 12 months to "),
     ),
-    "force_asb": Dataset("ASB incidents by police force (ONS)", ("ons_pfa_asb",), _financial_year),
-    "london_asb_calls": Dataset("London ASB calls (GLA)", ("gla_sol_asb_calls",), _month(datasets.london_asb_calls)),
+    "force_asb": Dataset("ASB incidents by police force (ONS)", (ONS_PFA_ASB,), _financial_year),
+    "london_asb_calls": Dataset("London ASB calls (GLA)", (GLA_SOL_ASB_CALLS,), _month(datasets.london_asb_calls)),
     "london_reoffending": Dataset(
         "London proven reoffending rate (GLA)",
-        ("gla_sol_reoffending",),
+        (GLA_SOL_REOFFENDING,),
         _year(datasets.london_reoffending_rate, "{year}"),
     ),
     "population": Dataset(
-        "ONS mid-year population estimates", ("ons_population",), _year(datasets.population, "mid-{year}")
+        "ONS mid-year population estimates", (ONS_POPULATION,), _year(datasets.population, "mid-{year}")
     ),
-    "proven_reoffending": Dataset("MoJ proven reoffending", ("moj_proven_reoffending",), _cohort),
-    "asb_incidents": Dataset("police.uk ASB incidents", ("policeuk_street_asb",), _month(datasets.asb_incidents)),
+    "proven_reoffending": Dataset("MoJ proven reoffending", (MOJ_PROVEN_REOFFENDING,), _cohort),
+    "asb_incidents": Dataset("police.uk ASB incidents", (POLICEUK_STREET_ASB,), _month(datasets.asb_incidents)),
     "ward_crime": Dataset(
         "MPS recorded crime by ward", tuple(sid for sid, _ in datasets.WARD_SOURCES), _month(datasets.ward_crime)
     ),

@@ -65,7 +65,7 @@ def outside_sentence(table: pd.DataFrame, measure: str) -> str:
     row = table.set_index("measure").loc[measure]
     if pd.isna(row.get("observed")):
         return f"{f.md(measure)} in {row['year']} was not modelled ({row['note']})."
-    where = {"above": "above", "below": "below", "within": "inside"}[row["outside"]]
+    where = f.interval_words(row["outside"], "inside")
     outside = "outside" if row["outside"] != "within" else "not outside"
     return (
         f"{f.md(measure)} in {row['year']} was {outside} the counterfactual interval: {f.number(row['observed'])} "
@@ -99,7 +99,7 @@ def verb_of(change: float) -> str:
 
 
 def period_words(row: pd.Series) -> str:
-    where = {"above": "above", "below": "below", "within": "within"}[row["outside"]]
+    where = f.interval_words(row["outside"])
     return (
         f"{f.number(row['observed'])} recorded against {f.number(row['expected'])} expected (95% interval "
         f"{f.number(row['lower'])} to {f.number(row['upper'])}, {f.pct(row['pct_difference'])}: {where} the range)"

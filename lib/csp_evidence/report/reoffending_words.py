@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from csp_evidence.core.periods import previous_financial_year
+from csp_evidence.core.values import is_missing
 from csp_evidence.data.sources import Source
 from csp_evidence.report.words import change_sentence, md, number, ordinal, p_value
 
@@ -52,7 +53,7 @@ def year_sentence(table: pd.DataFrame, group: str, year: str) -> str:
         )
     r = rows.iloc[0]
     text = ""
-    if "previous" in r and r["previous"] == r["previous"]:
+    if "previous" in r and not is_missing(r["previous"]):
         text = (
             change_sentence(
                 group,
@@ -92,7 +93,7 @@ def reoffending_findings(table: pd.DataFrame, borough: str) -> str:
             f"{number(r['reoffenders'])} ({100 * r['rate']:.1f}%, 95% interval {100 * r['ci_low']:.1f}% to "
             f"{100 * r['ci_high']:.1f}%) committed a proven reoffence"
         )
-        if r["previous_cohort"] == r["previous_cohort"] and r["p_value"] == r["p_value"]:
+        if not is_missing(r["previous_cohort"]) and not is_missing(r["p_value"]):
             beyond = "beyond" if r["p_value"] < 0.05 else "within"
             if r["change_pp"] == 0:
                 text += f", unchanged on the {md(r['previous_cohort'])} cohort"
@@ -137,7 +138,7 @@ def per_reoffender_sentence(table: pd.DataFrame, borough: str) -> str:
     parts = []
     for group, rows in table.groupby("age_group", sort=True):
         r = rows.sort_values("cohort_start").iloc[-1]
-        if r["per_reoffender"] == r["per_reoffender"]:
+        if not is_missing(r["per_reoffender"]):
             parts.append(f"{r['per_reoffender']:.2f} proven reoffences each ({group.lower()}s)")
     if not parts:
         return ""

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from csp_evidence.data.plan import plan_figures
+from csp_evidence.analysis import plan_audit
+from csp_evidence.analysis.plan_audit import DIFFERS, MATCHES, WITHIN_REVISION, verdict_kind
+from csp_evidence.analysis.priorities import TOTAL
+from csp_evidence.data.sources import MPS_BOROUGH_HISTORICAL
 from csp_evidence.report import words as f
 
 
@@ -67,18 +70,32 @@ def lockdown_summary(series: pd.Series, covid_start: str, baseline_years: int = 
 
 
 def plan_comparison(borough: str, year: str, count: int, rank: int) -> str:
-    """A sentence setting a year's total offences and rank against the borough's CSP plan, when it quotes them."""
-    figures = plan_figures(borough)
-    figure_id = "total_offences_" + year.replace("/", "_")
-    if figure_id not in figures.index:
+    """A sentence setting a year's total offences (and rank) against the borough's CSP plan, when it quotes them,
+    as the plan audit reads and judges them (``analysis.plan_audit``). `count` and `rank` are the chapter's own
+    figures, which must be the audit's: a mismatch is an error, not a second reading."""
+    found = {}
+    for kind in ("count", "rank"):
+        for c in plan_audit.comparisons(borough, kind, (MPS_BOROUGH_HISTORICAL,), (TOTAL.name,)):
+            if c.figure.reading == year:
+                found[kind] = c
+    if "count" not in found:
         return ""
-    quoted = figures.loc[figure_id]
-    rank_id = figure_id.replace("total_offences", "rank")
-    rank_text = f" and rank {int(figures.loc[rank_id, 'plan_value'])}" if rank_id in figures.index else ""
+    total = found["count"]
+    if total.value != count:
+        raise ValueError(
+            f"the total {count} for {borough} in {year} is not the plan audit's {total.value:.0f}: one figure, two readings"
+        )
+    rank_text = f" and rank {int(found['rank'].figure.plan_value)}" if "rank" in found else ""
+    difference = f"the difference of {f.number(total.difference)} offences"
+    judged = {
+        MATCHES: "the data give the same total.",
+        WITHIN_REVISION: f"{difference} is a revision of the source data between extracts, not an error.",
+        DIFFERS: f"{difference} is larger than the revisions between extracts (the plan audit's rule), so the "
+        "figures differ.",
+    }
     return (
-        f" The CSP plan ({quoted['plan_section']}) quotes {f.number(quoted['plan_value'])}{rank_text} for {year}; "
-        f"the difference of {f.number(count - quoted['plan_value'])} offences is a revision of the source data "
-        "between extracts, not an error."
+        f" The CSP plan ({total.figure.plan_section}) quotes {f.number(total.figure.plan_value)}{rank_text} for "
+        f"{year}; {judged.get(verdict_kind(total.verdict), total.verdict + '.')}"
     )
 
 
@@ -86,11 +103,7 @@ def covid_sentence(row: pd.Series) -> str:
     """'Drug trafficking: 473 offences in 2020/21 against 162 expected (95% interval 135 to 233), above ...'."""
     if row.get("note"):
         return f"{f.md(row['measure'])}: {row['note']}."
-    verdict = {
-        "above": "more than the pre-pandemic pattern predicts: outside the 95% interval",
-        "below": "fewer than the pre-pandemic pattern predicts: outside the 95% interval",
-        "within": "within the range the pre-pandemic pattern predicts",
-    }[row["outside"]]
+    verdict = f.interval_words(row["outside"], "predicts")
     return (
         f"{f.md(row['measure'])}: {f.number(row['observed'])} offences recorded in {row['year']} against "
         f"{f.number(row['expected'])} expected (95% interval {f.number(row['lower'])} to "

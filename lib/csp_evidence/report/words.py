@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import html
-import math
 import re
+
+from csp_evidence.core.values import is_missing
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 
@@ -36,7 +37,7 @@ def ordinal(n: int) -> str:
 
 def pct(value: float, signed: bool = True) -> str:
     """A percentage to one decimal place: 7.43 -> '+7.4%'."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if is_missing(value):
         return "n/a"
     return f"{value:+.1f}%" if signed else f"{value:.1f}%"
 
@@ -87,9 +88,44 @@ def variation(significant: bool) -> str:
 
 def moved(value: float, what: str = "") -> str:
     """'rose 15.1%' / 'fell 4.6%' / 'was unchanged' ('rose 15.1% to' style wording is the caller's)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or round(value, 1) == 0:
+    if is_missing(value) or round(value, 1) == 0:
         return "was unchanged"
     return f"{'rose' if value > 0 else 'fell'} {abs(value):.1f}%{what}"
+
+
+# Where an observed count lies against an expected range ('above', 'below' or 'within', as the Covid
+# counterfactuals label it), in each form the pages write it: (above, below, within).
+INTERVAL_WORDS: dict[str, tuple[str, str, str]] = {
+    "side": ("above", "below", "within"),
+    "inside": ("above", "below", "inside"),
+    "interval": ("above the 95% interval", "below the 95% interval", "within the 95% interval"),
+    "moved": ("rose above", "fell below", "stayed within"),
+    "level": ("rose above the level", "fell below the level", "stayed within the range"),
+    "predicts": (
+        "more than the pre-pandemic pattern predicts: outside the 95% interval",
+        "fewer than the pre-pandemic pattern predicts: outside the 95% interval",
+        "within the range the pre-pandemic pattern predicts",
+    ),
+    "interval predicts": (
+        "above the 95% interval: more than the pre-pandemic pattern predicts",
+        "below the 95% interval: fewer than the pre-pandemic pattern predicts",
+        "within the 95% interval the pre-pandemic pattern predicts",
+    ),
+}
+INTERVAL_SIDES = ("above", "below", "within")  # the sides, as the Covid counterfactuals name them
+
+
+def interval_words(outside: str, form: str = "side") -> str:
+    """Where an observed count lies against its expected range, in words: interval_words('above', 'moved') ->
+    'rose above'. `outside` is 'above', 'below' or 'within'; `form` one of INTERVAL_WORDS. The one place the pages'
+    above/below/within wording is written."""
+    if outside not in INTERVAL_SIDES:
+        raise ValueError(f"outside must be one of {', '.join(INTERVAL_SIDES)}, got {outside!r}")
+    try:
+        words = INTERVAL_WORDS[form]
+    except KeyError:
+        raise ValueError(f"no interval wording {form!r}; forms: {', '.join(INTERVAL_WORDS)}") from None
+    return words[INTERVAL_SIDES.index(outside)]
 
 
 def agree(n: int, one: str, many: str) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
+from csp_evidence.core.values import is_missing
 from csp_evidence.data.readers.errors import MAX_COUNT, SourceFormatError, validation_summary
 
 COLUMNS = {"Code": "code", "Area_name": "name", "Inner/_Outer_London": "inner_outer"}
@@ -108,7 +109,7 @@ def _query(path: Path, table: str, columns: tuple[str, ...], dataset: str) -> pd
 
 
 def _is_number(value: object, whole: bool) -> bool:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or is_missing(value):
         return False
     return not whole or (0 <= value <= MAX_COUNT and value == int(value))  # a sum of such counts cannot wrap
 

@@ -10,6 +10,7 @@ import pandas as pd
 import pandera.pandas as pa
 from openpyxl.utils import get_column_letter
 
+from csp_evidence.core.values import is_missing
 from csp_evidence.data.readers.errors import SourceFormatError, validation_summary
 
 SHEET = "MYE5"
@@ -222,7 +223,7 @@ def _value(path: Path, sheet: str, grid: pd.DataFrame, i: int, j: int, column: s
         return None
     if text == _SUPPRESSED and not whole:
         return float("nan")
-    if isinstance(text, bool) or not isinstance(text, (int, float)) or text != text:
+    if isinstance(text, bool) or not isinstance(text, (int, float)) or is_missing(text):
         raise SourceFormatError(
             path,
             f"value {cell!r} for {area} is not a number ('..' marks a value not available)",
