@@ -43,6 +43,9 @@ from pathlib import Path
 
 import yaml
 
+from csp_evidence.core.params import load_params
+from csp_evidence.runner.area_packs import chapters_for
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 TARGETS = {
@@ -93,9 +96,11 @@ def _measure(cmd: list[str], env: dict) -> dict[str, float | list[float]]:
 
 
 def chapters(project: Path) -> list[Path]:
-    """The chapter notebooks of the default pack: those the site's _quarto.yml lists, in its order."""
+    """The chapter notebooks of the default pack: those the site's _quarto.yml lists, in its order, that the
+    runner builds for the default params (a borough's pack has no police.uk area chapter)."""
     config = yaml.safe_load((project / "_quarto.yml").read_text(encoding="utf-8"))
-    return [project / page for page in config["project"]["render"] if page.endswith(".ipynb")]
+    listed = [project / "notebooks" / page for page in config["project"]["render"] if page.endswith(".ipynb")]
+    return chapters_for(load_params(project / "params" / "tower-hamlets.yml"), listed)
 
 
 def _project_copy(where: Path) -> Path:
