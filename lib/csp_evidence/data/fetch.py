@@ -185,6 +185,10 @@ def _fetch(
         # police.uk for an area outside the MPS boroughs: its locked months, like any locked source (new months are
         # added by `csp fetch --source policeuk --params ...`, never by --update)
         wanted += [s for s in AREA_SOURCES if s.id in locked_ids and not update]
+    if any(s.id == policeuk_forces.REDUCED_SOURCE for s in wanted):  # made from the street files: those first
+        wanted = [s for s in wanted if s.id != policeuk_forces.FORCE_SOURCE]
+        at = next(i for i, s in enumerate(wanted) if s.id == policeuk_forces.REDUCED_SOURCE)
+        wanted.insert(at, source(policeuk_forces.FORCE_SOURCE))
     mirror_path = mirror_dir(mirror)
     results: list[FetchResult] = []
     missing: list[tuple[Source, str]] = []
