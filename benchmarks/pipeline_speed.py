@@ -5,12 +5,20 @@
     (b) `csp pack` cold: no previous outputs and no cached tidy tables
     (c) `csp pack` again with nothing changed (incremental: notebooks and site reused)
     (d) `csp pack --all-boroughs` cold: 32 borough packs and the London index
+    (e) `csp pack --params params/city-of-london.yml` cold: one police.uk CSP pack (chapter 07), its police.uk
+        months fetched from the mirror beforehand (the fetch is timed apart, as `fetch_policeuk`)
+    (f) the same again with nothing changed
+    (g) DASK_PACKS police.uk packs (the City's params under as many names, each a cold pack) on a local
+        `distributed` cluster of DASK_WORKERS workers, through runner.batch.build_many (what
+        `csp pack --all-csps --scheduler dask` runs); from it, the per-pack cost on one worker and the projection of
+        `csp pack --all-csps` for every CSP of England and Wales (ALL_CSPS) on 2 cores and on N workers
 
 Usage (from the project folder, with the data fetched or CSP_DATA_MIRROR set):
 
     .venv/bin/python benchmarks/pipeline_speed.py [--skip-all-boroughs] [--skip-naive] [--json benchmarks/results.json]
 
-(`--skip-all-boroughs --skip-naive` is the quick check that the benchmark runs: (b) and (c) only.)
+(`--skip-all-boroughs --skip-naive` is the quick check that the benchmark runs: (b), (c), (e), (f), (g);
+`--skip-csps` leaves out (e) to (g).)
 
 Beside each step's wall-clock seconds it records the CPU seconds of everything the step started (user + system,
 the kernels included) and the machine's load (os.getloadavg, 1-minute average, before and after the step): on a
@@ -44,6 +52,20 @@ TARGETS = {
     "peak_mib": "every step's peak memory under 1024 MiB",
 }
 PEAK_LIMIT_MIB = 1024
+ALL_CSPS = 314  # the CSPs of England and Wales (ONS LAD23-CSP23-PFA23 lookup, December 2023)
+DASK_WORKERS, DASK_PACKS = 2, 4
+PROJECTED_WORKERS = (2, 8, 32, 100)
+CITY = "params/city-of-london.yml"
+DASK_PROBE = """
+import dataclasses, sys
+from csp_evidence.core.params import load_params
+from csp_evidence.runner.batch import build_many
+city = load_params(sys.argv[1])
+packs = [dataclasses.replace(city, name=f"city-of-london-dask-{i}") for i in range(int(sys.argv[2]))]
+result = build_many(packs, jobs=int(sys.argv[3]), scheduler="dask", london_index=False)
+failed = [o for o in result.outcomes if o.status != "built"]
+sys.exit(f"failed: {failed}" if failed else 0)
+"""
 
 
 def _measure(cmd: list[str], env: dict) -> dict[str, float | list[float]]:
@@ -94,6 +116,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--skip-all-boroughs", action="store_true", help="leave out (d), the 32 borough packs")
     parser.add_argument("--skip-naive", action="store_true", help="leave out (a), the notebooks one by one")
+    parser.add_argument("--skip-csps", action="store_true", help="leave out (e) to (g), the police.uk CSP packs")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
@@ -128,18 +151,53 @@ def main() -> None:
             pack.unlink() if pack.is_symlink() else shutil.rmtree(pack, ignore_errors=True)
         results["d_all_boroughs_cold"] = _measure([str(BIN / "csp"), "pack", "--all-boroughs"], env)
 
+    if not args.skip_csps:
+        results |= _csp_steps(project, env)
+
     report = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "notebooks": [nb.name for nb in notebooks],
         "results": results,
         "ratios": _ratios(results),
+        "all_csps_projection": _projection(results),
         "targets": TARGETS,
     }
     _print(report)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
     shutil.rmtree(work, ignore_errors=True)
+
+
+def _csp_steps(project: Path, env: dict) -> dict[str, dict]:
+    """(e) to (g): one police.uk CSP pack cold and unchanged, then DASK_PACKS of them on a local Dask cluster."""
+    mirror = env.get("CSP_DATA_MIRROR")
+    if not mirror:
+        raise SystemExit("the police.uk steps need CSP_DATA_MIRROR (its policeuk/ folder)")
+    fetch = [str(BIN / "csp"), "fetch", "--source", "policeuk", "--params", CITY, "--from", f"{mirror}/policeuk"]
+    steps = {"fetch_policeuk": _measure(fetch, env)}
+    steps["e_policeuk_pack_cold"] = _measure([str(BIN / "csp"), "pack", "--params", CITY], env)
+    steps["f_policeuk_pack_unchanged"] = _measure([str(BIN / "csp"), "pack", "--params", CITY], env)
+    probe = [sys.executable, "-c", DASK_PROBE, CITY, str(DASK_PACKS), str(DASK_WORKERS)]
+    steps["g_policeuk_dask"] = _measure(probe, env) | {"packs": DASK_PACKS, "workers": DASK_WORKERS}
+    return steps
+
+
+def _projection(results: dict[str, dict]) -> dict[str, float | int | dict]:
+    """`csp pack --all-csps` for ALL_CSPS packs, from the measured per-pack cost: one after another (the default,
+    ALL_CSPS times (e)), and on w Dask workers (ceil(ALL_CSPS / w) rounds of the per-pack cost on one worker,
+    (g)'s wall seconds times its workers over its packs). Assumes the per-pack cost constant from CSP to CSP
+    and each worker a core of its own; the police.uk months already fetched (the fetch is a cost of its own)."""
+    if "g_policeuk_dask" not in results:
+        return {}
+    g = results["g_policeuk_dask"]
+    per_pack = g["seconds"] * g["workers"] / g["packs"]
+    return {
+        "csps": ALL_CSPS,
+        "per_pack_seconds_one_worker": per_pack,
+        "one_after_another_seconds": ALL_CSPS * results["e_policeuk_pack_cold"]["seconds"],
+        "dask_workers_seconds": {str(w): -(-ALL_CSPS // w) * per_pack for w in PROJECTED_WORKERS},
+    }
 
 
 def _ratios(results: dict[str, dict]) -> dict[str, float | bool]:
@@ -171,6 +229,13 @@ def _print(report: dict) -> None:
     if "d_vs_b" in ratios:
         print(f"(d)/(b) = {ratios['d_vs_b']:.1f}x (CPU {ratios['d_vs_b_cpu']:.1f}x)")
     print(f"every peak under {PEAK_LIMIT_MIB} MiB: {ratios['peak_under_limit']}")
+    if projection := report["all_csps_projection"]:
+        print(
+            f"csp pack --all-csps, {projection['csps']} CSPs: {projection['per_pack_seconds_one_worker']:.1f} s a pack"
+            f" on one Dask worker; one after another {projection['one_after_another_seconds'] / 3600:.1f} h"
+        )
+        for workers, seconds in projection["dask_workers_seconds"].items():
+            print(f"  on {workers} Dask workers: {seconds / 3600:.2f} h")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ surge) recovered. Expected counts come from the synthetic files, counted here wi
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from collections import Counter
 from pathlib import Path
@@ -157,3 +158,30 @@ def test_cli_fetch_source_policeuk_for_an_area(project, capsys):
     assert "Cwm Taf: forces south-wales; months 2021-01 to 2022-12 (24)" in " ".join(out.split())
     lock = read_lock()
     assert all(f"policeuk_force_street/{m}/south-wales" in lock for m in MONTHS)
+
+
+def test_pack_all_csps_on_dask_builds_them_through_the_batch(project, monkeypatch, capsys):
+    """`csp pack --all-csps --scheduler dask`: the CSPs' packs go to the batch on Dask (--jobs workers), without a
+    London index, and each CSP's outcome is reported; a failed one makes the exit status 1."""
+    from csp_evidence import cli
+    from csp_evidence.runner import batch
+
+    calls = []
+
+    def build_many(params_list, **kwargs):
+        calls.append((list(params_list), kwargs))
+        outcomes = [batch.BoroughOutcome(p.name, "", "built") for p in params_list]
+        outcomes[-1] = dataclasses.replace(outcomes[-1], status="failed", error="planted")
+        return batch.BatchResult(outcomes)
+
+    monkeypatch.setattr(cli, "build_many", build_many)
+    monkeypatch.setattr(batch, "build_one", lambda *a, **k: pytest.fail("built one after another"))
+    monkeypatch.setattr(cli, "cmd_fetch", lambda args: 0)
+    template = project / "kent-dask.yml"
+    template.write_text("area: Maidstone\nheadline_period: '2022'\ncomparison: force\n", encoding="utf-8")
+    argv = ["pack", "--params", str(template), "--all-csps", "--force-area", "kent", "--scheduler", "dask"]
+    assert cli.main([*argv, "--jobs", "3"]) == 1
+    [(packs, kwargs)] = calls
+    assert kwargs["scheduler"] == "dask" and kwargs["jobs"] == 3 and kwargs["london_index"] is False
+    assert batch.slug("Maidstone") in {p.name for p in packs}
+    assert "Tunbridge Wells: failed: planted" in capsys.readouterr().err  # the console writes to stderr

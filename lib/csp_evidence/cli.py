@@ -21,7 +21,6 @@ from rich.progress import (
 )
 
 from csp_evidence import __version__
-from csp_evidence.chapters import area as area_chapter
 from csp_evidence.core.params import ParamsError, load_params
 from csp_evidence.data import geography, policeuk_forces
 from csp_evidence.data.commit import fetching
@@ -29,7 +28,7 @@ from csp_evidence.data.fetch import FetchError, fetch, fetch_source, mirror_dir
 from csp_evidence.data.readers.errors import SourceFormatError
 from csp_evidence.data.sources import SOURCES, LockFileError, read_lock
 from csp_evidence.data.street_archive import months_for_params, parse_months
-from csp_evidence.runner import batch
+from csp_evidence.runner import area_packs, batch
 from csp_evidence.runner.batch import build_many, params_for_batch
 from csp_evidence.runner.pipeline import RunError, notebook_paths, render_published, run
 from csp_evidence.website.render import RenderError
@@ -213,7 +212,7 @@ def _area_from_mirror(args: argparse.Namespace) -> None:
     mirror's police.uk folder (the archive's layout) when there is one, as `csp fetch --source policeuk --from`."""
     params = load_params(args.params)
     try:
-        if not area_chapter.is_area_pack(params) or not params.headline_period:
+        if not area_packs.is_area_pack(params) or not params.headline_period:
             return
         area, _ = geography.params_area(params)
     except ValueError as exc:
@@ -242,12 +241,27 @@ def _pack_csps(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise ParamsError(str(exc)) from None
     failed = 0
+    packs = []
     for code, name in csps:
         params = dataclasses.replace(template, area=code, borough="", title="", name=batch.slug(name))
         if not (area_pack := _quiet_area_pack(params)):
             console.print(f"{name}: an MPS borough, built by `csp pack --all-boroughs`; skipped")
             continue
-        outcome = batch.build_one(area_pack, engine=args.engine, force=args.force)
+        packs.append((name, area_pack))
+    outcomes: dict[str, batch.BoroughOutcome] = {}
+    if args.scheduler == "dask" and packs:  # on a Dask cluster (--dask-address) or a local one of --jobs workers
+        result = build_many(
+            [p for _, p in packs],
+            jobs=args.jobs,
+            engine=args.engine,
+            force=args.force,
+            scheduler="dask",
+            dask_address=args.dask_address,
+            london_index=False,
+        )
+        outcomes = {o.name: o for o in result.outcomes}
+    for name, area_pack in packs:
+        outcome = outcomes.get(area_pack.name) or batch.build_one(area_pack, args.engine, args.force)
         failed += outcome.status != "built"
         console.print(f"{name}: {outcome.status}{'' if outcome.status == 'built' else ': ' + str(outcome.error)}")
     console.print(f"Built {len(csps) - failed} of {len(csps)} pack(s) into outputs/")
@@ -256,7 +270,7 @@ def _pack_csps(args: argparse.Namespace) -> int:
 
 def _quiet_area_pack(params):
 
-    return params if area_chapter.is_area_pack(params) else None
+    return params if area_packs.is_area_pack(params) else None
 
 
 def cmd_pack(args: argparse.Namespace) -> int:
@@ -374,7 +388,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--scheduler",
         choices=["processes", "dask"],
         default="processes",
-        help="run boroughs in a local process pool (default) or on Dask (dask.distributed)",
+        help="run boroughs in a local process pool (default) or on Dask (dask.distributed); with --all-csps, "
+        "dask builds the CSPs' packs on the cluster (default: one after another)",
     )
     p.add_argument("--dask-address", help="address of an existing Dask scheduler (default: start a local cluster)")
     p.set_defaults(func=cmd_pack)

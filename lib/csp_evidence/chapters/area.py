@@ -8,7 +8,6 @@ for London only say so in one line (LONDON_ONLY).
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -270,30 +269,3 @@ def coverage_text(s: AreaSection) -> str:
 def london_only_lines() -> list[str]:
     """One line for each chapter of the London packs whose source covers London only."""
     return [f"**{md(name)}**: not in this pack: {md(why)}." for name, why in LONDON_ONLY.items()]
-
-
-AREA_NOTEBOOKS = ("07_area_policeuk",)  # the chapters of a pack for a CSP outside the MPS boroughs
-
-
-def is_area_pack(params: Params) -> bool:
-    """True for params naming an area outside the 32 MPS boroughs (its pack is built from police.uk)."""
-    if not params.area:
-        return False
-    area, _ = geography.params_area(params)
-    return area.borough is None
-
-
-def with_borough(params: Params) -> Params:
-    """Params naming a London borough by `area` read as the borough's params (its MPS name in `borough`)."""
-    if params.borough or not params.area:
-        return params
-    area, _ = geography.params_area(params)
-    return dataclasses.replace(params, borough=area.borough) if area.borough else params
-
-
-def chapters_for(params: Params, notebooks: list) -> list:
-    """The notebooks of this params' pack: the police.uk chapter for an area outside London, the others for a
-    borough. Notebooks are paths (or anything with a `stem`)."""
-    if is_area_pack(params):
-        return [nb for nb in notebooks if nb.stem in AREA_NOTEBOOKS]
-    return [nb for nb in notebooks if nb.stem not in AREA_NOTEBOOKS]

@@ -153,8 +153,10 @@ def build_many(
     scheduler: str = "processes",
     dask_address: str | None = None,
     on_done: Callable[[BoroughOutcome], None] | None = None,
+    london_index: bool = True,
 ) -> BatchResult:
-    """Build every borough's pack, `jobs` at a time, then the London index; never stops at a failure."""
+    """Build every borough's pack, `jobs` at a time, then the London index (unless `london_index` is False: the
+    packs of CSPs outside London); never stops at a failure."""
     if not params_list:
         raise ValueError("no boroughs to build")
     prepare(params_list[0])  # the tidy parquet caches are built once here, before the workers start
@@ -180,8 +182,8 @@ def build_many(
             cluster.close()
     else:
         raise ValueError(f"scheduler must be 'processes' or 'dask', got {scheduler!r}")
-    result.outcomes.sort(key=lambda o: o.borough)
-    result.index = write_london_index(outputs_dir(), result.outcomes)
+    result.outcomes.sort(key=lambda o: (o.borough, o.name))
+    result.index = write_london_index(outputs_dir(), result.outcomes) if london_index else None
     return result
 
 

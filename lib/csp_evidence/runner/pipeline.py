@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
-from csp_evidence.chapters import area as area_chapter
 from csp_evidence.core.files import atomic_write
 from csp_evidence.core.params import (
     Params,
@@ -32,6 +31,7 @@ from csp_evidence.core.params import (
 from csp_evidence.core.paths import notebooks_dir, outputs_dir, quarto_config
 from csp_evidence.data import datasets, geo
 from csp_evidence.report.published import negative_figures
+from csp_evidence.runner import area_packs
 from csp_evidence.runner.kernels import KernelPool
 from csp_evidence.runner.manifest import (
     Carried,
@@ -101,10 +101,10 @@ def notebook_paths(names: Sequence[str] | None = None) -> list[Path]:
 
 def prepare(params: Params) -> None:
     """Check the params against the data, and build the shared tidy tables once (cached as parquet)."""
-    if area_chapter.is_area_pack(params):  # a CSP outside the MPS boroughs: its police.uk months must be locked
+    if area_packs.is_area_pack(params):  # a CSP outside the MPS boroughs: its police.uk months must be locked
         try:
-            area_chapter.area_section(params)
-        except (area_chapter.AreaDataMissing, ValueError) as exc:
+            area_packs.check_area_data(params)
+        except ValueError as exc:
             raise RunError(f"run {params.name!r}: {exc}") from None
         return
     crime = datasets.recorded_crime()
@@ -393,9 +393,9 @@ def run(
     for name, value in SINGLE_THREADED.items():  # inherited by the kernels papermill starts
         os.environ.setdefault(name, value)
     try:
-        params = area_chapter.with_borough(params)
-        paths = area_chapter.chapters_for(params, notebook_paths(notebooks))
-        all_paths = area_chapter.chapters_for(params, notebook_paths()) if notebooks is not None else paths
+        params = area_packs.with_borough(params)
+        paths = area_packs.chapters_for(params, notebook_paths(notebooks))
+        all_paths = area_packs.chapters_for(params, notebook_paths()) if notebooks is not None else paths
     except ValueError as exc:  # an area no CSP or borough has
         raise ParamsError(str(exc)) from None
     root = outputs_dir()
