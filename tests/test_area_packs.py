@@ -4,6 +4,7 @@ police.uk months are not locked."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from test_area_city import CACHES, POLICEUK
 
 from csp_evidence.core.params import load_params
 from csp_evidence.data import policeuk_forces
+from csp_evidence.data.sources import read_lock, write_lock
 from csp_evidence.runner import area_packs
 from csp_evidence.runner.pipeline import RunError, prepare
 
@@ -48,6 +50,9 @@ def test_a_borough_named_by_area_reads_as_the_borough_and_gets_every_other_chapt
 
 def test_the_run_stops_before_any_notebook_until_the_months_are_locked_then_goes_on(project):
     city = load_params(ROOT / "params" / "city-of-london.yml")
+    lock = read_lock()  # the repository locks the City's months: a project without them
+    write_lock({k: v for k, v in lock.items() if not k.startswith(("policeuk_force_street/", "policeuk_reduced/"))})
+    shutil.rmtree(project / "data" / "raw" / "policeuk", ignore_errors=True)
     with pytest.raises(RunError, match=r"2024-01 to 2025-12 are not all locked: run `csp fetch --source policeuk"):
         prepare(city)
     for cache in CACHES:

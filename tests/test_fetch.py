@@ -7,7 +7,7 @@ import pytest
 
 from csp_evidence import cli
 from csp_evidence.data.fetch import FetchError, fetch, verified_file
-from csp_evidence.data.sources import read_lock, source
+from csp_evidence.data.sources import locked_file, read_lock, source
 
 SID = "gla_borough_profiles"
 BYTES = b"Code,Area_name,Inner/_Outer_London\r\nE09000030,Tower Hamlets,Inner London\r\n"
@@ -105,10 +105,12 @@ def test_cli_fetch_exits_non_zero_naming_the_corrupt_file(tmp_path, monkeypatch,
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "sources.lock").write_text((ROOT / "data" / "sources.lock").read_text())
     bad_mirror = tmp_path / "mirror"
-    for sid in read_lock(ROOT / "data" / "sources.lock"):
-        target = bad_mirror / source(sid).file
+    for sid, entry in read_lock(ROOT / "data" / "sources.lock").items():
+        if sid.startswith("policeuk_reduced/"):  # derived: made again from the street files, in no mirror
+            continue
+        target = bad_mirror / locked_file(sid, entry)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes((MIRROR / source(sid).file).read_bytes())
+        target.write_bytes((MIRROR / locked_file(sid, entry)).read_bytes())
     victim = bad_mirror / source("mps_borough_recent").file
     victim.write_bytes(victim.read_bytes().replace(b"Hackney", b"Hackmey", 1))
     monkeypatch.setenv("CSP_PROJECT_DIR", str(tmp_path))

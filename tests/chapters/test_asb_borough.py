@@ -50,7 +50,7 @@ def street(tmp_path_factory):
 def test_the_lock_names_each_month_and_the_tables_cover_them(street):
     root, tidy, coverage = street
     lock = json.loads((root / "data" / "sources.lock").read_text())["sources"]
-    assert [k for k in lock if k.startswith("policeuk")] == [f"policeuk_street_asb/{m}" for m in MONTHS]
+    assert [k for k in lock if k.startswith("policeuk_street_asb/")] == [f"policeuk_street_asb/{m}" for m in MONTHS]
     assert sorted(tidy["borough"].unique()) == sorted(BOROUGHS)
     assert len(coverage) == len(MONTHS)
     assert (coverage["no_lsoa"] == NO_LOCATION_ROWS).all() and (coverage["outside"] == OUTSIDE_ROWS).all()

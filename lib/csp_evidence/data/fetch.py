@@ -22,10 +22,11 @@ from pathlib import Path
 
 from csp_evidence.core.files import atomic_write, sha256_of
 from csp_evidence.core.paths import downloads_dir, raw_dir
-from csp_evidence.data import archives, moj_release, street_archive
+from csp_evidence.data import archives, moj_release, policeuk_forces, street_archive
 from csp_evidence.data.commit import commit, fetching, recover_if_needed
 from csp_evidence.data.download import ByteProgress, FetchError
 from csp_evidence.data.sources import (
+    AREA_SOURCES,
     OPTIONAL_SOURCES,
     SOURCE_ALIASES,
     SOURCES,
@@ -50,7 +51,8 @@ class _NotInMirror(LookupError):
 
 @dataclass(frozen=True)
 class FetchResult:
-    """What happened to one source: 'present' (already valid), 'copied', 'downloaded' or 'updated'."""
+    """What happened to one source: 'present' (already valid), 'copied', 'downloaded', 'made' (a derived table
+    rebuilt from locked files) or 'updated'."""
 
     source_id: str
     path: Path
@@ -180,6 +182,13 @@ def _fetch(
     else:  # optional sources join once provided and locked (or when --update looks for them)
         locked_ids = {sid.split("/")[0] for sid in lock}
         wanted = list(SOURCES) + [s for s in OPTIONAL_SOURCES if update or s.id in locked_ids]
+        # police.uk for an area outside the MPS boroughs: its locked months, like any locked source (new months are
+        # added by `csp fetch --source policeuk --params ...`, never by --update)
+        wanted += [s for s in AREA_SOURCES if s.id in locked_ids and not update]
+    if any(s.id == policeuk_forces.REDUCED_SOURCE for s in wanted):  # made from the street files: those first
+        wanted = [s for s in wanted if s.id != policeuk_forces.FORCE_SOURCE]
+        at = next(i for i, s in enumerate(wanted) if s.id == policeuk_forces.REDUCED_SOURCE)
+        wanted.insert(at, source(policeuk_forces.FORCE_SOURCE))
     mirror_path = mirror_dir(mirror)
     results: list[FetchResult] = []
     missing: list[tuple[Source, str]] = []
@@ -210,7 +219,9 @@ def _fetch(
                         if got == want:
                             done(FetchResult(entry_id, target, "present", got))
                             continue
-                    if mirror_path is not None:
+                    if src.id == policeuk_forces.REDUCED_SOURCE:  # derived: made again from the street files
+                        got, action = policeuk_forces.rebuild_reduced(entry_month(entry_id) or "", target, lock), "made"
+                    elif mirror_path is not None:
                         got, action = _copy_from_mirror(src, mirror_path, dest, want, file), "copied"
                     elif src.optional:
                         if update and target.is_file():  # placed by the user: lock what is there

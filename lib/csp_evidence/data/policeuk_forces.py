@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shutil
+import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Sequence
@@ -332,6 +333,39 @@ def _commit(
         )
     commit(moves, lock, write_lock)  # all or nothing, also after SIGKILL (``data.commit``)
     return results
+
+
+def rebuild_reduced(month: str, target: Path, lock: dict[str, LockEntry]) -> str:
+    """Make a locked month's reduced table at `target` again from that month's locked street files in data/raw/.
+
+    The reduced table is derived, so no mirror holds it: it is rebuilt from the forces' street files locked for the
+    month and kept only when its sha256 is the locked one (a table once reduced from a whole archive, which holds
+    forces whose files were not kept, cannot be rebuilt: the error says to fetch it again). Returns the sha256.
+    """
+    entry_id = reduced_entry(month)
+    entry = lock.get(entry_id)
+    if entry is None:
+        raise FetchError(f"{entry_id} is not in data/sources.lock: run `csp fetch --source policeuk --params ...`")
+    prefix = f"{FORCE_SOURCE}/{month}/"
+    forces = sorted(e[len(prefix) :] for e in lock if e.startswith(prefix))
+    parts = {}
+    for force in forces:
+        path, _ = verified(force_entry(month, force))
+        parts[force] = policeuk.reduce_street_file(path, month, force)
+    if not parts:
+        raise FetchError(f"{entry_id}: no street file of {month} is locked to make it from")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".reduced-", dir=target.parent) as t:
+        made = _write_reduced(month, parts, Path(t))
+        got = sha256_of(made)
+        if got != entry.sha256:
+            raise FetchError(
+                f"{target} ({entry_id}): rebuilt from the locked street files of {', '.join(forces)}, its sha256 "
+                f"{got} does not match the lock ({entry.sha256}); it was reduced from other files (a whole "
+                "archive): run `csp fetch --source policeuk --params ...` with that archive. Nothing was kept"
+            )
+        atomic_write(target, lambda tmp: shutil.copyfile(made, tmp))
+    return got
 
 
 def locked_reduced_months(lock: dict[str, LockEntry] | None = None) -> list[str]:
