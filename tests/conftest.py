@@ -58,10 +58,10 @@ _KERNEL_FIXTURES = {("kernel", "test_kernels"), ("project", "test_pipeline")}
 # fits, subprocesses killed at every step. `make test` runs them; `make test-fast` leaves them out.
 SLOW = (
     "tests/stats/test_platform_stability.py",
-    "tests/stats/test_timeseries.py::test_counterfactual_",
-    "tests/stats/test_timeseries.py::test_its_false_positive_rate_under_no_effect",
-    "tests/stats/test_timeseries.py::test_simulated_paths_have_the_forecast_mean_and_variance_and_match_statsmodels",
-    "tests/stats/test_timeseries.py::test_parameter_uncertainty_widens_period_intervals",
+    "tests/stats/test_counterfactual.py::test_counterfactual_",
+    "tests/stats/test_counterfactual.py::test_parameter_uncertainty_widens_period_intervals",
+    "tests/stats/test_its.py::test_its_false_positive_rate_under_no_effect",
+    "tests/stats/test_forecast.py::test_simulated_paths_have_the_forecast_mean_and_variance_and_match_statsmodels",
     "tests/chapters/test_hate.py::test_planted_summer_2020_rise_is_recovered",
     "tests/chapters/test_asb.py::test_section_recovers_a_planted_doubling",
     "tests/chapters/test_asb_borough.py::test_with_five_pre_pandemic_years_the_seasonal_model_is_used",

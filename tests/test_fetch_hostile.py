@@ -362,11 +362,11 @@ def test_a_redirect_loop_and_a_release_page_redirected_to_another_host_are_refus
         _refused(capsys, project, _police(server.url), f"{MONTH}.zip", "redirect")
         server.routes[f"/archive/{MONTH}.zip"] = _redirect("file:///etc/passwd")  # never read from the disk
         _refused(capsys, project, _police(server.url), f"{MONTH}.zip", "file:///etc/passwd")
-        other = server.url.replace("127.0.0.1", "localhost")  # the same loopback server under another host name
+        other = f"http://other-host.invalid:{server.httpd.server_address[1]}"  # another host (.invalid never resolves)
         server.routes["/release/"] = _redirect(f"{other}/elsewhere/")
         server.routes["/elsewhere/"] = body(RELEASE_PAGE.encode())
         argv = ["fetch", "--source", "moj_reoffending", "--url", f"{server.url}/release/"]
-        _refused(capsys, project, argv, f"{server.url}/release/", "another host", "localhost")
+        _refused(capsys, project, argv, f"{server.url}/release/", "another host", "other-host.invalid")
 
 
 def test_content_length_lies_are_caught(capsys, project):

@@ -16,7 +16,7 @@ import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -24,6 +24,7 @@ from csp_evidence.core.paths import downloads_dir
 
 BLOCK = 1 << 16  # bytes read and written at a time: what an interruption can lose
 TIMEOUT = 60  # seconds without a byte before a download is abandoned (it resumes on the next run)
+MAX_REDIRECTS = 30  # as requests allows
 MAX_BYTES = 16 * 2**30  # the most one download may be: a police.uk archive of every force's 36 months is about 2 GB
 ByteProgress = Callable[[int, int | None], None]
 
@@ -61,6 +62,27 @@ def _retry_after(response: requests.Response) -> str:
     return f"; the server asks to wait {wait} second(s) before asking again" if wait.isdigit() else f" until {wait}"
 
 
+def _get(url: str, headers: dict[str, str], timeout: float | None, same_host: bool) -> requests.Response:
+    """GET `url` as a stream. With `same_host`, redirects are followed one by one and one to another host is
+    refused before anything is sent there (requests would follow it first and be checked after)."""
+    if not same_host:
+        return requests.get(url, stream=True, headers=headers, timeout=timeout)
+    current = url
+    for _hop in range(MAX_REDIRECTS):
+        response = requests.get(current, stream=True, headers=headers, timeout=timeout, allow_redirects=False)
+        if not response.is_redirect:
+            return response
+        location = urljoin(current, response.headers.get("Location", ""))
+        response.close()
+        if urlsplit(location).netloc != urlsplit(url).netloc:
+            raise FetchError(
+                f"{url}: the server redirected to another host ({location[:200]}): refused; if that address "
+                "is the publisher's, pass it with --url"
+            )
+        current = location
+    raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects: refused")
+
+
 def download(
     url: str,
     target: Path,
@@ -86,15 +108,10 @@ def download(
         offset = part.stat().st_size if part.is_file() else 0
         headers = {"Accept-Encoding": "identity", **({"Range": f"bytes={offset}-"} if offset else {})}
         try:
-            response = requests.get(url, stream=True, headers=headers, timeout=timeout)
+            response = _get(url, headers, timeout, same_host)
         except requests.RequestException as exc:
             raise FetchError(f"{url}: download failed ({type(exc).__name__}: {str(exc)[:160]})") from exc
         with response:
-            if same_host and urlsplit(response.url).netloc != urlsplit(url).netloc:
-                raise FetchError(
-                    f"{url}: the server redirected to another host ({response.url[:200]}): refused; if that address "
-                    "is the publisher's, pass it with --url"
-                )
             if response.status_code == 416 and offset:  # nothing after the .part: it is whole, or stale
                 total = _total_from(response, 0)
                 if total == offset:

@@ -161,7 +161,10 @@ def hotspot_method(tests: int) -> str:
 def map_note(method: str, missing: Sequence[str], redrawn: bool) -> str:
     """What the map shows and how its shapes were made."""
     if method == "published":
-        return "Ward shapes are the GLA's London ward boundaries (2018), which are this borough's wards since 2014."
+        return (
+            "Ward shapes are the GLA's London ward boundaries (2018): this borough kept those wards in May 2022, so "
+            "they are the wards of the ward files."
+        )
     if method == "lsoa":
         gone = f" {len(missing)} ward(s) have no LSOA best fitted to them and are not drawn." if missing else ""
         return (
