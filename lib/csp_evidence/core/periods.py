@@ -138,3 +138,6 @@ def period_title(label: str) -> str:
     if _TWELVE_MONTHS.match(str(label).strip()):
         return f"the 12 months to {months[-1]:%B %Y}"
     return str(label).strip()
+
+
+LOCKDOWN_BASELINE_YEARS = 3  # the first lockdown month is set against the same month of this many years before

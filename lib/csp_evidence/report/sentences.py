@@ -8,6 +8,7 @@ import pandas as pd
 from csp_evidence.analysis import plan_audit
 from csp_evidence.analysis.plan_audit import DIFFERS, MATCHES, WITHIN_REVISION, verdict_kind
 from csp_evidence.analysis.priorities import TOTAL
+from csp_evidence.core.periods import LOCKDOWN_BASELINE_YEARS
 from csp_evidence.data.sources import MPS_BOROUGH_HISTORICAL
 from csp_evidence.report import words as f
 
@@ -31,9 +32,6 @@ def category_findings(table: pd.DataFrame, year: str) -> str:
     return (
         f"In {year}, recorded crime " + "; and it ".join(parts) + " (a Poisson Z-score above 3 in size marks a signal)."
     )
-
-
-LOCKDOWN_BASELINE_YEARS = 3  # the first lockdown month is set against the same month of this many years before
 
 
 def lockdown_summary(series: pd.Series, covid_start: str, baseline_years: int = LOCKDOWN_BASELINE_YEARS) -> dict:

@@ -22,9 +22,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from csp_evidence.core.periods import LOCKDOWN_BASELINE_YEARS
 from csp_evidence.data.geo import CITY_SQUARE, LONDON_SQUARES
 from csp_evidence.report.headlines import read_headlines
-from csp_evidence.report.sentences import LOCKDOWN_BASELINE_YEARS
 
 CSV_NAME = "london-boroughs.csv"
 TILE, GAP, MARGIN = 64, 4, 6
