@@ -72,7 +72,7 @@ def move_all_into_place(
     try:
         for path in [*targets, *remove]:
             if path.exists():
-                kept.append((path, _keep_copy(path)))
+                kept.append((path, keep_copy(path)))
         for staged, target in moves:
             if not target.exists():
                 created.append(target)
@@ -88,7 +88,7 @@ def move_all_into_place(
         copy.unlink(missing_ok=True)
 
 
-def _keep_copy(path: Path) -> Path:
+def keep_copy(path: Path) -> Path:
     """A hard link to `path` under a hidden name beside it (a copy where the file system has no hard links)."""
     copy = path.with_name(f".{path.name}.kept-{secrets.token_hex(4)}")
     try:

@@ -21,14 +21,13 @@ import contextlib
 import json
 import os
 import re
-import secrets
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from csp_evidence.core.files import atomic_write_text, fsync_dir, move_into_place
+from csp_evidence.core.files import atomic_write_text, fsync_dir, keep_copy, move_into_place
 from csp_evidence.core.paths import downloads_dir, lock_path, raw_dir
 from csp_evidence.data.download import FetchError
 
@@ -223,15 +222,6 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _kept_copy(path: Path) -> Path:
-    copy = path.with_name(f".{path.name}.kept-{secrets.token_hex(4)}")
-    try:
-        os.link(path, copy)
-    except OSError:
-        shutil.copy2(path, copy)
-    return copy
-
-
 def commit(
     moves: Sequence[tuple[Path, Path]],
     entries: dict,
@@ -257,11 +247,11 @@ def commit(
         plan.dirs = sorted(made, key=lambda d: len(d.parts), reverse=True)
         for staged, target in moves:
             _inside_raw(target)
-            plan.moves.append((Path(staged), Path(target), _kept_copy(target) if target.exists() else None))
+            plan.moves.append((Path(staged), Path(target), keep_copy(target) if target.exists() else None))
         for path in remove:
             if Path(path).exists():
-                plan.removes.append((_inside_raw(Path(path)), _kept_copy(Path(path))))
-        plan.lock_kept = _kept_copy(lock_path()) if lock_path().exists() else None
+                plan.removes.append((_inside_raw(Path(path)), keep_copy(Path(path))))
+        plan.lock_kept = keep_copy(lock_path()) if lock_path().exists() else None
         for path in [*(Path(staged) for staged, _ in moves), new_lock]:  # on disk before the point of no return
             _fsync(path)
         atomic_write_text(_journal(), plan.to_json("forward"))
