@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from csp_evidence.data.readers.policeuk import EXPECTED_COLUMNS
+
 ROOT = Path(__file__).resolve().parents[1]
 FORCES = (
     "avon-and-somerset bedfordshire btp cambridgeshire cheshire city-of-london cleveland cumbria derbyshire "
@@ -36,20 +38,7 @@ FORCES = (
     "north-yorkshire northamptonshire northumbria nottinghamshire south-wales south-yorkshire staffordshire suffolk "
     "surrey sussex thames-valley warwickshire west-mercia west-midlands west-yorkshire wiltshire"
 ).split()
-HEADER = [
-    "Crime ID",
-    "Month",
-    "Reported by",
-    "Falls within",
-    "Longitude",
-    "Latitude",
-    "Location",
-    "LSOA code",
-    "LSOA name",
-    "Crime type",
-    "Last outcome category",
-    "Context",
-]
+HEADER = list(EXPECTED_COLUMNS)  # the official street file header, as the reader checks it
 TYPES = [
     "Anti-social behaviour",
     "Violence and sexual offences",
